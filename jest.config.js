@@ -1,0 +1,32 @@
+// Two projects: fast unit tests beside the code, and integration tests under test/ that
+// run against the real local stack (Kafka, ClickHouse) started by scripts/test-all.sh.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/src'],
+      testMatch: ['**/*.spec.ts'],
+      transform: { '^.+\\.ts$': swc },
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.int-spec.ts'],
+      transform: { '^.+\\.ts$': swc },
+      testTimeout: 180000,
+    },
+  ],
+};

@@ -1,0 +1,176 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+
+/** Environment variable text → number, leaving non-numbers for the validator to name. */
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0)
+    : value;
+
+export type RuntimeEnvironment = 'development' | 'test' | 'production';
+
+/**
+ * The one configuration of gpumeter (contract §3 plus extensions). Nothing else reads
+ * process.env. Each property is named exactly like its environment variable so that an
+ * error message can name the variable the operator has to fix.
+ */
+export class AppConfig {
+  @IsIn(['development', 'test', 'production'])
+  GPUMETER_ENV: RuntimeEnvironment = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 3000;
+
+  /** Comma-separated host:port list. */
+  @Transform(toList)
+  @Matches(/^[A-Za-z0-9.\-_[\]:]+:\d+$/, { each: true, message: 'KAFKA_BROKERS must be host:port[,host:port…]' })
+  @MinLength(1, { each: true })
+  KAFKA_BROKERS: string[] = ['localhost:9092'];
+
+  @IsString()
+  KAFKA_CLIENT_ID = 'gpumeter';
+
+  /** Prepended to every topic name; lets several environments (or test runs) share one cluster. */
+  @Matches(/^[A-Za-z0-9._-]*$/)
+  KAFKA_TOPIC_PREFIX = '';
+
+  @Matches(/^[A-Za-z0-9._-]+$/)
+  KAFKA_CONSUMER_GROUP = 'gpumeter-metering';
+
+  /** Partitions of usage.events.v1 when gpumeter creates it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  KAFKA_USAGE_PARTITIONS = 6;
+
+  /** Topic retention when gpumeter creates topics: −1 keeps everything; default 400 days, a billing year and a quarter. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(-1)
+  KAFKA_RETENTION_MS = 400 * 24 * 3600 * 1000;
+
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  CLICKHOUSE_URL = 'http://localhost:8123';
+
+  @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, {
+    message: 'CLICKHOUSE_DATABASE must be an identifier: letters, digits and _ (max 64)',
+  })
+  CLICKHOUSE_DATABASE = 'gpumeter';
+
+  @IsString()
+  CLICKHOUSE_USER = 'default';
+
+  @IsString()
+  CLICKHOUSE_PASSWORD = '';
+
+  @IsOptional()
+  @IsString()
+  STRIPE_SECRET_KEY?: string = 'sk_test_gpumeter_local';
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  STRIPE_API_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  STRIPE_WEBHOOK_SECRET?: string;
+
+  /** Operator key. Required in production; at least 24 characters when set. */
+  @ValidateIf((c: AppConfig) => c.GPUMETER_ENV === 'production' || c.ADMIN_API_KEY !== undefined)
+  @IsString({ message: 'ADMIN_API_KEY is required when GPUMETER_ENV=production' })
+  @MinLength(24, { message: 'ADMIN_API_KEY must be at least 24 characters' })
+  ADMIN_API_KEY?: string;
+
+  /** Agent ingest tokens accepted by POST /v1/events. */
+  @Transform(toList)
+  @MinLength(16, { each: true, message: 'INGEST_TOKENS: each token must be at least 16 characters' })
+  INGEST_TOKENS: string[] = [];
+
+  /** How old (ended_at before ingestion) an event may be and still be accepted. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(400)
+  EVENT_MAX_AGE_DAYS = 35;
+
+  /** How far in the future ended_at may be, to absorb agent clock skew. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  EVENT_MAX_FUTURE_SECONDS = 300;
+
+  /** Upper bound on events stored per ClickHouse insert by the consumer. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(500000)
+  CONSUMER_MAX_BATCH_EVENTS = 20000;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Names of the settings that are secrets: never logged, never echoed in errors. */
+  static readonly SECRETS: ReadonlySet<string> = new Set([
+    'ADMIN_API_KEY',
+    'INGEST_TOKENS',
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'CLICKHOUSE_PASSWORD',
+  ]);
+}
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+function describe(errors: ValidationError[], env: Record<string, string | undefined>): string[] {
+  return errors.flatMap((e) => {
+    const raw = env[e.property];
+    const shown =
+      raw === undefined ? '(unset)' : AppConfig.SECRETS.has(e.property) ? '(secret, not shown)' : JSON.stringify(raw);
+    const messages = Object.values(e.constraints ?? {});
+    return messages.map((m) => `${e.property}: ${m.startsWith(e.property) ? m : `${e.property} ${m}`}; got ${shown}`);
+  });
+}
+
+/** Reads and validates the environment; throws ConfigurationError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const known = Object.keys(new AppConfig());
+  const plain: Record<string, string> = {};
+  for (const name of [...known, 'ADMIN_API_KEY', 'STRIPE_API_URL', 'STRIPE_WEBHOOK_SECRET']) {
+    const value = env[name];
+    if (value !== undefined && value !== '') plain[name] = value;
+  }
+  if (plain.GPUMETER_ENV === undefined && env.NODE_ENV === 'production') plain.GPUMETER_ENV = 'production';
+  const config = plainToInstance(AppConfig, plain, { exposeDefaultValues: true });
+  const errors = validateSync(config, { forbidUnknownValues: false });
+  if (errors.length > 0) throw new ConfigurationError(describe(errors, env));
+  return config;
+}

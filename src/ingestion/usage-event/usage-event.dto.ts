@@ -1,0 +1,161 @@
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
+import {
+  Equals,
+  IsDefined,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  registerDecorator,
+  ValidateNested,
+  ValidationOptions,
+} from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { isKnownGpuType, SEED_GPU_TYPES } from '../../catalog/gpu-types';
+import { parseRfc3339Ms } from './rfc3339';
+
+/** Largest CPU or memory figure accepted: keeps every product with a duration an exact integer. */
+export const MAX_RESOURCE_AMOUNT = 2_147_483_647;
+export const WORKSPACE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function IsRfc3339(exactMillis: boolean, options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: exactMillis ? 'isRfc3339WithMillis' : 'isRfc3339',
+      target: object.constructor,
+      propertyName,
+      options: {
+        message: exactMillis
+          ? `${propertyName} must be an RFC 3339 date-time with milliseconds, e.g. 2026-11-27T10:00:05.123Z`
+          : `${propertyName} must be an RFC 3339 date-time`,
+        ...options,
+      },
+      validator: { validate: (value: unknown) => parseRfc3339Ms(value, exactMillis) !== null },
+    });
+}
+
+function IsKnownGpuType(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isKnownGpuType',
+      target: object.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be a GPU type the price catalog knows`, ...options },
+      validator: { validate: (value: unknown) => isKnownGpuType(value) },
+    });
+}
+
+/**
+ * The declared schema of a usage event's `data` (contract §1). The fast validator in
+ * ./usage-event.fast-check.ts must accept and reject exactly what this accepts and rejects;
+ * a differential test holds them together.
+ */
+export class UsageEventDataDto {
+  @ApiProperty({ example: 'ct_9f2c' })
+  @IsString()
+  @Length(1, 128)
+  container_id!: string;
+
+  @ApiProperty({ example: 'app_llm' })
+  @IsString()
+  @Length(1, 128)
+  app_id!: string;
+
+  @ApiPropertyOptional({ example: 'fn_generate' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  function_id?: string;
+
+  @ApiProperty({ enum: SEED_GPU_TYPES, example: 'H100' })
+  @IsKnownGpuType()
+  gpu_type!: string;
+
+  @ApiProperty({ minimum: 1, maximum: 64, example: 8 })
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  gpu_count!: number;
+
+  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' })
+  @IsRfc3339(true)
+  started_at!: string;
+
+  @ApiProperty({ example: '2026-11-27T10:00:05.123Z' })
+  @IsRfc3339(true)
+  ended_at!: string;
+
+  @ApiPropertyOptional({ minimum: 0, example: 4000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_RESOURCE_AMOUNT)
+  cpu_millicores?: number;
+
+  @ApiPropertyOptional({ minimum: 0, example: 32768 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_RESOURCE_AMOUNT)
+  memory_mib?: number;
+
+  @ApiPropertyOptional({ example: 'us-east' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  region?: string;
+
+  @ApiPropertyOptional({ example: 'oci' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  provider?: string;
+}
+
+/** The declared schema of a usage CloudEvent (contract §1), field rules only. */
+export class UsageEventDto {
+  @ApiProperty({ example: '1.0' })
+  @Equals('1.0')
+  specversion!: string;
+
+  @ApiProperty({ example: 'ct_9f2c:1764237600000' })
+  @IsString()
+  @Length(1, 128)
+  id!: string;
+
+  @ApiProperty({ example: 'agent://gpu-host-17' })
+  @IsString()
+  @Length(1, 256)
+  source!: string;
+
+  @ApiProperty({ example: 'gpu.usage.v1' })
+  @Equals('gpu.usage.v1')
+  type!: string;
+
+  @ApiProperty({ example: 'ws_acme', pattern: WORKSPACE_ID_PATTERN.source })
+  @IsString()
+  @Matches(WORKSPACE_ID_PATTERN)
+  subject!: string;
+
+  @ApiProperty({ example: '2026-11-27T10:00:05.123Z' })
+  @IsRfc3339(false)
+  time!: string;
+
+  @ApiPropertyOptional({ example: 'application/json' })
+  @IsOptional()
+  @IsString()
+  datacontenttype?: string;
+
+  @ApiProperty({ type: UsageEventDataDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => UsageEventDataDto)
+  data!: UsageEventDataDto;
+}

@@ -1,0 +1,101 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { UsageEventDto } from './usage-event.dto';
+import { fastCheckUsageEvent } from './usage-event.fast-check';
+import { FieldError, UsageEventVerdict } from './usage-event';
+
+export const MAX_INTERVAL_MS = 3_600_000;
+
+export interface TimeWindow {
+  /** How far after ingestion `ended_at` may lie (agent clock skew). */
+  maxFutureMs: number;
+  /** How long before ingestion `ended_at` may lie. */
+  maxAgeMs: number;
+}
+
+function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
+  return errors.flatMap((e) => {
+    const field = prefix + e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({
+      field,
+      message: message.startsWith(e.property) ? prefix + message : `${field}: ${message}`,
+    }));
+    // When the value itself is wrong (e.g. `data` is an array), its children say nothing more.
+    return own.length > 0 ? own : flatten(e.children ?? [], `${field}.`);
+  });
+}
+
+/** Field-rule messages from the declared schema (class-validator). Slow; used only on rejection. */
+export function schemaErrors(raw: unknown): FieldError[] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return [{ field: '(event)', message: 'an event must be a JSON object' }];
+  }
+  const dto = plainToInstance(UsageEventDto, raw);
+  return flatten(validateSync(dto, { forbidUnknownValues: false }));
+}
+
+/**
+ * Decides whether one usage event is billable: every rule of contract §1. Field rules run
+ * on the fast path; when one fails, the messages come from the declared schema. The rules
+ * that relate fields to each other and to the moment of ingestion follow.
+ *
+ * `ingestedAtMs` is when gpumeter first accepted the event (HTTP arrival, or the Kafka
+ * record's timestamp in the consumer), so a replay judges an event as it was judged live.
+ */
+export function validateUsageEvent(raw: any, ingestedAtMs: number, window: TimeWindow): UsageEventVerdict {
+  const fast = fastCheckUsageEvent(raw);
+  if (fast.failedFields.length > 0) {
+    const errors = schemaErrors(raw);
+    // The differential test keeps the two in step; should they ever disagree, refuse
+    // anyway, naming the fields the fast path found.
+    return {
+      ok: false,
+      errors:
+        errors.length > 0 ? errors : fast.failedFields.map((field) => ({ field, message: `${field} is invalid` })),
+    };
+  }
+  const started = fast.startedAtMs as number;
+  const ended = fast.endedAtMs as number;
+  const errors: FieldError[] = [];
+  if (ended <= started) {
+    errors.push({ field: 'data.ended_at', message: 'data.ended_at must be after data.started_at' });
+  } else if (ended - started > MAX_INTERVAL_MS) {
+    errors.push({ field: 'data.ended_at', message: 'data.ended_at must be at most 3600 s after data.started_at' });
+  }
+  if (ended > ingestedAtMs + window.maxFutureMs) {
+    errors.push({
+      field: 'data.ended_at',
+      message: `data.ended_at must not be more than ${window.maxFutureMs / 1000} s after the moment of ingestion`,
+    });
+  }
+  if (ended < ingestedAtMs - window.maxAgeMs) {
+    errors.push({
+      field: 'data.ended_at',
+      message: `data.ended_at must not be more than ${window.maxAgeMs / 86_400_000} days before the moment of ingestion`,
+    });
+  }
+  if (fast.timeMs !== ended) {
+    errors.push({ field: 'time', message: 'time must equal data.ended_at' });
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  const d = raw.data;
+  return {
+    ok: true,
+    record: {
+      workspace_id: raw.subject,
+      source: raw.source,
+      id: raw.id,
+      container_id: d.container_id,
+      app_id: d.app_id,
+      function_id: d.function_id ?? '',
+      region: d.region ?? '',
+      provider: d.provider ?? '',
+      gpu_type: d.gpu_type,
+      gpu_count: d.gpu_count,
+      cpu_millicores: d.cpu_millicores ?? 0,
+      memory_mib: d.memory_mib ?? 0,
+      started_at_ms: started,
+      ended_at_ms: ended,
+    },
+  };
+}

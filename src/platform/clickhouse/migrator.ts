@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { AppConfig } from '../../config/app-config';
+import { ident, int, sql, str } from './sql';
+
+export interface Migration {
+  version: number;
+  name: string;
+  checksum: string;
+  statements: string[];
+}
+
+/** Splits a migration file into statements: `;` at the end of a line ends one. Comments go. */
+export function splitStatements(text: string): string[] {
+  const withoutComments = text
+    .split('\n')
+    .map((line) => (line.trimStart().startsWith('--') ? '' : line))
+    .join('\n');
+  return withoutComments
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Reads `NNNN_name.sql` files in version order. */
+export function readMigrations(dir: string): Migration[] {
+  const files = readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort();
+  return files.map((file) => {
+    const text = readFileSync(join(dir, file), 'utf8');
+    return {
+      version: Number(file.slice(0, 4)),
+      name: file.replace(/\.sql$/, ''),
+      checksum: createHash('sha256').update(text).digest('hex'),
+      statements: splitStatements(text),
+    };
+  });
+}
+
+export class MigrationChecksumMismatch extends Error {}
+
+/**
+ * Applies the numbered SQL files of migrations/ that are not yet recorded in
+ * `schema_migrations`. Re-running is a no-op. An applied file whose text changed since is
+ * refused: migrations are append-only, a fix is a new file.
+ */
+export async function migrate(
+  config: AppConfig,
+  dir: string,
+  log: (line: string) => void = () => undefined,
+): Promise<{ applied: string[]; skipped: string[] }> {
+  const client = createClient({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    request_timeout: 120_000,
+  });
+  // Migration files name tables without a database; they run in CLICKHOUSE_DATABASE.
+  const inDatabase = createClient({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+    request_timeout: 120_000,
+  });
+  const db = ident(config.CLICKHOUSE_DATABASE);
+  try {
+    await client.command({ query: sql`CREATE DATABASE IF NOT EXISTS ${db}`.text });
+    await client.command({
+      query: sql`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree() ORDER BY version`
+        .text,
+    });
+    const rows = await (
+      await client.query({ query: sql`SELECT version, name, checksum FROM ${db}.schema_migrations`.text, format: 'JSONEachRow' })
+    ).json<{ version: number; name: string; checksum: string }>();
+    const applied = new Map(rows.map((r) => [Number(r.version), r]));
+    const result = { applied: [] as string[], skipped: [] as string[] };
+    for (const m of readMigrations(dir)) {
+      const done = applied.get(m.version);
+      if (done) {
+        if (done.checksum !== m.checksum) {
+          throw new MigrationChecksumMismatch(
+            `migration ${m.name} was applied with a different text (checksum ${done.checksum.slice(0, 12)}…); add a new migration instead of editing it`,
+          );
+        }
+        result.skipped.push(m.name);
+        continue;
+      }
+      for (const statement of m.statements) {
+        await inDatabase.command({ query: statement });
+      }
+      await client.command({
+        query: sql`INSERT INTO ${db}.schema_migrations (version, name, checksum) VALUES (${int(m.version)}, ${str(m.name)}, ${str(m.checksum)})`
+          .text,
+      });
+      log(`applied ${m.name}`);
+      result.applied.push(m.name);
+    }
+    return result;
+  } finally {
+    await client.close();
+    await inDatabase.close();
+  }
+}

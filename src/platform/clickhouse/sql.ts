@@ -1,0 +1,89 @@
+/**
+ * The one door for values into ClickHouse SQL text. ClickHouse 18.16 has no server-side
+ * query parameters, so every user value is rendered here as a literal: strings escaped,
+ * numbers checked to be integers, identifiers checked against a strict pattern.
+ * Repositories build SQL only with these helpers (see ./README.md).
+ */
+
+/** A fragment of SQL that is already safe to splice (built by these helpers only). */
+export class Sql {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/**
+ * A ClickHouse string literal. Backslash and single quote are escaped; control characters
+ * are written as escapes so that no byte can end the literal or the statement.
+ */
+export function str(value: string): Sql {
+  if (typeof value !== 'string') throw new TypeError('sql.str expects a string');
+  let out = "'";
+  for (const ch of value) {
+    switch (ch) {
+      case '\\':
+        out += '\\\\';
+        break;
+      case "'":
+        out += "\\'";
+        break;
+      case '\n':
+        out += '\\n';
+        break;
+      case '\r':
+        out += '\\r';
+        break;
+      case '\t':
+        out += '\\t';
+        break;
+      case '\0':
+        out += '\\0';
+        break;
+      default:
+        out += ch;
+    }
+  }
+  return new Sql(out + "'");
+}
+
+/** An unsigned or signed integer literal; rejects anything that is not a safe integer or bigint. */
+export function int(value: number | bigint): Sql {
+  if (typeof value === 'bigint') return new Sql(value.toString());
+  if (!Number.isSafeInteger(value)) throw new TypeError(`sql.int expects a safe integer, got ${String(value)}`);
+  return new Sql(String(value));
+}
+
+/** A DateTime from epoch milliseconds (whole seconds; the ms part lives in its own column). */
+export function dateTimeFromMs(epochMs: number): Sql {
+  return new Sql(`toDateTime(${int(Math.floor(epochMs / 1000)).text})`);
+}
+
+/** An identifier (table or database name) checked against a strict pattern, backquoted. */
+export function ident(name: string): Sql {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new TypeError(`not a safe identifier: ${name}`);
+  return new Sql('`' + name + '`');
+}
+
+/** `(a, b, c)` from already-safe parts. */
+export function tuple(parts: Sql[]): Sql {
+  return new Sql(`(${parts.map((p) => p.text).join(', ')})`);
+}
+
+/** A comma-separated list of safe parts. */
+export function list(parts: Sql[]): Sql {
+  return new Sql(parts.map((p) => p.text).join(', '));
+}
+
+/**
+ * Tagged template: every interpolation must be an Sql fragment built by the helpers above.
+ * A raw string or number in a template is a programming error and throws.
+ */
+export function sql(strings: TemplateStringsArray, ...values: Sql[]): Sql {
+  let text = strings[0];
+  values.forEach((v, i) => {
+    if (!(v instanceof Sql)) throw new TypeError('sql`` takes only Sql fragments; use str(), int(), ident()');
+    text += v.text + strings[i + 1];
+  });
+  return new Sql(text);
+}

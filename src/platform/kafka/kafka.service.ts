@@ -1,0 +1,127 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Admin, CompressionTypes, Consumer, ConsumerConfig, Kafka, logLevel, Message, Producer } from 'kafkajs';
+import { AppConfig } from '../../config/app-config';
+import { Topics, topicsFor } from './topics';
+
+const KAFKAJS_TO_NEST: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'log',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * The one way into Kafka: a kafkajs client, one idempotent producer (acks = all), the admin
+ * that creates topics, and consumers for the roles that need them.
+ */
+@Injectable()
+export class KafkaService implements OnModuleDestroy {
+  private readonly logger = new Logger('Kafka');
+  readonly kafka: Kafka;
+  readonly topics: Topics;
+  private producer?: Producer;
+  private producerConnecting?: Promise<Producer>;
+  private readonly consumers: Consumer[] = [];
+
+  constructor(private readonly config: AppConfig) {
+    this.topics = topicsFor(config);
+    this.kafka = new Kafka({
+      clientId: config.KAFKA_CLIENT_ID,
+      brokers: config.KAFKA_BROKERS,
+      connectionTimeout: 3000,
+      requestTimeout: 30000,
+      retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log }) => {
+          const { message, ...extra } = log;
+          const method = KAFKAJS_TO_NEST[level] ?? 'log';
+          this.logger[method](`${message} ${JSON.stringify(extra)}`);
+        },
+    });
+  }
+
+  /**
+   * The shared producer. Idempotent (the broker drops a retried duplicate of a batch it
+   * already wrote) and acks = all on every send (see `send`).
+   */
+  async getProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    this.producerConnecting ??= (async () => {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
+      await producer.connect();
+      this.producer = producer;
+      return producer;
+    })().finally(() => (this.producerConnecting = undefined));
+    return this.producerConnecting;
+  }
+
+  /** Resolves only when every message is acknowledged by all in-sync replicas. */
+  async send(topic: string, messages: Message[]): Promise<void> {
+    if (messages.length === 0) return;
+    const producer = await this.getProducer();
+    await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
+  }
+
+  createConsumer(config: ConsumerConfig): Consumer {
+    const consumer = this.kafka.consumer(config);
+    this.consumers.push(consumer);
+    return consumer;
+  }
+
+  /** Creates the contract's topics when missing (idempotent; safe on every start). */
+  async ensureTopics(): Promise<void> {
+    const admin: Admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const retention = String(this.config.KAFKA_RETENTION_MS);
+      const wanted = [
+        { topic: this.topics.usageEvents, numPartitions: this.config.KAFKA_USAGE_PARTITIONS },
+        { topic: this.topics.usageEventsDlq, numPartitions: 1 },
+        { topic: this.topics.billingEvents, numPartitions: 3 },
+      ].filter((t) => !existing.has(t.topic));
+      if (wanted.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: wanted.map((t) => ({
+            ...t,
+            replicationFactor: -1,
+            configEntries: [
+              { name: 'retention.ms', value: retention },
+              { name: 'retention.bytes', value: '-1' },
+              { name: 'cleanup.policy', value: 'delete' },
+            ],
+          })),
+        });
+        this.logger.log(`created topics ${wanted.map((t) => t.topic).join(', ')}`);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Readiness: a metadata round trip to the cluster. */
+  async isReachable(): Promise<boolean> {
+    const admin = this.kafka.admin({ retry: { retries: 0 } });
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    for (const c of this.consumers) await c.disconnect().catch(() => undefined);
+    if (this.producer) await this.producer.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,17 @@
+import { AppConfig } from '../../config/app-config';
+
+/** Contract §2 topic names, behind the optional KAFKA_TOPIC_PREFIX. */
+export interface Topics {
+  usageEvents: string;
+  usageEventsDlq: string;
+  billingEvents: string;
+}
+
+export function topicsFor(config: Pick<AppConfig, 'KAFKA_TOPIC_PREFIX'>): Topics {
+  const p = config.KAFKA_TOPIC_PREFIX;
+  return {
+    usageEvents: `${p}usage.events.v1`,
+    usageEventsDlq: `${p}usage.events.dlq.v1`,
+    billingEvents: `${p}billing.events.v1`,
+  };
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# The local stack: Apache Kafka (KRaft, one node) and ClickHouse, installed from the
+# package registries and started without Docker or systemd. Data, logs and pid files
+# live under $GPUMETER_STACK_DIR (default: <repo>/.local, git-ignored).
+#
+#   stack.sh up     [kafka|clickhouse ...]   install if missing, start, wait until answering
+#   stack.sh down   [kafka|clickhouse ...]   stop what this script started (by recorded pid)
+#   stack.sh status [kafka|clickhouse ...]
+#   stack.sh install                         install only (apt package, Maven jars)
+#
+# `up` is idempotent: a service whose recorded pid is alive and whose port answers is left alone.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK_DIR="${GPUMETER_STACK_DIR:-$ROOT/.local}"
+KAFKA_VERSION_DIR="$STACK_DIR/kafka/lib"
+KAFKA_PORT="${GPUMETER_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${GPUMETER_KAFKA_CONTROLLER_PORT:-9093}"
+CH_HTTP_PORT="${GPUMETER_CLICKHOUSE_HTTP_PORT:-8123}"
+ALL_SERVICES=(kafka clickhouse)
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+pid_file() { echo "$STACK_DIR/$1/$1.pid"; }
+pid_alive() {
+  local f; f="$(pid_file "$1")"
+  [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ---------------------------------------------------------------- install
+apt_updated=0
+apt_install() {
+  if [[ $apt_updated -eq 0 ]]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+install_clickhouse() {
+  command -v clickhouse-server >/dev/null 2>&1 || apt_install clickhouse-server clickhouse-client
+}
+
+install_kafka() {
+  command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+  if [[ ! -f "$KAFKA_VERSION_DIR/.complete" ]]; then
+    command -v mvn >/dev/null 2>&1 || apt_install maven
+    log "fetching Apache Kafka jars from Maven Central (stack/kafka/pom.xml)"
+    mkdir -p "$KAFKA_VERSION_DIR"
+    mvn -q -B -f "$ROOT/stack/kafka/pom.xml" dependency:copy-dependencies \
+      -DoutputDirectory="$KAFKA_VERSION_DIR" -DincludeScope=runtime >"$STACK_DIR/kafka-install.log" 2>&1 \
+      || { cat "$STACK_DIR/kafka-install.log" >&2; die "mvn could not fetch Kafka"; }
+    touch "$KAFKA_VERSION_DIR/.complete"
+  fi
+}
+
+# ---------------------------------------------------------------- kafka
+kafka_up() {
+  install_kafka
+  local dir="$STACK_DIR/kafka"
+  mkdir -p "$dir/data" "$dir/logs"
+  if pid_alive kafka && port_open "$KAFKA_PORT"; then
+    log "kafka already running (pid $(cat "$(pid_file kafka)"))"
+    return
+  fi
+  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by a process this script did not start"
+  sed -e "s#@DATA@#$dir/data#" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#g" \
+    "$ROOT/stack/kafka/server.properties.template" >"$dir/server.properties"
+  sed -e "s#@LOGS@#$dir/logs#" "$ROOT/stack/kafka/log4j.properties" >"$dir/log4j.properties"
+  local cp="$KAFKA_VERSION_DIR/*"
+  if [[ ! -f "$dir/data/meta.properties" ]]; then
+    local cluster_id
+    cluster_id="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+    java -Dlog4j.configuration="file:$dir/log4j.properties" -cp "$cp" kafka.tools.StorageTool \
+      format -t "$cluster_id" -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1 \
+      || { cat "$dir/logs/format.log" >&2; die "kafka storage format failed"; }
+  fi
+  log "starting kafka"
+  nohup java -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$dir/log4j.properties" -Dkafka.logs.dir="$dir/logs" \
+    -cp "$cp" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 &
+  echo $! >"$(pid_file kafka)"
+  wait_until kafka 90 kafka_ready
+}
+
+kafka_ready() {
+  # A metadata round trip, not just an open port: the broker accepts connections before
+  # it has a controller and answers metadata requests.
+  node "$ROOT/stack/kafka/ping.js" "127.0.0.1:$KAFKA_PORT" >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------- clickhouse
+clickhouse_up() {
+  install_clickhouse
+  local dir="$STACK_DIR/clickhouse"
+  mkdir -p "$dir/data" "$dir/logs"
+  if pid_alive clickhouse && clickhouse_ready; then
+    log "clickhouse already running (pid $(cat "$(pid_file clickhouse)"))"
+    return
+  fi
+  port_open "$CH_HTTP_PORT" && die "port $CH_HTTP_PORT is taken by a process this script did not start"
+  log "starting clickhouse"
+  nohup clickhouse-server --config-file=/etc/clickhouse-server/config.xml -- \
+    --path="$dir/data/" --tmp_path="$dir/data/tmp/" --user_files_path="$dir/data/user_files/" \
+    --format_schema_path="$dir/data/format_schemas/" \
+    --logger.log="$dir/logs/ch.log" --logger.errorlog="$dir/logs/ch.err" \
+    --http_port="$CH_HTTP_PORT" --tcp_port="${GPUMETER_CLICKHOUSE_TCP_PORT:-9000}" \
+    >"$dir/logs/stdout.log" 2>&1 &
+  echo $! >"$(pid_file clickhouse)"
+  wait_until clickhouse 60 clickhouse_ready
+}
+
+clickhouse_ready() {
+  [[ "$(curl -s --max-time 2 "http://127.0.0.1:$CH_HTTP_PORT/?query=SELECT%201" 2>/dev/null)" == "1" ]]
+}
+
+# ---------------------------------------------------------------- common
+wait_until() {
+  local name="$1" timeout="$2" check="$3" i=0
+  while ! "$check"; do
+    pid_alive "$name" || { tail -30 "$STACK_DIR/$name/logs/"*.log >&2 || true; die "$name exited during start-up"; }
+    i=$((i + 1))
+    [[ $i -ge $((timeout * 2)) ]] && die "$name did not answer within ${timeout}s"
+    sleep 0.5
+  done
+}
+
+service_down() {
+  local name="$1" f pid i
+  f="$(pid_file "$name")"
+  if ! pid_alive "$name"; then
+    rm -f "$f"
+    log "$name not running"
+    return
+  fi
+  pid="$(cat "$f")"
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name did not stop in 30s; SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+service_status() {
+  local name="$1" where
+  case "$name" in
+    kafka) where="kafka      127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT)" ;;
+    clickhouse) where="clickhouse http://127.0.0.1:$CH_HTTP_PORT" ;;
+  esac
+  if pid_alive "$name"; then
+    echo "$where  running (pid $(cat "$(pid_file "$name")"))"
+  else
+    echo "$where  stopped"
+  fi
+}
+
+cmd="${1:-status}"
+shift || true
+services=("$@")
+[[ ${#services[@]} -eq 0 ]] && services=("${ALL_SERVICES[@]}")
+mkdir -p "$STACK_DIR"
+case "$cmd" in
+  install) install_clickhouse; install_kafka ;;
+  up)
+    for s in "${services[@]}"; do
+      case "$s" in kafka) kafka_up ;; clickhouse) clickhouse_up ;; *) die "unknown service $s" ;; esac
+    done
+    for s in "${services[@]}"; do service_status "$s"; done
+    ;;
+  down) for s in "${services[@]}"; do service_down "$s"; done ;;
+  status) for s in "${services[@]}"; do service_status "$s"; done ;;
+  *) die "usage: stack.sh up|down|status|install [service...]" ;;
+esac
