@@ -43,6 +43,11 @@ export class AppConfig {
   @Max(65535)
   PORT = 3000;
 
+  /** Address the HTTP server binds; loopback by default, 0.0.0.0 behind a load balancer. */
+  @IsString()
+  @MinLength(1)
+  HOST = '127.0.0.1';
+
   /** Comma-separated host:port list. */
   @Transform(toList)
   @Matches(/^[A-Za-z0-9.\-_[\]:]+:\d+$/, { each: true, message: 'KAFKA_BROKERS must be host:port[,host:port…]' })

@@ -56,7 +56,7 @@ export async function migrate(
     url: config.CLICKHOUSE_URL,
     username: config.CLICKHOUSE_USER,
     password: config.CLICKHOUSE_PASSWORD,
-    request_timeout: 120_000,
+    request_timeout: 30_000,
   });
   // Migration files name tables without a database; they run in CLICKHOUSE_DATABASE.
   const inDatabase = createClient({
@@ -64,7 +64,7 @@ export async function migrate(
     username: config.CLICKHOUSE_USER,
     password: config.CLICKHOUSE_PASSWORD,
     database: config.CLICKHOUSE_DATABASE,
-    request_timeout: 120_000,
+    request_timeout: 30_000,
   });
   const db = ident(config.CLICKHOUSE_DATABASE);
   try {

@@ -1,0 +1,39 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { IngestionModule } from './ingestion/ingestion.module';
+import { MeteringModule } from './metering/metering.module';
+import { BillingEventsModule } from './platform/billing-events/billing-events.module';
+import { ApiExceptionFilter } from './platform/errors/api-exception.filter';
+import { HealthController } from './platform/health/health.controller';
+import { PlatformModule } from './platform/platform.module';
+import { WorkspacesModule } from './workspaces/workspaces.module';
+
+/** The whole service; `serve --role` decides which parts run (see main.ts). */
+export function appModule(config: AppConfig) {
+  @Module({
+    imports: [
+      ConfigModule.forRoot(config),
+      LoggerModule.forRoot({
+        pinoHttp: {
+          level: config.LOG_LEVEL,
+          // Tokens never reach a log line.
+          redact: { paths: ['req.headers.authorization', 'req.headers["stripe-signature"]'], censor: '[redacted]' },
+          autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
+          quietReqLogger: true,
+        },
+      }),
+      PlatformModule,
+      BillingEventsModule,
+      WorkspacesModule,
+      IngestionModule,
+      MeteringModule,
+    ],
+    controllers: [HealthController],
+    providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
+  })
+  class AppModule {}
+  return AppModule;
+}

@@ -1,0 +1,41 @@
+import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { Allow, AuthGuard } from '../workspaces/auth.guard';
+import { IngestionService, MAX_EVENTS_PER_REQUEST } from './ingestion.service';
+import { UsageEventDto } from './usage-event/usage-event.dto';
+
+@ApiTags('ingestion')
+@ApiBearerAuth()
+@UseGuards(AuthGuard)
+@Controller('v1/events')
+export class IngestionController {
+  constructor(private readonly ingestion: IngestionService) {}
+
+  /**
+   * One event, a JSON array, or application/cloudevents-batch+json; at most 1000 events and
+   * 1 MiB. 202 once the accepted events are acknowledged by Kafka; 400 when none is valid.
+   */
+  @Post()
+  @HttpCode(202)
+  @Allow('agent')
+  @ApiBody({ type: [UsageEventDto] })
+  @ApiResponse({ status: 202, description: '{"accepted": n, "rejected": [{"index", "id", "errors"}]}' })
+  async ingest(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    const receivedAtMs = Date.now();
+    const events = Array.isArray(body) ? body : [body];
+    if (body === undefined || body === null || (typeof body !== 'object' && !Array.isArray(body))) {
+      throw ApiError.invalid('(body)', 'the body must be a usage event or a JSON array of them');
+    }
+    if (events.length === 0) throw ApiError.invalid('(body)', 'the batch is empty');
+    if (events.length > MAX_EVENTS_PER_REQUEST) {
+      throw new ApiError(ApiErrorCode.PayloadTooLarge, `at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${events.length}`);
+    }
+    const result = await this.ingestion.ingest(events, receivedAtMs);
+    if (result.accepted === 0) {
+      res.status(400);
+    }
+    return result;
+  }
+}

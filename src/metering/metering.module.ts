@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { WorkspacesModule } from '../workspaces/workspaces.module';
+import { UsageConsumerService } from './usage-consumer.service';
+import { UsageEventsRepository } from './usage-events.repository';
+import { UsageRollupsRepository } from './usage-rollups.repository';
+import { UsageController } from './usage.controller';
+import { UsageService } from './usage.service';
+
+@Module({
+  imports: [WorkspacesModule],
+  controllers: [UsageController],
+  providers: [UsageEventsRepository, UsageRollupsRepository, UsageConsumerService, UsageService],
+  exports: [UsageConsumerService, UsageEventsRepository, UsageRollupsRepository],
+})
+export class MeteringModule {}

@@ -1,0 +1,200 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import { AppConfig } from '../config/app-config';
+import { validateUsageEvent, TimeWindow } from '../ingestion/usage-event/usage-event.validator';
+import { KafkaService } from '../platform/kafka/kafka.service';
+import { MetricsService } from '../platform/metrics/metrics.service';
+import { dedupeKey, StoredUsageEvent, UsageEventsRepository } from './usage-events.repository';
+
+export interface DeadLetter {
+  message: KafkaMessage;
+  partition: number;
+  reason: 'invalid-json' | 'invalid-event';
+  detail: string;
+}
+
+/** Thrown inside eachBatch to give a batch up without committing (shutdown or rebalance). */
+class BatchAbandoned extends Error {}
+
+const BACKOFF_START_MS = 200;
+const BACKOFF_MAX_MS = 10_000;
+
+/**
+ * Reads usage.events.v1 and stores each event once in ClickHouse.
+ *
+ * Per batch: validate → dead-letter the invalid (acknowledged by Kafka) → drop copies of
+ * keys seen earlier in the batch → ask ClickHouse which keys it already holds → insert the
+ * rest → commit the offsets. Offsets move only after ClickHouse confirmed the insert, so a
+ * crash anywhere re-delivers the batch, and the lookup makes the re-delivery change
+ * nothing. When ClickHouse is down the batch is retried with backoff, heartbeating, without
+ * advancing offsets, until it succeeds or the consumer is stopped.
+ */
+@Injectable()
+export class UsageConsumerService {
+  private readonly logger = new Logger(UsageConsumerService.name);
+  private consumer?: Consumer;
+  private readonly window: TimeWindow;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly kafka: KafkaService,
+    private readonly usageEvents: UsageEventsRepository,
+    private readonly metrics: MetricsService,
+  ) {
+    this.window = {
+      maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000,
+      maxAgeMs: config.EVENT_MAX_AGE_DAYS * 86_400_000,
+    };
+  }
+
+  async start(): Promise<void> {
+    const topic = this.kafka.topics.usageEvents;
+    this.consumer = this.kafka.createConsumer({
+      groupId: this.config.KAFKA_CONSUMER_GROUP,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 8 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
+      minBytes: 64 * 1024,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    this.logger.log(`consuming ${topic} as group ${this.config.KAFKA_CONSUMER_GROUP}`);
+  }
+
+  /** Stops fetching; a batch in flight is finished or abandoned uncommitted. */
+  async stop(): Promise<void> {
+    if (!this.consumer) return;
+    await this.consumer.disconnect();
+    this.consumer = undefined;
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat } = payload;
+    if (batch.messages.length === 0) return;
+    const maxEvents = this.config.CONSUMER_MAX_BATCH_EVENTS;
+    // Large fetches are stored in slices, each committed on its own.
+    for (let start = 0; start < batch.messages.length; start += maxEvents) {
+      const slice = batch.messages.slice(start, start + maxEvents);
+      const { events, deadLetters } = this.decode(slice, batch.partition);
+      await this.untilDone(payload, 'dead-lettering', () => this.sendDeadLetters(deadLetters, batch.topic));
+      await this.untilDone(payload, 'storing', () => this.store(events));
+      const last = slice[slice.length - 1].offset;
+      await this.untilDone(payload, 'committing', () =>
+        this.consumer!.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+        ]),
+      );
+      payload.resolveOffset(last);
+      await heartbeat();
+      const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
+      this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag));
+    }
+  }
+
+  decode(messages: KafkaMessage[], partition: number): { events: StoredUsageEvent[]; deadLetters: DeadLetter[] } {
+    const events: StoredUsageEvent[] = [];
+    const deadLetters: DeadLetter[] = [];
+    for (const message of messages) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(message.value ? message.value.toString('utf8') : '');
+      } catch (e) {
+        deadLetters.push({ message, partition, reason: 'invalid-json', detail: (e as Error).message });
+        continue;
+      }
+      const ingestedAtMs = Number(message.timestamp);
+      const verdict = validateUsageEvent(parsed, ingestedAtMs, this.window);
+      if (!verdict.ok) {
+        deadLetters.push({
+          message,
+          partition,
+          reason: 'invalid-event',
+          detail: verdict.errors.map((e) => e.message).join('; '),
+        });
+        continue;
+      }
+      events.push({
+        ...verdict.record,
+        ingested_at_ms: ingestedAtMs,
+        kafka_partition: partition,
+        kafka_offset: Number(message.offset),
+      });
+    }
+    return { events, deadLetters };
+  }
+
+  /** Stores the first copy of each key not yet in ClickHouse. Safe to call again after a failure. */
+  async store(events: StoredUsageEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const startedAt = process.hrtime.bigint();
+    const firstCopies = new Map<string, StoredUsageEvent>();
+    for (const e of events) {
+      const key = dedupeKey(e);
+      if (!firstCopies.has(key)) firstCopies.set(key, e);
+    }
+    const inBatchCopies = events.length - firstCopies.size;
+    // Asked again on every attempt: an insert that timed out may still have landed.
+    const stored = await this.usageEvents.findStoredKeys([...firstCopies.values()]);
+    const fresh = [...firstCopies.values()].filter((e) => !stored.has(dedupeKey(e)));
+    await this.usageEvents.insert(fresh);
+    this.metrics.consumerStored.inc(fresh.length);
+    if (inBatchCopies > 0) this.metrics.consumerDuplicates.inc({ where: 'batch' }, inBatchCopies);
+    if (stored.size > 0) this.metrics.consumerDuplicates.inc({ where: 'stored' }, stored.size);
+    this.metrics.insertBatchSize.observe(fresh.length);
+    this.metrics.insertSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+  }
+
+  private async sendDeadLetters(deadLetters: DeadLetter[], topic: string): Promise<void> {
+    if (deadLetters.length === 0) return;
+    await this.kafka.send(
+      this.kafka.topics.usageEventsDlq,
+      deadLetters.map((d) => ({
+        key: d.message.key,
+        value: d.message.value,
+        headers: {
+          ...(d.message.headers as IHeaders),
+          'error-reason': d.reason,
+          'error-detail': d.detail.slice(0, 2000),
+          'original-topic': topic,
+          'original-partition': String(d.partition),
+          'original-offset': d.message.offset,
+        },
+      })),
+    );
+    for (const d of deadLetters) this.metrics.dlqMessages.inc({ reason: d.reason });
+    this.logger.warn(`dead-lettered ${deadLetters.length} message(s): ${deadLetters[0].reason}: ${deadLetters[0].detail}`);
+  }
+
+  /** Retries `step` with capped exponential backoff until it succeeds or the batch must be given up. */
+  private async untilDone(payload: EachBatchPayload, what: string, step: () => Promise<unknown>): Promise<void> {
+    let delay = BACKOFF_START_MS;
+    for (let attempt = 1; ; attempt++) {
+      if (!payload.isRunning() || payload.isStale()) throw new BatchAbandoned(`batch abandoned while ${what}`);
+      try {
+        await step();
+        if (attempt > 1) this.logger.log(`${what} succeeded after ${attempt} attempts`);
+        return;
+      } catch (e) {
+        this.metrics.storeFailures.inc();
+        this.logger.error(`${what} failed (attempt ${attempt}), retrying in ${delay} ms: ${(e as Error).message}`);
+        const until = Date.now() + delay;
+        while (Date.now() < until) {
+          if (!payload.isRunning() || payload.isStale()) throw new BatchAbandoned(`batch abandoned while ${what}`);
+          await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
+          await payload.heartbeat().catch(() => undefined);
+        }
+        delay = Math.min(delay * 2, BACKOFF_MAX_MS);
+      }
+    }
+  }
+}

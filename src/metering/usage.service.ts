@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { CURRENCY, formatAmount, Money, msToSecondsString, roundToCents } from '../catalog/money';
+import { PriceCatalog } from '../catalog/price-list';
+import { parseRfc3339Ms } from '../ingestion/usage-event/rfc3339';
+import { ApiError } from '../platform/errors/api-error';
+import { GroupKey, UsageRollupsRepository, UsageWindow } from './usage-rollups.repository';
+
+const HOUR_MS = 3_600_000;
+const MAX_RANGE_MS = 400 * 86_400_000;
+
+export interface UsageRowView {
+  window_start: string;
+  window_end: string;
+  gpu_type?: string;
+  app_id?: string;
+  function_id?: string;
+  region?: string;
+  gpu_seconds: string;
+  gpu_ms: string;
+  cpu_core_seconds: string;
+  memory_gib_seconds: string;
+  events: string;
+  amount: string;
+  currency: string;
+}
+
+function hourAligned(field: 'from' | 'to', value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = parseRfc3339Ms(value);
+  if (ms === null) throw ApiError.invalid(field, `${field} must be an RFC 3339 date-time`);
+  if (ms % HOUR_MS !== 0) throw ApiError.invalid(field, `${field} must be a whole hour (UTC): usage is kept per hour`);
+  return ms;
+}
+
+function monthStart(yyyymm: number): number {
+  return Date.UTC(Math.floor(yyyymm / 100), (yyyymm % 100) - 1, 1);
+}
+
+/** GET /v1/usage: hourly rollups summed per window and group, priced with the catalog. */
+@Injectable()
+export class UsageService {
+  private readonly catalog = new PriceCatalog();
+
+  constructor(private readonly rollups: UsageRollupsRepository) {}
+
+  async usage(
+    workspaceId: string,
+    q: { from?: string; to?: string; window?: UsageWindow; group_by?: string },
+    nowMs = Date.now(),
+  ) {
+    const now = new Date(nowMs);
+    const fromMs = hourAligned('from', q.from, Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    const toMs = hourAligned('to', q.to, Math.ceil((nowMs + 1) / HOUR_MS) * HOUR_MS);
+    if (toMs <= fromMs) throw ApiError.invalid('to', 'to must be after from');
+    if (toMs - fromMs > MAX_RANGE_MS) throw ApiError.invalid('to', 'the range from–to must be at most 400 days');
+    const window: UsageWindow = q.window ?? 'day';
+    const groupBy = (q.group_by ? q.group_by.split(',') : []) as GroupKey[];
+    const rows = await this.rollups.sumByWindow(workspaceId, fromMs / 1000, toMs / 1000, window, groupBy);
+
+    // Price each (window, groups, gpu_type) row exactly, then merge rows that differ only
+    // in gpu_type when gpu_type is not a requested group; round once per output row.
+    const merged = new Map<string, { view: Partial<UsageRowView>; gpu: bigint; cpu: bigint; mem: bigint; events: bigint; amount: Money }>();
+    for (const r of rows) {
+      const startMs = window === 'month' ? monthStart(Number(r.bucket)) : Number(r.bucket) * 1000;
+      const nextMs =
+        window === 'hour' ? startMs + HOUR_MS : window === 'day' ? startMs + 24 * HOUR_MS : nextMonth(startMs);
+      const groups: Partial<UsageRowView> = {};
+      for (const k of groupBy) groups[k] = r[k] ?? '';
+      const key = `${startMs}|${groupBy.map((k) => groups[k]).join('|')}`;
+      const quantities = {
+        gpu_type: r.gpu_type,
+        gpu_ms: BigInt(r.gpu_ms),
+        cpu_millicore_ms: BigInt(r.cpu_millicore_ms),
+        memory_mib_ms: BigInt(r.memory_mib_ms),
+      };
+      const entry = merged.get(key) ?? {
+        view: {
+          window_start: new Date(Math.max(startMs, fromMs)).toISOString(),
+          window_end: new Date(Math.min(nextMs, toMs)).toISOString(),
+          ...groups,
+        },
+        gpu: 0n,
+        cpu: 0n,
+        mem: 0n,
+        events: 0n,
+        amount: new Money(0),
+      };
+      entry.gpu += quantities.gpu_ms;
+      entry.cpu += quantities.cpu_millicore_ms;
+      entry.mem += quantities.memory_mib_ms;
+      entry.events += BigInt(r.events);
+      entry.amount = entry.amount.plus(this.catalog.price(quantities));
+      merged.set(key, entry);
+    }
+    let totalGpu = 0n;
+    let totalAmount = new Money(0);
+    const out: UsageRowView[] = [...merged.values()].map((e) => {
+      const amount = roundToCents(e.amount);
+      totalGpu += e.gpu;
+      totalAmount = totalAmount.plus(amount);
+      return {
+        ...(e.view as UsageRowView),
+        gpu_seconds: msToSecondsString(e.gpu),
+        gpu_ms: e.gpu.toString(),
+        cpu_core_seconds: new Money(e.cpu.toString()).div(1_000_000).toString(),
+        memory_gib_seconds: new Money(e.mem.toString()).div(1024 * 1000).toString(),
+        events: e.events.toString(),
+        amount: formatAmount(amount),
+        currency: CURRENCY,
+      };
+    });
+    return {
+      workspace_id: workspaceId,
+      from: new Date(fromMs).toISOString(),
+      to: new Date(toMs).toISOString(),
+      window,
+      group_by: groupBy,
+      rows: out,
+      totals: {
+        gpu_seconds: msToSecondsString(totalGpu),
+        gpu_ms: totalGpu.toString(),
+        amount: formatAmount(totalAmount),
+        currency: CURRENCY,
+      },
+    };
+  }
+}
+
+function nextMonth(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}

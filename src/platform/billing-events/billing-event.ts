@@ -1,0 +1,22 @@
+import { randomUUID } from 'node:crypto';
+
+/** A billing domain event on billing.events.v1 (CloudEvents envelope, JSON). */
+export interface BillingEvent<T = unknown> {
+  specversion: '1.0';
+  id: string;
+  source: 'gpumeter';
+  type: string;
+  subject: string;
+  time: string;
+  data: T;
+}
+
+export function newBillingEvent<T>(type: string, workspaceId: string, data: T, at = new Date()): BillingEvent<T> {
+  return { specversion: '1.0', id: randomUUID(), source: 'gpumeter', type, subject: workspaceId, time: at.toISOString(), data };
+}
+
+/** A projection of billing events into ClickHouse. `apply` must be idempotent. */
+export interface BillingEventProjection {
+  readonly handles: readonly string[];
+  apply(event: BillingEvent): Promise<void>;
+}

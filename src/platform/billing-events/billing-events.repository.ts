@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import { ClickHouseService } from '../clickhouse/clickhouse.service';
+import { BillingEvent } from './billing-event';
+
+/** The `billing_events` table: every billing event as published. */
+@Injectable()
+export class BillingEventsRepository {
+  constructor(private readonly clickhouse: ClickHouseService) {}
+
+  async append(events: BillingEvent[]): Promise<void> {
+    await this.clickhouse.insert(
+      'billing_events',
+      events.map((e) => ({
+        id: e.id,
+        type: e.type,
+        workspace_id: e.subject,
+        occurred_at_ms: Date.parse(e.time),
+        payload: JSON.stringify(e),
+      })),
+    );
+  }
+}

@@ -1,0 +1,43 @@
+import { HttpStatus } from '@nestjs/common';
+
+/** Every refusal the API makes, with the HTTP status it maps to (one global filter). */
+export enum ApiErrorCode {
+  Unauthenticated = 'unauthenticated',
+  Forbidden = 'forbidden',
+  NotFound = 'not_found',
+  InvalidRequest = 'invalid_request',
+  Conflict = 'conflict',
+  PayloadTooLarge = 'payload_too_large',
+  Unavailable = 'unavailable',
+}
+
+const STATUS: Record<ApiErrorCode, HttpStatus> = {
+  [ApiErrorCode.Unauthenticated]: HttpStatus.UNAUTHORIZED,
+  [ApiErrorCode.Forbidden]: HttpStatus.FORBIDDEN,
+  [ApiErrorCode.NotFound]: HttpStatus.NOT_FOUND,
+  [ApiErrorCode.InvalidRequest]: HttpStatus.BAD_REQUEST,
+  [ApiErrorCode.Conflict]: HttpStatus.CONFLICT,
+  [ApiErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
+  [ApiErrorCode.Unavailable]: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+export interface ApiErrorDetail {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details: ApiErrorDetail[] = [],
+  ) {
+    super(message);
+  }
+  get status(): HttpStatus {
+    return STATUS[this.code];
+  }
+  static invalid(field: string, message: string): ApiError {
+    return new ApiError(ApiErrorCode.InvalidRequest, message, [{ field, message }]);
+  }
+}

@@ -1,0 +1,39 @@
+import { Controller, Get, Header, HttpCode, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ClickHouseService } from '../clickhouse/clickhouse.service';
+import { KafkaService } from '../kafka/kafka.service';
+import { MetricsService } from '../metrics/metrics.service';
+
+@ApiTags('operations')
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly kafka: KafkaService,
+    private readonly clickhouse: ClickHouseService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** Liveness: the process answers. */
+  @Get('healthz')
+  @HttpCode(200)
+  healthz() {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: Kafka and ClickHouse both reachable; 503 naming the one that is not. */
+  @Get('readyz')
+  async readyz(@Res({ passthrough: true }) res: Response) {
+    const [kafka, clickhouse] = await Promise.all([this.kafka.isReachable(), this.clickhouse.ping()]);
+    const ready = kafka && clickhouse;
+    res.status(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'not_ready', kafka: kafka ? 'up' : 'down', clickhouse: clickhouse ? 'up' : 'down' };
+  }
+
+  @Get('metrics')
+  @ApiExcludeEndpoint()
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  async prometheus() {
+    return this.metrics.registry.metrics();
+  }
+}

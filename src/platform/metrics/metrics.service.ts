@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of every role, served as text by GET /metrics. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly eventsAccepted = new Counter({
+    name: 'gpumeter_ingest_events_accepted_total',
+    help: 'Usage events accepted by POST /v1/events and acknowledged by Kafka',
+    registers: [this.registry],
+  });
+  readonly eventsRejected = new Counter({
+    name: 'gpumeter_ingest_events_rejected_total',
+    help: 'Usage events refused by POST /v1/events, by first failing field',
+    labelNames: ['field'],
+    registers: [this.registry],
+  });
+  readonly consumerStored = new Counter({
+    name: 'gpumeter_consumer_events_stored_total',
+    help: 'Usage events the consumer stored in ClickHouse (first copies only)',
+    registers: [this.registry],
+  });
+  readonly consumerDuplicates = new Counter({
+    name: 'gpumeter_consumer_duplicates_skipped_total',
+    help: 'Copies of an already stored (source, id) that the consumer skipped',
+    labelNames: ['where'],
+    registers: [this.registry],
+  });
+  readonly dlqMessages = new Counter({
+    name: 'gpumeter_dlq_messages_total',
+    help: 'Messages sent to the dead-letter topic, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly consumerLag = new Gauge({
+    name: 'gpumeter_consumer_lag_messages',
+    help: 'Messages between the last processed offset and the high watermark, per partition',
+    labelNames: ['topic', 'partition'],
+    registers: [this.registry],
+  });
+  readonly insertBatchSize = new Histogram({
+    name: 'gpumeter_clickhouse_insert_batch_rows',
+    help: 'Rows per ClickHouse insert of usage events',
+    buckets: [1, 10, 100, 500, 1000, 5000, 10000, 20000, 50000],
+    registers: [this.registry],
+  });
+  readonly insertSeconds = new Histogram({
+    name: 'gpumeter_clickhouse_insert_seconds',
+    help: 'Latency of ClickHouse inserts of usage events (dedupe lookup included)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly storeFailures = new Counter({
+    name: 'gpumeter_consumer_store_failures_total',
+    help: 'Failed attempts to store a batch (retried with backoff; offsets not advanced)',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'gpumeter_process_' });
+  }
+}

@@ -1,0 +1,49 @@
+import { Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { appModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { UsageConsumerService } from './metering/usage-consumer.service';
+import { BillingEventsService } from './platform/billing-events/billing-events.service';
+import { apiValidationPipe } from './platform/errors/validation.pipe';
+import { KafkaService } from './platform/kafka/kafka.service';
+
+export type Role = 'api' | 'consumer' | 'all';
+export const ROLES: readonly Role[] = ['api', 'consumer', 'all'];
+
+/**
+ * Starts the service. Every role serves /healthz, /readyz and /metrics on PORT; `api` also
+ * takes the /v1 routes' traffic, `consumer` runs the Kafka consumers, `all` does both.
+ */
+export async function serve(config: AppConfig, role: Role): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(appModule(config), {
+    bufferLogs: true,
+    bodyParser: false,
+    rawBody: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', {
+    limit: '1mb',
+    type: ['application/json', 'application/cloudevents+json', 'application/cloudevents-batch+json'],
+  });
+  app.useGlobalPipes(apiValidationPipe());
+  app.enableShutdownHooks();
+  const openapi = new DocumentBuilder()
+    .setTitle('gpumeter')
+    .setDescription('Usage metering and billing for serverless GPU clouds')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi));
+
+  await app.get(KafkaService).ensureTopics();
+  if (role === 'consumer' || role === 'all') {
+    await app.get(UsageConsumerService).start();
+    await app.get(BillingEventsService).startConsumer();
+  }
+  await app.listen(config.PORT, config.HOST);
+  new NestLogger('gpumeter').log(`role ${role} listening on http://${config.HOST}:${config.PORT}`);
+  return app;
+}

@@ -1,0 +1,26 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Allow, AuthGuard, AuthenticatedRequest, scopeWorkspace } from './auth.guard';
+import { CreateWorkspaceDto } from './dto/create-workspace.dto';
+import { WorkspacesService } from './workspaces.service';
+
+@ApiTags('workspaces')
+@ApiBearerAuth()
+@UseGuards(AuthGuard)
+@Controller('v1/workspaces')
+export class WorkspacesController {
+  constructor(private readonly workspaces: WorkspacesService) {}
+
+  @Post()
+  @HttpCode(201)
+  @Allow('operator')
+  create(@Body() dto: CreateWorkspaceDto) {
+    return this.workspaces.create(dto);
+  }
+
+  @Get(':id')
+  @Allow('operator', 'workspace')
+  get(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
+    return this.workspaces.get(scopeWorkspace(req.principal, id));
+  }
+}

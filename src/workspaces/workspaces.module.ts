@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AuthGuard } from './auth.guard';
+import { WorkspaceProjection } from './workspace.projection';
+import { WorkspacesController } from './workspaces.controller';
+import { WorkspacesRepository } from './workspaces.repository';
+import { WorkspacesService } from './workspaces.service';
+
+@Module({
+  controllers: [WorkspacesController],
+  providers: [WorkspacesRepository, WorkspacesService, WorkspaceProjection, AuthGuard],
+  exports: [WorkspacesRepository, AuthGuard],
+})
+export class WorkspacesModule {}
