@@ -1,0 +1,74 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, ROOT } from './test-env';
+
+/**
+ * A real gpumeter process (the compiled service, as production runs it), so that tests can
+ * SIGKILL it mid-stream. Its output goes to .local/test-logs/<name>.log.
+ */
+export class ServiceProcess {
+  private child?: ChildProcess;
+  port = 0;
+  exited?: Promise<number | null>;
+
+  constructor(
+    readonly name: string,
+    private readonly env: Record<string, string>,
+    private readonly role: 'api' | 'consumer' | 'all',
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(extraEnv: Record<string, string> = {}): Promise<this> {
+    this.port = await freePort();
+    const logDir = join(ROOT, '.local', 'test-logs');
+    mkdirSync(logDir, { recursive: true });
+    const log = createWriteStream(join(logDir, `${this.name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'main.js'), 'serve', '--role', this.role], {
+      env: { PATH: process.env.PATH ?? '', ...this.env, ...extraEnv, PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    this.child = child;
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode} during start-up`);
+      try {
+        const r = await fetch(`${this.url}/healthz`);
+        if (r.ok) return this;
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`${this.name} did not answer /healthz within 60 s`);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+    this.child.kill(signal);
+    const code = (await this.exited) ?? null;
+    this.child = undefined;
+    return code;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null;
+  }
+
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    let total = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) {
+        total += Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return total;
+  }
+}

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/app-config';
+import { migrate } from '../../src/platform/clickhouse/migrator';
+
+export const ROOT = join(__dirname, '..', '..');
+export const ADMIN_KEY = 'test-operator-key-0123456789abcdef';
+export const AGENT_TOKEN = 'test-agent-token-0123456789abcdef';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * An isolated environment on the shared local stack: its own ClickHouse database, topic
+ * prefix and consumer group, so test files never see each other's data.
+ */
+export async function isolatedEnv(name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const suffix = `${name}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const env: Record<string, string> = {
+    GPUMETER_ENV: 'test',
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    CLICKHOUSE_URL: process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123',
+    CLICKHOUSE_DATABASE: `t_${suffix}`,
+    KAFKA_TOPIC_PREFIX: `t.${suffix}.`,
+    KAFKA_CONSUMER_GROUP: `t-${suffix}`,
+    KAFKA_USAGE_PARTITIONS: '3',
+    ADMIN_API_KEY: ADMIN_KEY,
+    INGEST_TOKENS: AGENT_TOKEN,
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+  await migrate(loadConfig(env), join(ROOT, 'migrations'));
+  return env;
+}
