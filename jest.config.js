@@ -26,7 +26,7 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.int-spec.ts'],
       transform: { '^.+\\.ts$': swc },
-      testTimeout: 180000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/jest-setup.ts'],
     },
   ],
 };

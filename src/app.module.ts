@@ -20,7 +20,10 @@ export function appModule(config: AppConfig) {
         pinoHttp: {
           level: config.LOG_LEVEL,
           // Tokens never reach a log line.
-          redact: { paths: ['req.headers.authorization', 'req.headers["stripe-signature"]'], censor: '[redacted]' },
+          redact: {
+            paths: ['req.headers.authorization', 'req.headers["stripe-signature"]'],
+            censor: '[redacted]',
+          },
           autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
           quietReqLogger: true,
         },

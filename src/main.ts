@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigurationError, loadConfig } from './config/app-config';
+import { simulate } from './cli/simulate';
 import { migrate } from './platform/clickhouse/migrator';
 import { ROLES, Role, serve } from './serve';
 
@@ -25,7 +26,7 @@ const program = new Command('gpumeter').description('Usage metering and billing 
 program
   .command('serve')
   .description('run the service')
-  .addOption(new Option('--role <role>', 'which parts run').choices(ROLES as string[]).default('all'))
+  .addOption(new Option('--role <role>', 'which parts run').choices(ROLES).default('all'))
   .action(async (opts: { role: Role }) => {
     await serve(config(), opts.role);
   });
@@ -39,6 +40,34 @@ program
     process.stdout.write(
       `database ${cfg.CLICKHOUSE_DATABASE}: ${result.applied.length} applied, ${result.skipped.length} already there\n`,
     );
+  });
+
+program
+  .command('simulate')
+  .description('drive a synthetic GPU workload through a running gpumeter and print what it billed')
+  .option('--url <url>', 'gpumeter base URL', 'http://127.0.0.1:3000')
+  .option('--workspaces <n>', 'workspaces', '4')
+  .option('--containers <n>', 'containers per workspace', '12')
+  .option('--hours <n>', 'how far back the containers may have run', '3')
+  .option('--seed <n>', 'random seed', '1')
+  .action(async (o: Record<string, string>) => {
+    const cfg = config();
+    if (!cfg.ADMIN_API_KEY || cfg.INGEST_TOKENS.length === 0) {
+      throw new Error('simulate needs ADMIN_API_KEY and INGEST_TOKENS, as the service it talks to');
+    }
+    const ok = await simulate(
+      {
+        url: o.url,
+        adminKey: cfg.ADMIN_API_KEY,
+        ingestToken: cfg.INGEST_TOKENS[0],
+        workspaces: Number(o.workspaces),
+        containers: Number(o.containers),
+        hours: Number(o.hours),
+        seed: Number(o.seed),
+      },
+      (line) => process.stdout.write(`${line}\n`),
+    );
+    process.exitCode = ok ? 0 : 1;
   });
 
 program

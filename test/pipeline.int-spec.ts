@@ -28,7 +28,12 @@ describe('pipeline: HTTP ingest to usage API', () => {
   }
   async function usageTotal(ws: string): Promise<bigint> {
     const { from, to } = rangeOf(generated.events);
-    const r = await api(apiProc.url, 'GET', `/v1/usage?from=${from}&to=${to}&window=day&group_by=gpu_type`, keys.get(ws)!);
+    const r = await api(
+      apiProc.url,
+      'GET',
+      `/v1/usage?from=${from}&to=${to}&window=day&group_by=gpu_type`,
+      keys.get(ws)!,
+    );
     expect(r.status).toBe(200);
     return BigInt(r.body.totals.gpu_ms);
   }
@@ -51,9 +56,19 @@ describe('pipeline: HTTP ingest to usage API', () => {
   it('10,000 events posted → GET /v1/usage equals the independently computed GPU-ms of each workspace', async () => {
     expect(await postEvents(apiProc.url, generated.events)).toBe(10_000);
     const total = sum(generated.expectedGpuMs);
-    await waitFor('all events stored', () => ch.totals(), (t) => t.rawEvents === 10_000n);
+    await waitFor(
+      'all events stored',
+      () => ch.totals(),
+      (t) => t.rawEvents === 10_000n,
+    );
     const t = await ch.totals();
-    expect(t).toEqual({ rawEvents: 10_000n, rawGpuMs: total, hourlyEvents: 10_000n, hourlyGpuMs: total, duplicateKeys: 0n });
+    expect(t).toEqual({
+      rawEvents: 10_000n,
+      rawGpuMs: total,
+      hourlyEvents: 10_000n,
+      hourlyGpuMs: total,
+      duplicateKeys: 0n,
+    });
     for (const ws of WORKSPACES) {
       expect(await usageTotal(ws)).toBe(generated.expectedGpuMs.get(ws));
     }
@@ -63,7 +78,11 @@ describe('pipeline: HTTP ingest to usage API', () => {
     const before = await ch.totals();
     expect(await postEvents(apiProc.url, generated.events)).toBe(10_000);
     // Wait until the consumer has read the copies (they are counted as duplicates skipped).
-    await waitFor('copies consumed', () => consumer.metric('gpumeter_consumer_duplicates_skipped_total'), (n) => n >= 10_000);
+    await waitFor(
+      'copies consumed',
+      () => consumer.metric('gpumeter_consumer_duplicates_skipped_total'),
+      (n) => n >= 10_000,
+    );
     expect(await ch.totals()).toEqual(before);
     for (const ws of WORKSPACES) expect(await usageTotal(ws)).toBe(generated.expectedGpuMs.get(ws));
   });
@@ -71,7 +90,16 @@ describe('pipeline: HTTP ingest to usage API', () => {
   it('values built to break SQL round-trip unchanged in every string field', async () => {
     const ws = 'ws_hostile';
     keys.set(ws, await createWorkspace(apiProc.url, ws));
-    const hostile = ["'); DROP TABLE usage_events; --", "a\\'b", '\\', "'", '\\\\\'', 'ü😀\t"x"', 'x\\nnot-a-newline', "' OR '1'='1"];
+    const hostile = [
+      "'); DROP TABLE usage_events; --",
+      "a\\'b",
+      '\\',
+      "'",
+      "\\\\'",
+      'ü😀\t"x"',
+      'x\\nnot-a-newline',
+      "' OR '1'='1",
+    ];
     const end = Date.now() - 30_000;
     const events = hostile.map((h, i) => ({
       specversion: '1.0',
@@ -93,30 +121,57 @@ describe('pipeline: HTTP ingest to usage API', () => {
       },
     }));
     expect(await postEvents(apiProc.url, events)).toBe(hostile.length);
-    await waitFor('hostile events stored', () => ch.totals(ws), (t) => t.rawEvents === BigInt(hostile.length));
+    await waitFor(
+      'hostile events stored',
+      () => ch.totals(ws),
+      (t) => t.rawEvents === BigInt(hostile.length),
+    );
     const rows = await ch.all<Record<string, string>>(
       `SELECT id, source, container_id, app_id, function_id, region, provider FROM usage_events WHERE workspace_id = '${ws}' ORDER BY id`,
     );
     const expected = events
-      .map((e) => ({ id: e.id, source: e.source, container_id: e.data.container_id, app_id: e.data.app_id, function_id: e.data.function_id, region: e.data.region, provider: e.data.provider }))
+      .map((e) => ({
+        id: e.id,
+        source: e.source,
+        container_id: e.data.container_id,
+        app_id: e.data.app_id,
+        function_id: e.data.function_id,
+        region: e.data.region,
+        provider: e.data.provider,
+      }))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     expect(rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))).toEqual(expected);
     // Posting them again goes through the dedupe lookup, which puts these values into SQL.
     expect(await postEvents(apiProc.url, events)).toBe(hostile.length);
-    await waitFor('copies consumed', () => consumer.metric('gpumeter_consumer_duplicates_skipped_total'), (n) => n >= 10_000 + hostile.length);
+    await waitFor(
+      'copies consumed',
+      () => consumer.metric('gpumeter_consumer_duplicates_skipped_total'),
+      (n) => n >= 10_000 + hostile.length,
+    );
     expect((await ch.totals(ws)).rawEvents).toBe(BigInt(hostile.length));
     const tables = await ch.all<{ name: string }>('SHOW TABLES');
-    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['usage_events', 'usage_hourly', 'workspaces']));
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['usage_events', 'usage_hourly', 'workspaces']),
+    );
     // Group keys come back unchanged through the usage API too.
-    const r = await api(apiProc.url, 'GET', `/v1/usage?window=month&group_by=app_id,region&from=${new Date(Math.floor((end - 7200_000) / 3_600_000) * 3_600_000).toISOString()}`, keys.get(ws)!);
+    const r = await api(
+      apiProc.url,
+      'GET',
+      `/v1/usage?window=month&group_by=app_id,region&from=${new Date(Math.floor((end - 7200_000) / 3_600_000) * 3_600_000).toISOString()}`,
+      keys.get(ws)!,
+    );
     expect(r.status).toBe(200);
-    expect(r.body.rows.map((x: { app_id: string }) => x.app_id).sort()).toEqual(events.map((e) => e.data.app_id).sort());
+    expect(r.body.rows.map((x: { app_id: string }) => x.app_id).sort()).toEqual(
+      events.map((e) => e.data.app_id).sort(),
+    );
   });
 
   it('a workspace key never sees another workspace; no key or a wrong key is 401', async () => {
     const alpha = keys.get('ws_alpha')!;
     expect((await api(apiProc.url, 'GET', '/v1/usage?workspace_id=ws_beta', alpha)).status).toBe(404);
-    expect((await api(apiProc.url, 'GET', '/v1/usage?workspace_id=ws_does_not_exist', alpha)).status).toBe(404);
+    expect((await api(apiProc.url, 'GET', '/v1/usage?workspace_id=ws_does_not_exist', alpha)).status).toBe(
+      404,
+    );
     expect((await api(apiProc.url, 'GET', '/v1/workspaces/ws_beta', alpha)).status).toBe(404);
     expect((await api(apiProc.url, 'GET', '/v1/workspaces/ws_alpha', alpha)).status).toBe(200);
     const own = await api(apiProc.url, 'GET', '/v1/usage', alpha);
@@ -125,9 +180,14 @@ describe('pipeline: HTTP ingest to usage API', () => {
     expect((await api(apiProc.url, 'GET', '/v1/usage', null)).status).toBe(401);
     expect((await api(apiProc.url, 'GET', '/v1/usage', 'gpm_ws_not-a-real-key')).status).toBe(401);
     expect((await api(apiProc.url, 'POST', '/v1/events', null, [])).status).toBe(401);
-    expect((await api(apiProc.url, 'POST', '/v1/workspaces', alpha, { id: 'x', name: 'x', email: 'x@x.test' })).status).toBe(403);
+    expect(
+      (await api(apiProc.url, 'POST', '/v1/workspaces', alpha, { id: 'x', name: 'x', email: 'x@x.test' }))
+        .status,
+    ).toBe(403);
     // The stored key is a hash, never the key itself.
-    const stored = await ch.all<{ api_key_hash: string }>("SELECT api_key_hash FROM workspaces WHERE id = 'ws_alpha'");
+    const stored = await ch.all<{ api_key_hash: string }>(
+      "SELECT api_key_hash FROM workspaces WHERE id = 'ws_alpha'",
+    );
     expect(stored[0].api_key_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(stored[0].api_key_hash).not.toContain(alpha);
   });
@@ -136,7 +196,14 @@ describe('pipeline: HTTP ingest to usage API', () => {
     const end = Date.now() - 10_000;
     const good = generateEvents({ count: 2, workspaces: ['ws_alpha'], seed: 99, endBeforeMs: end }).events;
     const bad = { ...good[0], id: 'bad-1', data: { ...good[0].data, gpu_count: 100 } };
-    const r = await api(apiProc.url, 'POST', '/v1/events', AGENT_TOKEN, [good[0], bad, good[1]], 'application/cloudevents-batch+json');
+    const r = await api(
+      apiProc.url,
+      'POST',
+      '/v1/events',
+      AGENT_TOKEN,
+      [good[0], bad, good[1]],
+      'application/cloudevents-batch+json',
+    );
     expect(r.status).toBe(202);
     expect(r.body.accepted).toBe(2);
     expect(r.body.rejected).toEqual([
@@ -145,7 +212,14 @@ describe('pipeline: HTTP ingest to usage API', () => {
     const none = await api(apiProc.url, 'POST', '/v1/events', AGENT_TOKEN, [bad]);
     expect(none.status).toBe(400);
     expect(none.body.rejected[0].errors[0].field).toBe('data.gpu_count');
-    const single = await api(apiProc.url, 'POST', '/v1/events', AGENT_TOKEN, { ...good[0], id: 'single' }, 'application/cloudevents+json');
+    const single = await api(
+      apiProc.url,
+      'POST',
+      '/v1/events',
+      AGENT_TOKEN,
+      { ...good[0], id: 'single' },
+      'application/cloudevents+json',
+    );
     expect(single.status).toBe(202);
     expect(single.body.accepted).toBe(1);
   });
@@ -170,7 +244,13 @@ describe('pipeline: HTTP ingest to usage API', () => {
     const r3 = await api(apiProc.url, 'GET', '/v1/usage?group_by=gpu_type,password', alpha);
     expect(r3.status).toBe(400);
     expect(r3.body.error.details[0].field).toBe('group_by');
-    const r4 = await api(apiProc.url, 'POST', '/v1/workspaces', (await import('./support/test-env')).ADMIN_KEY, { id: 'Bad Id', name: 'x', email: 'not-an-email' });
+    const r4 = await api(
+      apiProc.url,
+      'POST',
+      '/v1/workspaces',
+      (await import('./support/test-env')).ADMIN_KEY,
+      { id: 'Bad Id', name: 'x', email: 'not-an-email' },
+    );
     expect(r4.status).toBe(400);
     expect(r4.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['email', 'id']);
   });

@@ -3,7 +3,17 @@
  * (contract §1). The catalog module may add types at run time (a catalog change event);
  * validation always asks `isKnownGpuType`.
  */
-export const SEED_GPU_TYPES = ['T4', 'L4', 'A10G', 'L40S', 'A100-40GB', 'A100-80GB', 'H100', 'H200', 'B200'] as const;
+export const SEED_GPU_TYPES = [
+  'T4',
+  'L4',
+  'A10G',
+  'L40S',
+  'A100-40GB',
+  'A100-80GB',
+  'H100',
+  'H200',
+  'B200',
+] as const;
 
 const known = new Set<string>(SEED_GPU_TYPES);
 

@@ -9,7 +9,12 @@ import Decimal from 'decimal.js';
  * rounded amounts. Every reader — usage API, invoices, previews, exports, dashboard —
  * rounds through `roundToCents`.
  */
-export const Money = Decimal.clone({ precision: 60, rounding: Decimal.ROUND_HALF_UP, toExpNeg: -60, toExpPos: 60 });
+export const Money = Decimal.clone({
+  precision: 60,
+  rounding: Decimal.ROUND_HALF_UP,
+  toExpNeg: -60,
+  toExpPos: 60,
+});
 export type Money = Decimal;
 
 export const CURRENCY = 'usd';

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  Equals,
   IsIn,
   IsInt,
   IsOptional,
@@ -50,7 +51,10 @@ export class AppConfig {
 
   /** Comma-separated host:port list. */
   @Transform(toList)
-  @Matches(/^[A-Za-z0-9.\-_[\]:]+:\d+$/, { each: true, message: 'KAFKA_BROKERS must be host:port[,host:port…]' })
+  @Matches(/^[A-Za-z0-9.\-_[\]:]+:\d+$/, {
+    each: true,
+    message: 'KAFKA_BROKERS must be host:port[,host:port…]',
+  })
   @MinLength(1, { each: true })
   KAFKA_BROKERS: string[] = ['localhost:9092'];
 
@@ -63,6 +67,16 @@ export class AppConfig {
 
   @Matches(/^[A-Za-z0-9._-]+$/)
   KAFKA_CONSUMER_GROUP = 'gpumeter-metering';
+
+  /**
+   * How long the group waits for a consumer that stopped heart-beating before handing its
+   * partitions to another. Shorter recovers faster after a crash; longer rides out pauses.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(6000)
+  @Max(300000)
+  KAFKA_SESSION_TIMEOUT_MS = 30000;
 
   /** Partitions of usage.events.v1 when gpumeter creates it. */
   @Transform(toInt)
@@ -135,6 +149,16 @@ export class AppConfig {
   @Max(500000)
   CONSUMER_MAX_BATCH_EVENTS = 20000;
 
+  /**
+   * Test-only fault injection, refused in production. `crash-after-insert`: the consumer
+   * SIGKILLs itself right after its first ClickHouse insert, before committing offsets.
+   */
+  @ValidateIf((c: AppConfig) => c.FAULT_INJECTION !== '')
+  @IsIn(['crash-after-insert'])
+  @ValidateIf((c: AppConfig) => c.FAULT_INJECTION !== '' && c.GPUMETER_ENV === 'production')
+  @Equals('', { message: 'FAULT_INJECTION must not be set when GPUMETER_ENV=production' })
+  FAULT_INJECTION = '';
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -159,9 +183,15 @@ function describe(errors: ValidationError[], env: Record<string, string | undefi
   return errors.flatMap((e) => {
     const raw = env[e.property];
     const shown =
-      raw === undefined ? '(unset)' : AppConfig.SECRETS.has(e.property) ? '(secret, not shown)' : JSON.stringify(raw);
+      raw === undefined
+        ? '(unset)'
+        : AppConfig.SECRETS.has(e.property)
+          ? '(secret, not shown)'
+          : JSON.stringify(raw);
     const messages = Object.values(e.constraints ?? {});
-    return messages.map((m) => `${e.property}: ${m.startsWith(e.property) ? m : `${e.property} ${m}`}; got ${shown}`);
+    return messages.map(
+      (m) => `${e.property}: ${m.startsWith(e.property) ? m : `${e.property} ${m}`}; got ${shown}`,
+    );
   });
 }
 

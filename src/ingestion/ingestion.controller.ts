@@ -30,7 +30,10 @@ export class IngestionController {
     }
     if (events.length === 0) throw ApiError.invalid('(body)', 'the batch is empty');
     if (events.length > MAX_EVENTS_PER_REQUEST) {
-      throw new ApiError(ApiErrorCode.PayloadTooLarge, `at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${events.length}`);
+      throw new ApiError(
+        ApiErrorCode.PayloadTooLarge,
+        `at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${events.length}`,
+      );
     }
     const result = await this.ingestion.ingest(events, receivedAtMs);
     if (result.accepted === 0) {

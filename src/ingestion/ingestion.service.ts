@@ -26,7 +26,10 @@ export class IngestionService {
     private readonly kafka: KafkaService,
     private readonly metrics: MetricsService,
   ) {
-    this.window = { maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000, maxAgeMs: config.EVENT_MAX_AGE_DAYS * 86_400_000 };
+    this.window = {
+      maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000,
+      maxAgeMs: config.EVENT_MAX_AGE_DAYS * 86_400_000,
+    };
   }
 
   async ingest(events: unknown[], receivedAtMs: number): Promise<IngestResult> {
@@ -38,7 +41,10 @@ export class IngestionService {
       if (verdict.ok) {
         messages.push({ key: verdict.record.workspace_id, value: JSON.stringify(raw), timestamp });
       } else {
-        const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : null;
+        const id =
+          raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string'
+            ? (raw as { id: string }).id
+            : null;
         rejected.push({ index, id, errors: verdict.errors });
         this.metrics.eventsRejected.inc({ field: verdict.errors[0]?.field ?? 'unknown' });
       }
@@ -48,7 +54,10 @@ export class IngestionService {
     } catch (e) {
       // Some partitions may have been written: the sender retries the whole batch and the
       // consumer's (source, id) dedupe makes the retry count once.
-      throw new ApiError(ApiErrorCode.Unavailable, `Kafka did not acknowledge the events; retry the request (${(e as Error).message})`);
+      throw new ApiError(
+        ApiErrorCode.Unavailable,
+        `Kafka did not acknowledge the events; retry the request (${(e as Error).message})`,
+      );
     }
     this.metrics.eventsAccepted.inc(messages.length);
     return { accepted: messages.length, rejected };

@@ -51,8 +51,8 @@ export class UsageConsumerService {
     const topic = this.kafka.topics.usageEvents;
     this.consumer = this.kafka.createConsumer({
       groupId: this.config.KAFKA_CONSUMER_GROUP,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatInterval: Math.floor(this.config.KAFKA_SESSION_TIMEOUT_MS / 10),
       maxBytesPerPartition: 8 * 1024 * 1024,
       maxBytes: 32 * 1024 * 1024,
       minBytes: 64 * 1024,
@@ -88,6 +88,10 @@ export class UsageConsumerService {
       const { events, deadLetters } = this.decode(slice, batch.partition);
       await this.untilDone(payload, 'dead-lettering', () => this.sendDeadLetters(deadLetters, batch.topic));
       await this.untilDone(payload, 'storing', () => this.store(events));
+      if (this.config.FAULT_INJECTION === 'crash-after-insert' && events.length > 0) {
+        this.logger.warn('FAULT_INJECTION=crash-after-insert: killing this process before the offset commit');
+        process.kill(process.pid, 'SIGKILL');
+      }
       const last = slice[slice.length - 1].offset;
       await this.untilDone(payload, 'committing', () =>
         this.consumer!.commitOffsets([
@@ -101,7 +105,10 @@ export class UsageConsumerService {
     }
   }
 
-  decode(messages: KafkaMessage[], partition: number): { events: StoredUsageEvent[]; deadLetters: DeadLetter[] } {
+  decode(
+    messages: KafkaMessage[],
+    partition: number,
+  ): { events: StoredUsageEvent[]; deadLetters: DeadLetter[] } {
     const events: StoredUsageEvent[] = [];
     const deadLetters: DeadLetter[] = [];
     for (const message of messages) {
@@ -172,24 +179,34 @@ export class UsageConsumerService {
       })),
     );
     for (const d of deadLetters) this.metrics.dlqMessages.inc({ reason: d.reason });
-    this.logger.warn(`dead-lettered ${deadLetters.length} message(s): ${deadLetters[0].reason}: ${deadLetters[0].detail}`);
+    this.logger.warn(
+      `dead-lettered ${deadLetters.length} message(s): ${deadLetters[0].reason}: ${deadLetters[0].detail}`,
+    );
   }
 
   /** Retries `step` with capped exponential backoff until it succeeds or the batch must be given up. */
-  private async untilDone(payload: EachBatchPayload, what: string, step: () => Promise<unknown>): Promise<void> {
+  private async untilDone(
+    payload: EachBatchPayload,
+    what: string,
+    step: () => Promise<unknown>,
+  ): Promise<void> {
     let delay = BACKOFF_START_MS;
     for (let attempt = 1; ; attempt++) {
-      if (!payload.isRunning() || payload.isStale()) throw new BatchAbandoned(`batch abandoned while ${what}`);
+      if (!payload.isRunning() || payload.isStale())
+        throw new BatchAbandoned(`batch abandoned while ${what}`);
       try {
         await step();
         if (attempt > 1) this.logger.log(`${what} succeeded after ${attempt} attempts`);
         return;
       } catch (e) {
         this.metrics.storeFailures.inc();
-        this.logger.error(`${what} failed (attempt ${attempt}), retrying in ${delay} ms: ${(e as Error).message}`);
+        this.logger.error(
+          `${what} failed (attempt ${attempt}), retrying in ${delay} ms: ${(e as Error).message}`,
+        );
         const until = Date.now() + delay;
         while (Date.now() < until) {
-          if (!payload.isRunning() || payload.isStale()) throw new BatchAbandoned(`batch abandoned while ${what}`);
+          if (!payload.isRunning() || payload.isStale())
+            throw new BatchAbandoned(`batch abandoned while ${what}`);
           await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
           await payload.heartbeat().catch(() => undefined);
         }

@@ -28,7 +28,8 @@ function hourAligned(field: 'from' | 'to', value: string | undefined, fallback: 
   if (value === undefined) return fallback;
   const ms = parseRfc3339Ms(value);
   if (ms === null) throw ApiError.invalid(field, `${field} must be an RFC 3339 date-time`);
-  if (ms % HOUR_MS !== 0) throw ApiError.invalid(field, `${field} must be a whole hour (UTC): usage is kept per hour`);
+  if (ms % HOUR_MS !== 0)
+    throw ApiError.invalid(field, `${field} must be a whole hour (UTC): usage is kept per hour`);
   return ms;
 }
 
@@ -52,18 +53,26 @@ export class UsageService {
     const fromMs = hourAligned('from', q.from, Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     const toMs = hourAligned('to', q.to, Math.ceil((nowMs + 1) / HOUR_MS) * HOUR_MS);
     if (toMs <= fromMs) throw ApiError.invalid('to', 'to must be after from');
-    if (toMs - fromMs > MAX_RANGE_MS) throw ApiError.invalid('to', 'the range from–to must be at most 400 days');
+    if (toMs - fromMs > MAX_RANGE_MS)
+      throw ApiError.invalid('to', 'the range from–to must be at most 400 days');
     const window: UsageWindow = q.window ?? 'day';
     const groupBy = (q.group_by ? q.group_by.split(',') : []) as GroupKey[];
     const rows = await this.rollups.sumByWindow(workspaceId, fromMs / 1000, toMs / 1000, window, groupBy);
 
     // Price each (window, groups, gpu_type) row exactly, then merge rows that differ only
     // in gpu_type when gpu_type is not a requested group; round once per output row.
-    const merged = new Map<string, { view: Partial<UsageRowView>; gpu: bigint; cpu: bigint; mem: bigint; events: bigint; amount: Money }>();
+    const merged = new Map<
+      string,
+      { view: Partial<UsageRowView>; gpu: bigint; cpu: bigint; mem: bigint; events: bigint; amount: Money }
+    >();
     for (const r of rows) {
       const startMs = window === 'month' ? monthStart(Number(r.bucket)) : Number(r.bucket) * 1000;
       const nextMs =
-        window === 'hour' ? startMs + HOUR_MS : window === 'day' ? startMs + 24 * HOUR_MS : nextMonth(startMs);
+        window === 'hour'
+          ? startMs + HOUR_MS
+          : window === 'day'
+            ? startMs + 24 * HOUR_MS
+            : nextMonth(startMs);
       const groups: Partial<UsageRowView> = {};
       for (const k of groupBy) groups[k] = r[k] ?? '';
       const key = `${startMs}|${groupBy.map((k) => groups[k]).join('|')}`;

@@ -52,9 +52,14 @@ export class AuthGuard implements CanActivate {
 
   async authenticate(header: string | undefined): Promise<Principal> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!match) throw new ApiError(ApiErrorCode.Unauthenticated, 'missing bearer token (Authorization: Bearer <token>)');
+    if (!match)
+      throw new ApiError(
+        ApiErrorCode.Unauthenticated,
+        'missing bearer token (Authorization: Bearer <token>)',
+      );
     const token = match[1];
-    if (this.config.ADMIN_API_KEY && secretEquals(token, this.config.ADMIN_API_KEY)) return { kind: 'operator' };
+    if (this.config.ADMIN_API_KEY && secretEquals(token, this.config.ADMIN_API_KEY))
+      return { kind: 'operator' };
     if (this.config.INGEST_TOKENS.some((t) => secretEquals(token, t))) return { kind: 'agent' };
     const hash = hashApiKey(token);
     const cached = this.cache.get(hash);
@@ -78,6 +83,7 @@ export function scopeWorkspace(principal: Principal, requested: string | undefin
     }
     return principal.workspaceId;
   }
-  if (requested === undefined || requested === '') throw ApiError.invalid('workspace_id', 'workspace_id is required');
+  if (requested === undefined || requested === '')
+    throw ApiError.invalid('workspace_id', 'workspace_id is required');
   return requested;
 }

@@ -28,7 +28,7 @@ export class WorkspaceProjection implements BillingEventProjection, OnModuleInit
   }
 
   async apply(event: BillingEvent): Promise<void> {
-    const data = event.data as unknown as WorkspaceCreatedData;
+    const data = event.data as WorkspaceCreatedData;
     const at = Date.parse(event.time);
     // version = creation time: the same event applied twice writes the same row.
     await this.workspaces.upsert({ ...data, created_at_ms: at, version: at });

@@ -36,7 +36,9 @@ export class WorkspacesRepository {
   }
 
   async listIds(): Promise<string[]> {
-    const rows = await this.clickhouse.query<{ id: string }>(sql`SELECT id FROM workspaces FINAL ORDER BY id`);
+    const rows = await this.clickhouse.query<{ id: string }>(
+      sql`SELECT id FROM workspaces FINAL ORDER BY id`,
+    );
     return rows.map((r) => r.id);
   }
 }

@@ -1,6 +1,13 @@
 import { ADMIN_KEY, AGENT_TOKEN } from './test-env';
 
-export async function api(baseUrl: string, method: string, path: string, token: string | null, body?: unknown, contentType = 'application/json') {
+export async function api(
+  baseUrl: string,
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+  contentType = 'application/json',
+) {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = contentType;
@@ -10,6 +17,7 @@ export async function api(baseUrl: string, method: string, path: string, token: 
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
   let json: any;
   try {
     json = JSON.parse(text);
@@ -20,7 +28,11 @@ export async function api(baseUrl: string, method: string, path: string, token: 
 }
 
 export async function createWorkspace(baseUrl: string, id: string): Promise<string> {
-  const r = await api(baseUrl, 'POST', '/v1/workspaces', ADMIN_KEY, { id, name: `Workspace ${id}`, email: `${id}@example.test` });
+  const r = await api(baseUrl, 'POST', '/v1/workspaces', ADMIN_KEY, {
+    id,
+    name: `Workspace ${id}`,
+    email: `${id}@example.test`,
+  });
   if (r.status !== 201) throw new Error(`creating ${id}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.api_key as string;
 }
@@ -30,7 +42,8 @@ export async function postEvents(baseUrl: string, events: unknown[], batch = 100
   let accepted = 0;
   for (let i = 0; i < events.length; i += batch) {
     const r = await api(baseUrl, 'POST', '/v1/events', AGENT_TOKEN, events.slice(i, i + batch));
-    if (r.status !== 202) throw new Error(`POST /v1/events: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+    if (r.status !== 202)
+      throw new Error(`POST /v1/events: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
     accepted += r.body.accepted as number;
   }
   return accepted;

@@ -31,13 +31,14 @@ export class ServiceProcess {
       env: { PATH: process.env.PATH ?? '', ...this.env, ...extraEnv, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
     this.child = child;
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode} during start-up`);
+      if (child.exitCode !== null)
+        throw new Error(`${this.name} exited with ${child.exitCode} during start-up`);
       try {
         const r = await fetch(`${this.url}/healthz`);
         if (r.ok) return this;

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/app-config';
 import { migrate } from '../../src/platform/clickhouse/migrator';
+import { KafkaService } from '../../src/platform/kafka/kafka.service';
 
 export const ROOT = join(__dirname, '..', '..');
 export const ADMIN_KEY = 'test-operator-key-0123456789abcdef';
@@ -24,7 +25,10 @@ export async function freePort(): Promise<number> {
  * An isolated environment on the shared local stack: its own ClickHouse database, topic
  * prefix and consumer group, so test files never see each other's data.
  */
-export async function isolatedEnv(name: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+export async function isolatedEnv(
+  name: string,
+  extra: Record<string, string> = {},
+): Promise<Record<string, string>> {
   const suffix = `${name}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const env: Record<string, string> = {
     GPUMETER_ENV: 'test',
@@ -37,8 +41,14 @@ export async function isolatedEnv(name: string, extra: Record<string, string> = 
     ADMIN_API_KEY: ADMIN_KEY,
     INGEST_TOKENS: AGENT_TOKEN,
     LOG_LEVEL: 'warn',
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
     ...extra,
   };
-  await migrate(loadConfig(env), join(ROOT, 'migrations'));
+  const config = loadConfig(env);
+  await migrate(config, join(ROOT, 'migrations'));
+  // As `gpumeter serve` does at start-up, so tests may write to the topics before it runs.
+  const kafka = new KafkaService(config);
+  await kafka.ensureTopics();
+  await kafka.onModuleDestroy();
   return env;
 }

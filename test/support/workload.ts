@@ -68,7 +68,12 @@ export function generateEvents(opts: {
 
 export const sum = (m: Map<string, bigint>) => [...m.values()].reduce((a, b) => a + b, 0n);
 
-export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (v: T) => boolean,
+  timeoutMs = 120_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < deadline) {
@@ -80,5 +85,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out waiting for ${what}; last value: ${String(JSON.stringify(last, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))}`);
+  throw new Error(
+    `timed out waiting for ${what}; last value: ${String(JSON.stringify(last, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)))}`,
+  );
 }

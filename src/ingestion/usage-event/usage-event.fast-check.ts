@@ -24,6 +24,7 @@ export interface FastCheckResult {
   timeMs: number | null;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untrusted JSON, every access is checked
 export function fastCheckUsageEvent(e: any): FastCheckResult {
   const failed: string[] = [];
   if (e === null || typeof e !== 'object' || Array.isArray(e)) {
@@ -52,7 +53,8 @@ export function fastCheckUsageEvent(e: any): FastCheckResult {
     if (startedAtMs === null) failed.push('data.started_at');
     endedAtMs = parseRfc3339Ms(d.ended_at, true);
     if (endedAtMs === null) failed.push('data.ended_at');
-    if (!absent(d.cpu_millicores) && !intIn(d.cpu_millicores, 0, MAX_RESOURCE_AMOUNT)) failed.push('data.cpu_millicores');
+    if (!absent(d.cpu_millicores) && !intIn(d.cpu_millicores, 0, MAX_RESOURCE_AMOUNT))
+      failed.push('data.cpu_millicores');
     if (!absent(d.memory_mib) && !intIn(d.memory_mib, 0, MAX_RESOURCE_AMOUNT)) failed.push('data.memory_mib');
     if (!absent(d.region) && !strLen(d.region, 0, 128)) failed.push('data.region');
     if (!absent(d.provider) && !strLen(d.provider, 0, 128)) failed.push('data.provider');

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- test data is mutated freely */
 /** A valid usage event ending `endedAtMs`, for tests and benchmarks. */
 export function sampleUsageEvent(endedAtMs: number, overrides: Record<string, unknown> = {}): any {
   const started = endedAtMs - 5123;

@@ -26,7 +26,12 @@ describe('validateUsageEvent: every rule of contract §1', () => {
   });
 
   it('accepts events without the optional fields, and null optional fields', () => {
-    const v = check({ 'data.function_id': undefined, 'data.region': null, 'data.cpu_millicores': undefined, datacontenttype: undefined });
+    const v = check({
+      'data.function_id': undefined,
+      'data.region': null,
+      'data.cpu_millicores': undefined,
+      datacontenttype: undefined,
+    });
     expect(v.ok).toBe(true);
     if (v.ok) expect([v.record.function_id, v.record.region, v.record.cpu_millicores]).toEqual(['', '', 0]);
   });
@@ -77,7 +82,9 @@ describe('validateUsageEvent: every rule of contract §1', () => {
       time: new Date(endedMs).toISOString(),
     });
   it('rejects ended_at not after started_at', () => {
-    expect(fieldsOf(validateUsageEvent(base(NOW - 1000, NOW - 1000), NOW, WINDOW))).toEqual(['data.ended_at']);
+    expect(fieldsOf(validateUsageEvent(base(NOW - 1000, NOW - 1000), NOW, WINDOW))).toEqual([
+      'data.ended_at',
+    ]);
   });
   it('rejects an interval over 3600 s and accepts exactly 3600 s', () => {
     expect(fieldsOf(validateUsageEvent(base(NOW - 3_600_001, NOW), NOW, WINDOW))).toEqual(['data.ended_at']);
@@ -90,10 +97,15 @@ describe('validateUsageEvent: every rule of contract §1', () => {
   it('rejects ended_at more than 35 days before ingestion (configurable)', () => {
     const old = NOW - 35 * 86_400_000 - 1;
     expect(fieldsOf(validateUsageEvent(base(old - 1000, old), NOW, WINDOW))).toEqual(['data.ended_at']);
-    expect(validateUsageEvent(base(old - 1000, old), NOW, { ...WINDOW, maxAgeMs: 36 * 86_400_000 }).ok).toBe(true);
+    expect(validateUsageEvent(base(old - 1000, old), NOW, { ...WINDOW, maxAgeMs: 36 * 86_400_000 }).ok).toBe(
+      true,
+    );
   });
   it('reads time zones offsets exactly', () => {
-    const v = check({ time: '2026-11-27T11:00:05.000+01:00' }, base(Date.UTC(2026, 10, 27, 10, 0, 0), Date.UTC(2026, 10, 27, 10, 0, 5)));
+    const v = check(
+      { time: '2026-11-27T11:00:05.000+01:00' },
+      base(Date.UTC(2026, 10, 27, 10, 0, 0), Date.UTC(2026, 10, 27, 10, 0, 5)),
+    );
     expect(v.ok).toBe(true);
   });
   it('rejects a non-object event', () => {

@@ -42,6 +42,7 @@ export function schemaErrors(raw: unknown): FieldError[] {
  * `ingestedAtMs` is when gpumeter first accepted the event (HTTP arrival, or the Kafka
  * record's timestamp in the consumer), so a replay judges an event as it was judged live.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untrusted JSON, checked before use
 export function validateUsageEvent(raw: any, ingestedAtMs: number, window: TimeWindow): UsageEventVerdict {
   const fast = fastCheckUsageEvent(raw);
   if (fast.failedFields.length > 0) {
@@ -51,7 +52,9 @@ export function validateUsageEvent(raw: any, ingestedAtMs: number, window: TimeW
     return {
       ok: false,
       errors:
-        errors.length > 0 ? errors : fast.failedFields.map((field) => ({ field, message: `${field} is invalid` })),
+        errors.length > 0
+          ? errors
+          : fast.failedFields.map((field) => ({ field, message: `${field} is invalid` })),
     };
   }
   const started = fast.startedAtMs as number;
@@ -60,7 +63,10 @@ export function validateUsageEvent(raw: any, ingestedAtMs: number, window: TimeW
   if (ended <= started) {
     errors.push({ field: 'data.ended_at', message: 'data.ended_at must be after data.started_at' });
   } else if (ended - started > MAX_INTERVAL_MS) {
-    errors.push({ field: 'data.ended_at', message: 'data.ended_at must be at most 3600 s after data.started_at' });
+    errors.push({
+      field: 'data.ended_at',
+      message: 'data.ended_at must be at most 3600 s after data.started_at',
+    });
   }
   if (ended > ingestedAtMs + window.maxFutureMs) {
     errors.push({

@@ -8,7 +8,9 @@ export class UsageQueryDto {
   @IsString()
   from?: string;
 
-  @ApiPropertyOptional({ description: 'RFC 3339, a whole hour (UTC), exclusive; default: the end of the current hour' })
+  @ApiPropertyOptional({
+    description: 'RFC 3339, a whole hour (UTC), exclusive; default: the end of the current hour',
+  })
   @IsOptional()
   @IsString()
   to?: string;

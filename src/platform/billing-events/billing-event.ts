@@ -11,8 +11,21 @@ export interface BillingEvent<T = unknown> {
   data: T;
 }
 
-export function newBillingEvent<T>(type: string, workspaceId: string, data: T, at = new Date()): BillingEvent<T> {
-  return { specversion: '1.0', id: randomUUID(), source: 'gpumeter', type, subject: workspaceId, time: at.toISOString(), data };
+export function newBillingEvent<T>(
+  type: string,
+  workspaceId: string,
+  data: T,
+  at = new Date(),
+): BillingEvent<T> {
+  return {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: 'gpumeter',
+    type,
+    subject: workspaceId,
+    time: at.toISOString(),
+    data,
+  };
 }
 
 /** A projection of billing events into ClickHouse. `apply` must be idempotent. */

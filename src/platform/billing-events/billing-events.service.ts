@@ -30,7 +30,9 @@ export class BillingEventsService {
   }
 
   async publish(event: BillingEvent): Promise<void> {
-    await this.kafka.send(this.kafka.topics.billingEvents, [{ key: event.subject, value: JSON.stringify(event) }]);
+    await this.kafka.send(this.kafka.topics.billingEvents, [
+      { key: event.subject, value: JSON.stringify(event) },
+    ]);
     await this.project([event]);
   }
 
@@ -58,7 +60,9 @@ export class BillingEventsService {
           try {
             events.push(JSON.parse(m.value?.toString('utf8') ?? '') as BillingEvent);
           } catch (e) {
-            this.logger.error(`billing event at offset ${m.offset} is not JSON, skipped: ${(e as Error).message}`);
+            this.logger.error(
+              `billing event at offset ${m.offset} is not JSON, skipped: ${(e as Error).message}`,
+            );
           }
         }
         if (!isRunning() || isStale()) return;

@@ -59,6 +59,8 @@ export class ClickHouseService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.client.close().catch((e: unknown) => this.logger.warn(`closing ClickHouse client: ${String(e)}`));
+    await this.client
+      .close()
+      .catch((e: unknown) => this.logger.warn(`closing ClickHouse client: ${String(e)}`));
   }
 }

@@ -70,11 +70,15 @@ export async function migrate(
   try {
     await client.command({ query: sql`CREATE DATABASE IF NOT EXISTS ${db}`.text });
     await client.command({
-      query: sql`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree() ORDER BY version`
-        .text,
+      query:
+        sql`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree() ORDER BY version`
+          .text,
     });
     const rows = await (
-      await client.query({ query: sql`SELECT version, name, checksum FROM ${db}.schema_migrations`.text, format: 'JSONEachRow' })
+      await client.query({
+        query: sql`SELECT version, name, checksum FROM ${db}.schema_migrations`.text,
+        format: 'JSONEachRow',
+      })
     ).json<{ version: number; name: string; checksum: string }>();
     const applied = new Map(rows.map((r) => [Number(r.version), r]));
     const result = { applied: [] as string[], skipped: [] as string[] };
@@ -93,8 +97,9 @@ export async function migrate(
         await inDatabase.command({ query: statement });
       }
       await client.command({
-        query: sql`INSERT INTO ${db}.schema_migrations (version, name, checksum) VALUES (${int(m.version)}, ${str(m.name)}, ${str(m.checksum)})`
-          .text,
+        query:
+          sql`INSERT INTO ${db}.schema_migrations (version, name, checksum) VALUES (${int(m.version)}, ${str(m.name)}, ${str(m.checksum)})`
+            .text,
       });
       log(`applied ${m.name}`);
       result.applied.push(m.name);

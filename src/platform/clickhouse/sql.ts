@@ -50,7 +50,8 @@ export function str(value: string): Sql {
 /** An unsigned or signed integer literal; rejects anything that is not a safe integer or bigint. */
 export function int(value: number | bigint): Sql {
   if (typeof value === 'bigint') return new Sql(value.toString());
-  if (!Number.isSafeInteger(value)) throw new TypeError(`sql.int expects a safe integer, got ${String(value)}`);
+  if (!Number.isSafeInteger(value))
+    throw new TypeError(`sql.int expects a safe integer, got ${String(value)}`);
   return new Sql(String(value));
 }
 

@@ -20,7 +20,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const body = exception.getResponse();
       const message =
         typeof body === 'object' && body !== null && 'message' in body
-          ? [(body as { message: unknown }).message].flat().join('; ')
+          ? [body.message].flat().join('; ')
           : exception.message;
       res.status(status).json({ error: { code: codeFor(status), message, details: [] } });
       return;
@@ -37,7 +37,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
       res.status(e.status).json({ error: { code: codeFor(e.status), message, details: [] } });
       return;
     }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
     res.status(500).json({ error: { code: 'internal', message: 'internal error', details: [] } });
   }
 }

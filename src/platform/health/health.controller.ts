@@ -27,7 +27,11 @@ export class HealthController {
     const [kafka, clickhouse] = await Promise.all([this.kafka.isReachable(), this.clickhouse.ping()]);
     const ready = kafka && clickhouse;
     res.status(ready ? 200 : 503);
-    return { status: ready ? 'ready' : 'not_ready', kafka: kafka ? 'up' : 'down', clickhouse: clickhouse ? 'up' : 'down' };
+    return {
+      status: ready ? 'ready' : 'not_ready',
+      kafka: kafka ? 'up' : 'down',
+      clickhouse: clickhouse ? 'up' : 'down',
+    };
   }
 
   @Get('metrics')

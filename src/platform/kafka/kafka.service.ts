@@ -1,5 +1,14 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { Admin, CompressionTypes, Consumer, ConsumerConfig, Kafka, logLevel, Message, Producer } from 'kafkajs';
+import {
+  Admin,
+  CompressionTypes,
+  Consumer,
+  ConsumerConfig,
+  Kafka,
+  logLevel,
+  Message,
+  Producer,
+} from 'kafkajs';
 import { AppConfig } from '../../config/app-config';
 import { Topics, topicsFor } from './topics';
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The main job end to end on this machine: dependencies, the local stack (Kafka, ClickHouse),
+# migrations, the service, a synthetic GPU workload through the real pipeline, and a usage
+# summary per workspace and GPU type checked against the workload's own ledger.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_node_deps
+build
+bash stack/stack.sh up
+
+export GPUMETER_ENV=development
+export CLICKHOUSE_DATABASE="${CLICKHOUSE_DATABASE:-gpumeter}"
+export ADMIN_API_KEY="${ADMIN_API_KEY:-demo-operator-key-change-me-0000}"
+export INGEST_TOKENS="${INGEST_TOKENS:-demo-agent-token-change-me-0000}"
+export PORT="${PORT:-3000}"
+export LOG_LEVEL="${LOG_LEVEL:-warn}"
+
+node bin/gpumeter migrate
+mkdir -p .local/demo
+node bin/gpumeter serve --role all >.local/demo/service.log 2>&1 &
+SERVICE_PID=$!
+trap 'kill -TERM $SERVICE_PID 2>/dev/null; wait $SERVICE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+  kill -0 $SERVICE_PID 2>/dev/null || { cat .local/demo/service.log >&2; exit 1; }
+  sleep 0.5
+done
+echo "gpumeter is serving on http://127.0.0.1:$PORT (OpenAPI at /docs, metrics at /metrics)"
+node bin/gpumeter simulate --url "http://127.0.0.1:$PORT" "$@"
+echo
+echo "The local stack keeps running: 'node bin/gpumeter stack status' / 'node bin/gpumeter stack down'."

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: dependencies, build, lint, the local stack, then
+# unit and integration tests (jest) against the real Kafka and ClickHouse.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_node_deps
+build
+echo "[lint] eslint + prettier" >&2
+npm run --silent lint
+npm run --silent format:check >/dev/null
+bash stack/stack.sh up
+if [[ "${CI:-}" == "true" ]]; then trap 'bash stack/stack.sh down || true' EXIT; fi
+
+mkdir -p .local
+set +e
+npx jest --runInBand --json --outputFile=.local/jest-results.json "$@"
+status=$?
+set -e
+# One plain closing line with the counts, read by CI.
+node -e '
+  const r = require("./.local/jest-results.json");
+  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+  if (r.numTotalTests === 0) process.exit(1);
+' || status=1
+exit $status

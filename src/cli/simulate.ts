@@ -1,0 +1,126 @@
+import { syntheticWorkload } from '../agent/synthetic-workload';
+import { formatAmount, Money, msToSecondsString } from '../catalog/money';
+
+interface SimulateOptions {
+  url: string;
+  adminKey: string;
+  ingestToken: string;
+  workspaces: number;
+  containers: number;
+  seed: number;
+  hours: number;
+}
+
+async function call(url: string, method: string, token: string, body?: unknown) {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/**
+ * Drives a synthetic GPU workload through the real pipeline (POST /v1/events), waits until
+ * GET /v1/usage shows all of it, and prints usage per workspace and GPU type beside the
+ * workload's own ledger. Exits non-zero if any figure differs.
+ */
+export async function simulate(o: SimulateOptions, print: (line: string) => void): Promise<boolean> {
+  const runId = Date.now().toString(36);
+  const workspaces = Array.from({ length: o.workspaces }, (_, i) => `demo_${runId}_${i + 1}`);
+  const endMs = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+  const { events, ledger } = syntheticWorkload({
+    seed: o.seed,
+    workspaces,
+    containersPerWorkspace: o.containers,
+    endMs,
+    spanMs: o.hours * 3_600_000,
+  });
+  for (const id of workspaces) {
+    const r = await call(`${o.url}/v1/workspaces`, 'POST', o.adminKey, {
+      id,
+      name: `Demo ${id}`,
+      email: `${id}@example.test`,
+    });
+    if (r.status !== 201)
+      throw new Error(`creating workspace ${id}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  print(`posting ${events.length} usage events for ${workspaces.length} workspaces …`);
+  const started = Date.now();
+  for (let i = 0; i < events.length; i += 1000) {
+    const r = await call(`${o.url}/v1/events`, 'POST', o.ingestToken, events.slice(i, i + 1000));
+    if (r.status !== 202 || r.body.rejected.length > 0) {
+      throw new Error(`POST /v1/events: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+    }
+  }
+  print(`accepted by Kafka in ${Date.now() - started} ms; waiting until ClickHouse has all of it …`);
+
+  const from = new Date(
+    Math.floor((endMs - o.hours * 3_600_000) / 3_600_000) * 3_600_000 - 3_600_000,
+  ).toISOString();
+  const to = new Date(Math.ceil(endMs / 3_600_000) * 3_600_000 + 3_600_000).toISOString();
+  const billed = new Map<
+    string,
+    Array<{ gpu_type: string; gpu_ms: string; gpu_seconds: string; amount: string }>
+  >();
+  const deadline = Date.now() + 120_000;
+  for (const ws of workspaces) {
+    const expected = [...(ledger.get(ws)?.values() ?? [])].reduce((a, b) => a + b, 0n);
+    for (;;) {
+      const r = await call(
+        `${o.url}/v1/usage?workspace_id=${ws}&window=month&group_by=gpu_type&from=${from}&to=${to}`,
+        'GET',
+        o.adminKey,
+      );
+      if (r.status !== 200) throw new Error(`GET /v1/usage: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+      if (BigInt(r.body.totals.gpu_ms) >= expected || Date.now() > deadline) {
+        // Rows per month; fold months together per GPU type.
+        const perType = new Map<string, { gpu_ms: bigint; amount: Money }>();
+        for (const row of r.body.rows) {
+          const e = perType.get(row.gpu_type) ?? { gpu_ms: 0n, amount: new Money(0) };
+          e.gpu_ms += BigInt(row.gpu_ms);
+          e.amount = e.amount.plus(row.amount); // already-rounded row amounts: sums stay exact
+          perType.set(row.gpu_type, e);
+        }
+        billed.set(
+          ws,
+          [...perType.entries()].map(([gpu_type, e]) => ({
+            gpu_type,
+            gpu_ms: e.gpu_ms.toString(),
+            gpu_seconds: msToSecondsString(e.gpu_ms),
+            amount: formatAmount(e.amount),
+          })),
+        );
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  }
+
+  let allMatch = true;
+  print('');
+  print(
+    `${'workspace'.padEnd(24)} ${'gpu_type'.padEnd(10)} ${'GPU-seconds billed'.padStart(20)} ${'agent ledger'.padStart(20)} ${'amount USD'.padStart(12)}  match`,
+  );
+  for (const ws of workspaces) {
+    const rows = billed.get(ws) ?? [];
+    const types = new Set([...rows.map((r) => r.gpu_type), ...(ledger.get(ws)?.keys() ?? [])]);
+    for (const t of [...types].sort()) {
+      const row = rows.find((r) => r.gpu_type === t);
+      const expected = ledger.get(ws)?.get(t) ?? 0n;
+      const ok = row !== undefined && BigInt(row.gpu_ms) === expected;
+      allMatch &&= ok;
+      print(
+        `${ws.padEnd(24)} ${t.padEnd(10)} ${(row?.gpu_seconds ?? '0.000').padStart(20)} ${msToSecondsString(expected).padStart(20)} ${(row?.amount ?? '0.00').padStart(12)}  ${ok ? 'yes' : 'NO'}`,
+      );
+    }
+  }
+  print('');
+  print(
+    allMatch
+      ? 'every GPU-millisecond the workload ran is billed exactly once'
+      : 'MISMATCH between billed usage and the workload ledger',
+  );
+  return allMatch;
+}

@@ -1,0 +1,60 @@
+import { ConfigurationError, loadConfig } from './app-config';
+
+function problems(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigurationError) return e.message;
+    throw e;
+  }
+  return '';
+}
+
+describe('configuration', () => {
+  it('has the contract defaults', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(3000);
+    expect(c.KAFKA_BROKERS).toEqual(['localhost:9092']);
+    expect(c.CLICKHOUSE_URL).toBe('http://localhost:8123');
+    expect(c.CLICKHOUSE_DATABASE).toBe('gpumeter');
+    expect(c.INGEST_TOKENS).toEqual([]);
+  });
+  it('parses lists and numbers', () => {
+    const c = loadConfig({
+      PORT: '8080',
+      KAFKA_BROKERS: 'a:9092, b:9093',
+      INGEST_TOKENS: 'token-one-0123456789,token-two-0123456789',
+    });
+    expect(c.PORT).toBe(8080);
+    expect(c.KAFKA_BROKERS).toEqual(['a:9092', 'b:9093']);
+    expect(c.INGEST_TOKENS).toHaveLength(2);
+  });
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ KAFKA_BROKERS: 'no-port' }, 'KAFKA_BROKERS'],
+    [{ CLICKHOUSE_URL: 'not a url' }, 'CLICKHOUSE_URL'],
+    [{ CLICKHOUSE_DATABASE: 'drop table;' }, 'CLICKHOUSE_DATABASE'],
+    [{ GPUMETER_ENV: 'production' }, 'ADMIN_API_KEY'],
+    [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],
+    [{ INGEST_TOKENS: 'tiny' }, 'INGEST_TOKENS'],
+    [{ EVENT_MAX_AGE_DAYS: '0' }, 'EVENT_MAX_AGE_DAYS'],
+    [
+      { FAULT_INJECTION: 'crash-after-insert', GPUMETER_ENV: 'production', ADMIN_API_KEY: 'x'.repeat(30) },
+      'FAULT_INJECTION',
+    ],
+  ])('refuses %p naming %s', (env, variable) => {
+    expect(problems(env)).toContain(`${variable}:`);
+  });
+  it('never echoes a secret in the error', () => {
+    const message = problems({ ADMIN_API_KEY: 'sekrit' });
+    expect(message).toContain('ADMIN_API_KEY');
+    expect(message).not.toContain('sekrit');
+  });
+  it('production requires the operator key', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ADMIN_API_KEY/);
+    expect(loadConfig({ GPUMETER_ENV: 'production', ADMIN_API_KEY: 'k'.repeat(32) }).GPUMETER_ENV).toBe(
+      'production',
+    );
+  });
+});

@@ -1,0 +1,49 @@
+import { Kafka, logLevel, Message } from 'kafkajs';
+
+/** A plain kafkajs client for tests: writes straight to topics, reads the DLQ. */
+export function testKafka(env: Record<string, string>) {
+  const kafka = new Kafka({
+    clientId: 'gpumeter-test',
+    brokers: env.KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  let connected = false;
+  return {
+    topic: (name: string) => `${env.KAFKA_TOPIC_PREFIX}${name}`,
+    async produce(topic: string, messages: Message[]) {
+      if (!connected) {
+        await producer.connect();
+        connected = true;
+      }
+      for (let i = 0; i < messages.length; i += 2000) {
+        await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) });
+      }
+    },
+    /** Reads every message of a topic currently there (from the beginning). */
+    async readAll(topic: string, expected: number, timeoutMs = 30_000) {
+      const consumer = kafka.consumer({ groupId: `reader-${Date.now()}-${Math.random()}` });
+      const seen: Array<{ key: string | null; value: string; headers: Record<string, string> }> = [];
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+          seen.push({
+            key: message.key?.toString() ?? null,
+            value: message.value?.toString() ?? '',
+            headers,
+          });
+        },
+      });
+      const deadline = Date.now() + timeoutMs;
+      while (seen.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      await consumer.disconnect();
+      return seen;
+    },
+    async close() {
+      if (connected) await producer.disconnect();
+    },
+  };
+}
