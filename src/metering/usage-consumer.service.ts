@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { validateUsageEvent, TimeWindow } from '../ingestion/usage-event/usage-event.validator';
 import { KafkaService } from '../platform/kafka/kafka.service';
 import { MetricsService } from '../platform/metrics/metrics.service';
+import { StoreCoalescer } from './store-coalescer';
 import { dedupeKey, StoredUsageEvent, UsageEventsRepository } from './usage-events.repository';
 
 export interface DeadLetter {
@@ -24,7 +25,8 @@ const BACKOFF_MAX_MS = 10_000;
  *
  * Per batch: validate → dead-letter the invalid (acknowledged by Kafka) → drop copies of
  * keys seen earlier in the batch → ask ClickHouse which keys it already holds → insert the
- * rest → commit the offsets. Offsets move only after ClickHouse confirmed the insert, so a
+ * rest → commit the offsets. Batches of several partitions that arrive together are stored
+ * in one round (StoreCoalescer); rounds never overlap. Offsets move only after ClickHouse confirmed the insert, so a
  * crash anywhere re-delivers the batch, and the lookup makes the re-delivery change
  * nothing. When ClickHouse is down the batch is retried with backoff, heartbeating, without
  * advancing offsets, until it succeeds or the consumer is stopped.
@@ -34,6 +36,7 @@ export class UsageConsumerService {
   private readonly logger = new Logger(UsageConsumerService.name);
   private consumer?: Consumer;
   private readonly window: TimeWindow;
+  private readonly coalescer = new StoreCoalescer<StoredUsageEvent>((events) => this.store(events));
 
   constructor(
     private readonly config: AppConfig,
@@ -65,7 +68,8 @@ export class UsageConsumerService {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      // Partitions are processed concurrently and stored together (StoreCoalescer).
+      partitionsConsumedConcurrently: this.config.KAFKA_USAGE_PARTITIONS,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.logger.log(`consuming ${topic} as group ${this.config.KAFKA_CONSUMER_GROUP}`);
@@ -87,7 +91,7 @@ export class UsageConsumerService {
       const slice = batch.messages.slice(start, start + maxEvents);
       const { events, deadLetters } = this.decode(slice, batch.partition);
       await this.untilDone(payload, 'dead-lettering', () => this.sendDeadLetters(deadLetters, batch.topic));
-      await this.untilDone(payload, 'storing', () => this.store(events));
+      await this.untilDone(payload, 'storing', () => this.coalescer.submit(events));
       if (this.config.FAULT_INJECTION === 'crash-after-insert' && events.length > 0) {
         this.logger.warn('FAULT_INJECTION=crash-after-insert: killing this process before the offset commit');
         process.kill(process.pid, 'SIGKILL');

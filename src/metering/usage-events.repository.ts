@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
-import { dateTimeFromMs, int, list, sql, str, tuple } from '../platform/clickhouse/sql';
+import { dateTimeFromMs, int, sql, str } from '../platform/clickhouse/sql';
 import { UsageRecord } from '../ingestion/usage-event/usage-event';
 
 /** A validated event plus where it was read from Kafka. */
@@ -11,8 +11,6 @@ export interface StoredUsageEvent extends UsageRecord {
 }
 
 export const dedupeKey = (e: { source: string; id: string }) => `${e.source}\u0000${e.id}`;
-
-const LOOKUP_CHUNK = 5000;
 
 /** Reads and writes the raw `usage_events` table (migrations/0001). */
 @Injectable()
@@ -27,23 +25,25 @@ export class UsageEventsRepository {
    */
   async findStoredKeys(events: readonly UsageRecord[]): Promise<Set<string>> {
     const found = new Set<string>();
-    for (let i = 0; i < events.length; i += LOOKUP_CHUNK) {
-      const chunk = events.slice(i, i + LOOKUP_CHUNK);
-      let min = Infinity;
-      let max = -Infinity;
-      for (const e of chunk) {
-        if (e.ended_at_ms < min) min = e.ended_at_ms;
-        if (e.ended_at_ms > max) max = e.ended_at_ms;
-      }
-      const keys = list(chunk.map((e) => tuple([dateTimeFromMs(e.ended_at_ms), str(e.source), str(e.id)])));
-      const rows = await this.clickhouse.query<{ source: string; id: string }>(
-        sql`SELECT source, id FROM usage_events
-            WHERE ended_at >= ${dateTimeFromMs(min)} AND ended_at <= ${dateTimeFromMs(max)}
-              AND (ended_at, source, id) IN (${keys})`,
-        { max_query_size: '67108864' },
-      );
-      for (const r of rows) found.add(dedupeKey(r));
+    if (events.length === 0) return found;
+    let min = Infinity;
+    let max = -Infinity;
+    for (const e of events) {
+      if (e.ended_at_ms < min) min = e.ended_at_ms;
+      if (e.ended_at_ms > max) max = e.ended_at_ms;
     }
+    // The keys travel as an external table (data), not as SQL literals.
+    const rows = await this.clickhouse.queryWithExternalTable<{ source: string; id: string }>(
+      sql`SELECT source, id FROM usage_events
+          WHERE ended_at >= ${dateTimeFromMs(min)} AND ended_at <= ${dateTimeFromMs(max)}
+            AND (ended_at, source, id) IN (SELECT toDateTime(ended_at_s), source, id FROM batch_keys)`,
+      {
+        name: 'batch_keys',
+        structure: 'ended_at_s UInt32, source String, id String',
+        rows: events.map((e) => [Math.floor(e.ended_at_ms / 1000), e.source, e.id]),
+      },
+    );
+    for (const r of rows) found.add(dedupeKey(r));
     return found;
   }
 

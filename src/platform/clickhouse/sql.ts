@@ -88,3 +88,33 @@ export function sql(strings: TemplateStringsArray, ...values: Sql[]): Sql {
   });
   return new Sql(text);
 }
+
+/**
+ * A value for a TabSeparated field (external tables): backslash, tab, newline, carriage
+ * return and NUL escaped, as ClickHouse's TSV reader expects. Data, never SQL.
+ */
+export function tsvEscape(value: string): string {
+  let out = '';
+  for (const ch of value) {
+    switch (ch) {
+      case '\\':
+        out += '\\\\';
+        break;
+      case '\t':
+        out += '\\t';
+        break;
+      case '\n':
+        out += '\\n';
+        break;
+      case '\r':
+        out += '\\r';
+        break;
+      case '\0':
+        out += '\\0';
+        break;
+      default:
+        out += ch;
+    }
+  }
+  return out;
+}

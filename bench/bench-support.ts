@@ -1,0 +1,137 @@
+import { spawn, ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../src/config/app-config';
+import { migrate } from '../src/platform/clickhouse/migrator';
+import { KafkaService } from '../src/platform/kafka/kafka.service';
+import { SEED_GPU_TYPES } from '../src/catalog/gpu-types';
+
+export const ROOT = join(__dirname, '..', '..');
+export const ADMIN_KEY = 'bench-operator-key-0123456789abcdef';
+export const AGENT_TOKEN = 'bench-agent-token-0123456789abcdef';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh database, topic prefix and consumer group on the local stack. */
+export async function benchEnv(name: string, partitions = 6): Promise<Record<string, string>> {
+  const suffix = `${name}_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
+  const env: Record<string, string> = {
+    GPUMETER_ENV: 'test',
+    KAFKA_BROKERS: '127.0.0.1:9092',
+    CLICKHOUSE_URL: 'http://127.0.0.1:8123',
+    CLICKHOUSE_DATABASE: `bench_${suffix}`,
+    KAFKA_TOPIC_PREFIX: `bench.${suffix}.`,
+    KAFKA_CONSUMER_GROUP: `bench-${suffix}`,
+    KAFKA_USAGE_PARTITIONS: String(partitions),
+    ADMIN_API_KEY: ADMIN_KEY,
+    INGEST_TOKENS: AGENT_TOKEN,
+    LOG_LEVEL: 'warn',
+  };
+  const config = loadConfig(env);
+  await migrate(config, join(ROOT, 'migrations'));
+  const kafka = new KafkaService(config);
+  await kafka.ensureTopics();
+  await kafka.onModuleDestroy();
+  return env;
+}
+
+/** The service as production runs it (compiled), one role per process. */
+export class ServiceProc {
+  child!: ChildProcess;
+  port = 0;
+  constructor(
+    readonly env: Record<string, string>,
+    readonly role: 'api' | 'consumer' | 'all',
+  ) {}
+  async start(): Promise<this> {
+    this.port = await freePort();
+    this.child = spawn(process.execPath, [join(ROOT, 'dist', 'main.js'), 'serve', '--role', this.role], {
+      env: { PATH: process.env.PATH ?? '', ...this.env, PORT: String(this.port) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    for (let i = 0; i < 300; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.port}/healthz`)).ok) return this;
+      } catch {
+        /* starting */
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`service ${this.role} did not start`);
+  }
+  /** Peak resident set size (VmHWM) in MiB. */
+  peakRssMiB(): number {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  }
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(stat[11]) + Number(stat[12])) / 100; // utime + stime, clock ticks at 100 Hz
+  }
+  async stop(): Promise<void> {
+    this.child.kill('SIGTERM');
+    await new Promise((r) => this.child.once('exit', r));
+  }
+}
+
+/**
+ * Usage event number i of a deterministic workload: `workspaces` workspaces, 50 containers
+ * each, every GPU type, 10-second intervals ending within the last hour.
+ */
+export function benchEvent(i: number, workspaces: number, baseMs: number) {
+  const ws = i % workspaces;
+  const container = Math.floor(i / workspaces) % 50;
+  const slot = Math.floor(i / (workspaces * 50));
+  const started = baseMs + slot * 10_000;
+  const ended = started + 10_000 - (i % 997);
+  const gpuType = SEED_GPU_TYPES[(ws + container) % SEED_GPU_TYPES.length];
+  const gpuCount = 1 + (container % 8);
+  const containerId = `ct_${ws}_${container}`;
+  return {
+    event: {
+      specversion: '1.0',
+      id: `${containerId}:${started}`,
+      source: `agent://gpu-host-${container % 20}`,
+      type: 'gpu.usage.v1',
+      subject: `ws_${String(ws).padStart(4, '0')}`,
+      time: new Date(ended).toISOString(),
+      datacontenttype: 'application/json',
+      data: {
+        container_id: containerId,
+        app_id: `app_${container % 5}`,
+        function_id: `fn_${container % 7}`,
+        gpu_type: gpuType,
+        gpu_count: gpuCount,
+        started_at: new Date(started).toISOString(),
+        ended_at: new Date(ended).toISOString(),
+        cpu_millicores: 2000 * gpuCount,
+        memory_mib: 16384 * gpuCount,
+        region: 'us-east',
+        provider: 'oci',
+      },
+    },
+    gpuMs: gpuCount * (ended - started),
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );

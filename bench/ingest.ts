@@ -1,0 +1,396 @@
+/**
+ * npm run bench:ingest — usage events through both entrances into ClickHouse, beside the two
+ * ceilings of this machine, measured in the same run:
+ *   ceiling K: raw kafkajs produce + consume of the same messages (no processing)
+ *   ceiling C: raw ClickHouse inserts of the same rows into usage_events (its view included)
+ *   pipeline/kafka: agents produce to usage.events.v1 → consumer → ClickHouse (queryable)
+ *   pipeline/http:  POST /v1/events → Kafka → consumer → ClickHouse (queryable)
+ * Options: --events N (default 1,000,000), --http-events N (default = events), --workspaces N (100).
+ */
+import { writeFileSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { Kafka, logLevel, Producer } from 'kafkajs';
+import { AGENT_TOKEN, benchEnv, benchEvent, percentile, ROOT, ServiceProc } from './bench-support';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const N = arg('--events', 1_000_000);
+const HTTP_N = arg('--http-events', N);
+const WORKSPACES = arg('--workspaces', 100);
+const PRODUCERS = 4;
+const SEND_BATCH = 2000;
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+
+interface Prepared {
+  keys: string[];
+  values: string[];
+  ids: string[];
+  gpuMs: bigint;
+}
+function prepare(n: number, baseMs: number): Prepared {
+  const keys: string[] = new Array(n);
+  const values: string[] = new Array(n);
+  const ids: string[] = new Array(n);
+  let gpuMs = 0n;
+  for (let i = 0; i < n; i++) {
+    const { event, gpuMs: g } = benchEvent(i, WORKSPACES, baseMs);
+    keys[i] = event.subject;
+    values[i] = JSON.stringify(event);
+    ids[i] = event.id;
+    gpuMs += BigInt(g);
+  }
+  return { keys, values, ids, gpuMs };
+}
+
+function kafkaFor(env: Record<string, string>) {
+  return new Kafka({ clientId: 'bench', brokers: env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+}
+
+/** Produces all messages with PRODUCERS idempotent producers (agents) in parallel; calls back per acknowledged batch. */
+async function produceAll(
+  kafka: Kafka,
+  topic: string,
+  p: Prepared,
+  onAcked: (from: number, to: number, at: number) => void,
+): Promise<void> {
+  const producers: Producer[] = [];
+  for (let i = 0; i < PRODUCERS; i++) {
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    producers.push(producer);
+  }
+  let next = 0;
+  await Promise.all(
+    producers.map(async (producer) => {
+      while (next < p.values.length) {
+        const from = next;
+        const to = Math.min(from + SEND_BATCH, p.values.length);
+        next = to;
+        const messages = [];
+        const timestamp = String(Date.now());
+        for (let i = from; i < to; i++) messages.push({ key: p.keys[i], value: p.values[i], timestamp });
+        await producer.send({ topic, acks: -1, messages });
+        onAcked(from, to, Date.now());
+      }
+    }),
+  );
+  for (const producer of producers) await producer.disconnect();
+}
+
+/** Ceiling K: produce and consume the same messages at once, no processing. */
+async function kafkaCeiling(p: Prepared): Promise<number> {
+  const env = await benchEnv('kceil');
+  const kafka = kafkaFor(env);
+  const topic = `${env.KAFKA_TOPIC_PREFIX}usage.events.v1`;
+  const consumer = kafka.consumer({
+    groupId: `${env.KAFKA_CONSUMER_GROUP}-ceiling`,
+    maxBytesPerPartition: 8 << 20,
+    maxBytes: 32 << 20,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let consumed = 0;
+  let done!: () => void;
+  const all = new Promise<void>((r) => (done = r));
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      consumed += batch.messages.length;
+      await consumer.commitOffsets([
+        { topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
+      ]);
+      if (consumed >= p.values.length) done();
+    },
+  });
+  const t0 = Date.now();
+  await produceAll(kafka, topic, p, () => undefined);
+  await all;
+  const seconds = (Date.now() - t0) / 1000;
+  await consumer.disconnect();
+  return p.values.length / seconds;
+}
+
+/** Ceiling C: the same rows the consumer writes, inserted straight, in batches of the consumer's size. */
+async function clickhouseCeiling(p: Prepared): Promise<number> {
+  const env = await benchEnv('cceil');
+  const client = createClient({
+    url: env.CLICKHOUSE_URL,
+    database: env.CLICKHOUSE_DATABASE,
+    request_timeout: 120_000,
+  });
+  const rows = p.values.map((v, i) => {
+    const e = JSON.parse(v);
+    const s = Date.parse(e.data.started_at);
+    const t = Date.parse(e.data.ended_at);
+    return {
+      workspace_id: e.subject,
+      source: e.source,
+      id: e.id,
+      container_id: e.data.container_id,
+      app_id: e.data.app_id,
+      function_id: e.data.function_id,
+      region: e.data.region,
+      provider: e.data.provider,
+      gpu_type: e.data.gpu_type,
+      gpu_count: e.data.gpu_count,
+      cpu_millicores: e.data.cpu_millicores,
+      memory_mib: e.data.memory_mib,
+      started_at: Math.floor(s / 1000),
+      ended_at: Math.floor(t / 1000),
+      started_at_ms: s,
+      ended_at_ms: t,
+      gpu_ms: e.data.gpu_count * (t - s),
+      cpu_millicore_ms: e.data.cpu_millicores * (t - s),
+      memory_mib_ms: e.data.memory_mib * (t - s),
+      ingested_at_ms: Date.now(),
+      kafka_partition: 0,
+      kafka_offset: i,
+    };
+  });
+  const t0 = Date.now();
+  for (let i = 0; i < rows.length; i += 20_000) {
+    await client.insert({ table: 'usage_events', values: rows.slice(i, i + 20_000), format: 'JSONEachRow' });
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  await client.close();
+  return rows.length / seconds;
+}
+
+interface PathResult {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  delayP50Ms: number;
+  delayP99Ms: number;
+  peakRssMiB: Record<string, number>;
+  cpuSeconds: Record<string, number>;
+  exact: boolean;
+}
+
+/**
+ * Waits until every event is queryable, sampling 1 event in 1000: its delay is the time from
+ * acceptance (Kafka ack or HTTP 202) to the first poll that finds it in ClickHouse.
+ */
+async function untilQueryable(
+  env: Record<string, string>,
+  p: Prepared,
+  accepted: Map<number, number>,
+  t0: number,
+  producing: Promise<void>,
+): Promise<{ seconds: number; delays: number[]; exact: boolean }> {
+  const client = createClient({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE });
+  const sampleIdx = [];
+  for (let i = 0; i < p.ids.length; i += 1000) sampleIdx.push(i);
+  const pending = new Set(sampleIdx);
+  const delays: number[] = [];
+  let count = 0;
+  let producingDone = false;
+  void producing.then(() => (producingDone = true));
+  while (count < p.ids.length || pending.size > 0) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = Date.now();
+    const ready = [...pending].filter((i) => accepted.has(i));
+    if (ready.length > 0) {
+      const list = ready.map((i) => `'${p.ids[i].replace(/[\\']/g, '\\$&')}'`).join(',');
+      const found = await (
+        await client.query({
+          query: `SELECT id FROM usage_events WHERE id IN (${list})`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ id: string }>();
+      const foundIds = new Set(found.map((f) => f.id));
+      for (const i of ready) {
+        if (foundIds.has(p.ids[i])) {
+          delays.push(now - accepted.get(i)!);
+          pending.delete(i);
+        }
+      }
+    }
+    const [row] = await (
+      await client.query({ query: 'SELECT count() AS n FROM usage_events', format: 'JSONEachRow' })
+    ).json<{ n: string }>();
+    count = Number(row.n);
+    if (producingDone && now - t0 > 900_000) throw new Error('not all events queryable after 15 minutes');
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const [tot] = await (
+    await client.query({
+      query: 'SELECT count() AS n, sum(gpu_ms) AS g FROM usage_events',
+      format: 'JSONEachRow',
+    })
+  ).json<{ n: string; g: string }>();
+  const [hourly] = await (
+    await client.query({ query: 'SELECT sum(gpu_ms) AS g FROM usage_hourly', format: 'JSONEachRow' })
+  ).json<{ g: string }>();
+  await client.close();
+  const exact = Number(tot.n) === p.ids.length && BigInt(tot.g) === p.gpuMs && BigInt(hourly.g) === p.gpuMs;
+  return { seconds, delays: delays.sort((a, b) => a - b), exact };
+}
+
+async function kafkaPath(p: Prepared): Promise<PathResult> {
+  const env = await benchEnv('kpath');
+  const consumer = await new ServiceProc(env, 'consumer').start();
+  await new Promise((r) => setTimeout(r, 2000)); // group joined
+  const kafka = kafkaFor(env);
+  const accepted = new Map<number, number>();
+  const t0 = Date.now();
+  const producing = produceAll(kafka, `${env.KAFKA_TOPIC_PREFIX}usage.events.v1`, p, (from, to, at) => {
+    for (let i = Math.ceil(from / 1000) * 1000; i < to; i += 1000) accepted.set(i, at);
+  });
+  const r = await untilQueryable(env, p, accepted, t0, producing);
+  await producing;
+  const result: PathResult = {
+    events: p.ids.length,
+    seconds: r.seconds,
+    eventsPerSecond: p.ids.length / r.seconds,
+    delayP50Ms: percentile(r.delays, 50),
+    delayP99Ms: percentile(r.delays, 99),
+    peakRssMiB: { consumer: consumer.peakRssMiB() },
+    cpuSeconds: { consumer: consumer.cpuSeconds() },
+    exact: r.exact,
+  };
+  await consumer.stop();
+  return result;
+}
+
+async function httpPath(p: Prepared): Promise<PathResult> {
+  const env = await benchEnv('hpath');
+  const api = await new ServiceProc(env, 'api').start();
+  const consumer = await new ServiceProc(env, 'consumer').start();
+  await new Promise((r) => setTimeout(r, 2000));
+  const accepted = new Map<number, number>();
+  const CONCURRENCY = 8;
+  let next = 0;
+  const t0 = Date.now();
+  const producing = Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < p.values.length) {
+        const from = next;
+        const to = Math.min(from + 1000, p.values.length);
+        next = to;
+        const body = `[${p.values.slice(from, to).join(',')}]`;
+        const res = await fetch(`http://127.0.0.1:${api.port}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${AGENT_TOKEN}`, 'content-type': 'application/json' },
+          body,
+        });
+        const answer = (await res.json()) as { accepted: number };
+        if (res.status !== 202 || answer.accepted !== to - from)
+          throw new Error(`HTTP ${res.status}: ${JSON.stringify(answer).slice(0, 200)}`);
+        const at = Date.now();
+        for (let i = from; i < to; i++) if (i % 1000 === 0) accepted.set(i, at);
+      }
+    }),
+  ).then(() => undefined);
+  const r = await untilQueryable(env, p, accepted, t0, producing);
+  await producing;
+  const result: PathResult = {
+    events: p.ids.length,
+    seconds: r.seconds,
+    eventsPerSecond: p.ids.length / r.seconds,
+    delayP50Ms: percentile(r.delays, 50),
+    delayP99Ms: percentile(r.delays, 99),
+    peakRssMiB: { api: api.peakRssMiB(), consumer: consumer.peakRssMiB() },
+    cpuSeconds: { api: api.cpuSeconds(), consumer: consumer.cpuSeconds() },
+    exact: r.exact,
+  };
+  await api.stop();
+  await consumer.stop();
+  return result;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function main() {
+  const baseMs = Date.now() - 3_600_000;
+  log(`preparing ${N} events for ${WORKSPACES} workspaces, all ${9} GPU types`);
+  const p = prepare(N, baseMs);
+  const ph = HTTP_N === N ? p : prepare(HTTP_N, baseMs);
+  log('ceiling C: ClickHouse inserts');
+  const chCeiling = await clickhouseCeiling(p);
+  log(`  ${fmt(chCeiling)} rows/s`);
+  log('ceiling K: kafkajs produce + consume');
+  const kCeiling = await kafkaCeiling(p);
+  log(`  ${fmt(kCeiling)} msgs/s`);
+  log('pipeline via Kafka');
+  const viaKafka = await kafkaPath(p);
+  log(`  ${fmt(viaKafka.eventsPerSecond)} events/s, exact=${viaKafka.exact}`);
+  log('pipeline via HTTP');
+  const viaHttp = await httpPath(ph);
+  log(`  ${fmt(viaHttp.eventsPerSecond)} events/s, exact=${viaHttp.exact}`);
+
+  const lowerCeiling = Math.min(chCeiling, kCeiling);
+  const result: IngestBenchResult = {
+    date: new Date().toISOString(),
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    workspaces: WORKSPACES,
+    ceilings: {
+      clickhouseInsertRowsPerSecond: chCeiling,
+      kafkaProduceConsumePerSecond: kCeiling,
+      lower: lowerCeiling,
+    },
+    viaKafka: { ...viaKafka, ratioToLowerCeiling: viaKafka.eventsPerSecond / lowerCeiling },
+    viaHttp: { ...viaHttp, ratioToLowerCeiling: viaHttp.eventsPerSecond / lowerCeiling },
+  };
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  const file = join(ROOT, 'bench', 'results', `ingest-${result.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2));
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\nwritten to ${file}\n`);
+  updateBenchmarksMd(result);
+}
+
+interface IngestBenchResult {
+  date: string;
+  machine: { cores: number; cpu?: string; memoryGiB: number; node: string };
+  workspaces: number;
+  ceilings: { clickhouseInsertRowsPerSecond: number; kafkaProduceConsumePerSecond: number; lower: number };
+  viaKafka: PathResult & { ratioToLowerCeiling: number };
+  viaHttp: PathResult & { ratioToLowerCeiling: number };
+}
+
+function updateBenchmarksMd(r: IngestBenchResult) {
+  const path = join(ROOT, 'BENCHMARKS.md');
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const row = (name: string, x: PathResult & { ratioToLowerCeiling: number }, target: string) =>
+    `| ${name} | ${fmt(x.events)} | ${fmt(x.eventsPerSecond)} | ${(x.ratioToLowerCeiling * 100).toFixed(0)} % | ${fmt(x.delayP50Ms)} / ${fmt(x.delayP99Ms)} | ${Object.entries(
+      x.peakRssMiB,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} | ${x.exact ? 'yes' : 'NO'} | ${target} |`;
+  const section = [
+    '<!-- bench:ingest:start -->',
+    `Last run: ${r.date}, ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; Kafka, ClickHouse, the service and the load generator all on this machine. ${r.workspaces} workspaces, all 9 GPU types.`,
+    '',
+    '| ceiling (same messages / rows) | rate |',
+    '| --- | --- |',
+    `| kafkajs produce + consume, no processing | ${fmt(r.ceilings.kafkaProduceConsumePerSecond)} msgs/s |`,
+    `| ClickHouse inserts into usage_events (view included), 20k rows per insert | ${fmt(r.ceilings.clickhouseInsertRowsPerSecond)} rows/s |`,
+    '',
+    '| path | events | sustained events/s until all queryable | of lower ceiling | delay acceptance → queryable p50 / p99 (ms) | peak RSS (MiB) | totals exact | target |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    row('agents → Kafka → consumer → ClickHouse', r.viaKafka, '≥ 50,000/s, ≥ 50 %'),
+    row('POST /v1/events → Kafka → consumer → ClickHouse', r.viaHttp, '≥ 20,000/s'),
+    '<!-- bench:ingest:end -->',
+  ].join('\n');
+  const next = /<!-- bench:ingest:start -->[\s\S]*<!-- bench:ingest:end -->/.test(text)
+    ? text.replace(/<!-- bench:ingest:start -->[\s\S]*<!-- bench:ingest:end -->/, section)
+    : `${text.trimEnd()}\n\n## Ingest (npm run bench:ingest)\n\n${section}\n`;
+  writeFileSync(path, next);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`${(e as Error).stack}\n`);
+    process.exit(1);
+  },
+);

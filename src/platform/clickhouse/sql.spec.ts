@@ -1,0 +1,27 @@
+import { ident, int, sql, str, tsvEscape } from './sql';
+
+describe('SQL literal helpers', () => {
+  it('escapes quote and backslash so no value can leave its literal', () => {
+    expect(str("'); DROP TABLE usage_events; --").text).toBe("'\\'); DROP TABLE usage_events; --'");
+    expect(str('a\\b').text).toBe("'a\\\\b'");
+    expect(str("\\'").text).toBe("'\\\\\\''");
+    expect(str('line\nbreak\ttab\0nul').text).toBe("'line\\nbreak\\ttab\\0nul'");
+  });
+  it('takes only safe integers and identifiers', () => {
+    expect(int(42).text).toBe('42');
+    expect(int(12345678901234567890n).text).toBe('12345678901234567890');
+    expect(() => int(1.5)).toThrow();
+    expect(() => int(Number.NaN)).toThrow();
+    expect(ident('gpumeter_test').text).toBe('`gpumeter_test`');
+    expect(() => ident('x`; DROP')).toThrow();
+  });
+  it('the sql template refuses raw strings', () => {
+    expect(sql`SELECT ${str('x')}`.text).toBe("SELECT 'x'");
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- deliberately wrong
+    expect(() => sql`SELECT ${'x' as any}`).toThrow(/only Sql fragments/);
+  });
+  it('escapes TabSeparated fields', () => {
+    expect(tsvEscape('a\tb\nc\\d\re\0')).toBe('a\\tb\\nc\\\\d\\re\\0');
+    expect(tsvEscape("'quotes' stay")).toBe("'quotes' stay");
+  });
+});
