@@ -135,3 +135,21 @@ export const median = (xs: number[]) =>
     [...xs].sort((a, b) => a - b),
     50,
   );
+
+/** Drops a benchmark environment's database and topics, so runs do not pile up data. */
+export async function dropBenchEnv(env: Record<string, string>): Promise<void> {
+  const { createClient } = await import('@clickhouse/client');
+  const { Kafka, logLevel } = await import('kafkajs');
+  const client = createClient({ url: env.CLICKHOUSE_URL });
+  await client.command({ query: `DROP DATABASE IF EXISTS ${env.CLICKHOUSE_DATABASE}` });
+  await client.close();
+  const admin = new Kafka({
+    clientId: 'bench-cleanup',
+    brokers: env.KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(env.KAFKA_TOPIC_PREFIX));
+  if (topics.length > 0) await admin.deleteTopics({ topics });
+  await admin.disconnect();
+}

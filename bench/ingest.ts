@@ -12,7 +12,18 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel, Producer } from 'kafkajs';
-import { AGENT_TOKEN, benchEnv, benchEvent, percentile, ROOT, ServiceProc } from './bench-support';
+import { Readable } from 'node:stream';
+import { toTabSeparated } from '../src/platform/clickhouse/sql';
+import { USAGE_EVENT_COLUMNS } from '../src/metering/usage-events.repository';
+import {
+  AGENT_TOKEN,
+  benchEnv,
+  dropBenchEnv,
+  benchEvent,
+  percentile,
+  ROOT,
+  ServiceProc,
+} from './bench-support';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -111,52 +122,57 @@ async function kafkaCeiling(p: Prepared): Promise<number> {
   await all;
   const seconds = (Date.now() - t0) / 1000;
   await consumer.disconnect();
+  await dropBenchEnv(env);
   return p.values.length / seconds;
 }
 
-/** Ceiling C: the same rows the consumer writes, inserted straight, in batches of the consumer's size. */
+/** Ceiling C: the same rows the consumer writes, in its format (TabSeparated) and batch size, inserted straight. */
 async function clickhouseCeiling(p: Prepared): Promise<number> {
   const env = await benchEnv('cceil');
-  const client = createClient({
-    url: env.CLICKHOUSE_URL,
-    database: env.CLICKHOUSE_DATABASE,
-    request_timeout: 120_000,
-  });
+  const client = createClient({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE });
   const rows = p.values.map((v, i) => {
     const e = JSON.parse(v);
     const s = Date.parse(e.data.started_at);
     const t = Date.parse(e.data.ended_at);
-    return {
-      workspace_id: e.subject,
-      source: e.source,
-      id: e.id,
-      container_id: e.data.container_id,
-      app_id: e.data.app_id,
-      function_id: e.data.function_id,
-      region: e.data.region,
-      provider: e.data.provider,
-      gpu_type: e.data.gpu_type,
-      gpu_count: e.data.gpu_count,
-      cpu_millicores: e.data.cpu_millicores,
-      memory_mib: e.data.memory_mib,
-      started_at: Math.floor(s / 1000),
-      ended_at: Math.floor(t / 1000),
-      started_at_ms: s,
-      ended_at_ms: t,
-      gpu_ms: e.data.gpu_count * (t - s),
-      cpu_millicore_ms: e.data.cpu_millicores * (t - s),
-      memory_mib_ms: e.data.memory_mib * (t - s),
-      ingested_at_ms: Date.now(),
-      kafka_partition: 0,
-      kafka_offset: i,
-    };
+    const d = e.data;
+    return [
+      e.subject,
+      e.source,
+      e.id,
+      d.container_id,
+      d.app_id,
+      d.function_id,
+      d.region,
+      d.provider,
+      d.gpu_type,
+      d.gpu_count,
+      d.cpu_millicores,
+      d.memory_mib,
+      Math.floor(s / 1000),
+      Math.floor(t / 1000),
+      s,
+      t,
+      d.gpu_count * (t - s),
+      d.cpu_millicores * (t - s),
+      d.memory_mib * (t - s),
+      Date.now(),
+      0,
+      i,
+    ] as Array<string | number>;
   });
   const t0 = Date.now();
   for (let i = 0; i < rows.length; i += 20_000) {
-    await client.insert({ table: 'usage_events', values: rows.slice(i, i + 20_000), format: 'JSONEachRow' });
+    const body = toTabSeparated(rows.slice(i, i + 20_000));
+    await client.insert({
+      table: 'usage_events',
+      columns: [...USAGE_EVENT_COLUMNS],
+      format: 'TabSeparated',
+      values: Readable.from([Buffer.from(body)], { objectMode: false }),
+    });
   }
   const seconds = (Date.now() - t0) / 1000;
   await client.close();
+  await dropBenchEnv(env);
   return rows.length / seconds;
 }
 
@@ -254,6 +270,7 @@ async function kafkaPath(p: Prepared): Promise<PathResult> {
     exact: r.exact,
   };
   await consumer.stop();
+  await dropBenchEnv(env);
   return result;
 }
 
@@ -300,6 +317,7 @@ async function httpPath(p: Prepared): Promise<PathResult> {
   };
   await api.stop();
   await consumer.stop();
+  await dropBenchEnv(env);
   return result;
 }
 

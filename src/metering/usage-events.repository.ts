@@ -10,6 +10,32 @@ export interface StoredUsageEvent extends UsageRecord {
   kafka_offset: number;
 }
 
+/** Columns written by the consumer, in the order of `insert`'s rows. */
+export const USAGE_EVENT_COLUMNS = [
+  'workspace_id',
+  'source',
+  'id',
+  'container_id',
+  'app_id',
+  'function_id',
+  'region',
+  'provider',
+  'gpu_type',
+  'gpu_count',
+  'cpu_millicores',
+  'memory_mib',
+  'started_at',
+  'ended_at',
+  'started_at_ms',
+  'ended_at_ms',
+  'gpu_ms',
+  'cpu_millicore_ms',
+  'memory_mib_ms',
+  'ingested_at_ms',
+  'kafka_partition',
+  'kafka_offset',
+] as const;
+
 export const dedupeKey = (e: { source: string; id: string }) => `${e.source}\u0000${e.id}`;
 
 /** Reads and writes the raw `usage_events` table (migrations/0001). */
@@ -48,35 +74,36 @@ export class UsageEventsRepository {
   }
 
   async insert(events: readonly StoredUsageEvent[]): Promise<void> {
-    await this.clickhouse.insert(
+    await this.clickhouse.insertTabSeparated(
       'usage_events',
+      USAGE_EVENT_COLUMNS,
       events.map((e) => {
         const duration = e.ended_at_ms - e.started_at_ms;
-        return {
-          workspace_id: e.workspace_id,
-          source: e.source,
-          id: e.id,
-          container_id: e.container_id,
-          app_id: e.app_id,
-          function_id: e.function_id,
-          region: e.region,
-          provider: e.provider,
-          gpu_type: e.gpu_type,
-          gpu_count: e.gpu_count,
-          cpu_millicores: e.cpu_millicores,
-          memory_mib: e.memory_mib,
-          started_at: Math.floor(e.started_at_ms / 1000),
-          ended_at: Math.floor(e.ended_at_ms / 1000),
-          started_at_ms: e.started_at_ms,
-          ended_at_ms: e.ended_at_ms,
+        return [
+          e.workspace_id,
+          e.source,
+          e.id,
+          e.container_id,
+          e.app_id,
+          e.function_id,
+          e.region,
+          e.provider,
+          e.gpu_type,
+          e.gpu_count,
+          e.cpu_millicores,
+          e.memory_mib,
+          Math.floor(e.started_at_ms / 1000),
+          Math.floor(e.ended_at_ms / 1000),
+          e.started_at_ms,
+          e.ended_at_ms,
           // Products of validated integers bounded so they stay exact below 2^53.
-          gpu_ms: e.gpu_count * duration,
-          cpu_millicore_ms: e.cpu_millicores * duration,
-          memory_mib_ms: e.memory_mib * duration,
-          ingested_at_ms: e.ingested_at_ms,
-          kafka_partition: e.kafka_partition,
-          kafka_offset: e.kafka_offset,
-        };
+          e.gpu_count * duration,
+          e.cpu_millicores * duration,
+          e.memory_mib * duration,
+          e.ingested_at_ms,
+          e.kafka_partition,
+          e.kafka_offset,
+        ];
       }),
     );
   }

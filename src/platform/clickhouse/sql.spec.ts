@@ -1,4 +1,4 @@
-import { ident, int, sql, str, tsvEscape } from './sql';
+import { ident, int, sql, str, toTabSeparated, tsvEscape } from './sql';
 
 describe('SQL literal helpers', () => {
   it('escapes quote and backslash so no value can leave its literal', () => {
@@ -23,5 +23,17 @@ describe('SQL literal helpers', () => {
   it('escapes TabSeparated fields', () => {
     expect(tsvEscape('a\tb\nc\\d\re\0')).toBe('a\\tb\\nc\\\\d\\re\\0');
     expect(tsvEscape("'quotes' stay")).toBe("'quotes' stay");
+  });
+});
+
+describe('toTabSeparated', () => {
+  it('writes one escaped line per row and refuses non-integers', () => {
+    expect(
+      toTabSeparated([
+        ['a\tb', 1],
+        ['c', 2],
+      ]),
+    ).toBe('a\\tb\t1\nc\t2\n');
+    expect(() => toTabSeparated([[1.5]])).toThrow();
   });
 });

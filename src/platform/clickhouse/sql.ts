@@ -118,3 +118,22 @@ export function tsvEscape(value: string): string {
   }
   return out;
 }
+
+/** Rows as TabSeparated text, one line each; numbers must be integers (quantities never are floats). */
+export function toTabSeparated(rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  let out = '';
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i];
+      if (i > 0) out += '\t';
+      if (typeof v === 'number') {
+        if (!Number.isSafeInteger(v)) throw new TypeError(`not a safe integer: ${v}`);
+        out += String(v);
+      } else {
+        out += tsvEscape(v);
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
