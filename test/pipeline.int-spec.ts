@@ -254,4 +254,29 @@ describe('pipeline: HTTP ingest to usage API', () => {
     expect(r4.status).toBe(400);
     expect(r4.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['email', 'id']);
   });
+
+  it('serves OpenAPI at /docs, readiness, and Prometheus metrics', async () => {
+    const docs = await fetch(`${apiProc.url}/docs`);
+    expect(docs.status).toBe(200);
+    const spec = (await (await fetch(`${apiProc.url}/docs-json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/v1/events', '/v1/usage', '/v1/workspaces']),
+    );
+    const ready = await api(apiProc.url, 'GET', '/readyz', null);
+    expect(ready).toEqual({ status: 200, body: { status: 'ready', kafka: 'up', clickhouse: 'up' } });
+    const metrics = await (await fetch(`${consumer.url}/metrics`)).text();
+    for (const name of [
+      'gpumeter_consumer_events_stored_total',
+      'gpumeter_consumer_lag_messages',
+      'gpumeter_clickhouse_insert_batch_rows_bucket',
+      'gpumeter_clickhouse_insert_seconds_bucket',
+      'gpumeter_dlq_messages_total',
+    ]) {
+      expect(metrics).toContain(name);
+    }
+    expect(await apiProc.metric('gpumeter_ingest_events_accepted_total')).toBeGreaterThanOrEqual(20_000);
+    expect(await apiProc.metric('gpumeter_ingest_events_rejected_total')).toBeGreaterThan(0);
+  });
 });
