@@ -1,0 +1,27 @@
+/** What a usage source knows about one container holding GPUs. */
+export interface ContainerObservation {
+  container_id: string;
+  workspace_id: string;
+  app_id: string;
+  function_id?: string;
+  gpu_type: string;
+  gpu_count: number;
+  cpu_millicores?: number;
+  memory_mib?: number;
+  region?: string;
+  provider?: string;
+  /** When it started holding GPUs (agent time, ms), when the source knows it. */
+  started_at_ms?: number;
+}
+
+export interface SourceReading {
+  running: ContainerObservation[];
+  /** Containers that stopped since the previous reading, with their stop time when known. */
+  stopped: Array<{ container_id: string; stopped_at_ms?: number }>;
+}
+
+/** A source of container usage: the simulator, nvidia-smi, or a host runtime embedding the agent. */
+export interface UsageSource {
+  /** The containers running at `nowMs`, and those that stopped in (`sinceMs`, `nowMs`]. */
+  read(sinceMs: number, nowMs: number): Promise<SourceReading> | SourceReading;
+}
