@@ -12,7 +12,10 @@ const box = (id: string, extra: Partial<ContainerObservation> = {}): ContainerOb
   gpu_count: 2,
   ...extra,
 });
-const span = (e: { data: { started_at: string; ended_at: string } }) => [Date.parse(e.data.started_at), Date.parse(e.data.ended_at)];
+const span = (e: { data: { started_at: string; ended_at: string } }) => [
+  Date.parse(e.data.started_at),
+  Date.parse(e.data.ended_at),
+];
 
 describe('IntervalAccountant', () => {
   it('tiles a container’s time exactly in 10 s intervals plus a final partial one', () => {
@@ -20,7 +23,10 @@ describe('IntervalAccountant', () => {
     const events = [
       ...a.observe({ running: [box('c1', { started_at_ms: T0 })], stopped: [] }, T0 + 3_500),
       ...a.observe({ running: [box('c1')], stopped: [] }, T0 + 27_123),
-      ...a.observe({ running: [], stopped: [{ container_id: 'c1', stopped_at_ms: T0 + 31_007 }] }, T0 + 32_000),
+      ...a.observe(
+        { running: [], stopped: [{ container_id: 'c1', stopped_at_ms: T0 + 31_007 }] },
+        T0 + 32_000,
+      ),
     ];
     expect(events.map(span)).toEqual([
       [T0, T0 + 10_000],
@@ -28,8 +34,16 @@ describe('IntervalAccountant', () => {
       [T0 + 20_000, T0 + 30_000],
       [T0 + 30_000, T0 + 31_007],
     ]);
-    expect(events.map((e) => e.id)).toEqual([`c1:${T0}`, `c1:${T0 + 10_000}`, `c1:${T0 + 20_000}`, `c1:${T0 + 30_000}`]);
-    for (const e of events) expect(validateUsageEvent(e, T0 + 40_000, { maxFutureMs: 300_000, maxAgeMs: 86_400_000 }).ok).toBe(true);
+    expect(events.map((e) => e.id)).toEqual([
+      `c1:${T0}`,
+      `c1:${T0 + 10_000}`,
+      `c1:${T0 + 20_000}`,
+      `c1:${T0 + 30_000}`,
+    ]);
+    for (const e of events)
+      expect(validateUsageEvent(e, T0 + 40_000, { maxFutureMs: 300_000, maxAgeMs: 86_400_000 }).ok).toBe(
+        true,
+      );
   });
 
   it('closes every container at shutdown and splits on a GPU count change', () => {
