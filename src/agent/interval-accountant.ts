@@ -46,7 +46,12 @@ export class IntervalAccountant {
   observe(reading: SourceReading, nowMs: number): UsageCloudEvent[] {
     const events: UsageCloudEvent[] = [];
     for (const stop of reading.stopped) {
-      const o = this.open.get(stop.container_id);
+      let o = this.open.get(stop.container_id);
+      if (!o && stop.observation) {
+        // Started and stopped between two readings (or while the agent was down).
+        const start = this.resumeFrom.get(stop.container_id) ?? stop.observation.started_at_ms;
+        if (start !== undefined) o = { observation: stop.observation, startMs: start };
+      }
       if (!o) continue;
       const end = Math.min(stop.stopped_at_ms ?? nowMs, nowMs);
       this.emitUpTo(o, end, events, true);

@@ -16,8 +16,12 @@ export interface ContainerObservation {
 
 export interface SourceReading {
   running: ContainerObservation[];
-  /** Containers that stopped since the previous reading, with their stop time when known. */
-  stopped: Array<{ container_id: string; stopped_at_ms?: number }>;
+  /**
+   * Containers that stopped since the previous reading, with their stop time when known.
+   * A source that knows the whole container (e.g. one that started and stopped while the
+   * agent was down) adds its observation, so that it is billed too.
+   */
+  stopped: Array<{ container_id: string; stopped_at_ms?: number; observation?: ContainerObservation }>;
 }
 
 /** A source of container usage: the simulator, nvidia-smi, or a host runtime embedding the agent. */
