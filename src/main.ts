@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigurationError, loadConfig } from './config/app-config';
+import { defaultAgentName, parseDuration, runAgent } from './cli/agent';
 import { simulate } from './cli/simulate';
 import { migrate } from './platform/clickhouse/migrator';
 import { ROLES, Role, serve } from './serve';
@@ -68,6 +69,50 @@ program
       (line) => process.stdout.write(`${line}\n`),
     );
     process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('agent')
+  .description('the worker agent: GPU interval events to Kafka (or POST /v1/events), spooled, never lost')
+  .option('--simulate', 'drive a seedable synthetic GPU workload', false)
+  .option('--seed <n>', 'simulation seed', '1')
+  .option('--workspaces <n>', 'simulated workspaces', '3')
+  .option('--containers <n>', 'simulated container slots', '10')
+  .option('--duration <d>', 'how long to run (real time), e.g. 60s, 5m', '60s')
+  .option('--speed <k>', 'simulated seconds per real second', '1')
+  .option('--spool <dir>', 'the durable spool folder', '.local/agent-spool')
+  .option('--interval <d>', 'length of one usage interval', '10s')
+  .option('--via <how>', 'kafka or http', 'kafka')
+  .option('--url <url>', 'gpumeter base URL for --via http', 'http://127.0.0.1:3000')
+  .option('--name <source>', 'CloudEvents source of this agent', defaultAgentName())
+  .option('--tick <d>', 'how often to read the usage source (real time)', '1s')
+  .option('--spool-max <bytes>', 'disk bound of the spool', String(1024 * 1024 * 1024))
+  .option('--status-port <port>', 'serve /status (JSON) and /metrics on this loopback port')
+  .action(async (o: Record<string, string | boolean>) => {
+    const cfg = config();
+    const via = String(o.via);
+    if (via !== 'kafka' && via !== 'http') throw new Error('--via must be kafka or http');
+    const num = (name: string, v: unknown, min: number) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}`);
+      return n;
+    };
+    await runAgent(cfg, {
+      simulate: Boolean(o.simulate),
+      seed: num('seed', o.seed, 0),
+      workspaces: num('workspaces', o.workspaces, 1),
+      containers: num('containers', o.containers, 1),
+      durationMs: parseDuration(String(o.duration)),
+      speed: num('speed', o.speed, 0.001),
+      spool: String(o.spool),
+      intervalMs: parseDuration(String(o.interval)),
+      via,
+      url: String(o.url),
+      name: String(o.name),
+      tickMs: parseDuration(String(o.tick)),
+      spoolMaxBytes: num('spool-max', o.spoolMax, 1024 * 1024),
+      statusPort: o.statusPort === undefined ? undefined : num('status-port', o.statusPort, 1),
+    });
   });
 
 program

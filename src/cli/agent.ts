@@ -1,0 +1,164 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer, Server } from 'node:http';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { AppConfig } from '../config/app-config';
+import { topicsFor } from '../platform/kafka/topics';
+import { AgentClock, systemClock } from '../agent/clock';
+import { EventSender, HttpEventSender, KafkaEventSender } from '../agent/event-sender';
+import { SimulatedUsageSource } from '../agent/simulated-source';
+import { writeJsonAtomically } from '../agent/spool';
+import { WorkerAgent } from '../agent/worker-agent';
+
+export interface AgentCliOptions {
+  simulate: boolean;
+  seed: number;
+  workspaces: number;
+  containers: number;
+  durationMs: number;
+  speed: number;
+  spool: string;
+  intervalMs: number;
+  via: 'kafka' | 'http';
+  url: string;
+  name: string;
+  tickMs: number;
+  spoolMaxBytes: number;
+  statusPort?: number;
+}
+
+/** "60s", "5m", "2h", "1500ms" or a plain number of seconds → ms. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new Error(`not a duration: ${text} (e.g. 60s, 5m, 2h)`);
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * factor);
+}
+
+interface SimulationState {
+  seed: number;
+  workspaces: number;
+  containers: number;
+  speed: number;
+  startMs: number;
+  endMs: number;
+  wallEpochMs: number;
+}
+
+const stderr = (level: string, message: string) =>
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level, component: 'agent', message })}\n`,
+  );
+
+/**
+ * `gpumeter agent --simulate …`: runs a synthetic workload for --duration (real time; with
+ * --speed K, K simulated seconds per real second, ending at the moment the run ends so no
+ * event is in the future). The simulation's timeline is kept in the spool folder, so an
+ * agent restarted on the same spool continues the same world. Prints, as its last line, the
+ * GPU-ms it emitted per workspace and GPU type.
+ */
+export async function runAgent(config: AppConfig, o: AgentCliOptions): Promise<void> {
+  if (!o.simulate)
+    throw new Error('only --simulate is available as a usage source from the command line so far');
+  await mkdir(o.spool, { recursive: true });
+  const statePath = join(o.spool, 'simulation.json');
+  let sim: SimulationState;
+  try {
+    sim = JSON.parse(await readFile(statePath, 'utf8')) as SimulationState;
+  } catch {
+    const now = Date.now();
+    sim = {
+      seed: o.seed,
+      workspaces: o.workspaces,
+      containers: o.containers,
+      speed: o.speed,
+      startMs: now - o.durationMs * o.speed,
+      endMs: now,
+      wallEpochMs: now,
+    };
+    await writeJsonAtomically(statePath, sim);
+  }
+  // Billing time: anchored once from the wall clock, then monotonic.
+  const clock = new AgentClock(
+    systemClock,
+    sim.speed,
+    sim.startMs + (Date.now() - sim.wallEpochMs) * sim.speed,
+  );
+  const source = new SimulatedUsageSource({ ...sim });
+  let sender: EventSender;
+  if (o.via === 'kafka') {
+    sender = new KafkaEventSender(
+      config.KAFKA_BROKERS,
+      topicsFor(config).usageEvents,
+      `gpumeter-agent-${o.name}`,
+    );
+  } else {
+    const token = config.INGEST_TOKENS[0];
+    if (!token)
+      throw new Error('INGEST_TOKENS: --via http needs an agent token (the first of INGEST_TOKENS)');
+    sender = new HttpEventSender(o.url, token);
+  }
+  const agent = new WorkerAgent(
+    {
+      source: o.name,
+      intervalMs: o.intervalMs,
+      spoolDir: o.spool,
+      spoolMaxBytes: o.spoolMaxBytes,
+      tickMs: o.tickMs,
+      sendBatch: 2000,
+      log: stderr,
+    },
+    source,
+    sender,
+    clock,
+  );
+  await agent.start();
+  const statusServer = o.statusPort !== undefined ? serveStatus(agent, o.statusPort) : undefined;
+  let stopRequested = false;
+  const onSignal = (signal: string) => {
+    stderr('info', `${signal}: closing open intervals and draining`);
+    stopRequested = true;
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  while (!stopRequested && clock.nowMs() < sim.endMs) {
+    await agent.tick();
+    await new Promise((r) => setTimeout(r, o.tickMs));
+  }
+  // A last reading sees the containers that stopped since the previous one, at their exact
+  // stop times; whatever still runs is closed at this moment by stop().
+  await agent.tick();
+  await agent.stop();
+  statusServer?.close();
+  const status = agent.status();
+  process.stdout.write(
+    `${JSON.stringify({ gpu_ms: agent.ledgerJson(), events_emitted: status.events_emitted, events_sent: status.events_sent, spool_depth: status.spool_depth })}\n`,
+  );
+}
+
+function serveStatus(agent: WorkerAgent, port: number): Server {
+  const server = createServer((req, res) => {
+    const s = agent.status();
+    if (req.url === '/metrics') {
+      res.setHeader('content-type', 'text/plain; version=0.0.4');
+      res.end(
+        [
+          `gpumeter_agent_running_containers ${s.running_containers}`,
+          `gpumeter_agent_spool_depth ${s.spool_depth}`,
+          `gpumeter_agent_spool_bytes ${s.spool_bytes}`,
+          `gpumeter_agent_events_emitted_total ${s.events_emitted}`,
+          `gpumeter_agent_events_sent_total ${s.events_sent}`,
+          `gpumeter_agent_last_successful_send_timestamp_seconds ${s.last_successful_send ? Date.parse(s.last_successful_send) / 1000 : 0}`,
+          '',
+        ].join('\n'),
+      );
+      return;
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(s));
+  });
+  server.listen(port, '127.0.0.1');
+  return server;
+}
+
+export const defaultAgentName = () => `agent://${hostname()}`;

@@ -1,0 +1,182 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SimulatedUsageSource } from '../src/agent/simulated-source';
+import { chReader } from './support/clickhouse';
+import { ServiceProcess } from './support/service-process';
+import { stack } from './support/stack';
+import { isolatedEnv, ROOT } from './support/test-env';
+import { waitFor } from './support/workload';
+
+/** The worker agent as a real process, against the real Kafka, consumer and ClickHouse. */
+class AgentProcess {
+  private child?: ReturnType<typeof spawn>;
+  stdout = '';
+  exited!: Promise<number | null>;
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly args: string[],
+  ) {}
+  start(): this {
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'dist', 'main.js'), 'agent', '--simulate', ...this.args],
+      {
+        env: { PATH: process.env.PATH ?? '', ...this.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    child.stderr!.on('data', () => undefined);
+    this.child = child;
+    this.exited = new Promise((r) => child.on('exit', (code) => r(code)));
+    return this;
+  }
+  kill(signal: NodeJS.Signals) {
+    this.child?.kill(signal);
+    return this.exited;
+  }
+  /** The agent's own ledger: the last line it printed. */
+  ledger(): Record<string, Record<string, string>> {
+    const lines = this.stdout.trim().split('\n');
+    return (JSON.parse(lines[lines.length - 1]) as { gpu_ms: Record<string, Record<string, string>> }).gpu_ms;
+  }
+}
+
+/** What the simulation in this spool ran, per workspace and GPU type (its own ground truth). */
+function simulationTruth(spool: string): Map<string, Map<string, bigint>> {
+  const sim = JSON.parse(readFileSync(join(spool, 'simulation.json'), 'utf8'));
+  return new SimulatedUsageSource(sim).truth(sim.startMs, sim.endMs);
+}
+const flatten = (m: Map<string, Map<string, bigint>>) =>
+  Object.fromEntries([...m].flatMap(([ws, types]) => [...types].map(([t, ms]) => [`${ws}/${t}`, ms])));
+
+describe('worker agent → Kafka → consumer → ClickHouse', () => {
+  const processes: ServiceProcess[] = [];
+  afterAll(async () => {
+    for (const p of processes) await p.kill('SIGKILL');
+  });
+
+  async function billed(env: Record<string, string>) {
+    const ch = chReader(env);
+    const rows = await ch.all<{ ws: string; t: string; ms: string }>(
+      'SELECT workspace_id AS ws, gpu_type AS t, sum(gpu_ms) AS ms FROM usage_events GROUP BY ws, t',
+    );
+    const hourly = await ch.one<{ ms: string }>('SELECT sum(gpu_ms) AS ms FROM usage_hourly');
+    const dup = await ch.one<{ d: string }>(
+      'SELECT count() AS d FROM (SELECT source, id FROM usage_events GROUP BY source, id HAVING count() > 1)',
+    );
+    await ch.close();
+    return {
+      perType: Object.fromEntries(rows.map((r) => [`${r.ws}/${r.t}`, BigInt(r.ms)])),
+      hourlyTotal: BigInt(hourly.ms),
+      duplicates: Number(dup.d),
+    };
+  }
+  const total = (o: Record<string, bigint>) => Object.values(o).reduce((a, b) => a + b, 0n);
+
+  async function setup(name: string) {
+    const env = await isolatedEnv(name);
+    const consumer = await new ServiceProcess(`${name}-consumer`, env, 'consumer').start();
+    processes.push(consumer);
+    return { env, spool: mkdtempSync(join(tmpdir(), `${name}-spool-`)) };
+  }
+  async function untilBilled(env: Record<string, string>, expected: bigint) {
+    return waitFor(
+      'billed total',
+      () => billed(env),
+      (b) => total(b.perType) >= expected,
+      120_000,
+    );
+  }
+
+  it('50 simulated containers over 5 simulated minutes: ClickHouse bills exactly what ran, and the agent ledger agrees', async () => {
+    const { env, spool } = await setup('agent50');
+    const agent = new AgentProcess(env, [
+      '--seed',
+      '21',
+      '--workspaces',
+      '5',
+      '--containers',
+      '50',
+      '--duration',
+      '20s',
+      '--speed',
+      '15',
+      '--spool',
+      spool,
+    ]).start();
+    expect(await agent.exited).toBe(0);
+    const truth = flatten(simulationTruth(spool));
+    const ledger = Object.fromEntries(
+      Object.entries(agent.ledger()).flatMap(([ws, types]) =>
+        Object.entries(types).map(([t, ms]) => [`${ws}/${t}`, BigInt(ms)]),
+      ),
+    );
+    expect(ledger).toEqual(truth);
+    const b = await untilBilled(env, total(truth));
+    expect(b.perType).toEqual(truth);
+    expect(b.hourlyTotal).toBe(total(truth));
+    expect(b.duplicates).toBe(0);
+  });
+
+  it('agent SIGKILLed mid-run and restarted on the same spool: still exact', async () => {
+    const { env, spool } = await setup('agentkill');
+    const args = [
+      '--seed',
+      '22',
+      '--workspaces',
+      '4',
+      '--containers',
+      '30',
+      '--duration',
+      '24s',
+      '--speed',
+      '10',
+      '--spool',
+      spool,
+    ];
+    const first = new AgentProcess(env, args).start();
+    await new Promise((r) => setTimeout(r, 9_000));
+    await first.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 2_000));
+    const second = new AgentProcess(env, args).start();
+    expect(await second.exited).toBe(0);
+    const truth = flatten(simulationTruth(spool));
+    const b = await untilBilled(env, total(truth));
+    expect(b.perType).toEqual(truth);
+    expect(b.duplicates).toBe(0);
+  });
+
+  it('Kafka stopped for 30 s while the agent runs: it keeps accounting and spooling, drains after, totals exact', async () => {
+    const { env, spool } = await setup('agentkafka');
+    const args = [
+      '--seed',
+      '23',
+      '--workspaces',
+      '4',
+      '--containers',
+      '30',
+      '--duration',
+      '45s',
+      '--speed',
+      '5',
+      '--spool',
+      spool,
+    ];
+    const agent = new AgentProcess(env, args).start();
+    await new Promise((r) => setTimeout(r, 6_000));
+    stack('down', 'kafka');
+    try {
+      await new Promise((r) => setTimeout(r, 30_000));
+    } finally {
+      stack('up', 'kafka');
+    }
+    expect(await agent.exited).toBe(0);
+    const truth = flatten(simulationTruth(spool));
+    const b = await untilBilled(env, total(truth));
+    expect(b.perType).toEqual(truth);
+    expect(b.duplicates).toBe(0);
+  });
+});
