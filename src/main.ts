@@ -75,6 +75,11 @@ program
   .command('agent')
   .description('the worker agent: GPU interval events to Kafka (or POST /v1/events), spooled, never lost')
   .option('--simulate', 'drive a seedable synthetic GPU workload', false)
+  .option(
+    '--labels <dir>',
+    "without --simulate: the runtime's container label files",
+    '/run/gpumeter/containers',
+  )
   .option('--seed <n>', 'simulation seed', '1')
   .option('--workspaces <n>', 'simulated workspaces', '3')
   .option('--containers <n>', 'simulated container slots', '10')
@@ -99,6 +104,7 @@ program
     };
     await runAgent(cfg, {
       simulate: Boolean(o.simulate),
+      labels: String(o.labels),
       seed: num('seed', o.seed, 0),
       workspaces: num('workspaces', o.workspaces, 1),
       containers: num('containers', o.containers, 1),

@@ -13,6 +13,7 @@ import { waitFor } from './support/workload';
 class AgentProcess {
   private child?: ReturnType<typeof spawn>;
   stdout = '';
+  stderr = '';
   exited!: Promise<number | null>;
   constructor(
     private readonly env: Record<string, string>,
@@ -27,8 +28,8 @@ class AgentProcess {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
-    child.stderr!.on('data', () => undefined);
+    child.stdout.on('data', (d: Buffer) => (this.stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child = child;
     this.exited = new Promise((r) => child.on('exit', (code) => r(code)));
     return this;
@@ -139,11 +140,14 @@ describe('worker agent → Kafka → consumer → ClickHouse', () => {
     ];
     const first = new AgentProcess(env, args).start();
     await new Promise((r) => setTimeout(r, 9_000));
-    await first.kill('SIGKILL');
+    expect(await first.kill('SIGKILL')).toBeNull(); // killed by the signal, mid-run
     await new Promise((r) => setTimeout(r, 2_000));
     const second = new AgentProcess(env, args).start();
     expect(await second.exited).toBe(0);
     const truth = flatten(simulationTruth(spool));
+    // The second run emitted only the rest: the first run's intervals came from its spool and checkpoint.
+    const secondLedger = Object.values(second.ledger()).flatMap((t) => Object.values(t).map(BigInt));
+    expect(secondLedger.reduce((a, b) => a + b, 0n)).toBeLessThan(total(truth));
     const b = await untilBilled(env, total(truth));
     expect(b.perType).toEqual(truth);
     expect(b.duplicates).toBe(0);
@@ -174,6 +178,7 @@ describe('worker agent → Kafka → consumer → ClickHouse', () => {
       stack('up', 'kafka');
     }
     expect(await agent.exited).toBe(0);
+    expect(agent.stderr).toContain('send failed, spooling and retrying');
     const truth = flatten(simulationTruth(spool));
     const b = await untilBilled(env, total(truth));
     expect(b.perType).toEqual(truth);

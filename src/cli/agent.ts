@@ -6,12 +6,15 @@ import { AppConfig } from '../config/app-config';
 import { topicsFor } from '../platform/kafka/topics';
 import { AgentClock, systemClock } from '../agent/clock';
 import { EventSender, HttpEventSender, KafkaEventSender } from '../agent/event-sender';
+import { NvidiaSmiUsageSource } from '../agent/nvidia-smi-source';
 import { SimulatedUsageSource } from '../agent/simulated-source';
 import { writeJsonAtomically } from '../agent/spool';
 import { WorkerAgent } from '../agent/worker-agent';
 
 export interface AgentCliOptions {
   simulate: boolean;
+  /** Without --simulate: the runtime's label folder for the nvidia-smi source. */
+  labels: string;
   seed: number;
   workspaces: number;
   containers: number;
@@ -58,9 +61,8 @@ const stderr = (level: string, message: string) =>
  * GPU-ms it emitted per workspace and GPU type.
  */
 export async function runAgent(config: AppConfig, o: AgentCliOptions): Promise<void> {
-  if (!o.simulate)
-    throw new Error('only --simulate is available as a usage source from the command line so far');
   await mkdir(o.spool, { recursive: true });
+  if (!o.simulate) return runOnHost(config, o);
   const statePath = join(o.spool, 'simulation.json');
   let sim: SimulationState;
   try {
@@ -85,19 +87,7 @@ export async function runAgent(config: AppConfig, o: AgentCliOptions): Promise<v
     sim.startMs + (Date.now() - sim.wallEpochMs) * sim.speed,
   );
   const source = new SimulatedUsageSource({ ...sim });
-  let sender: EventSender;
-  if (o.via === 'kafka') {
-    sender = new KafkaEventSender(
-      config.KAFKA_BROKERS,
-      topicsFor(config).usageEvents,
-      `gpumeter-agent-${o.name}`,
-    );
-  } else {
-    const token = config.INGEST_TOKENS[0];
-    if (!token)
-      throw new Error('INGEST_TOKENS: --via http needs an agent token (the first of INGEST_TOKENS)');
-    sender = new HttpEventSender(o.url, token);
-  }
+  const sender = senderFor(config, o);
   const agent = new WorkerAgent(
     {
       source: o.name,
@@ -134,6 +124,56 @@ export async function runAgent(config: AppConfig, o: AgentCliOptions): Promise<v
   process.stdout.write(
     `${JSON.stringify({ gpu_ms: agent.ledgerJson(), events_emitted: status.events_emitted, events_sent: status.events_sent, spool_depth: status.spool_depth })}\n`,
   );
+}
+
+function senderFor(config: AppConfig, o: AgentCliOptions): EventSender {
+  if (o.via === 'kafka') {
+    return new KafkaEventSender(
+      config.KAFKA_BROKERS,
+      topicsFor(config).usageEvents,
+      `gpumeter-agent-${o.name}`,
+    );
+  }
+  const token = config.INGEST_TOKENS[0];
+  if (!token) throw new Error('INGEST_TOKENS: --via http needs an agent token (the first of INGEST_TOKENS)');
+  return new HttpEventSender(o.url, token);
+}
+
+/** On a GPU host: nvidia-smi and the runtime's label files, real time, until SIGTERM/SIGINT. */
+async function runOnHost(config: AppConfig, o: AgentCliOptions): Promise<void> {
+  const clock = new AgentClock(systemClock);
+  const agent = new WorkerAgent(
+    {
+      source: o.name,
+      intervalMs: o.intervalMs,
+      spoolDir: o.spool,
+      spoolMaxBytes: o.spoolMaxBytes,
+      tickMs: o.tickMs,
+      sendBatch: 2000,
+      log: stderr,
+    },
+    new NvidiaSmiUsageSource(o.labels, (m) => stderr('warn', m)),
+    senderFor(config, o),
+    clock,
+  );
+  await agent.start();
+  const statusServer = o.statusPort !== undefined ? serveStatus(agent, o.statusPort) : undefined;
+  let stop = false;
+  process.once('SIGTERM', () => (stop = true));
+  process.once('SIGINT', () => (stop = true));
+  while (!stop) {
+    try {
+      await agent.tick();
+    } catch (e) {
+      stderr('error', `reading usage failed: ${(e as Error).message}`);
+    }
+    if (Math.abs(clock.wallSkewMs()) > 60_000)
+      stderr('warn', `wall clock differs from billing time by ${clock.wallSkewMs()} ms`);
+    await new Promise((r) => setTimeout(r, o.tickMs));
+  }
+  await agent.stop();
+  statusServer?.close();
+  process.stdout.write(`${JSON.stringify({ gpu_ms: agent.ledgerJson(), ...agent.status() })}\n`);
 }
 
 function serveStatus(agent: WorkerAgent, port: number): Server {
