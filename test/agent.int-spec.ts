@@ -184,4 +184,35 @@ describe('worker agent → Kafka → consumer → ClickHouse', () => {
     expect(b.perType).toEqual(truth);
     expect(b.duplicates).toBe(0);
   });
+
+  it('--via http: the same guarantees through POST /v1/events with an agent token', async () => {
+    const { env, spool } = await setup('agenthttp');
+    const api = await new ServiceProcess('agenthttp-api', env, 'api').start();
+    processes.push(api);
+    const args = [
+      '--seed',
+      '24',
+      '--workspaces',
+      '3',
+      '--containers',
+      '20',
+      '--duration',
+      '10s',
+      '--speed',
+      '20',
+      '--spool',
+      spool,
+      '--via',
+      'http',
+      '--url',
+      api.url,
+    ];
+    const agent = new AgentProcess(env, args).start();
+    expect(await agent.exited).toBe(0);
+    const truth = flatten(simulationTruth(spool));
+    const b = await untilBilled(env, total(truth));
+    expect(b.perType).toEqual(truth);
+    expect(b.duplicates).toBe(0);
+    expect(await api.metric('gpumeter_ingest_events_accepted_total')).toBeGreaterThan(0);
+  });
 });
