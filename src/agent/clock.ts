@@ -24,7 +24,7 @@ export class AgentClock {
 
   constructor(
     private readonly source: ClockSource = systemClock,
-    private readonly speed = 1,
+    readonly speed = 1,
     startWallMs?: number,
   ) {
     this.wallAnchor = Math.floor(startWallMs ?? source.wallMs());

@@ -9,6 +9,7 @@ import { EventSender, HttpEventSender, KafkaEventSender } from '../agent/event-s
 import { NvidiaSmiUsageSource } from '../agent/nvidia-smi-source';
 import { SimulatedUsageSource } from '../agent/simulated-source';
 import { writeJsonAtomically } from '../agent/spool';
+import { UsageSource } from '../agent/usage-source';
 import { WorkerAgent } from '../agent/worker-agent';
 
 export interface AgentCliOptions {
@@ -86,8 +87,20 @@ export async function runAgent(config: AppConfig, o: AgentCliOptions): Promise<v
     sim.speed,
     sim.startMs + (Date.now() - sim.wallEpochMs) * sim.speed,
   );
-  const source = new SimulatedUsageSource({ ...sim });
-  const sender = senderFor(config, o);
+  await drive(config, o, new SimulatedUsageSource({ ...sim }), clock, () => clock.nowMs() >= sim.endMs);
+}
+
+/**
+ * Runs the agent until `done()` or SIGTERM/SIGINT, then closes every open interval, drains
+ * what it can, and prints its ledger and status as one JSON line (the last line of stdout).
+ */
+async function drive(
+  config: AppConfig,
+  o: AgentCliOptions,
+  source: UsageSource,
+  clock: AgentClock,
+  done: () => boolean,
+): Promise<void> {
   const agent = new WorkerAgent(
     {
       source: o.name,
@@ -99,7 +112,7 @@ export async function runAgent(config: AppConfig, o: AgentCliOptions): Promise<v
       log: stderr,
     },
     source,
-    sender,
+    senderFor(config, o),
     clock,
   );
   await agent.start();
@@ -111,13 +124,20 @@ export async function runAgent(config: AppConfig, o: AgentCliOptions): Promise<v
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
-  while (!stopRequested && clock.nowMs() < sim.endMs) {
-    await agent.tick();
-    await new Promise((r) => setTimeout(r, o.tickMs));
+  // A last reading after the loop sees the containers that stopped since the previous one,
+  // at their exact stop times; whatever still runs is closed at this moment by stop().
+  for (let last = false; !last;) {
+    last = stopRequested || done();
+    try {
+      await agent.tick();
+    } catch (e) {
+      stderr('error', `reading usage failed: ${(e as Error).message}`);
+    }
+    if (Math.abs(clock.wallSkewMs()) > 60_000 && clock.speed === 1) {
+      stderr('warn', `wall clock differs from billing time by ${clock.wallSkewMs()} ms`);
+    }
+    if (!last) await new Promise((r) => setTimeout(r, o.tickMs));
   }
-  // A last reading sees the containers that stopped since the previous one, at their exact
-  // stop times; whatever still runs is closed at this moment by stop().
-  await agent.tick();
   await agent.stop();
   statusServer?.close();
   const status = agent.status();
@@ -141,39 +161,8 @@ function senderFor(config: AppConfig, o: AgentCliOptions): EventSender {
 
 /** On a GPU host: nvidia-smi and the runtime's label files, real time, until SIGTERM/SIGINT. */
 async function runOnHost(config: AppConfig, o: AgentCliOptions): Promise<void> {
-  const clock = new AgentClock(systemClock);
-  const agent = new WorkerAgent(
-    {
-      source: o.name,
-      intervalMs: o.intervalMs,
-      spoolDir: o.spool,
-      spoolMaxBytes: o.spoolMaxBytes,
-      tickMs: o.tickMs,
-      sendBatch: 2000,
-      log: stderr,
-    },
-    new NvidiaSmiUsageSource(o.labels, (m) => stderr('warn', m)),
-    senderFor(config, o),
-    clock,
-  );
-  await agent.start();
-  const statusServer = o.statusPort !== undefined ? serveStatus(agent, o.statusPort) : undefined;
-  let stop = false;
-  process.once('SIGTERM', () => (stop = true));
-  process.once('SIGINT', () => (stop = true));
-  while (!stop) {
-    try {
-      await agent.tick();
-    } catch (e) {
-      stderr('error', `reading usage failed: ${(e as Error).message}`);
-    }
-    if (Math.abs(clock.wallSkewMs()) > 60_000)
-      stderr('warn', `wall clock differs from billing time by ${clock.wallSkewMs()} ms`);
-    await new Promise((r) => setTimeout(r, o.tickMs));
-  }
-  await agent.stop();
-  statusServer?.close();
-  process.stdout.write(`${JSON.stringify({ gpu_ms: agent.ledgerJson(), ...agent.status() })}\n`);
+  const source = new NvidiaSmiUsageSource(o.labels, (m) => stderr('warn', m));
+  await drive(config, o, source, new AgentClock(systemClock), () => false);
 }
 
 function serveStatus(agent: WorkerAgent, port: number): Server {
