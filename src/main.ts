@@ -92,6 +92,7 @@ program
   .option('--name <source>', 'CloudEvents source of this agent', defaultAgentName())
   .option('--tick <d>', 'how often to read the usage source (real time)', '1s')
   .option('--spool-max <bytes>', 'disk bound of the spool', String(1024 * 1024 * 1024))
+  .option('--drain <d>', 'at shutdown, how long to keep delivering the spool', '30s')
   .option('--status-port <port>', 'serve /status (JSON) and /metrics on this loopback port')
   .action(async (o: Record<string, string | boolean>) => {
     const cfg = config();
@@ -117,6 +118,7 @@ program
       name: String(o.name),
       tickMs: parseDuration(String(o.tick)),
       spoolMaxBytes: num('spool-max', o.spoolMax, 1024 * 1024),
+      drainMs: parseDuration(String(o.drain)),
       statusPort: o.statusPort === undefined ? undefined : num('status-port', o.statusPort, 1),
     });
   });

@@ -6,7 +6,9 @@ import { SimulatedUsageSource } from '../src/agent/simulated-source';
 import { chReader } from './support/clickhouse';
 import { ServiceProcess } from './support/service-process';
 import { stack } from './support/stack';
-import { isolatedEnv, ROOT } from './support/test-env';
+import { freePort, isolatedEnv, ROOT } from './support/test-env';
+import { decodeSegment } from '../src/agent/spool';
+import { readdirSync, truncateSync } from 'node:fs';
 import { waitFor } from './support/workload';
 
 /** The worker agent as a real process, against the real Kafka, consumer and ClickHouse. */
@@ -169,11 +171,24 @@ describe('worker agent → Kafka → consumer → ClickHouse', () => {
       '--spool',
       spool,
     ];
-    const agent = new AgentProcess(env, args).start();
+    const statusPort = await freePort();
+    const agent = new AgentProcess(env, [...args, '--status-port', String(statusPort)]).start();
     await new Promise((r) => setTimeout(r, 6_000));
     stack('down', 'kafka');
     try {
-      await new Promise((r) => setTimeout(r, 30_000));
+      await new Promise((r) => setTimeout(r, 25_000));
+      // Still accounting and spooling, and saying so on its status endpoint.
+      const status = (await (await fetch(`http://127.0.0.1:${statusPort}/status`)).json()) as Record<
+        string,
+        unknown
+      >;
+      expect(status.spool_depth).toBeGreaterThan(0);
+      expect(status.last_send_error).toEqual(expect.any(String));
+      expect(status.running_containers).toBeGreaterThan(0);
+      expect(await (await fetch(`http://127.0.0.1:${statusPort}/metrics`)).text()).toMatch(
+        /gpumeter_agent_spool_depth [1-9]/,
+      );
+      await new Promise((r) => setTimeout(r, 5_000));
     } finally {
       stack('up', 'kafka');
     }
@@ -214,5 +229,62 @@ describe('worker agent → Kafka → consumer → ClickHouse', () => {
     expect(b.perType).toEqual(truth);
     expect(b.duplicates).toBe(0);
     expect(await api.metric('gpumeter_ingest_events_accepted_total')).toBeGreaterThan(0);
+  });
+
+  it('a spool whose last record was cut in half: detected, reported, the rest delivered', async () => {
+    const { env, spool } = await setup('agenttorn');
+    const args = [
+      '--seed',
+      '25',
+      '--workspaces',
+      '2',
+      '--containers',
+      '10',
+      '--duration',
+      '6s',
+      '--speed',
+      '20',
+      '--spool',
+      spool,
+    ];
+    // First run: the API it sends to does not exist, so everything stays in the spool.
+    const offline = new AgentProcess(env, [
+      ...args,
+      '--via',
+      'http',
+      '--url',
+      'http://127.0.0.1:9',
+      '--drain',
+      '1s',
+    ]).start();
+    expect(await offline.exited).toBe(0);
+    const [segment] = readdirSync(spool).filter((f) => f.startsWith('segment-'));
+    const records = decodeSegment(readFileSync(join(spool, segment))).records.map((r) =>
+      JSON.parse(r.payload),
+    );
+    expect(records.length).toBeGreaterThan(10);
+    truncateSync(join(spool, segment), readFileSync(join(spool, segment)).length - 25); // a power cut mid-write
+    const kept = records.slice(0, -1);
+    const expected = kept.reduce(
+      (sum, e) =>
+        sum + BigInt(e.data.gpu_count) * BigInt(Date.parse(e.data.ended_at) - Date.parse(e.data.started_at)),
+      0n,
+    );
+    // Second run on the same spool, now with Kafka: reports the torn record, delivers the rest.
+    const online = new AgentProcess(env, args).start();
+    expect(await online.exited).toBe(0);
+    expect(online.stderr).toMatch(/damaged byte/);
+    const b = await untilBilled(env, expected);
+    expect(total(b.perType)).toBe(expected);
+    expect(b.duplicates).toBe(0);
+  });
+
+  it('refuses a bad option with a message naming it', async () => {
+    const bad = new AgentProcess({ KAFKA_BROKERS: '127.0.0.1:9092' }, ['--via', 'carrier-pigeon']).start();
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.stderr).toContain('--via must be kafka or http');
+    const badConfig = new AgentProcess({ KAFKA_BROKERS: 'no-port-here' }, []).start();
+    expect(await badConfig.exited).toBe(78);
+    expect(badConfig.stderr).toContain('KAFKA_BROKERS');
   });
 });

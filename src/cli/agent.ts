@@ -28,6 +28,8 @@ export interface AgentCliOptions {
   name: string;
   tickMs: number;
   spoolMaxBytes: number;
+  /** How long to keep trying to deliver the spool at shutdown. */
+  drainMs: number;
   statusPort?: number;
 }
 
@@ -138,7 +140,7 @@ async function drive(
     }
     if (!last) await new Promise((r) => setTimeout(r, o.tickMs));
   }
-  await agent.stop();
+  await agent.stop(o.drainMs);
   statusServer?.close();
   const status = agent.status();
   process.stdout.write(
