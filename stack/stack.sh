@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The local stack: Apache Kafka (KRaft, one node) and ClickHouse, installed from the
-# package registries and started without Docker or systemd. Data, logs and pid files
+# The local stack: Apache Kafka (KRaft, one node), ClickHouse, and the Stripe emulators
+# (localstripe, stateful; stripe-mock, Stripe's official request validator), installed from
+# the package registries and started without Docker or systemd. Data, logs and pid files
 # live under $GPUMETER_STACK_DIR (default: <repo>/.local, git-ignored).
 #
-#   stack.sh up     [kafka|clickhouse ...]   install if missing, start, wait until answering
+#   stack.sh up     [kafka|clickhouse|localstripe|stripe-mock ...]   install if missing, start, wait until answering
 #   stack.sh down   [kafka|clickhouse ...]   stop what this script started (by recorded pid)
 #   stack.sh status [kafka|clickhouse ...]
 #   stack.sh install                         install only (apt package, Maven jars)
@@ -17,7 +18,11 @@ KAFKA_VERSION_DIR="$STACK_DIR/kafka/lib"
 KAFKA_PORT="${GPUMETER_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${GPUMETER_KAFKA_CONTROLLER_PORT:-9093}"
 CH_HTTP_PORT="${GPUMETER_CLICKHOUSE_HTTP_PORT:-8123}"
-ALL_SERVICES=(kafka clickhouse)
+LOCALSTRIPE_PORT="${GPUMETER_LOCALSTRIPE_PORT:-8420}"
+STRIPE_MOCK_PORT="${GPUMETER_STRIPE_MOCK_PORT:-12111}"
+LOCALSTRIPE_VERSION="1.15.10"
+STRIPE_MOCK_VERSION="v0.203.0"
+ALL_SERVICES=(kafka clickhouse localstripe stripe-mock)
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -56,6 +61,67 @@ install_kafka() {
       || { cat "$STACK_DIR/kafka-install.log" >&2; die "mvn could not fetch Kafka"; }
     touch "$KAFKA_VERSION_DIR/.complete"
   fi
+}
+
+install_localstripe() {
+  local venv="$STACK_DIR/stripe/venv"
+  if [[ ! -x "$venv/bin/localstripe" ]] || ! "$venv/bin/pip" show localstripe 2>/dev/null | grep -q "^Version: $LOCALSTRIPE_VERSION$"; then
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+    log "installing localstripe $LOCALSTRIPE_VERSION into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "localstripe==$LOCALSTRIPE_VERSION" >"$STACK_DIR/localstripe-install.log" 2>&1 \
+      || { cat "$STACK_DIR/localstripe-install.log" >&2; die "pip could not install localstripe"; }
+  fi
+}
+
+install_stripe_mock() {
+  local bin="$STACK_DIR/stripe/bin"
+  if [[ ! -x "$bin/stripe-mock" ]] || [[ "$(cat "$bin/.version" 2>/dev/null)" != "$STRIPE_MOCK_VERSION" ]]; then
+    command -v go >/dev/null 2>&1 || apt_install golang-go
+    log "building stripe-mock $STRIPE_MOCK_VERSION (go install)"
+    mkdir -p "$bin"
+    GOBIN="$bin" go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" >"$STACK_DIR/stripe-mock-install.log" 2>&1 \
+      || { cat "$STACK_DIR/stripe-mock-install.log" >&2; die "go could not install stripe-mock"; }
+    echo "$STRIPE_MOCK_VERSION" >"$bin/.version"
+  fi
+}
+
+# ---------------------------------------------------------------- stripe emulators
+localstripe_up() {
+  install_localstripe
+  local dir="$STACK_DIR/localstripe"
+  mkdir -p "$dir/logs"
+  if pid_alive localstripe && localstripe_ready; then
+    log "localstripe already running (pid $(cat "$(pid_file localstripe)"))"
+    return
+  fi
+  port_open "$LOCALSTRIPE_PORT" && die "port $LOCALSTRIPE_PORT is taken by a process this script did not start"
+  log "starting localstripe"
+  nohup "$STACK_DIR/stripe/venv/bin/localstripe" --port "$LOCALSTRIPE_PORT" >"$dir/logs/localstripe.log" 2>&1 &
+  echo $! >"$(pid_file localstripe)"
+  wait_until localstripe 60 localstripe_ready
+}
+localstripe_ready() {
+  curl -sf --max-time 2 -u sk_test_stack: "http://127.0.0.1:$LOCALSTRIPE_PORT/v1/customers?limit=1" >/dev/null 2>&1
+}
+
+stripe_mock_up() {
+  install_stripe_mock
+  local dir="$STACK_DIR/stripe-mock"
+  mkdir -p "$dir/logs"
+  if pid_alive stripe-mock && stripe_mock_ready; then
+    log "stripe-mock already running (pid $(cat "$(pid_file stripe-mock)"))"
+    return
+  fi
+  port_open "$STRIPE_MOCK_PORT" && die "port $STRIPE_MOCK_PORT is taken by a process this script did not start"
+  log "starting stripe-mock"
+  nohup "$STACK_DIR/stripe/bin/stripe-mock" -http-port "$STRIPE_MOCK_PORT" -https-port "$((STRIPE_MOCK_PORT + 1))" \
+    >"$dir/logs/stripe-mock.log" 2>&1 &
+  echo $! >"$(pid_file stripe-mock)"
+  wait_until stripe-mock 60 stripe_mock_ready
+}
+stripe_mock_ready() {
+  curl -sf --max-time 2 -H "Authorization: Bearer sk_test_123" "http://127.0.0.1:$STRIPE_MOCK_PORT/v1/customers" >/dev/null 2>&1
 }
 
 # ---------------------------------------------------------------- kafka
@@ -153,6 +219,8 @@ service_status() {
   case "$name" in
     kafka) where="kafka      127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT)" ;;
     clickhouse) where="clickhouse http://127.0.0.1:$CH_HTTP_PORT" ;;
+    localstripe) where="localstripe http://127.0.0.1:$LOCALSTRIPE_PORT (stateful Stripe emulator)" ;;
+    stripe-mock) where="stripe-mock http://127.0.0.1:$STRIPE_MOCK_PORT (Stripe's request validator)" ;;
   esac
   if pid_alive "$name"; then
     echo "$where  running (pid $(cat "$(pid_file "$name")"))"
@@ -167,10 +235,16 @@ services=("$@")
 [[ ${#services[@]} -eq 0 ]] && services=("${ALL_SERVICES[@]}")
 mkdir -p "$STACK_DIR"
 case "$cmd" in
-  install) install_clickhouse; install_kafka ;;
+  install) install_clickhouse; install_kafka; install_localstripe; install_stripe_mock ;;
   up)
     for s in "${services[@]}"; do
-      case "$s" in kafka) kafka_up ;; clickhouse) clickhouse_up ;; *) die "unknown service $s" ;; esac
+      case "$s" in
+        kafka) kafka_up ;;
+        clickhouse) clickhouse_up ;;
+        localstripe) localstripe_up ;;
+        stripe-mock) stripe_mock_up ;;
+        *) die "unknown service $s" ;;
+      esac
     done
     for s in "${services[@]}"; do service_status "$s"; done
     ;;

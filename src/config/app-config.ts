@@ -107,7 +107,8 @@ export class AppConfig {
 
   @IsOptional()
   @IsString()
-  STRIPE_SECRET_KEY?: string = 'sk_test_gpumeter_local';
+  // stripe-mock accepts only sk_test_ followed by letters and digits.
+  STRIPE_SECRET_KEY?: string = 'sk_test_gpumeterlocal';
 
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
