@@ -204,4 +204,34 @@ describe('resilience: crashes and outages never lose or double an event', () => 
     await consumer.kill('SIGTERM');
     expect(Date.now() - stopping).toBeLessThan(15_000);
   });
+
+  it('Kafka stopped for 45 s → the idle consumer comes back by itself and stores what arrives after', async () => {
+    // Regression: kafkajs gave up on a consumer after its retries ran out during a long
+    // broker outage; the consumer now always restarts (restartOnFailure + supervision).
+    const env = await isolatedEnv('kafkadown');
+    const ch = chReader(env);
+    const kafka = testKafka(env);
+    opened.push(ch, kafka);
+    const consumer = await new ServiceProcess('kafkadown-consumer', env, 'consumer').start();
+    processes.push(consumer);
+    stack('down', 'kafka');
+    try {
+      await new Promise((r) => setTimeout(r, 45_000));
+    } finally {
+      stack('up', 'kafka');
+    }
+    const { events, expectedGpuMs } = generateEvents({ count: 1000, workspaces: ['ws_a'], seed: 15 });
+    await kafka.produce(kafka.topic('usage.events.v1'), toMessages(events));
+    await waitFor(
+      'events stored after the outage',
+      () => ch.totals(),
+      (t) => t.rawEvents >= 1000n,
+      120_000,
+    );
+    expect(await ch.totals()).toEqual(
+      expect.objectContaining({ rawEvents: 1000n, rawGpuMs: sum(expectedGpuMs), duplicateKeys: 0n }),
+    );
+    expect(consumer.running).toBe(true);
+    await consumer.kill();
+  });
 });

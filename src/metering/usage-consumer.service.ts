@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { validateUsageEvent, TimeWindow } from '../ingestion/usage-event/usage-event.validator';
 import { KafkaService } from '../platform/kafka/kafka.service';
 import { MetricsService } from '../platform/metrics/metrics.service';
+import { superviseConsumer } from '../platform/kafka/supervise-consumer';
 import { StoreCoalescer } from './store-coalescer';
 import { dedupeKey, StoredUsageEvent, UsageEventsRepository } from './usage-events.repository';
 
@@ -50,9 +51,11 @@ export class UsageConsumerService {
     };
   }
 
+  private stopping = false;
+
   async start(): Promise<void> {
     const topic = this.kafka.topics.usageEvents;
-    this.consumer = this.kafka.createConsumer({
+    const consumer = this.kafka.createConsumer({
       groupId: this.config.KAFKA_CONSUMER_GROUP,
       sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatInterval: Math.floor(this.config.KAFKA_SESSION_TIMEOUT_MS / 10),
@@ -61,11 +64,23 @@ export class UsageConsumerService {
       minBytes: 64 * 1024,
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+      retry: {
+        retries: Number.MAX_SAFE_INTEGER,
+        initialRetryTime: 300,
+        maxRetryTime: 10_000,
+        restartOnFailure: async () => true,
+      },
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
-    await this.consumer.run({
+    this.consumer = consumer;
+    superviseConsumer(
+      consumer,
+      () => this.start(),
+      () => this.stopping,
+      this.logger,
+    );
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       // Partitions are processed concurrently and stored together (StoreCoalescer).
@@ -77,6 +92,7 @@ export class UsageConsumerService {
 
   /** Stops fetching; a batch in flight is finished or abandoned uncommitted. */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (!this.consumer) return;
     await this.consumer.disconnect();
     this.consumer = undefined;

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Consumer } from 'kafkajs';
 import { AppConfig } from '../../config/app-config';
 import { KafkaService } from '../kafka/kafka.service';
+import { superviseConsumer } from '../kafka/supervise-consumer';
 import { BillingEvent, BillingEventProjection } from './billing-event';
 import { BillingEventsRepository } from './billing-events.repository';
 
@@ -43,17 +44,31 @@ export class BillingEventsService {
     }
   }
 
+  private stopping = false;
+
   async startConsumer(): Promise<void> {
-    this.consumer = this.kafka.createConsumer({
+    const consumer = this.kafka.createConsumer({
       groupId: `${this.config.KAFKA_CONSUMER_GROUP}-billing`,
       sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatInterval: Math.floor(this.config.KAFKA_SESSION_TIMEOUT_MS / 10),
       allowAutoTopicCreation: false,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+      retry: {
+        retries: Number.MAX_SAFE_INTEGER,
+        initialRetryTime: 300,
+        maxRetryTime: 10_000,
+        restartOnFailure: async () => true,
+      },
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.kafka.topics.billingEvents, fromBeginning: true });
-    await this.consumer.run({
+    this.consumer = consumer;
+    superviseConsumer(
+      consumer,
+      () => this.startConsumer(),
+      () => this.stopping,
+      this.logger,
+    );
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.kafka.topics.billingEvents, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
@@ -71,7 +86,7 @@ export class BillingEventsService {
         // An error here leaves the offsets where they were; kafkajs retries the batch.
         await this.project(events);
         const last = batch.messages[batch.messages.length - 1].offset;
-        await this.consumer!.commitOffsets([
+        await consumer.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
         ]);
         resolveOffset(last);
@@ -80,6 +95,7 @@ export class BillingEventsService {
   }
 
   async stopConsumer(): Promise<void> {
+    this.stopping = true;
     await this.consumer?.disconnect();
     this.consumer = undefined;
   }
