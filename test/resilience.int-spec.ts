@@ -35,7 +35,8 @@ describe('resilience: crashes and outages never lose or double an event', () => 
 
     const doomed = new ServiceProcess('crash-consumer-1', env, 'consumer');
     processes.push(doomed);
-    await doomed.start({ FAULT_INJECTION: 'crash-after-insert' });
+    // It may kill itself before it even listens: don't wait for /healthz.
+    await doomed.start({ FAULT_INJECTION: 'crash-after-insert' }, false);
     await doomed.exited; // SIGKILLed itself right after its first insert
     const afterCrash = await ch.totals();
     expect(afterCrash.rawEvents).toBeGreaterThan(0n);

@@ -22,7 +22,8 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(extraEnv: Record<string, string> = {}): Promise<this> {
+  /** Starts the process; unless `waitUntilHealthy` is false, resolves once /healthz answers. */
+  async start(extraEnv: Record<string, string> = {}, waitUntilHealthy = true): Promise<this> {
     this.port = await freePort();
     const logDir = join(ROOT, '.local', 'test-logs');
     mkdirSync(logDir, { recursive: true });
@@ -35,10 +36,12 @@ export class ServiceProcess {
     child.stderr.pipe(log);
     this.child = child;
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    if (!waitUntilHealthy) return this;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null)
-        throw new Error(`${this.name} exited with ${child.exitCode} during start-up`);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`${this.name} exited (${child.exitCode ?? child.signalCode}) during start-up`);
+      }
       try {
         const r = await fetch(`${this.url}/healthz`);
         if (r.ok) return this;
