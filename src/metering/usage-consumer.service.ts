@@ -57,19 +57,10 @@ export class UsageConsumerService {
     const topic = this.kafka.topics.usageEvents;
     const consumer = this.kafka.createConsumer({
       groupId: this.config.KAFKA_CONSUMER_GROUP,
-      sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
-      heartbeatInterval: Math.floor(this.config.KAFKA_SESSION_TIMEOUT_MS / 10),
       maxBytesPerPartition: 8 * 1024 * 1024,
       maxBytes: 32 * 1024 * 1024,
       minBytes: 64 * 1024,
       maxWaitTimeInMs: 250,
-      allowAutoTopicCreation: false,
-      retry: {
-        retries: Number.MAX_SAFE_INTEGER,
-        initialRetryTime: 300,
-        maxRetryTime: 10_000,
-        restartOnFailure: async () => true,
-      },
     });
     this.consumer = consumer;
     superviseConsumer(

@@ -49,15 +49,6 @@ export class BillingEventsService {
   async startConsumer(): Promise<void> {
     const consumer = this.kafka.createConsumer({
       groupId: `${this.config.KAFKA_CONSUMER_GROUP}-billing`,
-      sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
-      heartbeatInterval: Math.floor(this.config.KAFKA_SESSION_TIMEOUT_MS / 10),
-      allowAutoTopicCreation: false,
-      retry: {
-        retries: Number.MAX_SAFE_INTEGER,
-        initialRetryTime: 300,
-        maxRetryTime: 10_000,
-        restartOnFailure: async () => true,
-      },
     });
     this.consumer = consumer;
     superviseConsumer(

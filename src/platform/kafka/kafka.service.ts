@@ -77,8 +77,24 @@ export class KafkaService implements OnModuleDestroy {
     await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
   }
 
-  createConsumer(config: ConsumerConfig): Consumer {
-    const consumer = this.kafka.consumer(config);
+  /**
+   * A consumer as every gpumeter role wants it: the configured session timeout, no topic
+   * auto-creation, and retries that never give up (a metering consumer must not stop by
+   * itself; see supervise-consumer.ts for the crashes kafkajs does not restart).
+   */
+  createConsumer(config: Pick<ConsumerConfig, 'groupId'> & Partial<ConsumerConfig>): Consumer {
+    const consumer = this.kafka.consumer({
+      sessionTimeout: this.config.KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatInterval: Math.floor(this.config.KAFKA_SESSION_TIMEOUT_MS / 10),
+      allowAutoTopicCreation: false,
+      retry: {
+        retries: Number.MAX_SAFE_INTEGER,
+        initialRetryTime: 300,
+        maxRetryTime: 10_000,
+        restartOnFailure: async () => true,
+      },
+      ...config,
+    });
     this.consumers.push(consumer);
     return consumer;
   }
