@@ -248,6 +248,26 @@ async function untilQueryable(
   return { seconds, delays: delays.sort((a, b) => a - b), exact };
 }
 
+/** The figures of one path, with peak RSS and CPU of each service process. */
+function pathResult(
+  p: Prepared,
+  r: { seconds: number; delays: number[]; exact: boolean },
+  processes: Record<string, ServiceProc>,
+): PathResult {
+  const each = (f: (proc: ServiceProc) => number) =>
+    Object.fromEntries(Object.entries(processes).map(([name, proc]) => [name, f(proc)]));
+  return {
+    events: p.ids.length,
+    seconds: r.seconds,
+    eventsPerSecond: p.ids.length / r.seconds,
+    delayP50Ms: percentile(r.delays, 50),
+    delayP99Ms: percentile(r.delays, 99),
+    peakRssMiB: each((proc) => proc.peakRssMiB()),
+    cpuSeconds: each((proc) => proc.cpuSeconds()),
+    exact: r.exact,
+  };
+}
+
 async function kafkaPath(p: Prepared): Promise<PathResult> {
   const env = await benchEnv('kpath');
   const consumer = await new ServiceProc(env, 'consumer').start();
@@ -260,16 +280,7 @@ async function kafkaPath(p: Prepared): Promise<PathResult> {
   });
   const r = await untilQueryable(env, p, accepted, t0, producing);
   await producing;
-  const result: PathResult = {
-    events: p.ids.length,
-    seconds: r.seconds,
-    eventsPerSecond: p.ids.length / r.seconds,
-    delayP50Ms: percentile(r.delays, 50),
-    delayP99Ms: percentile(r.delays, 99),
-    peakRssMiB: { consumer: consumer.peakRssMiB() },
-    cpuSeconds: { consumer: consumer.cpuSeconds() },
-    exact: r.exact,
-  };
+  const result = pathResult(p, r, { consumer });
   await consumer.stop();
   await dropBenchEnv(env);
   return result;
@@ -306,16 +317,7 @@ async function httpPath(p: Prepared): Promise<PathResult> {
   ).then(() => undefined);
   const r = await untilQueryable(env, p, accepted, t0, producing);
   await producing;
-  const result: PathResult = {
-    events: p.ids.length,
-    seconds: r.seconds,
-    eventsPerSecond: p.ids.length / r.seconds,
-    delayP50Ms: percentile(r.delays, 50),
-    delayP99Ms: percentile(r.delays, 99),
-    peakRssMiB: { api: api.peakRssMiB(), consumer: consumer.peakRssMiB() },
-    cpuSeconds: { api: api.cpuSeconds(), consumer: consumer.cpuSeconds() },
-    exact: r.exact,
-  };
+  const result = pathResult(p, r, { api, consumer });
   await api.stop();
   await consumer.stop();
   await dropBenchEnv(env);

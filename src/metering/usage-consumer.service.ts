@@ -162,8 +162,9 @@ export class UsageConsumerService {
     }
     const inBatchCopies = events.length - firstCopies.size;
     // Asked again on every attempt: an insert that timed out may still have landed.
-    const stored = await this.usageEvents.findStoredKeys([...firstCopies.values()]);
-    const fresh = [...firstCopies.values()].filter((e) => !stored.has(dedupeKey(e)));
+    const candidates = [...firstCopies.values()];
+    const stored = await this.usageEvents.findStoredKeys(candidates);
+    const fresh = candidates.filter((e) => !stored.has(dedupeKey(e)));
     await this.usageEvents.insert(fresh);
     this.metrics.consumerStored.inc(fresh.length);
     if (inBatchCopies > 0) this.metrics.consumerDuplicates.inc({ where: 'batch' }, inBatchCopies);

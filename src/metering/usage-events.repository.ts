@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
-import { dateTimeFromMs, int, sql, str } from '../platform/clickhouse/sql';
+import { dateTimeFromMs, int, sql } from '../platform/clickhouse/sql';
 import { UsageRecord } from '../ingestion/usage-event/usage-event';
 
 /** A validated event plus where it was read from Kafka. */
@@ -106,14 +106,6 @@ export class UsageEventsRepository {
         ];
       }),
     );
-  }
-
-  /** Exact totals for one workspace straight from the raw table (reconciliation, tests). */
-  async rawTotals(workspaceId: string): Promise<{ events: bigint; gpu_ms: bigint }> {
-    const [row] = await this.clickhouse.query<{ events: string; gpu_ms: string }>(
-      sql`SELECT count() AS events, sum(gpu_ms) AS gpu_ms FROM usage_events WHERE workspace_id = ${str(workspaceId)}`,
-    );
-    return { events: BigInt(row.events), gpu_ms: BigInt(row.gpu_ms) };
   }
 
   /** Keys stored more than once; must always be empty (checked by reconciliation). */

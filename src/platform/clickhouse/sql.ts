@@ -13,38 +13,29 @@ export class Sql {
   }
 }
 
+/** Backslash and control characters, escaped alike in string literals and TabSeparated fields. */
+const COMMON_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\0': '\\0',
+};
+const LITERAL_ESCAPES: Readonly<Record<string, string>> = { ...COMMON_ESCAPES, "'": "\\'" };
+
+function escapeWith(value: string, escapes: Readonly<Record<string, string>>): string {
+  let out = '';
+  for (const ch of value) out += escapes[ch] ?? ch;
+  return out;
+}
+
 /**
  * A ClickHouse string literal. Backslash and single quote are escaped; control characters
  * are written as escapes so that no byte can end the literal or the statement.
  */
 export function str(value: string): Sql {
   if (typeof value !== 'string') throw new TypeError('sql.str expects a string');
-  let out = "'";
-  for (const ch of value) {
-    switch (ch) {
-      case '\\':
-        out += '\\\\';
-        break;
-      case "'":
-        out += "\\'";
-        break;
-      case '\n':
-        out += '\\n';
-        break;
-      case '\r':
-        out += '\\r';
-        break;
-      case '\t':
-        out += '\\t';
-        break;
-      case '\0':
-        out += '\\0';
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return new Sql(out + "'");
+  return new Sql(`'${escapeWith(value, LITERAL_ESCAPES)}'`);
 }
 
 /** An unsigned or signed integer literal; rejects anything that is not a safe integer or bigint. */
@@ -94,29 +85,7 @@ export function sql(strings: TemplateStringsArray, ...values: Sql[]): Sql {
  * return and NUL escaped, as ClickHouse's TSV reader expects. Data, never SQL.
  */
 export function tsvEscape(value: string): string {
-  let out = '';
-  for (const ch of value) {
-    switch (ch) {
-      case '\\':
-        out += '\\\\';
-        break;
-      case '\t':
-        out += '\\t';
-        break;
-      case '\n':
-        out += '\\n';
-        break;
-      case '\r':
-        out += '\\r';
-        break;
-      case '\0':
-        out += '\\0';
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return out;
+  return escapeWith(value, COMMON_ESCAPES);
 }
 
 /** Rows as TabSeparated text, one line each; numbers must be integers (quantities never are floats). */
