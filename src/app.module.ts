@@ -3,12 +3,15 @@ import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { CatalogModule } from './catalog/catalog.module';
 import { IngestionModule } from './ingestion/ingestion.module';
+import { InvoicingModule } from './invoicing/invoicing.module';
 import { MeteringModule } from './metering/metering.module';
 import { BillingEventsModule } from './platform/billing-events/billing-events.module';
 import { ApiExceptionFilter } from './platform/errors/api-exception.filter';
 import { HealthController } from './platform/health/health.controller';
 import { PlatformModule } from './platform/platform.module';
+import { StripeModule } from './stripe/stripe.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
 
 /** The whole service; `serve --role` decides which parts run (see main.ts). */
@@ -33,6 +36,9 @@ export function appModule(config: AppConfig) {
       WorkspacesModule,
       IngestionModule,
       MeteringModule,
+      CatalogModule,
+      InvoicingModule,
+      StripeModule,
     ],
     controllers: [HealthController],
     providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { invoiceRunCommand } from './cli/invoice-run';
 import { ConfigurationError, loadConfig } from './config/app-config';
 import { defaultAgentName, parseDuration, runAgent } from './cli/agent';
 import { simulate } from './cli/simulate';
@@ -30,6 +31,16 @@ program
   .addOption(new Option('--role <role>', 'which parts run').choices(ROLES).default('all'))
   .action(async (opts: { role: Role }) => {
     await serve(config(), opts.role);
+  });
+
+program
+  .command('invoice')
+  .description('invoicing')
+  .command('run')
+  .description('invoice every workspace for a calendar month (UTC); safe to repeat and to kill')
+  .requiredOption('--period <YYYY-MM>', 'the month')
+  .action(async (o: { period: string }) => {
+    process.exitCode = await invoiceRunCommand(config(), o.period);
   });
 
 program

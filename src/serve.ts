@@ -5,17 +5,19 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { appModule } from './app.module';
 import { AppConfig } from './config/app-config';
+import { InvoiceScheduler } from './invoicing/invoice-scheduler.service';
 import { UsageConsumerService } from './metering/usage-consumer.service';
 import { BillingEventsService } from './platform/billing-events/billing-events.service';
 import { apiValidationPipe } from './platform/errors/validation.pipe';
 import { KafkaService } from './platform/kafka/kafka.service';
 
-export type Role = 'api' | 'consumer' | 'all';
-export const ROLES: readonly Role[] = ['api', 'consumer', 'all'];
+export type Role = 'api' | 'consumer' | 'worker' | 'all';
+export const ROLES: readonly Role[] = ['api', 'consumer', 'worker', 'all'];
 
 /**
  * Starts the service. Every role serves /healthz, /readyz and /metrics on PORT; `api` also
- * takes the /v1 routes' traffic, `consumer` runs the Kafka consumers, `all` does both.
+ * takes the /v1 routes' traffic, `consumer` runs the Kafka consumers, `worker` runs the
+ * invoice scheduler, `all` does everything.
  */
 export async function serve(config: AppConfig, role: Role): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(appModule(config), {
@@ -43,6 +45,7 @@ export async function serve(config: AppConfig, role: Role): Promise<NestExpressA
     await app.get(UsageConsumerService).start();
     await app.get(BillingEventsService).startConsumer();
   }
+  if (role === 'worker' || role === 'all') app.get(InvoiceScheduler).start();
   await app.listen(config.PORT, config.HOST);
   new NestLogger('gpumeter').log(`role ${role} listening on http://${config.HOST}:${config.PORT}`);
   return app;

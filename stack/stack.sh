@@ -72,6 +72,10 @@ install_localstripe() {
     "$venv/bin/pip" install -q "localstripe==$LOCALSTRIPE_VERSION" >"$STACK_DIR/localstripe-install.log" 2>&1 \
       || { cat "$STACK_DIR/localstripe-install.log" >&2; die "pip could not install localstripe"; }
   fi
+  # localstripe cannot invoice pending items without a subscription; see the script.
+  "$venv/bin/python" "$ROOT/stack/stripe/patch-localstripe.py" \
+    "$("$venv/bin/python" -c 'import localstripe.resources as r; print(r.__file__)')" \
+    || die "could not patch localstripe"
 }
 
 install_stripe_mock() {

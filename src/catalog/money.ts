@@ -35,3 +35,12 @@ export function msToSecondsString(ms: bigint): string {
   const s = `${abs / 1000n}.${(abs % 1000n).toString().padStart(3, '0')}`;
   return negative ? `-${s}` : s;
 }
+
+/** An amount as integer minor units (cents) after the rounding rule, as Stripe takes it. */
+export function toMinorUnits(amount: Decimal): number {
+  const cents = roundToCents(amount).times(100);
+  const n = cents.toNumber();
+  if (!cents.isInteger() || !Number.isSafeInteger(n))
+    throw new Error(`amount ${amount.toString()} out of range`);
+  return n;
+}

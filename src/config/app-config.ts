@@ -118,6 +118,37 @@ export class AppConfig {
   @IsString()
   STRIPE_WEBHOOK_SECRET?: string;
 
+  /**
+   * `localstripe`: the local emulator's gaps are worked around — invoice items are sent
+   * without `period` (it refuses the field) and invoices are not finalized through the API
+   * (it has no finalize route). Test and development only; refused in production.
+   */
+  @IsIn(['none', 'localstripe'])
+  @ValidateIf((c: AppConfig) => c.STRIPE_COMPAT !== 'none' && c.GPUMETER_ENV === 'production')
+  @Equals('none', { message: 'STRIPE_COMPAT must be none when GPUMETER_ENV=production' })
+  STRIPE_COMPAT: 'none' | 'localstripe' = 'none';
+
+  /** Stripe requests in flight at once (Stripe allows 100/s in live mode, 25/s in test mode). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  STRIPE_MAX_CONCURRENCY = 8;
+
+  /** Hours after a period's end before its invoices are finalized (late usage still lands on them). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(24 * 30)
+  INVOICE_GRACE_HOURS = 72;
+
+  /** How often the scheduler looks for a period to invoice; 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  INVOICE_SCHEDULER_INTERVAL_SECONDS = 300;
+
   /** Operator key. Required in production; at least 24 characters when set. */
   @ValidateIf((c: AppConfig) => c.GPUMETER_ENV === 'production' || c.ADMIN_API_KEY !== undefined)
   @IsString({ message: 'ADMIN_API_KEY is required when GPUMETER_ENV=production' })
@@ -153,9 +184,13 @@ export class AppConfig {
   /**
    * Test-only fault injection, refused in production. `crash-after-insert`: the consumer
    * SIGKILLs itself right after its first ClickHouse insert, before committing offsets.
+   * `crash-after-stripe-items=N`: an invoice run SIGKILLs itself after creating N Stripe
+   * invoice items.
    */
   @ValidateIf((c: AppConfig) => c.FAULT_INJECTION !== '')
-  @IsIn(['crash-after-insert'])
+  @Matches(/^(crash-after-insert|crash-after-stripe-items=\d{1,6})$/, {
+    message: 'FAULT_INJECTION must be crash-after-insert or crash-after-stripe-items=<n>',
+  })
   @ValidateIf((c: AppConfig) => c.FAULT_INJECTION !== '' && c.GPUMETER_ENV === 'production')
   @Equals('', { message: 'FAULT_INJECTION must not be set when GPUMETER_ENV=production' })
   FAULT_INJECTION = '';

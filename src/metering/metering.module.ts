@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CatalogModule } from '../catalog/catalog.module';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
 import { UsageConsumerService } from './usage-consumer.service';
 import { UsageEventsRepository } from './usage-events.repository';
@@ -7,7 +8,7 @@ import { UsageController } from './usage.controller';
 import { UsageService } from './usage.service';
 
 @Module({
-  imports: [WorkspacesModule],
+  imports: [WorkspacesModule, CatalogModule],
   controllers: [UsageController],
   providers: [UsageEventsRepository, UsageRollupsRepository, UsageConsumerService, UsageService],
   exports: [UsageConsumerService, UsageEventsRepository, UsageRollupsRepository],

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CURRENCY, formatAmount, Money, msToSecondsString, roundToCents } from '../catalog/money';
-import { PriceCatalog } from '../catalog/price-list';
+import { CatalogService } from '../catalog/catalog.service';
+import { priceQuantity } from '../catalog/rating';
 import { parseRfc3339Ms } from '../ingestion/usage-event/rfc3339';
 import { ApiError } from '../platform/errors/api-error';
 import { GroupKey, UsageRollupsRepository, UsageWindow } from './usage-rollups.repository';
@@ -40,9 +41,10 @@ function monthStart(yyyymm: number): number {
 /** GET /v1/usage: hourly rollups summed per window and group, priced with the catalog. */
 @Injectable()
 export class UsageService {
-  private readonly catalog = new PriceCatalog();
-
-  constructor(private readonly rollups: UsageRollupsRepository) {}
+  constructor(
+    private readonly rollups: UsageRollupsRepository,
+    private readonly catalogs: CatalogService,
+  ) {}
 
   async usage(
     workspaceId: string,
@@ -57,7 +59,16 @@ export class UsageService {
       throw ApiError.invalid('to', 'the range from–to must be at most 400 days');
     const window: UsageWindow = q.window ?? 'day';
     const groupBy = (q.group_by ? q.group_by.split(',') : []) as GroupKey[];
-    const rows = await this.rollups.sumByWindow(workspaceId, fromMs / 1000, toMs / 1000, window, groupBy);
+    const catalog = await this.catalogs.load();
+    const segments = catalog.segments(fromMs, toMs);
+    const rows = await this.rollups.sumByWindow(
+      workspaceId,
+      fromMs / 1000,
+      toMs / 1000,
+      window,
+      groupBy,
+      segments.map((s) => s.from_ms / 1000),
+    );
 
     // Price each (window, groups, gpu_type) row exactly, then merge rows that differ only
     // in gpu_type when gpu_type is not a requested group; round once per output row.
@@ -98,7 +109,12 @@ export class UsageService {
       entry.cpu += quantities.cpu_millicore_ms;
       entry.mem += quantities.memory_mib_ms;
       entry.events += BigInt(r.events);
-      entry.amount = entry.amount.plus(this.catalog.price(quantities));
+      // Each row lies in one price segment: its hours are priced at that segment's prices.
+      const prices = segments[Number(r.segment)].prices;
+      entry.amount = entry.amount
+        .plus(priceQuantity('gpu', quantities.gpu_ms, catalog.gpuPrice(prices, r.gpu_type).toString()))
+        .plus(priceQuantity('cpu', quantities.cpu_millicore_ms, prices.cpu_per_core_second))
+        .plus(priceQuantity('memory', quantities.memory_mib_ms, prices.memory_per_gib_second));
       merged.set(key, entry);
     }
     let totalGpu = 0n;

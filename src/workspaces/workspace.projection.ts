@@ -1,4 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DEFAULT_PLAN } from '../catalog/catalog-seed';
 import { BillingEvent, BillingEventProjection } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { WorkspacesRepository } from './workspaces.repository';
@@ -9,14 +10,21 @@ export interface WorkspaceCreatedData {
   email: string;
   api_key_hash: string;
   api_key_prefix: string;
+  plan?: string; // absent in events from before plans: the default plan
+}
+
+export interface WorkspacePlanChangedData {
+  plan: string;
+  effective_from: string;
 }
 
 export const WORKSPACE_CREATED = 'workspace.created';
+export const WORKSPACE_PLAN_CHANGED = 'workspace.plan_changed';
 
 /** Projects workspace.* billing events into the `workspaces` table. Idempotent. */
 @Injectable()
 export class WorkspaceProjection implements BillingEventProjection, OnModuleInit {
-  readonly handles = [WORKSPACE_CREATED];
+  readonly handles = [WORKSPACE_CREATED, WORKSPACE_PLAN_CHANGED];
 
   constructor(
     private readonly workspaces: WorkspacesRepository,
@@ -28,9 +36,15 @@ export class WorkspaceProjection implements BillingEventProjection, OnModuleInit
   }
 
   async apply(event: BillingEvent): Promise<void> {
-    const data = event.data as WorkspaceCreatedData;
     const at = Date.parse(event.time);
+    if (event.type === WORKSPACE_PLAN_CHANGED) {
+      const data = event.data as WorkspacePlanChangedData;
+      await this.workspaces.assignPlan(event.subject, data.plan, Date.parse(data.effective_from), event.id);
+      return;
+    }
+    const { plan, ...data } = event.data as WorkspaceCreatedData;
     // version = creation time: the same event applied twice writes the same row.
     await this.workspaces.upsert({ ...data, created_at_ms: at, version: at });
+    await this.workspaces.assignPlan(data.id, plan ?? DEFAULT_PLAN, at, event.id);
   }
 }

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Allow, AuthGuard, AuthenticatedRequest, scopeWorkspace } from './auth.guard';
-import { CreateWorkspaceDto } from './dto/create-workspace.dto';
+import { ChangePlanDto, CreateWorkspaceDto } from './dto/create-workspace.dto';
 import { WorkspacesService } from './workspaces.service';
 
 @ApiTags('workspaces')
@@ -22,5 +22,11 @@ export class WorkspacesController {
   @Allow('operator', 'workspace')
   get(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
     return this.workspaces.get(scopeWorkspace(req.principal, id));
+  }
+
+  @Put(':id/plan')
+  @Allow('operator')
+  changePlan(@Param('id') id: string, @Body() dto: ChangePlanDto) {
+    return this.workspaces.changePlan(id, dto);
   }
 }

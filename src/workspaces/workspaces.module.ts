@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { forwardRef, Module } from '@nestjs/common';
+import { CatalogModule } from '../catalog/catalog.module';
 import { AuthGuard } from './auth.guard';
 import { WorkspaceProjection } from './workspace.projection';
 import { WorkspacesController } from './workspaces.controller';
@@ -6,6 +7,7 @@ import { WorkspacesRepository } from './workspaces.repository';
 import { WorkspacesService } from './workspaces.service';
 
 @Module({
+  imports: [forwardRef(() => CatalogModule)],
   controllers: [WorkspacesController],
   providers: [WorkspacesRepository, WorkspacesService, WorkspaceProjection, AuthGuard],
   exports: [WorkspacesRepository, AuthGuard],

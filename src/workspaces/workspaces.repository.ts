@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DEFAULT_PLAN } from '../catalog/catalog-seed';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
 import { sql, str } from '../platform/clickhouse/sql';
 
@@ -10,6 +11,25 @@ export interface WorkspaceRow {
   api_key_prefix: string;
   created_at_ms: number;
   version: number;
+}
+
+export interface PlanAssignment {
+  plan: string;
+  effective_from_ms: number;
+}
+
+/**
+ * The plan for a period: the one in force at its start; for a workspace created later,
+ * the plan it was created with (the earliest assignment).
+ */
+export function planForPeriod(
+  assignments: readonly PlanAssignment[] | undefined,
+  periodStartMs: number,
+): string {
+  if (!assignments || assignments.length === 0) return DEFAULT_PLAN;
+  let plan = assignments[0].plan;
+  for (const a of assignments) if (a.effective_from_ms <= periodStartMs) plan = a.plan;
+  return plan;
 }
 
 /** The `workspaces` projection (migrations/0002). */
@@ -33,6 +53,42 @@ export class WorkspacesRepository {
       sql`SELECT * FROM workspaces FINAL WHERE api_key_hash = ${str(hash)} LIMIT 1`,
     );
     return rows[0] && normalize(rows[0]);
+  }
+
+  async assignPlan(
+    workspaceId: string,
+    plan: string,
+    effectiveFromMs: number,
+    eventId: string,
+  ): Promise<void> {
+    await this.clickhouse.insert('workspace_plans', [
+      { workspace_id: workspaceId, plan, effective_from_ms: effectiveFromMs, event_id: eventId },
+    ]);
+  }
+
+  /** Every plan assignment, per workspace in effective order (all workspaces, or the ones named). */
+  async planAssignments(workspaceId?: string): Promise<Map<string, PlanAssignment[]>> {
+    const where = workspaceId === undefined ? sql`` : sql`WHERE workspace_id = ${str(workspaceId)}`;
+    const rows = await this.clickhouse.query<{
+      workspace_id: string;
+      plan: string;
+      effective_from_ms: string;
+    }>(
+      sql`SELECT workspace_id, plan, effective_from_ms FROM workspace_plans FINAL ${where}
+          ORDER BY workspace_id, effective_from_ms, event_id`,
+    );
+    const out = new Map<string, PlanAssignment[]>();
+    for (const r of rows) {
+      const list = out.get(r.workspace_id) ?? [];
+      list.push({ plan: r.plan, effective_from_ms: Number(r.effective_from_ms) });
+      out.set(r.workspace_id, list);
+    }
+    return out;
+  }
+
+  async listAll(): Promise<WorkspaceRow[]> {
+    const rows = await this.clickhouse.query<WorkspaceRow>(sql`SELECT * FROM workspaces FINAL ORDER BY id`);
+    return rows.map(normalize);
   }
 
   async listIds(): Promise<string[]> {

@@ -1,11 +1,19 @@
-import { Injectable } from '@nestjs/common';
+import { forwardRef, Inject, Injectable } from '@nestjs/common';
+import { DEFAULT_PLAN } from '../catalog/catalog-seed';
+import { CatalogService } from '../catalog/catalog.service';
+import { parseRfc3339Ms } from '../ingestion/usage-event/rfc3339';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
 import { apiKeyPrefix, hashApiKey, newWorkspaceApiKey } from './api-keys';
-import { CreateWorkspaceDto } from './dto/create-workspace.dto';
-import { WORKSPACE_CREATED, WorkspaceCreatedData } from './workspace.projection';
-import { WorkspaceRow, WorkspacesRepository } from './workspaces.repository';
+import { ChangePlanDto, CreateWorkspaceDto } from './dto/create-workspace.dto';
+import {
+  WORKSPACE_CREATED,
+  WORKSPACE_PLAN_CHANGED,
+  WorkspaceCreatedData,
+  WorkspacePlanChangedData,
+} from './workspace.projection';
+import { planForPeriod, WorkspaceRow, WorkspacesRepository } from './workspaces.repository';
 
 export interface WorkspaceView {
   id: string;
@@ -31,10 +39,18 @@ export class WorkspacesService {
   constructor(
     private readonly workspaces: WorkspacesRepository,
     private readonly billingEvents: BillingEventsService,
+    @Inject(forwardRef(() => CatalogService)) private readonly catalog: CatalogService,
   ) {}
+
+  private async checkPlan(plan: string): Promise<void> {
+    const known = (await this.catalog.load()).knownPlans();
+    if (!known.includes(plan)) throw ApiError.invalid('plan', `plan must be one of ${known.join(', ')}`);
+  }
 
   /** Publishes workspace.created and returns the workspace with its API key (the only time it is shown). */
   async create(dto: CreateWorkspaceDto): Promise<WorkspaceView & { api_key: string }> {
+    const plan = dto.plan ?? DEFAULT_PLAN;
+    await this.checkPlan(plan);
     const run = this.creating.then(async () => {
       if (await this.workspaces.findById(dto.id)) {
         throw new ApiError(ApiErrorCode.Conflict, `workspace ${dto.id} already exists`, [
@@ -48,19 +64,41 @@ export class WorkspacesService {
         email: dto.email,
         api_key_hash: hashApiKey(apiKey),
         api_key_prefix: apiKeyPrefix(apiKey),
+        plan,
       };
       const event = newBillingEvent(WORKSPACE_CREATED, dto.id, data);
       await this.billingEvents.publish(event);
       const created = Date.parse(event.time);
-      return { ...toView({ ...data, created_at_ms: created, version: created }), api_key: apiKey };
+      return {
+        ...toView({ ...data, created_at_ms: created, version: created }),
+        plan,
+        api_key: apiKey,
+      };
     });
     this.creating = run.catch(() => undefined);
     return run;
   }
 
-  async get(id: string): Promise<WorkspaceView> {
+  async get(id: string, nowMs = Date.now()): Promise<WorkspaceView & { plan: string }> {
     const w = await this.workspaces.findById(id);
     if (!w) throw new ApiError(ApiErrorCode.NotFound, 'workspace not found');
-    return toView(w);
+    const plans = await this.workspaces.planAssignments(id);
+    return { ...toView(w), plan: planForPeriod(plans.get(id), nowMs) };
+  }
+
+  /** Publishes workspace.plan_changed; a plan change takes effect at the start of a billing period. */
+  async changePlan(id: string, dto: ChangePlanDto, nowMs = Date.now()) {
+    await this.get(id);
+    await this.checkPlan(dto.plan);
+    const now = new Date(nowMs);
+    const nextPeriod = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+    const at = dto.effective_from === undefined ? nextPeriod : parseRfc3339Ms(dto.effective_from);
+    if (at === null) throw ApiError.invalid('effective_from', 'effective_from must be an RFC 3339 date-time');
+    const d = new Date(at);
+    if (at !== Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1))
+      throw ApiError.invalid('effective_from', 'effective_from must be the start of a month (UTC)');
+    const data: WorkspacePlanChangedData = { plan: dto.plan, effective_from: d.toISOString() };
+    await this.billingEvents.publish(newBillingEvent(WORKSPACE_PLAN_CHANGED, id, data));
+    return { workspace_id: id, ...data };
   }
 }

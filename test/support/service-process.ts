@@ -15,7 +15,7 @@ export class ServiceProcess {
   constructor(
     readonly name: string,
     private readonly env: Record<string, string>,
-    private readonly role: 'api' | 'consumer' | 'all',
+    private readonly role: 'api' | 'consumer' | 'worker' | 'all',
   ) {}
 
   get url(): string {

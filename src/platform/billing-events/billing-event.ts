@@ -28,8 +28,13 @@ export function newBillingEvent<T>(
   };
 }
 
-/** A projection of billing events into ClickHouse. `apply` must be idempotent. */
+/**
+ * A projection of billing events into ClickHouse. `apply` must be idempotent; a projection
+ * that can write many events at once implements `applyBatch` (called with its events in
+ * topic order) instead of receiving them one by one.
+ */
 export interface BillingEventProjection {
   readonly handles: readonly string[];
   apply(event: BillingEvent): Promise<void>;
+  applyBatch?(events: BillingEvent[]): Promise<void>;
 }

@@ -1,11 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../clickhouse/clickhouse.service';
+import { sql, str } from '../clickhouse/sql';
 import { BillingEvent } from './billing-event';
 
 /** The `billing_events` table: every billing event as published. */
 @Injectable()
 export class BillingEventsRepository {
   constructor(private readonly clickhouse: ClickHouseService) {}
+
+  async exists(id: string): Promise<boolean> {
+    const rows = await this.clickhouse.query<{ n: string }>(
+      sql`SELECT count() AS n FROM billing_events WHERE id = ${str(id)}`,
+    );
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
 
   async append(events: BillingEvent[]): Promise<void> {
     await this.clickhouse.insert(

@@ -31,25 +31,42 @@ export class BillingEventsService {
   }
 
   async publish(event: BillingEvent): Promise<void> {
-    await this.kafka.send(this.kafka.topics.billingEvents, [
-      { key: event.subject, value: JSON.stringify(event) },
-    ]);
-    await this.project([event]);
+    await this.publishAll([event]);
+  }
+
+  /** Publishes events in order (one Kafka request per chunk), then projects them. */
+  async publishAll(events: readonly BillingEvent[], chunkSize = 1000): Promise<void> {
+    for (let i = 0; i < events.length; i += chunkSize) {
+      const chunk = events.slice(i, i + chunkSize);
+      await this.kafka.send(
+        this.kafka.topics.billingEvents,
+        chunk.map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
+      );
+      await this.project(chunk);
+    }
   }
 
   async project(events: BillingEvent[]): Promise<void> {
+    if (events.length === 0) return;
     await this.repository.append(events);
-    for (const event of events) {
-      for (const p of this.projections) if (p.handles.includes(event.type)) await p.apply(event);
+    for (const p of this.projections) {
+      const mine = events.filter((e) => p.handles.includes(e.type));
+      if (mine.length === 0) continue;
+      if (p.applyBatch) await p.applyBatch(mine);
+      else for (const event of mine) await p.apply(event);
     }
+  }
+
+  /** Whether an event with this id was ever published (for events with deterministic ids). */
+  async exists(id: string): Promise<boolean> {
+    return this.repository.exists(id);
   }
 
   private stopping = false;
 
   async startConsumer(): Promise<void> {
-    const consumer = this.kafka.createConsumer({
-      groupId: `${this.config.KAFKA_CONSUMER_GROUP}-billing`,
-    });
+    this.stopping = false;
+    const consumer = this.kafka.createConsumer({ groupId: this.groupId });
     this.consumer = consumer;
     superviseConsumer(
       consumer,
@@ -83,6 +100,22 @@ export class BillingEventsService {
         resolveOffset(last);
       },
     });
+  }
+
+  private get groupId(): string {
+    return `${this.config.KAFKA_CONSUMER_GROUP}-billing`;
+  }
+
+  /**
+   * Makes the projections reflect every billing event published so far: starts this
+   * process's billing consumer when it is not running and waits until the group has
+   * projected and committed everything the topic held at the call. Decisions that read
+   * projections (invoice runs) call this first, so that nothing Kafka has — e.g. a
+   * finalization a killed run published but never projected — is missed.
+   */
+  async catchUp(timeoutMs = 120_000): Promise<void> {
+    if (!this.consumer) await this.startConsumer();
+    await this.kafka.awaitGroupCaughtUp(this.groupId, this.kafka.topics.billingEvents, timeoutMs);
   }
 
   async stopConsumer(): Promise<void> {

@@ -67,6 +67,11 @@ export function list(parts: Sql[]): Sql {
   return new Sql(parts.map((p) => p.text).join(', '));
 }
 
+/** `(a) AND (b) AND …` from already-safe conditions; `1` (true) when there are none. */
+export function and(conditions: Sql[]): Sql {
+  return new Sql(conditions.length ? conditions.map((c) => `(${c.text})`).join(' AND ') : '1');
+}
+
 /**
  * Tagged template: every interpolation must be an Sql fragment built by the helpers above.
  * A raw string or number in a template is a programming error and throws.

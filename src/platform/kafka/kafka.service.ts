@@ -131,6 +131,36 @@ export class KafkaService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Waits until `groupId` has committed every message `topic` held when this was called
+   * (its consumers have processed everything published so far). Throws after `timeoutMs`.
+   */
+  async awaitGroupCaughtUp(groupId: string, topic: string, timeoutMs: number): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const targets = (await admin.fetchTopicOffsets(topic)).map((o) => ({
+        partition: o.partition,
+        high: BigInt(o.high),
+      }));
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const at = new Map(committed.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+        const behind = targets.filter((t) => t.high > 0n && (at.get(t.partition) ?? -1n) < t.high);
+        if (behind.length === 0) return;
+        if (Date.now() > deadline)
+          throw new Error(
+            `consumer group ${groupId} did not catch up with ${topic} within ${timeoutMs} ms ` +
+              `(partitions behind: ${behind.map((b) => b.partition).join(', ')})`,
+          );
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   /** Readiness: a metadata round trip to the cluster. */
   async isReachable(): Promise<boolean> {
     const admin = this.kafka.admin({ retry: { retries: 0 } });

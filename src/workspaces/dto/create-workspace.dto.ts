@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsString, Length, Matches } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { WORKSPACE_ID_PATTERN } from '../../ingestion/usage-event/usage-event.dto';
 
 export class CreateWorkspaceDto {
@@ -17,4 +17,23 @@ export class CreateWorkspaceDto {
   @IsEmail()
   @Length(3, 320)
   email!: string;
+
+  @ApiPropertyOptional({ example: 'team', description: 'a plan of the catalog; default starter' })
+  @IsOptional()
+  @IsString()
+  plan?: string;
+}
+
+export class ChangePlanDto {
+  @ApiProperty({ example: 'team' })
+  @IsString()
+  plan!: string;
+
+  @ApiPropertyOptional({
+    example: '2027-01-01T00:00:00Z',
+    description: 'the start of a billing period (UTC month); default the next one',
+  })
+  @IsOptional()
+  @IsString()
+  effective_from?: string;
 }

@@ -1,0 +1,38 @@
+import { Body, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { parseRfc3339Ms } from '../ingestion/usage-event/rfc3339';
+import { ApiError } from '../platform/errors/api-error';
+import { Allow, AuthGuard } from '../workspaces/auth.guard';
+import { CatalogService } from './catalog.service';
+import { PlanChangeDto, PriceChangeDto } from './dto/price-change.dto';
+
+@ApiTags('catalog')
+@ApiBearerAuth()
+@UseGuards(AuthGuard)
+@Controller('v1/catalog')
+export class CatalogController {
+  constructor(private readonly catalog: CatalogService) {}
+
+  /** Prices and plans in force at `at` (default: now). */
+  @Get()
+  @Allow('operator', 'workspace')
+  get(@Query('at') at?: string) {
+    const ms = at === undefined ? Date.now() : parseRfc3339Ms(at);
+    if (ms === null) throw ApiError.invalid('at', 'at must be an RFC 3339 date-time');
+    return this.catalog.view(ms);
+  }
+
+  @Post('price-changes')
+  @HttpCode(201)
+  @Allow('operator')
+  changePrices(@Body() dto: PriceChangeDto) {
+    return this.catalog.changePrices(dto);
+  }
+
+  @Post('plan-changes')
+  @HttpCode(201)
+  @Allow('operator')
+  changePlan(@Body() dto: PlanChangeDto) {
+    return this.catalog.changePlan(dto);
+  }
+}

@@ -1,0 +1,114 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { parseRfc3339Ms } from '../ingestion/usage-event/rfc3339';
+import {
+  BillingEvent,
+  BillingEventProjection,
+  newBillingEvent,
+} from '../platform/billing-events/billing-event';
+import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { ApiError } from '../platform/errors/api-error';
+import { CatalogRepository } from './catalog.repository';
+import { PlanChangeDto, PRICE_PATTERN, PriceChangeDto } from './dto/price-change.dto';
+import { isKnownGpuType } from './gpu-types';
+import { HOUR_MS, PlanChange, PriceCatalog, PriceChange } from './price-catalog';
+
+export const CATALOG_PRICES_CHANGED = 'catalog.prices_changed';
+export const CATALOG_PLAN_CHANGED = 'catalog.plan_changed';
+/** Subject (and Kafka key) of billing events that belong to no workspace. */
+export const SYSTEM_SUBJECT = 'gpumeter';
+
+function effectiveFrom(value: string): number {
+  const ms = parseRfc3339Ms(value);
+  if (ms === null) throw ApiError.invalid('effective_from', 'effective_from must be an RFC 3339 date-time');
+  if (ms % HOUR_MS !== 0)
+    throw ApiError.invalid(
+      'effective_from',
+      'effective_from must be a whole hour (UTC): usage is rated per hour',
+    );
+  return ms;
+}
+
+/**
+ * The effective-dated price catalog: changes are published as events and projected into
+ * `catalog_changes`; `load()` builds the catalog in force (seed + changes) for rating.
+ */
+@Injectable()
+export class CatalogService implements BillingEventProjection, OnModuleInit {
+  readonly handles = [CATALOG_PRICES_CHANGED, CATALOG_PLAN_CHANGED];
+
+  constructor(
+    private readonly repository: CatalogRepository,
+    private readonly billingEvents: BillingEventsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.billingEvents.register(this);
+  }
+
+  async apply(event: BillingEvent): Promise<void> {
+    const data = event.data as { effective_from: string };
+    await this.repository.append({
+      event_id: event.id,
+      type: event.type,
+      effective_from_ms: Date.parse(data.effective_from),
+      published_at_ms: Date.parse(event.time),
+      data: JSON.stringify(event.data),
+    });
+  }
+
+  async load(): Promise<PriceCatalog> {
+    const prices: PriceChange[] = [];
+    const plans: PlanChange[] = [];
+    for (const row of await this.repository.all()) {
+      if (row.type === CATALOG_PRICES_CHANGED) prices.push(JSON.parse(row.data) as PriceChange);
+      else if (row.type === CATALOG_PLAN_CHANGED) plans.push(JSON.parse(row.data) as PlanChange);
+    }
+    return new PriceCatalog(prices, plans);
+  }
+
+  async changePrices(dto: PriceChangeDto): Promise<PriceChange> {
+    const at = effectiveFrom(dto.effective_from);
+    const gpu = dto.gpu_per_second ?? {};
+    for (const [gpuType, price] of Object.entries(gpu)) {
+      if (!isKnownGpuType(gpuType))
+        throw ApiError.invalid(`gpu_per_second.${gpuType}`, `unknown GPU type ${gpuType}`);
+      if (typeof price !== 'string' || !PRICE_PATTERN.test(price))
+        throw ApiError.invalid(`gpu_per_second.${gpuType}`, 'prices are decimal strings like "0.001097"');
+    }
+    if (Object.keys(gpu).length === 0 && !dto.cpu_per_core_second && !dto.memory_per_gib_second)
+      throw ApiError.invalid('gpu_per_second', 'name at least one price to change');
+    const change: PriceChange = {
+      effective_from: new Date(at).toISOString(),
+      ...(Object.keys(gpu).length ? { gpu_per_second: gpu } : {}),
+      ...(dto.cpu_per_core_second ? { cpu_per_core_second: dto.cpu_per_core_second } : {}),
+      ...(dto.memory_per_gib_second ? { memory_per_gib_second: dto.memory_per_gib_second } : {}),
+    };
+    await this.billingEvents.publish(newBillingEvent(CATALOG_PRICES_CHANGED, SYSTEM_SUBJECT, change));
+    return change;
+  }
+
+  async changePlan(dto: PlanChangeDto): Promise<PlanChange> {
+    const at = effectiveFrom(dto.effective_from);
+    const change: PlanChange = {
+      effective_from: new Date(at).toISOString(),
+      plan: dto.plan,
+      base_fee: dto.base_fee,
+      monthly_credits: dto.monthly_credits,
+    };
+    await this.billingEvents.publish(newBillingEvent(CATALOG_PLAN_CHANGED, SYSTEM_SUBJECT, change));
+    return change;
+  }
+
+  async view(atMs: number) {
+    const catalog = await this.load();
+    return {
+      at: new Date(atMs).toISOString(),
+      currency: 'usd',
+      prices: catalog.pricesAt(atMs),
+      plans: catalog
+        .knownPlans()
+        .map((p) => catalog.planAt(p, atMs))
+        .filter((p) => p !== undefined),
+    };
+  }
+}

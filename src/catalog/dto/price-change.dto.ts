@@ -1,0 +1,50 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsObject, IsOptional, IsString, Matches } from 'class-validator';
+
+/** A decimal price: up to 12 integer digits and 12 decimals, never a float. */
+export const PRICE_PATTERN = /^\d{1,12}(\.\d{1,12})?$/;
+export const MONEY_PATTERN = /^\d{1,12}(\.\d{1,2})?$/;
+
+export class PriceChangeDto {
+  @ApiProperty({ example: '2026-12-01T00:00:00Z', description: 'RFC 3339, a whole hour (UTC)' })
+  @IsString()
+  effective_from!: string;
+
+  @ApiPropertyOptional({ example: { H100: '0.001150' }, description: 'USD per GPU-second, per GPU type' })
+  @IsOptional()
+  @IsObject()
+  gpu_per_second?: Record<string, string>;
+
+  @ApiPropertyOptional({ example: '0.0000131' })
+  @IsOptional()
+  @IsString()
+  @Matches(PRICE_PATTERN, { message: 'cpu_per_core_second must be a decimal string like "0.0000131"' })
+  cpu_per_core_second?: string;
+
+  @ApiPropertyOptional({ example: '0.00000222' })
+  @IsOptional()
+  @IsString()
+  @Matches(PRICE_PATTERN, { message: 'memory_per_gib_second must be a decimal string like "0.00000222"' })
+  memory_per_gib_second?: string;
+}
+
+export class PlanChangeDto {
+  @ApiProperty({ example: '2027-01-01T00:00:00Z', description: 'RFC 3339, a whole hour (UTC)' })
+  @IsString()
+  effective_from!: string;
+
+  @ApiProperty({ example: 'team' })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'plan must match ^[a-z][a-z0-9_-]{0,31}$' })
+  plan!: string;
+
+  @ApiProperty({ example: '250.00' })
+  @IsString()
+  @Matches(MONEY_PATTERN, { message: 'base_fee must be a decimal string like "250.00"' })
+  base_fee!: string;
+
+  @ApiProperty({ example: '100.00' })
+  @IsString()
+  @Matches(MONEY_PATTERN, { message: 'monthly_credits must be a decimal string like "100.00"' })
+  monthly_credits!: string;
+}

@@ -1,0 +1,125 @@
+import { SEED_PLANS, SEED_PRICES } from './catalog-seed';
+import { Money } from './money';
+
+/** Every price in force at one instant (decimal strings, USD per unit-second). */
+export interface PriceTable {
+  gpu_per_second: Record<string, string>;
+  cpu_per_core_second: string;
+  memory_per_gib_second: string;
+}
+
+/** A `catalog.prices_changed` event's data: only the prices it names change. */
+export interface PriceChange {
+  effective_from: string; // RFC 3339, a whole hour (UTC)
+  gpu_per_second?: Record<string, string>;
+  cpu_per_core_second?: string;
+  memory_per_gib_second?: string;
+}
+
+export interface PlanTerms {
+  plan: string;
+  base_fee: string;
+  monthly_credits: string;
+}
+
+/** A `catalog.plan_changed` event's data: a plan's terms from an instant on (or a new plan). */
+export interface PlanChange {
+  effective_from: string;
+  plan: string;
+  base_fee: string;
+  monthly_credits: string;
+}
+
+/** A span of time with one price table: rating multiplies quantities in it by these prices. */
+export interface PriceSegment {
+  from_ms: number;
+  to_ms: number;
+  prices: PriceTable;
+}
+
+export const HOUR_MS = 3_600_000;
+
+/**
+ * The effective-dated catalog: the seed, then changes in the order they take effect (ties
+ * in the order they were published). Pure and immutable; built from the catalog events.
+ *
+ * Price changes take effect on whole hours (UTC) because usage is kept per hour: every
+ * hour is then rated with exactly one price table, and a period that spans a change is
+ * rated piecewise by `segments`.
+ */
+export class PriceCatalog {
+  private readonly priceSteps: { at: number; table: PriceTable }[];
+  private readonly planSteps: { at: number; plan: string; terms: PlanTerms }[];
+
+  constructor(priceChanges: readonly PriceChange[] = [], planChanges: readonly PlanChange[] = []) {
+    let table: PriceTable = {
+      gpu_per_second: { ...SEED_PRICES.gpu_per_second },
+      cpu_per_core_second: SEED_PRICES.cpu_per_core_second,
+      memory_per_gib_second: SEED_PRICES.memory_per_gib_second,
+    };
+    this.priceSteps = [{ at: Number.MIN_SAFE_INTEGER, table }];
+    const sorted = priceChanges
+      .map((c, i) => ({ c, i, at: Date.parse(c.effective_from) }))
+      .sort((a, b) => a.at - b.at || a.i - b.i);
+    for (const { c, at } of sorted) {
+      if (at % HOUR_MS !== 0) throw new Error(`price change at ${c.effective_from} is not a whole hour`);
+      // Applied in effective order, so `table` is what was in force just before `at`.
+      table = {
+        gpu_per_second: { ...table.gpu_per_second, ...(c.gpu_per_second ?? {}) },
+        cpu_per_core_second: c.cpu_per_core_second ?? table.cpu_per_core_second,
+        memory_per_gib_second: c.memory_per_gib_second ?? table.memory_per_gib_second,
+      };
+      const last = this.priceSteps[this.priceSteps.length - 1];
+      if (last.at === at) last.table = table;
+      else this.priceSteps.push({ at, table });
+    }
+    this.planSteps = Object.entries(SEED_PLANS).map(([plan, t]) => ({
+      at: Number.MIN_SAFE_INTEGER,
+      plan,
+      terms: { plan, ...t },
+    }));
+    planChanges
+      .map((c, i) => ({ c, i, at: Date.parse(c.effective_from) }))
+      .sort((a, b) => a.at - b.at || a.i - b.i)
+      .forEach(({ c, at }) =>
+        this.planSteps.push({
+          at,
+          plan: c.plan,
+          terms: { plan: c.plan, base_fee: c.base_fee, monthly_credits: c.monthly_credits },
+        }),
+      );
+  }
+
+  /** The prices in force at `ms`. */
+  pricesAt(ms: number): PriceTable {
+    let found = this.priceSteps[0].table;
+    for (const step of this.priceSteps) if (step.at <= ms) found = step.table;
+    return found;
+  }
+
+  /** [fromMs, toMs) cut at every price change inside it, each piece with its prices. */
+  segments(fromMs: number, toMs: number): PriceSegment[] {
+    const cuts = this.priceSteps.map((s) => s.at).filter((at) => at > fromMs && at < toMs);
+    const bounds = [fromMs, ...cuts, toMs];
+    return bounds
+      .slice(0, -1)
+      .map((from, i) => ({ from_ms: from, to_ms: bounds[i + 1], prices: this.pricesAt(from) }));
+  }
+
+  /** A plan's terms in force at `ms`; undefined for a plan the catalog does not know. */
+  planAt(plan: string, ms: number): PlanTerms | undefined {
+    let found: PlanTerms | undefined;
+    for (const step of this.planSteps) if (step.plan === plan && step.at <= ms) found = step.terms;
+    return found;
+  }
+
+  knownPlans(): string[] {
+    return [...new Set(this.planSteps.map((s) => s.plan))];
+  }
+
+  gpuPrice(prices: PriceTable, gpuType: string): Money {
+    const p = prices.gpu_per_second[gpuType];
+    if (p === undefined) throw new Error(`no price for GPU type ${gpuType}`);
+    return new Money(p);
+  }
+}

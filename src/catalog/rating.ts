@@ -1,0 +1,132 @@
+import { Money } from './money';
+import { PriceCatalog, PriceSegment } from './price-catalog';
+
+/**
+ * Usage summed over one price segment for one workspace × GPU type × app × function.
+ * Quantities are integer milliseconds: GPU-ms, millicore-ms, MiB-ms.
+ */
+export interface SegmentUsage {
+  segment: number; // index into the segments the usage was summed over
+  gpu_type: string;
+  app_id: string;
+  function_id: string;
+  gpu_ms: bigint;
+  cpu_millicore_ms: bigint;
+  memory_mib_ms: bigint;
+}
+
+export type ChargeKind = 'gpu' | 'cpu' | 'memory';
+
+/** One priced piece of a charge: a quantity at one unit price. */
+export interface RatedPiece {
+  from_ms: number;
+  to_ms: number;
+  unit_price: string;
+  quantity_ms: bigint;
+  amount: Money; // unrounded
+}
+
+/** What one charge (a GPU type, CPU or memory) comes to over a span, before rounding. */
+export interface RatedCharge {
+  key: string; // 'gpu:H100' | 'cpu' | 'memory'
+  kind: ChargeKind;
+  gpu_type?: string;
+  quantity_ms: bigint;
+  amount: Money;
+  pieces: RatedPiece[];
+  breakdown: Map<string, { app_id: string; function_id: string; quantity_ms: bigint; amount: Money }>;
+}
+
+/** Divisors that turn a quantity in ms into the unit its price is quoted in. */
+export const UNIT_DIVISOR: Record<ChargeKind, number> = {
+  gpu: 1000, // GPU-ms → GPU-seconds
+  cpu: 1_000_000, // millicore-ms → core-seconds
+  memory: 1_024_000, // MiB-ms → GiB-seconds
+};
+
+export function chargeKey(kind: ChargeKind, gpuType?: string): string {
+  return kind === 'gpu' ? `gpu:${gpuType}` : kind;
+}
+
+/** quantity (ms) × unit price ÷ unit divisor, exactly. */
+export function priceQuantity(kind: ChargeKind, quantityMs: bigint, unitPrice: string): Money {
+  return new Money(unitPrice).times(quantityMs.toString()).div(UNIT_DIVISOR[kind]);
+}
+
+function unitPrice(catalog: PriceCatalog, segment: PriceSegment, kind: ChargeKind, gpuType: string): string {
+  if (kind === 'gpu') return catalog.gpuPrice(segment.prices, gpuType).toString();
+  return kind === 'cpu' ? segment.prices.cpu_per_core_second : segment.prices.memory_per_gib_second;
+}
+
+/**
+ * Rates usage exactly: each segment's quantities at that segment's prices, summed per
+ * charge, with pieces per price and a breakdown by app and function. Nothing is rounded
+ * here; rounding happens once per invoice line (money.ts).
+ */
+export function rateUsage(
+  catalog: PriceCatalog,
+  segments: readonly PriceSegment[],
+  rows: readonly SegmentUsage[],
+): Map<string, RatedCharge> {
+  const charges = new Map<string, RatedCharge>();
+  for (const row of rows) {
+    const segment = segments[row.segment];
+    if (!segment) throw new Error(`usage row refers to unknown segment ${row.segment}`);
+    const quantities: [ChargeKind, bigint][] = [
+      ['gpu', row.gpu_ms],
+      ['cpu', row.cpu_millicore_ms],
+      ['memory', row.memory_mib_ms],
+    ];
+    for (const [kind, quantity] of quantities) {
+      if (quantity === 0n) continue;
+      const key = chargeKey(kind, row.gpu_type);
+      const price = unitPrice(catalog, segment, kind, row.gpu_type);
+      const amount = priceQuantity(kind, quantity, price);
+      let charge = charges.get(key);
+      if (!charge) {
+        charge = {
+          key,
+          kind,
+          gpu_type: kind === 'gpu' ? row.gpu_type : undefined,
+          quantity_ms: 0n,
+          amount: new Money(0),
+          pieces: [],
+          breakdown: new Map(),
+        };
+        charges.set(key, charge);
+      }
+      charge.quantity_ms += quantity;
+      charge.amount = charge.amount.plus(amount);
+      const piece = charge.pieces.find((p) => p.from_ms === segment.from_ms);
+      if (piece) {
+        piece.quantity_ms += quantity;
+        piece.amount = piece.amount.plus(amount);
+      } else {
+        charge.pieces.push({
+          from_ms: segment.from_ms,
+          to_ms: segment.to_ms,
+          unit_price: price,
+          quantity_ms: quantity,
+          amount,
+        });
+      }
+      const bkey = `${row.app_id}\u0000${row.function_id}`;
+      const b = charge.breakdown.get(bkey) ?? {
+        app_id: row.app_id,
+        function_id: row.function_id,
+        quantity_ms: 0n,
+        amount: new Money(0),
+      };
+      b.quantity_ms += quantity;
+      b.amount = b.amount.plus(amount);
+      charge.breakdown.set(bkey, b);
+    }
+  }
+  for (const c of charges.values()) c.pieces.sort((a, b) => a.from_ms - b.from_ms);
+  return charges;
+}
+
+/** A quantity in ms written in its billing unit, exactly (e.g. "12.345" GPU-seconds). */
+export function quantityInUnits(kind: ChargeKind, quantityMs: bigint): string {
+  return new Money(quantityMs.toString()).div(UNIT_DIVISOR[kind]).toFixed();
+}

@@ -1,0 +1,31 @@
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { appModule } from '../app.module';
+import { AppConfig } from '../config/app-config';
+import { BillingPeriod } from '../invoicing/billing-period';
+import { InvoiceRunService } from '../invoicing/invoice-run.service';
+import { KafkaService } from '../platform/kafka/kafka.service';
+
+/**
+ * `gpumeter invoice run --period YYYY-MM`: one invoice run in this process, to the end.
+ * Prints the run's final state as JSON; exits 0 when it completed, 1 when it did not
+ * (run it again: runs are safe to repeat).
+ */
+export async function invoiceRunCommand(config: AppConfig, periodText: string): Promise<number> {
+  const period = BillingPeriod.parse(periodText);
+  if (!period) {
+    process.stderr.write(`--period must be a month written YYYY-MM, got "${periodText}"\n`);
+    return 2;
+  }
+  const app = await NestFactory.createApplicationContext(appModule(config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  try {
+    await app.get(KafkaService).ensureTopics();
+    const state = await app.get(InvoiceRunService).start(period, 'cli').done;
+    process.stdout.write(`${JSON.stringify(state)}\n`);
+    return state.status === 'completed' ? 0 : 1;
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,201 @@
+import { CURRENCY, formatAmount, Money, roundToCents } from '../catalog/money';
+import { PlanTerms } from '../catalog/price-catalog';
+import { quantityInUnits, RatedCharge } from '../catalog/rating';
+import { BillingPeriod } from './billing-period';
+import { InvoiceDocument, invoiceId, InvoiceLine, lineId, LineUnit } from './invoice';
+
+const UNIT: Record<RatedCharge['kind'], LineUnit> = {
+  gpu: 'gpu_second',
+  cpu: 'core_second',
+  memory: 'gib_second',
+};
+const USAGE_KINDS = new Set(['gpu', 'cpu', 'memory']);
+const KIND_ORDER = ['gpu', 'cpu', 'memory', 'plan_fee', 'credits', 'adjustment'];
+
+function describe(charge: RatedCharge, quantity: string): string {
+  if (charge.kind === 'gpu') return `${charge.gpu_type} GPU time: ${quantity} GPU-seconds`;
+  if (charge.kind === 'cpu') return `CPU: ${quantity} core-seconds`;
+  return `Memory: ${quantity} GiB-seconds`;
+}
+
+function usageLine(workspaceId: string, period: string, charge: RatedCharge): InvoiceLine {
+  const quantity = quantityInUnits(charge.kind, charge.quantity_ms);
+  return {
+    id: lineId(workspaceId, period, charge.key),
+    key: charge.key,
+    kind: charge.kind,
+    description: describe(charge, quantity),
+    quantity,
+    unit: UNIT[charge.kind],
+    unit_price: charge.pieces.length === 1 ? charge.pieces[0].unit_price : null,
+    prices: charge.pieces.map((p) => ({
+      from: new Date(p.from_ms).toISOString(),
+      to: new Date(p.to_ms).toISOString(),
+      unit_price: p.unit_price,
+      quantity: quantityInUnits(charge.kind, p.quantity_ms),
+      amount: p.amount.toFixed(),
+    })),
+    amount: formatAmount(charge.amount),
+    breakdown: [...charge.breakdown.values()]
+      .sort((a, b) => a.app_id.localeCompare(b.app_id) || a.function_id.localeCompare(b.function_id))
+      .map((b) => ({
+        app_id: b.app_id,
+        function_id: b.function_id,
+        quantity: quantityInUnits(charge.kind, b.quantity_ms),
+        amount: formatAmount(b.amount),
+      })),
+  };
+}
+
+function sum(lines: readonly InvoiceLine[], filter: (l: InvoiceLine) => boolean = () => true): Money {
+  return lines.filter(filter).reduce((acc, l) => acc.plus(l.amount), new Money(0));
+}
+
+/**
+ * The lines a period earns on its own: one per GPU type, CPU, memory (each rounded once),
+ * the plan's base fee, and the plan's monthly credits — never more than the usage they
+ * offset (they do not offset the fee).
+ */
+export function periodLines(
+  workspaceId: string,
+  period: string,
+  plan: PlanTerms,
+  charges: ReadonlyMap<string, RatedCharge>,
+): InvoiceLine[] {
+  const lines = [...charges.values()].map((c) => usageLine(workspaceId, period, c));
+  const fee = roundToCents(new Money(plan.base_fee));
+  if (fee.gt(0)) {
+    lines.push({
+      id: lineId(workspaceId, period, 'plan_fee'),
+      key: 'plan_fee',
+      kind: 'plan_fee',
+      description: `${plan.plan} plan: monthly base fee`,
+      quantity: '1',
+      unit: 'month',
+      unit_price: fee.toFixed(2),
+      prices: [],
+      amount: fee.toFixed(2),
+      breakdown: [],
+    });
+  }
+  const usage = sum(lines, (l) => USAGE_KINDS.has(l.kind));
+  const credits = Money.min(roundToCents(new Money(plan.monthly_credits)), Money.max(usage, 0));
+  if (credits.gt(0)) {
+    lines.push({
+      id: lineId(workspaceId, period, 'credits'),
+      key: 'credits',
+      kind: 'credits',
+      description: `${plan.plan} plan: free credits (${formatAmount(new Money(plan.monthly_credits))} a month)`,
+      quantity: formatAmount(credits),
+      unit: 'usd',
+      unit_price: '-1',
+      prices: [],
+      amount: formatAmount(credits.neg()),
+      breakdown: [],
+    });
+  }
+  return lines;
+}
+
+/** What earlier invoices charged for one period, per line key (amounts and quantities). */
+export type BilledByKey = Map<
+  string,
+  { amount: Money; quantity: Money; description: string; unit: LineUnit }
+>;
+
+export function billedByKey(lines: readonly InvoiceLine[], period: string): BilledByKey {
+  const billed: BilledByKey = new Map();
+  for (const l of lines) {
+    const key = l.kind === 'adjustment' ? (l.adjusts?.period === period ? l.adjusts.key : undefined) : l.key;
+    if (key === undefined) continue;
+    const b = billed.get(key) ?? {
+      amount: new Money(0),
+      quantity: new Money(0),
+      description: l.description,
+      unit: l.unit,
+    };
+    b.amount = b.amount.plus(l.amount);
+    b.quantity = b.quantity.plus(l.quantity);
+    if (l.kind !== 'adjustment') b.description = l.description;
+    billed.set(key, b);
+  }
+  return billed;
+}
+
+/**
+ * Adjustment lines for an earlier, finalized period: the period priced again with all the
+ * usage known now, minus everything already billed for it (its invoice and earlier
+ * adjustments), per line key. Over time the charges for a period add up to exactly what
+ * its invoice would have been had all its usage arrived on time.
+ */
+export function adjustmentLines(
+  workspaceId: string,
+  invoicePeriod: string,
+  adjustedPeriod: string,
+  recomputed: readonly InvoiceLine[],
+  billed: BilledByKey,
+): InvoiceLine[] {
+  const now = billedByKey(recomputed, adjustedPeriod);
+  const keys = [...new Set([...now.keys(), ...billed.keys()])].sort(compareKeys);
+  const out: InvoiceLine[] = [];
+  for (const key of keys) {
+    const is = now.get(key);
+    const was = billed.get(key);
+    const amount = (is?.amount ?? new Money(0)).minus(was?.amount ?? 0);
+    const quantity = (is?.quantity ?? new Money(0)).minus(was?.quantity ?? 0);
+    if (amount.isZero() && quantity.isZero()) continue;
+    const unit = (is ?? was)!.unit;
+    out.push({
+      id: lineId(workspaceId, invoicePeriod, `adjustment:${adjustedPeriod}:${key}`),
+      key: `adjustment:${adjustedPeriod}:${key}`,
+      kind: 'adjustment',
+      description: `Adjustment for ${adjustedPeriod} (usage recorded after it was invoiced): ${(is ?? was)!.description}`,
+      quantity: quantity.toFixed(),
+      unit,
+      unit_price: null,
+      prices: [],
+      amount: amount.toFixed(2),
+      breakdown: [],
+      adjusts: { period: adjustedPeriod, key },
+    });
+  }
+  return out;
+}
+
+function compareKeys(a: string, b: string): number {
+  const ka = KIND_ORDER.indexOf(a.split(':')[0]);
+  const kb = KIND_ORDER.indexOf(b.split(':')[0]);
+  return ka - kb || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** The invoice for (workspace, period): its own lines, then adjustments; totals are sums of rounded lines. */
+export function buildInvoice(input: {
+  workspaceId: string;
+  period: BillingPeriod;
+  plan: PlanTerms;
+  charges: ReadonlyMap<string, RatedCharge>;
+  adjustments: readonly InvoiceLine[];
+  computedAt: Date;
+}): InvoiceDocument {
+  const period = input.period.toString();
+  const own = periodLines(input.workspaceId, period, input.plan, input.charges).sort((a, b) =>
+    compareKeys(a.key, b.key),
+  );
+  const lines = [...own, ...input.adjustments];
+  return {
+    id: invoiceId(input.workspaceId, period),
+    workspace_id: input.workspaceId,
+    period,
+    period_start: new Date(input.period.startMs).toISOString(),
+    period_end: new Date(input.period.endMs).toISOString(),
+    currency: CURRENCY,
+    plan: input.plan,
+    lines,
+    usage_subtotal: sum(lines, (l) => USAGE_KINDS.has(l.kind)).toFixed(2),
+    credits_applied: sum(lines, (l) => l.kind === 'credits')
+      .neg()
+      .toFixed(2),
+    total: sum(lines).toFixed(2),
+    computed_at: input.computedAt.toISOString(),
+  };
+}

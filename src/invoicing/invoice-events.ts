@@ -1,0 +1,64 @@
+import { InvoiceDocument } from './invoice';
+
+/** Invoice lifecycle events on billing.events.v1 (subject: the workspace). */
+export const INVOICE_DRAFTED = 'invoice.drafted';
+export const INVOICE_FINALIZED = 'invoice.finalized';
+export const INVOICE_PUSHED = 'invoice.pushed';
+export const INVOICE_PAID = 'invoice.paid';
+export const INVOICE_PAYMENT_FAILED = 'invoice.payment_failed';
+/** Subject `gpumeter`: every invoice of the period is finalized. */
+export const INVOICE_PERIOD_CLOSED = 'invoice.period_closed';
+/** Subject `gpumeter`: an invoice run's whole state after a step. */
+export const INVOICE_RUN_UPDATED = 'invoice_run.updated';
+
+export interface InvoiceDocumentData {
+  invoice: InvoiceDocument;
+}
+
+export interface InvoicePushedData {
+  invoice_id: string;
+  period: string;
+  stripe_customer_id: string;
+  stripe_invoice_id: string;
+  /** our line id → Stripe invoice item id */
+  stripe_invoice_item_ids: Record<string, string>;
+  stripe_finalized: boolean;
+}
+
+export interface InvoicePaymentData {
+  invoice_id: string;
+  stripe_event_id: string;
+  stripe_invoice_id: string;
+  reason?: string;
+}
+
+export interface PeriodClosedData {
+  period: string;
+  run_id: string;
+}
+
+export type InvoiceRunStatus = 'running' | 'completed' | 'failed';
+
+export interface InvoiceRunState {
+  id: string;
+  period: string;
+  trigger: 'api' | 'cli' | 'scheduler';
+  status: InvoiceRunStatus;
+  /** false while the period is within its grace period: invoices are drafted only */
+  finalize: boolean;
+  started_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  version: number;
+  counts: {
+    invoices: number;
+    drafted: number;
+    finalized: number;
+    already_finalized: number;
+    pushed: number;
+    already_pushed: number;
+    push_failed: number;
+  };
+  errors: { invoice_id?: string; message: string }[];
+  pid: number;
+}

@@ -1,0 +1,220 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { SYSTEM_SUBJECT } from '../catalog/catalog.service';
+import { AppConfig } from '../config/app-config';
+import { BillingEvent, newBillingEvent } from '../platform/billing-events/billing-event';
+import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { forEachWithConcurrency } from '../platform/concurrency';
+import { StripeInvoicePusher } from '../stripe/stripe-invoice-pusher.service';
+import { WorkspacesRepository } from '../workspaces/workspaces.repository';
+import { BillingPeriod } from './billing-period';
+import { InvoiceDocument } from './invoice';
+import { InvoiceCalculator } from './invoice-calculator.service';
+import {
+  INVOICE_DRAFTED,
+  INVOICE_FINALIZED,
+  INVOICE_PERIOD_CLOSED,
+  INVOICE_PUSHED,
+  INVOICE_RUN_UPDATED,
+  InvoiceRunState,
+} from './invoice-events';
+import { InvoicesRepository } from './invoices.repository';
+
+const HOUR_MS = 3_600_000;
+const PROGRESS_EVERY_MS = 5_000;
+
+/** A document's content without the moment it was computed: equal content, same invoice. */
+function contentHash(doc: InvoiceDocument): string {
+  const content: Partial<InvoiceDocument> = { ...doc };
+  delete content.computed_at;
+  return createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Invoice runs: derive every invoice of a period from its usage, draft them, finalize them
+ * once the period's grace has passed, close the period, and push each finalized invoice to
+ * Stripe. Every step is an event with a deterministic id and every decision is re-derived
+ * from the projections (after catching up with Kafka), so a run can be repeated or killed at
+ * any point and run again: finalized invoices are never recomputed, pushed ones never pushed
+ * again, and the pusher reconciles with Stripe before creating anything.
+ */
+@Injectable()
+export class InvoiceRunService {
+  private readonly logger = new Logger(InvoiceRunService.name);
+  /** Runs executing in this process, by period: one at a time per period. */
+  private readonly active = new Map<string, { state: InvoiceRunState; done: Promise<InvoiceRunState> }>();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly billingEvents: BillingEventsService,
+    private readonly calculator: InvoiceCalculator,
+    private readonly invoices: InvoicesRepository,
+    private readonly workspaces: WorkspacesRepository,
+    private readonly pusher: StripeInvoicePusher,
+  ) {}
+
+  /** Whether a period's invoices may be finalized at `nowMs` (its end plus the grace period has passed). */
+  isFinalizable(period: BillingPeriod, nowMs = Date.now()): boolean {
+    return nowMs >= period.endMs + this.config.INVOICE_GRACE_HOURS * HOUR_MS;
+  }
+
+  /** Starts a run (or returns the one already running for the period in this process). */
+  start(
+    period: BillingPeriod,
+    trigger: InvoiceRunState['trigger'],
+  ): { state: InvoiceRunState; done: Promise<InvoiceRunState> } {
+    const running = this.active.get(period.toString());
+    if (running) return running;
+    const now = new Date();
+    const state: InvoiceRunState = {
+      id: `run_${randomUUID()}`,
+      period: period.toString(),
+      trigger,
+      status: 'running',
+      finalize: this.isFinalizable(period, now.getTime()),
+      started_at: now.toISOString(),
+      updated_at: now.toISOString(),
+      finished_at: null,
+      version: 0,
+      counts: {
+        invoices: 0,
+        drafted: 0,
+        finalized: 0,
+        already_finalized: 0,
+        pushed: 0,
+        already_pushed: 0,
+        push_failed: 0,
+      },
+      errors: [],
+      pid: process.pid,
+    };
+    const done = this.execute(period, state).finally(() => this.active.delete(period.toString()));
+    const entry = { state, done };
+    this.active.set(period.toString(), entry);
+    return entry;
+  }
+
+  /** The run's state: live when it runs in this process, else as last published. */
+  async get(id: string): Promise<InvoiceRunState | undefined> {
+    for (const { state } of this.active.values()) if (state.id === id) return { ...state };
+    return this.invoices.run(id);
+  }
+
+  private async publishState(state: InvoiceRunState): Promise<void> {
+    state.version++;
+    state.updated_at = new Date().toISOString();
+    await this.billingEvents.publish({
+      ...newBillingEvent(INVOICE_RUN_UPDATED, SYSTEM_SUBJECT, { ...state }),
+      id: `${INVOICE_RUN_UPDATED}:${state.id}:${state.version}`,
+    });
+  }
+
+  private async execute(period: BillingPeriod, state: InvoiceRunState): Promise<InvoiceRunState> {
+    try {
+      await this.publishState(state);
+      // Decisions below read projections: make them reflect everything Kafka holds.
+      await this.billingEvents.catchUp();
+      const closed = (await this.invoices.closedPeriods()).has(period.toString());
+      if (!closed) await this.deriveInvoices(period, state);
+      if (state.finalize) await this.pushInvoices(period, state);
+      state.status = state.errors.length > 0 ? 'failed' : 'completed';
+    } catch (e) {
+      state.status = 'failed';
+      state.errors.push({ message: (e as Error).message });
+      this.logger.error(`invoice run ${state.id} for ${period.toString()} failed: ${(e as Error).message}`);
+    }
+    state.finished_at = new Date().toISOString();
+    await this.publishState(state).catch((e: Error) =>
+      this.logger.error(`could not publish the end of run ${state.id}: ${e.message}`),
+    );
+    this.logger.log(
+      `invoice run ${state.id} for ${period.toString()} ${state.status}: ${JSON.stringify(state.counts)}`,
+    );
+    return state;
+  }
+
+  /** Drafts changed invoices; when the period may be finalized, finalizes them and closes the period. */
+  private async deriveInvoices(period: BillingPeriod, state: InvoiceRunState): Promise<void> {
+    const docs = await this.calculator.compute(period);
+    const existing = new Map(
+      (await this.invoices.documents({ periods: [period.toString()] })).map((s) => [s.document.id, s]),
+    );
+    state.counts.invoices = docs.length;
+    const events: BillingEvent[] = [];
+    for (const doc of docs) {
+      const stored = existing.get(doc.id);
+      if (stored?.finalized) {
+        state.counts.already_finalized++;
+        continue;
+      }
+      const hash = contentHash(doc);
+      if (!stored || contentHash(stored.document) !== hash) {
+        events.push({
+          ...newBillingEvent(INVOICE_DRAFTED, doc.workspace_id, { invoice: doc }),
+          id: `${INVOICE_DRAFTED}:${doc.id}:${hash}`,
+        });
+        state.counts.drafted++;
+      }
+      if (state.finalize) {
+        events.push({
+          ...newBillingEvent(INVOICE_FINALIZED, doc.workspace_id, { invoice: doc }),
+          id: `${INVOICE_FINALIZED}:${doc.id}`,
+        });
+        state.counts.finalized++;
+      }
+    }
+    await this.billingEvents.publishAll(events);
+    if (state.finalize) {
+      await this.billingEvents.publish({
+        ...newBillingEvent(INVOICE_PERIOD_CLOSED, SYSTEM_SUBJECT, {
+          period: period.toString(),
+          run_id: state.id,
+        }),
+        id: `${INVOICE_PERIOD_CLOSED}:${period.toString()}`,
+      });
+    }
+    await this.publishState(state);
+  }
+
+  /** Pushes every finalized, not yet pushed invoice of the period, with bounded concurrency. */
+  private async pushInvoices(period: BillingPeriod, state: InvoiceRunState): Promise<void> {
+    const finalized = (
+      await this.invoices.documents({ periods: [period.toString()], finalizedOnly: true })
+    ).map((s) => s.document);
+    const pushed = new Set(
+      (await this.invoices.statusRows(finalized.map((d) => d.id)))
+        .filter((r) => r.type === INVOICE_PUSHED)
+        .map((r) => r.invoice_id),
+    );
+    const toPush = finalized.filter((d) => !pushed.has(d.id));
+    state.counts.invoices = Math.max(state.counts.invoices, finalized.length);
+    state.counts.already_pushed = finalized.length - toPush.length;
+    if (toPush.length === 0) return;
+    const workspaces = new Map((await this.workspaces.listAll()).map((w) => [w.id, w]));
+    const directory = await this.pusher.directory();
+    let lastProgress = Date.now();
+    await forEachWithConcurrency(toPush, this.config.STRIPE_MAX_CONCURRENCY, async (doc) => {
+      try {
+        const w = workspaces.get(doc.workspace_id);
+        const data = await this.pusher.push(
+          doc,
+          { id: doc.workspace_id, name: w?.name, email: w?.email },
+          directory,
+        );
+        await this.billingEvents.publish({
+          ...newBillingEvent(INVOICE_PUSHED, doc.workspace_id, data),
+          id: `${INVOICE_PUSHED}:${doc.id}`,
+        });
+        state.counts.pushed++;
+      } catch (e) {
+        state.counts.push_failed++;
+        state.errors.push({ invoice_id: doc.id, message: (e as Error).message });
+        this.logger.error(`pushing ${doc.id} to Stripe failed: ${(e as Error).message}`);
+      }
+      if (Date.now() - lastProgress > PROGRESS_EVERY_MS) {
+        lastProgress = Date.now();
+        await this.publishState(state);
+      }
+    });
+  }
+}

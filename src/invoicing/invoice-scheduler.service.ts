@@ -1,0 +1,66 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { BillingPeriod } from './billing-period';
+import { InvoiceRunService } from './invoice-run.service';
+import { InvoicesRepository } from './invoices.repository';
+
+/** How many closed months back the scheduler looks for one without a completed run. */
+const LOOKBACK_PERIODS = 3;
+
+/**
+ * Runs each period by itself once its grace period is over: every
+ * INVOICE_SCHEDULER_INTERVAL_SECONDS it takes the oldest of the last few periods that may
+ * be finalized and has no completed finalizing run, and runs it. A failed run (e.g. Stripe
+ * down) is simply run again on a later tick; runs are safe to repeat.
+ */
+@Injectable()
+export class InvoiceScheduler implements OnApplicationShutdown {
+  private readonly logger = new Logger(InvoiceScheduler.name);
+  private timer?: NodeJS.Timeout;
+  private ticking = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly runs: InvoiceRunService,
+    private readonly invoices: InvoicesRepository,
+  ) {}
+
+  start(): void {
+    const every = this.config.INVOICE_SCHEDULER_INTERVAL_SECONDS;
+    if (every === 0) return;
+    this.logger.log(`invoice scheduler on: every ${every} s, grace ${this.config.INVOICE_GRACE_HOURS} h`);
+    this.timer = setInterval(() => void this.tick(), every * 1000);
+    void this.tick();
+  }
+
+  /** One look: starts at most one run and waits for it. */
+  async tick(nowMs = Date.now()): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const periods: BillingPeriod[] = [];
+      for (
+        let p = BillingPeriod.containing(nowMs).previous(), i = 0;
+        i < LOOKBACK_PERIODS;
+        i++, p = p.previous()
+      )
+        periods.unshift(p);
+      for (const period of periods) {
+        if (!this.runs.isFinalizable(period, nowMs)) continue;
+        const runs = await this.invoices.runsForPeriod(period.toString());
+        if (runs.some((r) => r.finalize && r.status === 'completed')) continue;
+        this.logger.log(`invoicing ${period.toString()} (grace over, no completed run)`);
+        await this.runs.start(period, 'scheduler').done;
+        break;
+      }
+    } catch (e) {
+      this.logger.error(`invoice scheduler: ${(e as Error).message}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

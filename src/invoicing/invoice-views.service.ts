@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { Money } from '../catalog/money';
+import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { BillingPeriod } from './billing-period';
+import { InvoiceDocument, InvoiceView } from './invoice';
+import { InvoiceCalculator } from './invoice-calculator.service';
+import {
+  INVOICE_PAID,
+  INVOICE_PAYMENT_FAILED,
+  INVOICE_PUSHED,
+  InvoicePaymentData,
+  InvoicePushedData,
+} from './invoice-events';
+import { InvoicesRepository, StoredInvoice } from './invoices.repository';
+
+/** Reading invoices: stored ones with their lifecycle state, the open period's preview, current spend. */
+@Injectable()
+export class InvoiceViewsService {
+  constructor(
+    private readonly invoices: InvoicesRepository,
+    private readonly calculator: InvoiceCalculator,
+  ) {}
+
+  private async withStatus(stored: StoredInvoice[]): Promise<InvoiceView[]> {
+    const rows = await this.invoices.statusRows(stored.map((s) => s.document.id));
+    return stored.map(({ document, finalized }) => {
+      const mine = rows.filter((r) => r.invoice_id === document.id);
+      const pushed = mine.find((r) => r.type === INVOICE_PUSHED)?.data as InvoicePushedData | undefined;
+      const payment = mine.filter((r) => r.type === INVOICE_PAID || r.type === INVOICE_PAYMENT_FAILED).pop();
+      const paid = mine.find((r) => r.type === INVOICE_PAID);
+      const status = paid
+        ? 'paid'
+        : payment?.type === INVOICE_PAYMENT_FAILED
+          ? 'payment_failed'
+          : pushed
+            ? 'pushed'
+            : finalized
+              ? 'finalized'
+              : 'draft';
+      return {
+        ...document,
+        status,
+        finalized_at: null,
+        stripe: pushed
+          ? {
+              customer_id: pushed.stripe_customer_id,
+              invoice_id: pushed.stripe_invoice_id,
+              invoice_item_ids: pushed.stripe_invoice_item_ids,
+            }
+          : null,
+        paid_at: paid ? new Date(paid.occurred_at_ms).toISOString() : null,
+        payment_failure:
+          payment?.type === INVOICE_PAYMENT_FAILED
+            ? ((payment.data as InvoicePaymentData).reason ?? 'failed')
+            : null,
+      };
+    });
+  }
+
+  async list(filter: { workspaceId?: string; period?: string }): Promise<InvoiceView[]> {
+    return this.withStatus(
+      await this.invoices.documents({
+        workspaceId: filter.workspaceId,
+        periods: filter.period === undefined ? undefined : [filter.period],
+      }),
+    );
+  }
+
+  /** One invoice; a workspace asking for another workspace's invoice is told it does not exist. */
+  async get(id: string, workspaceId?: string): Promise<InvoiceView> {
+    const stored = await this.invoices.documents({ id, workspaceId });
+    if (stored.length === 0) throw new ApiError(ApiErrorCode.NotFound, 'invoice not found');
+    return (await this.withStatus(stored))[0];
+  }
+
+  /** The open period's invoice as it stands: the same computation a run will make. */
+  async upcoming(workspaceId: string, now = new Date()): Promise<InvoiceDocument & { status: 'upcoming' }> {
+    const period = BillingPeriod.containing(now.getTime());
+    const [doc] = await this.calculator.compute(period, { workspaceId, now });
+    const empty: InvoiceDocument = {
+      id: `inv_${period.toString()}_${workspaceId}`,
+      workspace_id: workspaceId,
+      period: period.toString(),
+      period_start: new Date(period.startMs).toISOString(),
+      period_end: new Date(period.endMs).toISOString(),
+      currency: 'usd',
+      plan: { plan: '', base_fee: '0.00', monthly_credits: '0.00' },
+      lines: [],
+      usage_subtotal: '0.00',
+      credits_applied: '0.00',
+      total: '0.00',
+      computed_at: now.toISOString(),
+    };
+    return { ...(doc ?? empty), status: 'upcoming' };
+  }
+
+  /**
+   * Spend so far in the open period (the upcoming invoice's numbers) and a linear forecast to
+   * the period's end: usage grows at the rate seen so far; credits and fee as the plan says.
+   */
+  async currentSpend(workspaceId: string, now = new Date()) {
+    const up = await this.upcoming(workspaceId, now);
+    const period = BillingPeriod.containing(now.getTime());
+    const elapsed = Math.max(1, now.getTime() - period.startMs);
+    const length = period.endMs - period.startMs;
+    const usage = new Money(up.usage_subtotal);
+    const forecastUsage = usage.times(length).div(elapsed).toDecimalPlaces(2, Money.ROUND_HALF_UP);
+    const credits = Money.min(new Money(up.plan.monthly_credits), forecastUsage);
+    const fee = new Money(up.plan.base_fee);
+    const adjustments = up.lines
+      .filter((l) => l.kind === 'adjustment')
+      .reduce((a, l) => a.plus(l.amount), new Money(0));
+    const fmt = (m: Money) => ({ amount: m.toFixed(2), currency: up.currency });
+    return {
+      workspace_id: workspaceId,
+      period: up.period,
+      period_start: up.period_start,
+      period_end: up.period_end,
+      as_of: now.toISOString(),
+      plan: up.plan.plan,
+      usage: fmt(usage),
+      credits_applied: fmt(new Money(up.credits_applied)),
+      plan_fee: fmt(up.lines.some((l) => l.kind === 'plan_fee') ? fee : new Money(0)),
+      adjustments: fmt(adjustments),
+      spend_so_far: fmt(new Money(up.total)),
+      forecast: {
+        method: 'linear: usage so far × period length ÷ time elapsed',
+        usage: fmt(forecastUsage),
+        credits_applied: fmt(credits),
+        total: fmt(
+          forecastUsage
+            .minus(credits)
+            .plus(fee.gt(0) ? fee : 0)
+            .plus(adjustments),
+        ),
+      },
+      budget: null,
+    };
+  }
+}

@@ -1,0 +1,68 @@
+import { PlanTerms } from '../catalog/price-catalog';
+
+export type LineKind = 'gpu' | 'cpu' | 'memory' | 'plan_fee' | 'credits' | 'adjustment';
+export type LineUnit = 'gpu_second' | 'core_second' | 'gib_second' | 'month' | 'usd';
+
+/** One price applied to part of a line's quantity (a line spans a price change). */
+export interface LinePrice {
+  from: string;
+  to: string;
+  unit_price: string;
+  quantity: string;
+  amount: string; // exact, unrounded: the line's amount is the rounded sum of these
+}
+
+export interface LineBreakdown {
+  app_id: string;
+  function_id: string;
+  quantity: string;
+  amount: string; // rounded on its own; informational (the line amount is rounded once, whole)
+}
+
+export interface InvoiceLine {
+  id: string; // deterministic from (workspace, period, key)
+  key: string; // 'gpu:H100' | 'cpu' | 'memory' | 'plan_fee' | 'credits' | 'adjustment:<period>:<key>'
+  kind: LineKind;
+  description: string;
+  quantity: string; // in `unit`, exact decimal
+  unit: LineUnit;
+  unit_price: string | null; // null when several prices applied (see `prices`)
+  prices: LinePrice[];
+  amount: string; // major units, rounded half-up to the cent (the one rounding rule)
+  breakdown: LineBreakdown[];
+  adjusts?: { period: string; key: string };
+}
+
+/** An invoice's content. Once finalized it never changes (a later correction is an adjustment line). */
+export interface InvoiceDocument {
+  id: string;
+  workspace_id: string;
+  period: string; // YYYY-MM
+  period_start: string;
+  period_end: string;
+  currency: string;
+  plan: PlanTerms;
+  lines: InvoiceLine[];
+  usage_subtotal: string;
+  credits_applied: string;
+  total: string;
+  computed_at: string;
+}
+
+export type InvoiceStatus = 'draft' | 'finalized' | 'pushed' | 'paid' | 'payment_failed';
+
+export interface InvoiceView extends InvoiceDocument {
+  status: InvoiceStatus;
+  finalized_at: string | null;
+  stripe: { customer_id: string; invoice_id: string; invoice_item_ids: Record<string, string> } | null;
+  paid_at: string | null;
+  payment_failure: string | null;
+}
+
+export function invoiceId(workspaceId: string, period: string): string {
+  return `inv_${period}_${workspaceId}`;
+}
+
+export function lineId(workspaceId: string, period: string, key: string): string {
+  return `${invoiceId(workspaceId, period)}:${key}`;
+}

@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { Allow, AuthGuard, AuthenticatedRequest, scopeWorkspace } from '../workspaces/auth.guard';
+import { BillingPeriod } from './billing-period';
+import { InvoiceListQueryDto, InvoiceRunRequestDto } from './dto/invoice-run.dto';
+import { InvoiceRunService } from './invoice-run.service';
+import { InvoiceViewsService } from './invoice-views.service';
+
+@ApiTags('invoices')
+@ApiBearerAuth()
+@UseGuards(AuthGuard)
+@Controller('v1')
+export class InvoicesController {
+  constructor(
+    private readonly views: InvoiceViewsService,
+    private readonly runs: InvoiceRunService,
+  ) {}
+
+  /** A workspace sees its own invoices; the operator sees all (or one workspace's). */
+  @Get('invoices')
+  @Allow('workspace', 'operator')
+  async list(@Query() q: InvoiceListQueryDto, @Req() req: AuthenticatedRequest) {
+    const workspaceId =
+      req.principal.kind === 'workspace' ? scopeWorkspace(req.principal, q.workspace_id) : q.workspace_id;
+    return { invoices: await this.views.list({ workspaceId, period: q.period }) };
+  }
+
+  @Get('invoices/upcoming')
+  @Allow('workspace', 'operator')
+  upcoming(@Query('workspace_id') workspaceId: string | undefined, @Req() req: AuthenticatedRequest) {
+    return this.views.upcoming(scopeWorkspace(req.principal, workspaceId));
+  }
+
+  @Get('invoices/:id')
+  @Allow('workspace', 'operator')
+  get(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
+    return this.views.get(id, req.principal.kind === 'workspace' ? req.principal.workspaceId : undefined);
+  }
+
+  @Get('spend/current')
+  @Allow('workspace', 'operator')
+  spend(@Query('workspace_id') workspaceId: string | undefined, @Req() req: AuthenticatedRequest) {
+    return this.views.currentSpend(scopeWorkspace(req.principal, workspaceId));
+  }
+
+  /** Starts a run for the period (or returns the one already running here); safe to repeat. */
+  @Post('invoice-runs')
+  @HttpCode(202)
+  @Allow('operator')
+  startRun(@Body() dto: InvoiceRunRequestDto) {
+    const period = BillingPeriod.parse(dto.period)!;
+    const { state, done } = this.runs.start(period, 'api');
+    done.catch(() => undefined);
+    return state;
+  }
+
+  @Get('invoice-runs/:id')
+  @Allow('operator')
+  async getRun(@Param('id') id: string) {
+    const run = await this.runs.get(id);
+    if (!run) throw new ApiError(ApiErrorCode.NotFound, 'invoice run not found');
+    return run;
+  }
+}

@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
+import { and, list, Sql, sql, str } from '../platform/clickhouse/sql';
+import { InvoiceDocument } from './invoice';
+import { InvoiceRunState } from './invoice-events';
+
+export interface StoredInvoice {
+  document: InvoiceDocument;
+  finalized: boolean;
+}
+
+export interface InvoiceStatusRow {
+  invoice_id: string;
+  event_id: string;
+  type: string;
+  occurred_at_ms: number;
+  data: unknown;
+}
+
+const FINALIZED_VERSION_BASE = 2n ** 62n;
+
+/** The invoicing projections (migrations/0003): documents, status events, closed periods, runs. */
+@Injectable()
+export class InvoicesRepository {
+  constructor(private readonly clickhouse: ClickHouseService) {}
+
+  /**
+   * A draft's version is its computation time; a finalization's is 2^62 minus its time, so
+   * the first finalized content outranks drafts and any later finalization.
+   */
+  async putDocuments(
+    rows: readonly { document: InvoiceDocument; finalized: boolean; atMs: number }[],
+  ): Promise<void> {
+    await this.clickhouse.insert(
+      'invoice_documents',
+      rows.map(({ document, finalized, atMs }) => ({
+        id: document.id,
+        workspace_id: document.workspace_id,
+        period: document.period,
+        finalized: finalized ? 1 : 0,
+        version: (finalized ? FINALIZED_VERSION_BASE - BigInt(atMs) : BigInt(atMs)).toString(),
+        document: JSON.stringify(document),
+      })),
+    );
+  }
+
+  async appendStatuses(rows: readonly (InvoiceStatusRow & { workspace_id: string })[]): Promise<void> {
+    await this.clickhouse.insert(
+      'invoice_status_events',
+      rows.map((row) => ({ ...row, data: JSON.stringify(row.data) })),
+    );
+  }
+
+  /** Invoices matching the filters, newest period first. */
+  async documents(filter: {
+    workspaceId?: string;
+    periods?: readonly string[];
+    id?: string;
+    finalizedOnly?: boolean;
+  }): Promise<StoredInvoice[]> {
+    const where: Sql[] = [];
+    if (filter.workspaceId !== undefined) where.push(sql`workspace_id = ${str(filter.workspaceId)}`);
+    if (filter.periods !== undefined) {
+      if (filter.periods.length === 0) return [];
+      where.push(sql`period IN (${list(filter.periods.map(str))})`);
+    }
+    if (filter.id !== undefined) where.push(sql`id = ${str(filter.id)}`);
+    if (filter.finalizedOnly) where.push(sql`finalized = 1`);
+    const rows = await this.clickhouse.query<{ document: string; finalized: number }>(sql`
+      SELECT document, finalized FROM invoice_documents FINAL
+      WHERE ${and(where)}
+      ORDER BY period DESC, workspace_id`);
+    return rows.map((r) => ({
+      document: JSON.parse(r.document) as InvoiceDocument,
+      finalized: Number(r.finalized) === 1,
+    }));
+  }
+
+  async statusRows(invoiceIds: readonly string[]): Promise<InvoiceStatusRow[]> {
+    if (invoiceIds.length === 0) return [];
+    const rows = await this.clickhouse.query<InvoiceStatusRow & { data: string }>(sql`
+      SELECT invoice_id, event_id, type, occurred_at_ms, data FROM invoice_status_events FINAL
+      WHERE invoice_id IN (${list(invoiceIds.map(str))})
+      ORDER BY occurred_at_ms, event_id`);
+    return rows.map((r) => ({ ...r, occurred_at_ms: Number(r.occurred_at_ms), data: JSON.parse(r.data) }));
+  }
+
+  async closePeriods(
+    rows: readonly { period: string; run_id: string; closed_at_ms: number }[],
+  ): Promise<void> {
+    await this.clickhouse.insert('closed_periods', rows);
+  }
+
+  async closedPeriods(): Promise<Set<string>> {
+    const rows = await this.clickhouse.query<{ period: string }>(
+      sql`SELECT DISTINCT period FROM closed_periods`,
+    );
+    return new Set(rows.map((r) => r.period));
+  }
+
+  async putRuns(states: readonly InvoiceRunState[]): Promise<void> {
+    await this.clickhouse.insert(
+      'invoice_runs',
+      states.map((state) => ({
+        id: state.id,
+        period: state.period,
+        version: state.version,
+        updated_at_ms: Date.parse(state.updated_at),
+        state: JSON.stringify(state),
+      })),
+    );
+  }
+
+  async run(id: string): Promise<InvoiceRunState | undefined> {
+    const rows = await this.clickhouse.query<{ state: string }>(
+      sql`SELECT state FROM invoice_runs FINAL WHERE id = ${str(id)}`,
+    );
+    return rows[0] && (JSON.parse(rows[0].state) as InvoiceRunState);
+  }
+
+  async runsForPeriod(period: string): Promise<InvoiceRunState[]> {
+    const rows = await this.clickhouse.query<{ state: string }>(
+      sql`SELECT state FROM invoice_runs FINAL WHERE period = ${str(period)} ORDER BY updated_at_ms`,
+    );
+    return rows.map((r) => JSON.parse(r.state) as InvoiceRunState);
+  }
+}

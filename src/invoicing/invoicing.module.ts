@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { CatalogModule } from '../catalog/catalog.module';
+import { MeteringModule } from '../metering/metering.module';
+import { StripeModule } from '../stripe/stripe.module';
+import { WorkspacesModule } from '../workspaces/workspaces.module';
+import { InvoiceCalculator } from './invoice-calculator.service';
+import { InvoiceRunService } from './invoice-run.service';
+import { InvoiceScheduler } from './invoice-scheduler.service';
+import { InvoiceViewsService } from './invoice-views.service';
+import { InvoiceProjection } from './invoice.projection';
+import { InvoicesController } from './invoices.controller';
+import { InvoicesRepository } from './invoices.repository';
+
+@Module({
+  imports: [CatalogModule, MeteringModule, WorkspacesModule, StripeModule],
+  controllers: [InvoicesController],
+  providers: [
+    InvoicesRepository,
+    InvoiceProjection,
+    InvoiceCalculator,
+    InvoiceRunService,
+    InvoiceScheduler,
+    InvoiceViewsService,
+  ],
+  exports: [InvoiceRunService, InvoiceScheduler, InvoiceCalculator, InvoicesRepository],
+})
+export class InvoicingModule {}

@@ -1,0 +1,82 @@
+import { Controller, Headers, HttpCode, Logger, Post, Req } from '@nestjs/common';
+import { ApiExcludeEndpoint } from '@nestjs/swagger';
+import type { RawBodyRequest } from '@nestjs/common';
+import type { Request } from 'express';
+import type Stripe from 'stripe';
+import { AppConfig } from '../config/app-config';
+import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, InvoicePaymentData } from '../invoicing/invoice-events';
+import { newBillingEvent } from '../platform/billing-events/billing-event';
+import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { StripeApiService } from './stripe-api.service';
+import { META } from './stripe-invoice-pusher.service';
+
+const MAPPED: Record<string, string> = {
+  'invoice.paid': INVOICE_PAID,
+  'invoice.payment_failed': INVOICE_PAYMENT_FAILED,
+};
+
+/**
+ * Stripe → gpumeter. The signature is checked on the raw body (a bad or stale one is a 400
+ * and changes nothing); each Stripe event id is handled once — the billing event it becomes
+ * has the id `stripe:<event id>`, and a delivery whose id was already published is only
+ * acknowledged. Events about invoices gpumeter did not create are acknowledged and ignored.
+ */
+@Controller('v1/stripe')
+export class StripeWebhooksController {
+  private readonly logger = new Logger(StripeWebhooksController.name);
+  // Deliveries are handled one at a time in a process, so a redelivery racing the first
+  // copy still finds it published.
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly stripe: StripeApiService,
+    private readonly billingEvents: BillingEventsService,
+  ) {}
+
+  @Post('webhooks')
+  @HttpCode(200)
+  @ApiExcludeEndpoint()
+  async receive(@Req() req: RawBodyRequest<Request>, @Headers('stripe-signature') signature?: string) {
+    const secret = this.config.STRIPE_WEBHOOK_SECRET;
+    if (!secret) throw new ApiError(ApiErrorCode.Unavailable, 'STRIPE_WEBHOOK_SECRET is not configured');
+    if (!signature || !req.rawBody)
+      throw ApiError.invalid('Stripe-Signature', 'missing Stripe-Signature header or body');
+    let event: Stripe.Event;
+    try {
+      event = this.stripe.constructWebhookEvent(req.rawBody, signature, secret);
+    } catch (e) {
+      throw ApiError.invalid('Stripe-Signature', `signature verification failed: ${(e as Error).message}`);
+    }
+    const run = this.queue.then(() => this.handle(event));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async handle(event: Stripe.Event): Promise<{ received: true; handled: string }> {
+    const type = MAPPED[event.type];
+    if (!type) return { received: true, handled: 'ignored: event type' };
+    const invoice = event.data.object as Stripe.Invoice;
+    const invoiceId = invoice.metadata?.[META.invoice];
+    const workspaceId = invoice.metadata?.[META.workspace];
+    if (!invoiceId || !workspaceId) {
+      this.logger.warn(
+        `Stripe event ${event.id} (${event.type}) is about an invoice gpumeter did not create`,
+      );
+      return { received: true, handled: 'ignored: not a gpumeter invoice' };
+    }
+    const id = `stripe:${event.id}`;
+    if (await this.billingEvents.exists(id)) return { received: true, handled: 'duplicate' };
+    const data: InvoicePaymentData = {
+      invoice_id: invoiceId,
+      stripe_event_id: event.id,
+      stripe_invoice_id: invoice.id ?? '',
+      ...(type === INVOICE_PAYMENT_FAILED
+        ? { reason: invoice.last_finalization_error?.message ?? 'payment failed' }
+        : {}),
+    };
+    await this.billingEvents.publish({ ...newBillingEvent(type, workspaceId, data), id });
+    return { received: true, handled: type };
+  }
+}
