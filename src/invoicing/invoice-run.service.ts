@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { BillingEvent, newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { forEachWithConcurrency } from '../platform/concurrency';
+import { MetricsService } from '../platform/metrics/metrics.service';
 import { StripeInvoicePusher } from '../stripe/stripe-invoice-pusher.service';
 import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
@@ -51,6 +52,7 @@ export class InvoiceRunService {
     private readonly invoices: InvoicesRepository,
     private readonly workspaces: WorkspacesRepository,
     private readonly pusher: StripeInvoicePusher,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Whether a period's invoices may be finalized at `nowMs` (its end plus the grace period has passed). */
@@ -206,8 +208,10 @@ export class InvoiceRunService {
           id: `${INVOICE_PUSHED}:${doc.id}`,
         });
         state.counts.pushed++;
+        this.metrics.invoicesPushed.inc();
       } catch (e) {
         state.counts.push_failed++;
+        this.metrics.invoicePushFailures.inc();
         state.errors.push({ invoice_id: doc.id, message: (e as Error).message });
         this.logger.error(`pushing ${doc.id} to Stripe failed: ${(e as Error).message}`);
       }

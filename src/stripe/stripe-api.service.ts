@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import Stripe from 'stripe';
 import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../platform/metrics/metrics.service';
 
 const RATE_LIMIT_RETRIES = 6;
 
@@ -30,7 +31,10 @@ export class StripeApiService {
   /** Requests sent (including retries by this class); for benchmarks and metrics. */
   requests = 0;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    metrics?: MetricsService,
+  ) {
     const url = config.STRIPE_API_URL ? new URL(config.STRIPE_API_URL) : undefined;
     this.client = new Stripe(config.STRIPE_SECRET_KEY ?? '', {
       maxNetworkRetries: 3,
@@ -44,6 +48,13 @@ export class StripeApiService {
           }
         : {}),
     });
+    this.client.on('response', (r: { method: string; path: string; status: number }) =>
+      metrics?.stripeRequests.inc({
+        method: r.method,
+        path: r.path.split('?')[0].replace(/\/(cus|ii|in|il|evt|pi|ch)_[A-Za-z0-9]+/g, '/:id'),
+        status: String(r.status),
+      }),
+    );
   }
 
   get compat(): AppConfig['STRIPE_COMPAT'] {

@@ -34,7 +34,7 @@ export function usageEvents(opts: {
   const oracle: OracleEvent[] = [];
   opts.workspaces.forEach((ws, w) => {
     for (let i = 0; i < opts.perWorkspace; i++) {
-      const duration = 1 + Math.floor(r() * 3_600_000);
+      const duration = 1 + Math.floor(r() * Math.min(3_600_000, (opts.toMs - opts.fromMs) / 2));
       const started = opts.fromMs + Math.floor(r() * (opts.toMs - opts.fromMs - duration));
       const ended = started + duration;
       const gpuType = GPU_TYPES[(w + i) % GPU_TYPES.length];

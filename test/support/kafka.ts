@@ -42,6 +42,17 @@ export function testKafka(env: Record<string, string>) {
       await consumer.disconnect();
       return seen;
     },
+    /** How many messages a topic holds now (all partitions). */
+    async messageCount(topic: string): Promise<number> {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+      } finally {
+        await admin.disconnect();
+      }
+    },
     async close() {
       if (connected) await producer.disconnect();
     },

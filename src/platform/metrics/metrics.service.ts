@@ -58,6 +58,23 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly stripeRequests = new Counter({
+    name: 'gpumeter_stripe_requests_total',
+    help: 'Requests to the Stripe API (each retry counts), by method, path (ids replaced by :id) and status',
+    labelNames: ['method', 'path', 'status'],
+    registers: [this.registry],
+  });
+  readonly invoicesPushed = new Counter({
+    name: 'gpumeter_invoices_pushed_total',
+    help: 'Finalized invoices pushed to Stripe',
+    registers: [this.registry],
+  });
+  readonly invoicePushFailures = new Counter({
+    name: 'gpumeter_invoice_push_failures_total',
+    help: 'Attempts to push an invoice to Stripe that failed (the next run retries them)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gpumeter_process_' });
   }
