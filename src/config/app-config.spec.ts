@@ -38,6 +38,15 @@ describe('configuration', () => {
     [{ GPUMETER_ENV: 'production' }, 'ADMIN_API_KEY'],
     [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],
     [{ INGEST_TOKENS: 'tiny' }, 'INGEST_TOKENS'],
+    [{ STRIPE_COMPAT: 'stripe-mock' }, 'STRIPE_COMPAT'],
+    [
+      { GPUMETER_ENV: 'production', ADMIN_API_KEY: 'x'.repeat(24), STRIPE_COMPAT: 'localstripe' },
+      'STRIPE_COMPAT',
+    ],
+    [{ STRIPE_API_URL: 'localhost:8420' }, 'STRIPE_API_URL'],
+    [{ INVOICE_GRACE_HOURS: '-1' }, 'INVOICE_GRACE_HOURS'],
+    [{ STRIPE_MAX_CONCURRENCY: '0' }, 'STRIPE_MAX_CONCURRENCY'],
+    [{ FAULT_INJECTION: 'crash-after-stripe-items=lots' }, 'FAULT_INJECTION'],
     [{ EVENT_MAX_AGE_DAYS: '0' }, 'EVENT_MAX_AGE_DAYS'],
     [
       { FAULT_INJECTION: 'crash-after-insert', GPUMETER_ENV: 'production', ADMIN_API_KEY: 'x'.repeat(30) },

@@ -1,0 +1,122 @@
+import { PriceCatalog } from './price-catalog';
+import { priceQuantity, quantityInUnits, rateUsage } from './rating';
+
+const H = 3_600_000;
+const T0 = Date.UTC(2026, 9, 1);
+
+describe('PriceCatalog', () => {
+  it('starts from the published list and applies changes from their instant on, partially', () => {
+    const c = new PriceCatalog([
+      { effective_from: new Date(T0 + 10 * H).toISOString(), gpu_per_second: { H100: '0.0012' } },
+      { effective_from: new Date(T0 + 5 * H).toISOString(), cpu_per_core_second: '0.00002' },
+    ]);
+    expect(c.pricesAt(T0).gpu_per_second.H100).toBe('0.001097');
+    expect(c.pricesAt(T0 + 5 * H)).toMatchObject({ cpu_per_core_second: '0.00002' });
+    expect(c.pricesAt(T0 + 5 * H).gpu_per_second.H100).toBe('0.001097');
+    // The later change keeps the earlier one's CPU price: changes name only what changes.
+    expect(c.pricesAt(T0 + 10 * H)).toMatchObject({
+      cpu_per_core_second: '0.00002',
+      memory_per_gib_second: '0.00000222',
+    });
+    expect(c.pricesAt(T0 + 10 * H).gpu_per_second.H100).toBe('0.0012');
+    expect(c.segments(T0, T0 + 24 * H).map((s) => [s.from_ms - T0, s.to_ms - T0])).toEqual([
+      [0, 5 * H],
+      [5 * H, 10 * H],
+      [10 * H, 24 * H],
+    ]);
+    expect(c.segments(T0 + 11 * H, T0 + 12 * H)).toHaveLength(1);
+  });
+
+  it('refuses a change that is not on a whole hour', () => {
+    expect(
+      () =>
+        new PriceCatalog([{ effective_from: new Date(T0 + 1000).toISOString(), cpu_per_core_second: '1' }]),
+    ).toThrow(/whole hour/);
+  });
+
+  it('knows the seed plans and effective-dated plan changes', () => {
+    const c = new PriceCatalog(
+      [],
+      [
+        {
+          effective_from: new Date(T0).toISOString(),
+          plan: 'team',
+          base_fee: '300.00',
+          monthly_credits: '100.00',
+        },
+        {
+          effective_from: new Date(T0).toISOString(),
+          plan: 'scale',
+          base_fee: '1000.00',
+          monthly_credits: '500.00',
+        },
+      ],
+    );
+    expect(c.planAt('team', T0 - 1)).toEqual({ plan: 'team', base_fee: '250.00', monthly_credits: '100.00' });
+    expect(c.planAt('team', T0)?.base_fee).toBe('300.00');
+    expect(c.planAt('starter', T0)).toEqual({ plan: 'starter', base_fee: '0.00', monthly_credits: '30.00' });
+    expect(c.planAt('scale', T0 - 1)).toBeUndefined();
+    expect(c.knownPlans().sort()).toEqual(['scale', 'starter', 'team']);
+  });
+});
+
+describe('rating', () => {
+  it('prices quantities exactly in their units', () => {
+    // 8 × H100 for one hour: 28,800 GPU-s × 0.001097 = 31.5936
+    expect(priceQuantity('gpu', 28_800_000n, '0.001097').toString()).toBe('31.5936');
+    // 4 cores for one hour: 14,400 core-s × 0.0000131 = 0.18864
+    expect(priceQuantity('cpu', 4000n * 3_600_000n, '0.0000131').toString()).toBe('0.18864');
+    // 32 GiB for one hour: 115,200 GiB-s × 0.00000222 = 0.255744
+    expect(priceQuantity('memory', 32_768n * 3_600_000n, '0.00000222').toString()).toBe('0.255744');
+    expect(quantityInUnits('memory', 1n)).toBe('0.0000009765625');
+  });
+
+  it('rates a period across a price change piecewise, with a breakdown by app and function', () => {
+    const c = new PriceCatalog([
+      { effective_from: new Date(T0 + H).toISOString(), gpu_per_second: { H100: '0.002' } },
+    ]);
+    const segments = c.segments(T0, T0 + 2 * H);
+    const rated = rateUsage(c, segments, [
+      {
+        segment: 0,
+        gpu_type: 'H100',
+        app_id: 'a',
+        function_id: 'f',
+        gpu_ms: 1000n,
+        cpu_millicore_ms: 0n,
+        memory_mib_ms: 0n,
+      },
+      {
+        segment: 1,
+        gpu_type: 'H100',
+        app_id: 'a',
+        function_id: 'f',
+        gpu_ms: 2000n,
+        cpu_millicore_ms: 0n,
+        memory_mib_ms: 0n,
+      },
+      {
+        segment: 1,
+        gpu_type: 'H100',
+        app_id: 'b',
+        function_id: '',
+        gpu_ms: 500n,
+        cpu_millicore_ms: 1000n,
+        memory_mib_ms: 0n,
+      },
+    ]);
+    const h100 = rated.get('gpu:H100')!;
+    expect(h100.quantity_ms).toBe(3500n);
+    expect(h100.amount.toString()).toBe('0.006097'); // 1 s × 0.001097 + 2.5 s × 0.002
+    expect(h100.pieces.map((p) => [p.unit_price, p.quantity_ms])).toEqual([
+      ['0.001097', 1000n],
+      ['0.002', 2500n],
+    ]);
+    expect([...h100.breakdown.values()].map((b) => [b.app_id, b.quantity_ms])).toEqual([
+      ['a', 3000n],
+      ['b', 500n],
+    ]);
+    expect(rated.get('cpu')!.quantity_ms).toBe(1000n);
+    expect(rated.has('memory')).toBe(false);
+  });
+});

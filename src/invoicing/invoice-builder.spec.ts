@@ -1,0 +1,119 @@
+import { Money } from '../catalog/money';
+import { RatedCharge } from '../catalog/rating';
+import { BillingPeriod } from './billing-period';
+import { adjustmentLines, billedByKey, buildInvoice, periodLines } from './invoice-builder';
+
+const period = BillingPeriod.parse('2026-10')!;
+const team = { plan: 'team', base_fee: '250.00', monthly_credits: '100.00' };
+const starter = { plan: 'starter', base_fee: '0.00', monthly_credits: '30.00' };
+
+function charge(key: string, amount: string, quantityMs = 1000n): RatedCharge {
+  const kind = key.startsWith('gpu:') ? 'gpu' : (key as 'cpu' | 'memory');
+  return {
+    key,
+    kind,
+    gpu_type: kind === 'gpu' ? key.slice(4) : undefined,
+    quantity_ms: quantityMs,
+    amount: new Money(amount),
+    pieces: [
+      {
+        from_ms: period.startMs,
+        to_ms: period.endMs,
+        unit_price: '0.001',
+        quantity_ms: quantityMs,
+        amount: new Money(amount),
+      },
+    ],
+    breakdown: new Map(),
+  };
+}
+
+describe('BillingPeriod', () => {
+  it('is a UTC calendar month, half-open', () => {
+    expect(period.startMs).toBe(Date.UTC(2026, 9, 1));
+    expect(period.endMs).toBe(Date.UTC(2026, 10, 1));
+    expect(BillingPeriod.parse('2026-12')!.next().toString()).toBe('2027-01');
+    expect(BillingPeriod.parse('2027-01')!.previous().toString()).toBe('2026-12');
+    expect(BillingPeriod.containing(Date.UTC(2026, 10, 1) - 1).toString()).toBe('2026-10');
+    expect(BillingPeriod.parse('2026-13')).toBeUndefined();
+  });
+});
+
+describe('invoice builder', () => {
+  it('rounds each line once, half-up, and totals the rounded lines', () => {
+    const doc = buildInvoice({
+      workspaceId: 'ws',
+      period,
+      plan: team,
+      charges: new Map([
+        ['gpu:H100', charge('gpu:H100', '100.005')],
+        ['cpu', charge('cpu', '0.004')],
+        ['memory', charge('memory', '0.0049')],
+      ]),
+      adjustments: [],
+      computedAt: new Date(0),
+    });
+    expect(doc.lines.map((l) => [l.key, l.amount])).toEqual([
+      ['gpu:H100', '100.01'],
+      ['cpu', '0.00'],
+      ['memory', '0.00'],
+      ['plan_fee', '250.00'],
+      ['credits', '-100.00'],
+    ]);
+    expect(doc.usage_subtotal).toBe('100.01');
+    expect(doc.total).toBe('250.01');
+    expect(doc.id).toBe('inv_2026-10_ws');
+    expect(doc.lines[0].id).toBe('inv_2026-10_ws:gpu:H100');
+  });
+
+  it('never gives more credits than the usage they offset, and none against the fee', () => {
+    const lines = periodLines('ws', '2026-10', team, new Map([['gpu:T4', charge('gpu:T4', '12.344')]]));
+    expect(lines.find((l) => l.kind === 'credits')!.amount).toBe('-12.34');
+    const none = periodLines('ws', '2026-10', team, new Map());
+    expect(none.map((l) => l.kind)).toEqual(['plan_fee']);
+    expect(periodLines('ws', '2026-10', starter, new Map())).toEqual([]);
+  });
+
+  it('computes the same ids and content again from the same usage', () => {
+    const input = {
+      workspaceId: 'ws',
+      period,
+      plan: starter,
+      charges: new Map([['gpu:L4', charge('gpu:L4', '3')]]),
+      adjustments: [],
+      computedAt: new Date(0),
+    };
+    expect(buildInvoice(input)).toEqual(buildInvoice(input));
+  });
+
+  it('adjusts a finalized period by what is now known minus everything billed for it', () => {
+    const billed = periodLines(
+      'ws',
+      '2026-10',
+      starter,
+      new Map([['gpu:H100', charge('gpu:H100', '20.00')]]),
+    );
+    // late usage: +15.00 of H100 → 35.00, credits grow from 20.00 to 30.00
+    const now = periodLines(
+      'ws',
+      '2026-10',
+      starter,
+      new Map([['gpu:H100', charge('gpu:H100', '35.00', 2000n)]]),
+    );
+    const adj = adjustmentLines('ws', '2026-11', '2026-10', now, billedByKey(billed, '2026-10'));
+    expect(adj.map((l) => [l.key, l.amount, l.quantity])).toEqual([
+      ['adjustment:2026-10:gpu:H100', '15.00', '1'],
+      ['adjustment:2026-10:credits', '-10.00', '10'],
+    ]);
+    expect(adj[0].id).toBe('inv_2026-11_ws:adjustment:2026-10:gpu:H100');
+    // After that adjustment is billed, nothing more is due for the period.
+    const again = adjustmentLines(
+      'ws',
+      '2026-12',
+      '2026-10',
+      now,
+      billedByKey([...billed, ...adj], '2026-10'),
+    );
+    expect(again).toEqual([]);
+  });
+});
