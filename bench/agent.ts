@@ -6,14 +6,14 @@
  * Options: --containers N (default 1000), --seconds S (default 30).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClock, ClockSource } from '../src/agent/clock';
 import { EventSender } from '../src/agent/event-sender';
 import { SimulatedUsageSource } from '../src/agent/simulated-source';
 import { WorkerAgent } from '../src/agent/worker-agent';
-import { benchEnv, dropBenchEnv, median, ROOT } from './bench-support';
+import { benchEnv, dropBenchEnv, median, ROOT, writeBenchResult } from './bench-support';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -137,28 +137,21 @@ async function main() {
     emitAndSpoolMedian: median(rates),
     live,
   };
-  writeFileSync(
-    join(ROOT, 'bench', 'results', `agent-${result.date.replace(/[:.]/g, '-')}.json`),
-    JSON.stringify(result, null, 2),
+  writeBenchResult(
+    'agent',
+    'Worker agent (npm run bench:agent)',
+    [
+      `Last run: ${result.date}, ${result.cores} cores; Kafka and ClickHouse running on the same machine.`,
+      '',
+      '| measure | result |',
+      '| --- | --- |',
+      `| events one agent accounts and spools (fsync'd each 1 s tick, ${CONTAINERS} container slots, sender acknowledging at once), median of 3 | ${Math.round(result.emitAndSpoolMedian).toLocaleString('en-US')} events/s (${rates.map((r) => Math.round(r).toLocaleString('en-US')).join(', ')}) |`,
+      `| CPU of \`gpumeter agent\` watching ${CONTAINERS} containers live (10 s intervals, 1 s ticks, sending to Kafka) | ${(live.cpuShareOfOneCore * 100).toFixed(1)} % of one core |`,
+      `| its peak RSS | ${live.peakRssMiB} MiB |`,
+      `| events it emitted | ${live.eventsPerSecond.toFixed(0)} events/s |`,
+    ],
+    result,
   );
-  const path = join(ROOT, 'BENCHMARKS.md');
-  const text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-  const section = [
-    '<!-- bench:agent:start -->',
-    `Last run: ${result.date}, ${result.cores} cores; Kafka and ClickHouse running on the same machine.`,
-    '',
-    '| measure | result |',
-    '| --- | --- |',
-    `| events one agent accounts and spools (fsync'd each 1 s tick, ${CONTAINERS} container slots, sender acknowledging at once), median of 3 | ${Math.round(result.emitAndSpoolMedian).toLocaleString('en-US')} events/s (${rates.map((r) => Math.round(r).toLocaleString('en-US')).join(', ')}) |`,
-    `| CPU of \`gpumeter agent\` watching ${CONTAINERS} containers live (10 s intervals, 1 s ticks, sending to Kafka) | ${(live.cpuShareOfOneCore * 100).toFixed(1)} % of one core |`,
-    `| its peak RSS | ${live.peakRssMiB} MiB |`,
-    `| events it emitted | ${live.eventsPerSecond.toFixed(0)} events/s |`,
-    '<!-- bench:agent:end -->',
-  ].join('\n');
-  const next = /<!-- bench:agent:start -->[\s\S]*<!-- bench:agent:end -->/.test(text)
-    ? text.replace(/<!-- bench:agent:start -->[\s\S]*<!-- bench:agent:end -->/, section)
-    : `${text.trimEnd()}\n\n## Worker agent (npm run bench:agent)\n\n${section}\n`;
-  writeFileSync(path, next);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 

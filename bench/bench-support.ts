@@ -1,5 +1,5 @@
 import { spawn, ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -152,4 +152,30 @@ export async function dropBenchEnv(env: Record<string, string>): Promise<void> {
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(env.KAFKA_TOPIC_PREFIX));
   if (topics.length > 0) await admin.deleteTopics({ topics });
   await admin.disconnect();
+}
+
+/**
+ * Replaces the `<!-- bench:NAME:start -->…<!-- bench:NAME:end -->` section of BENCHMARKS.md
+ * with `lines` (appending it under `## heading` the first time), and saves the raw result.
+ */
+export function writeBenchResult(
+  name: string,
+  heading: string,
+  lines: string[],
+  raw: { date: string },
+): void {
+  writeFileSync(
+    join(ROOT, 'bench', 'results', `${name}-${raw.date.replace(/[:.]/g, '-')}.json`),
+    JSON.stringify(raw, null, 2),
+  );
+  const path = join(ROOT, 'BENCHMARKS.md');
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const section = [start, ...lines, end].join('\n');
+  const pattern = new RegExp(`${start}[\\s\\S]*${end}`);
+  const next = pattern.test(text)
+    ? text.replace(pattern, section)
+    : `${text.trimEnd()}\n\n## ${heading}\n\n${section}\n`;
+  writeFileSync(path, next);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job end to end on this machine: dependencies, the local stack (Kafka, ClickHouse),
-# migrations, the service, a synthetic GPU workload through the real pipeline, and a usage
-# summary per workspace and GPU type checked against the workload's own ledger.
+# The main job end to end on this machine: dependencies, the local stack (Kafka, ClickHouse,
+# the Stripe emulators), migrations, the service, a synthetic GPU workload through the real
+# pipeline, a usage summary per workspace and GPU type checked against the workload's own
+# ledger, then that month's invoices, pushed to the local Stripe emulator (localstripe).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -16,6 +17,11 @@ export ADMIN_API_KEY="${ADMIN_API_KEY:-demo-operator-key-change-me-0000}"
 export INGEST_TOKENS="${INGEST_TOKENS:-demo-agent-token-change-me-0000}"
 export PORT="${PORT:-3000}"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
+# The local Stripe emulator, and last month invoiced at once (no grace period) for the demo.
+export STRIPE_API_URL="${STRIPE_API_URL:-http://127.0.0.1:8420}"
+export STRIPE_COMPAT="${STRIPE_COMPAT:-localstripe}"
+export INVOICE_GRACE_HOURS="${INVOICE_GRACE_HOURS:-0}"
+export INVOICE_SCHEDULER_INTERVAL_SECONDS="${INVOICE_SCHEDULER_INTERVAL_SECONDS:-0}"
 
 node bin/gpumeter migrate
 mkdir -p .local/demo
@@ -28,6 +34,7 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 echo "gpumeter is serving on http://127.0.0.1:$PORT (OpenAPI at /docs, metrics at /metrics)"
-node bin/gpumeter simulate --url "http://127.0.0.1:$PORT" "$@"
+# The workload runs in the last hours of last month, so that month can be invoiced now.
+node bin/gpumeter simulate --url "http://127.0.0.1:$PORT" --month last --invoice "$@"
 echo
 echo "The local stack keeps running: 'node bin/gpumeter stack status' / 'node bin/gpumeter stack down'."

@@ -62,20 +62,28 @@ program
   .option('--containers <n>', 'containers per workspace', '12')
   .option('--hours <n>', 'how far back the containers may have run', '3')
   .option('--seed <n>', 'random seed', '1')
-  .action(async (o: Record<string, string>) => {
+  .addOption(
+    new Option('--month <which>', 'the workload runs in this month')
+      .choices(['current', 'last'])
+      .default('current'),
+  )
+  .option('--invoice', "then invoice the workload's month and print the invoices", false)
+  .action(async (o: Record<string, string | boolean>) => {
     const cfg = config();
     if (!cfg.ADMIN_API_KEY || cfg.INGEST_TOKENS.length === 0) {
       throw new Error('simulate needs ADMIN_API_KEY and INGEST_TOKENS, as the service it talks to');
     }
     const ok = await simulate(
       {
-        url: o.url,
+        url: String(o.url),
         adminKey: cfg.ADMIN_API_KEY,
         ingestToken: cfg.INGEST_TOKENS[0],
         workspaces: Number(o.workspaces),
         containers: Number(o.containers),
         hours: Number(o.hours),
         seed: Number(o.seed),
+        month: o.month as 'current' | 'last',
+        invoice: Boolean(o.invoice),
       },
       (line) => process.stdout.write(`${line}\n`),
     );

@@ -73,9 +73,14 @@ install_localstripe() {
       || { cat "$STACK_DIR/localstripe-install.log" >&2; die "pip could not install localstripe"; }
   fi
   # localstripe cannot invoice pending items without a subscription; see the script.
-  "$venv/bin/python" "$ROOT/stack/stripe/patch-localstripe.py" \
-    "$("$venv/bin/python" -c 'import localstripe.resources as r; print(r.__file__)')" \
+  local patched
+  patched="$("$venv/bin/python" "$ROOT/stack/stripe/patch-localstripe.py" \
+    "$("$venv/bin/python" -c 'import localstripe.resources as r; print(r.__file__)')")" \
     || die "could not patch localstripe"
+  if [[ "$patched" == "patched" ]] && pid_alive localstripe; then
+    log "localstripe was running unpatched: restarting it"
+    service_down localstripe
+  fi
 }
 
 install_stripe_mock() {

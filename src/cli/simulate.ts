@@ -9,6 +9,10 @@ interface SimulateOptions {
   containers: number;
   seed: number;
   hours: number;
+  /** `last`: the workload runs in the last hours of the previous month (so it can be invoiced now). */
+  month: 'current' | 'last';
+  /** After the usage check, run the invoicing of the workload's month and print the invoices. */
+  invoice: boolean;
 }
 
 async function call(url: string, method: string, token: string, body?: unknown) {
@@ -29,7 +33,11 @@ async function call(url: string, method: string, token: string, body?: unknown) 
 export async function simulate(o: SimulateOptions, print: (line: string) => void): Promise<boolean> {
   const runId = Date.now().toString(36);
   const workspaces = Array.from({ length: o.workspaces }, (_, i) => `demo_${runId}_${i + 1}`);
-  const endMs = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+  const now = new Date();
+  const endMs =
+    o.month === 'last'
+      ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1) - 600_000
+      : Math.floor(Date.now() / 1000) * 1000 - 60_000;
   const { events, ledger } = syntheticWorkload({
     seed: o.seed,
     workspaces,
@@ -122,5 +130,65 @@ export async function simulate(o: SimulateOptions, print: (line: string) => void
       ? 'every GPU-millisecond the workload ran is billed exactly once'
       : 'MISMATCH between billed usage and the workload ledger',
   );
-  return allMatch;
+  if (!o.invoice) return allMatch;
+  return (await invoiceWorkload(o, workspaces, ledger, new Date(endMs - 1), print)) && allMatch;
+}
+
+interface InvoiceLineView {
+  key: string;
+  kind: string;
+  quantity: string;
+  unit: string;
+  unit_price: string | null;
+  amount: string;
+}
+
+/**
+ * Runs the invoicing of the workload's month through the API, waits for the run, and prints
+ * each workspace's invoice; checks that its GPU lines carry exactly the ledger's GPU-seconds.
+ */
+async function invoiceWorkload(
+  o: SimulateOptions,
+  workspaces: string[],
+  ledger: Map<string, Map<string, bigint>>,
+  inMonth: Date,
+  print: (line: string) => void,
+): Promise<boolean> {
+  const period = `${inMonth.getUTCFullYear()}-${String(inMonth.getUTCMonth() + 1).padStart(2, '0')}`;
+  print('');
+  print(`invoicing ${period} (POST /v1/invoice-runs) …`);
+  const started = await call(`${o.url}/v1/invoice-runs`, 'POST', o.adminKey, { period });
+  if (started.status !== 202) throw new Error(`POST /v1/invoice-runs: HTTP ${started.status}`);
+  let run = started.body;
+  const deadline = Date.now() + 300_000;
+  while (run.status === 'running' && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 500));
+    run = (await call(`${o.url}/v1/invoice-runs/${started.body.id}`, 'GET', o.adminKey)).body;
+  }
+  print(`run ${run.id}: ${run.status}, ${JSON.stringify(run.counts)}`);
+  for (const e of run.errors ?? []) print(`  error: ${e.invoice_id ?? ''} ${e.message}`);
+  let ok = run.status === 'completed';
+  for (const ws of workspaces) {
+    const inv = (await call(`${o.url}/v1/invoices/inv_${period}_${ws}`, 'GET', o.adminKey)).body;
+    print('');
+    print(`${inv.id}  plan ${inv.plan.plan}  status ${inv.status}  Stripe ${inv.stripe?.invoice_id ?? '-'}`);
+    for (const l of inv.lines as InvoiceLineView[]) {
+      print(
+        `  ${l.key.padEnd(16)} ${`${l.quantity} ${l.unit}`.padStart(30)} ${`× ${l.unit_price ?? 'several'}`.padEnd(14)} ${l.amount.padStart(12)}`,
+      );
+      if (l.kind === 'gpu') {
+        const expected = msToSecondsString(ledger.get(ws)?.get(l.key.slice(4)) ?? 0n).replace(/\.?0+$/, '');
+        if (expected !== l.quantity) {
+          ok = false;
+          print(`  MISMATCH: the ledger says ${expected} GPU-seconds`);
+        }
+      }
+    }
+    print(
+      `  ${'total'.padEnd(16)} ${''.padStart(30)} ${''.padEnd(14)} ${`${inv.total} ${inv.currency}`.padStart(16)}`,
+    );
+  }
+  print('');
+  print(ok ? `every invoice of ${period} carries exactly the ledger's GPU-seconds` : 'INVOICING FAILED');
+  return ok;
 }

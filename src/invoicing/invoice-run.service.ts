@@ -23,6 +23,7 @@ import { InvoicesRepository } from './invoices.repository';
 
 const HOUR_MS = 3_600_000;
 const PROGRESS_EVERY_MS = 5_000;
+const MAX_ERRORS_KEPT = 50;
 
 /** A document's content without the moment it was computed: equal content, same invoice. */
 function contentHash(doc: InvoiceDocument): string {
@@ -119,7 +120,7 @@ export class InvoiceRunService {
       const closed = (await this.invoices.closedPeriods()).has(period.toString());
       if (!closed) await this.deriveInvoices(period, state);
       if (state.finalize) await this.pushInvoices(period, state);
-      state.status = state.errors.length > 0 ? 'failed' : 'completed';
+      state.status = state.errors.length > 0 || state.counts.push_failed > 0 ? 'failed' : 'completed';
     } catch (e) {
       state.status = 'failed';
       state.errors.push({ message: (e as Error).message });
@@ -212,7 +213,9 @@ export class InvoiceRunService {
       } catch (e) {
         state.counts.push_failed++;
         this.metrics.invoicePushFailures.inc();
-        state.errors.push({ invoice_id: doc.id, message: (e as Error).message });
+        // The run's state travels as one event: keep the first errors, count them all.
+        if (state.errors.length < MAX_ERRORS_KEPT)
+          state.errors.push({ invoice_id: doc.id, message: (e as Error).message });
         this.logger.error(`pushing ${doc.id} to Stripe failed: ${(e as Error).message}`);
       }
       if (Date.now() - lastProgress > PROGRESS_EVERY_MS) {

@@ -26,3 +26,4 @@ patch = (
     "                       description=description, metadata=metadata)\n"
 )
 path.write_text(text.replace(anchor, patch + anchor))
+print("patched")

@@ -1,10 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Consumer } from 'kafkajs';
 import { AppConfig } from '../../config/app-config';
-import { KafkaService } from '../kafka/kafka.service';
+import { BILLING_MAX_MESSAGE_BYTES, KafkaService } from '../kafka/kafka.service';
 import { superviseConsumer } from '../kafka/supervise-consumer';
 import { BillingEvent, BillingEventProjection } from './billing-event';
 import { BillingEventsRepository } from './billing-events.repository';
+
+/** Bytes of events per Kafka request when publishing many (well under the broker's limit). */
+const CHUNK_BYTES = 512 * 1024;
 
 /**
  * Publishes billing domain events (Kafka first: it is the system of record) and keeps the
@@ -34,16 +37,32 @@ export class BillingEventsService {
     await this.publishAll([event]);
   }
 
-  /** Publishes events in order (one Kafka request per chunk), then projects them. */
-  async publishAll(events: readonly BillingEvent[], chunkSize = 1000): Promise<void> {
-    for (let i = 0; i < events.length; i += chunkSize) {
-      const chunk = events.slice(i, i + chunkSize);
-      await this.kafka.send(
-        this.kafka.topics.billingEvents,
-        chunk.map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
-      );
+  /**
+   * Publishes events in order, in Kafka requests of at most ~512 KB (brokers refuse requests
+   * over their message size limit), projecting each chunk once Kafka acknowledged it.
+   */
+  async publishAll(events: readonly BillingEvent[]): Promise<void> {
+    let chunk: BillingEvent[] = [];
+    let messages: { key: string; value: string }[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      await this.kafka.send(this.kafka.topics.billingEvents, messages);
       await this.project(chunk);
+      chunk = [];
+      messages = [];
+      bytes = 0;
+    };
+    for (const e of events) {
+      const value = JSON.stringify(e);
+      if (Buffer.byteLength(value) > BILLING_MAX_MESSAGE_BYTES)
+        throw new Error(`billing event ${e.id} is larger than ${BILLING_MAX_MESSAGE_BYTES} bytes`);
+      if (bytes + value.length > CHUNK_BYTES) await flush();
+      chunk.push(e);
+      messages.push({ key: e.subject, value });
+      bytes += value.length;
     }
+    await flush();
   }
 
   async project(events: BillingEvent[]): Promise<void> {
@@ -66,7 +85,10 @@ export class BillingEventsService {
 
   async startConsumer(): Promise<void> {
     this.stopping = false;
-    const consumer = this.kafka.createConsumer({ groupId: this.groupId });
+    const consumer = this.kafka.createConsumer({
+      groupId: this.groupId,
+      maxBytesPerPartition: BILLING_MAX_MESSAGE_BYTES,
+    });
     this.consumer = consumer;
     superviseConsumer(
       consumer,

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClickHouseClient, ClickHouseSettings, createClient } from '@clickhouse/client';
 import { AppConfig } from '../../config/app-config';
 import { Readable } from 'node:stream';
@@ -11,7 +11,7 @@ import { Sql, toTabSeparated } from './sql';
  * error.
  */
 @Injectable()
-export class ClickHouseService implements OnModuleDestroy {
+export class ClickHouseService implements OnApplicationShutdown {
   private readonly logger = new Logger(ClickHouseService.name);
   readonly client: ClickHouseClient;
   readonly database: string;
@@ -118,7 +118,9 @@ export class ClickHouseService implements OnModuleDestroy {
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  // Closed last (after every module's onModuleDestroy, where the Kafka consumers stop), so
+  // a consumer finishing its batch at shutdown still has its connection.
+  async onApplicationShutdown(): Promise<void> {
     await this.client
       .close()
       .catch((e: unknown) => this.logger.warn(`closing ClickHouse client: ${String(e)}`));

@@ -19,6 +19,9 @@ const KAFKAJS_TO_NEST: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/** Largest message billing.events.v1 takes (topic config `max.message.bytes`). */
+export const BILLING_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+
 /**
  * The one way into Kafka: a kafkajs client, one idempotent producer (acks = all), the admin
  * that creates topics, and consumers for the roles that need them.
@@ -109,18 +112,20 @@ export class KafkaService implements OnModuleDestroy {
       const wanted = [
         { topic: this.topics.usageEvents, numPartitions: this.config.KAFKA_USAGE_PARTITIONS },
         { topic: this.topics.usageEventsDlq, numPartitions: 1 },
-        { topic: this.topics.billingEvents, numPartitions: 3 },
+        // An invoice document with a large breakdown can exceed the default 1 MB message.
+        { topic: this.topics.billingEvents, numPartitions: 3, maxMessageBytes: BILLING_MAX_MESSAGE_BYTES },
       ].filter((t) => !existing.has(t.topic));
       if (wanted.length > 0) {
         await admin.createTopics({
           waitForLeaders: true,
-          topics: wanted.map((t) => ({
+          topics: wanted.map(({ maxMessageBytes, ...t }) => ({
             ...t,
             replicationFactor: -1,
             configEntries: [
               { name: 'retention.ms', value: retention },
               { name: 'retention.bytes', value: '-1' },
               { name: 'cleanup.policy', value: 'delete' },
+              ...(maxMessageBytes ? [{ name: 'max.message.bytes', value: String(maxMessageBytes) }] : []),
             ],
           })),
         });

@@ -1,0 +1,266 @@
+/**
+ * npm run bench:invoice — what invoicing costs:
+ *   1. rating a month for 10,000 workspaces (no Stripe): the ClickHouse aggregation alone
+ *      (the ceiling), the whole computation of every invoice document, and a run that drafts
+ *      them all (events to Kafka, projections), with a price change mid-month;
+ *   2. invoices pushed per second to localstripe at a given concurrency, beside the
+ *      emulator's own request rate (the ceiling).
+ * Options: --workspaces N (default 10000), --push-invoices N (default 200).
+ */
+import { cpus } from 'node:os';
+import { NestFactory } from '@nestjs/core';
+import { createClient } from '@clickhouse/client';
+import Stripe from 'stripe';
+import { appModule } from '../src/app.module';
+import { CatalogService } from '../src/catalog/catalog.service';
+import { SEED_GPU_TYPES } from '../src/catalog/gpu-types';
+import { loadConfig } from '../src/config/app-config';
+import { BillingPeriod } from '../src/invoicing/billing-period';
+import { InvoiceCalculator } from '../src/invoicing/invoice-calculator.service';
+import { InvoiceRunService } from '../src/invoicing/invoice-run.service';
+import { UsageRollupsRepository } from '../src/metering/usage-rollups.repository';
+import { forEachWithConcurrency } from '../src/platform/concurrency';
+import { StripeApiService } from '../src/stripe/stripe-api.service';
+import { benchEnv, dropBenchEnv, median, writeBenchResult } from './bench-support';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const WORKSPACES = arg('--workspaces', 10_000);
+const PUSH_INVOICES = arg('--push-invoices', 200);
+const ACTIVE_HOURS = 240; // of the month's 720: serverless usage comes in bursts
+const SERIES = 3; // GPU type × app × function series per active hour
+const LOCALSTRIPE = 'http://127.0.0.1:8420';
+const log = (s: string) => process.stderr.write(`[bench:invoice] ${s}\n`);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const r = await fn();
+  return [r, (performance.now() - t0) / 1000];
+}
+
+/** Fills a month of hourly rollups and plan assignments straight into ClickHouse. */
+async function fillMonth(env: Record<string, string>, period: BillingPeriod, workspaces: number) {
+  const ch = createClient({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE });
+  const types = `[${SEED_GPU_TYPES.map((t) => `'${t}'`).join(',')}]`;
+  const start = period.startMs / 1000;
+  await ch.command({
+    query: `INSERT INTO usage_hourly
+      SELECT concat('ws_', toString(ws)) AS workspace_id,
+             toDateTime(${start} + ((h * 3 + ws) % 720) * 3600) AS hour,
+             arrayElement(${types}, ((ws + s) % 9) + 1) AS gpu_type,
+             concat('app_', toString(s)) AS app_id, 'fn_0' AS function_id, 'us-east' AS region,
+             toUInt64((1 + number % 8) * 450000 * (1 + number % 8)) AS gpu_ms,
+             gpu_ms * 2000 AS cpu_millicore_ms, gpu_ms * 16384 AS memory_mib_ms, toUInt64(360) AS events
+      FROM (SELECT number, intDiv(number, ${ACTIVE_HOURS * SERIES}) AS ws,
+                   intDiv(number % ${ACTIVE_HOURS * SERIES}, ${SERIES}) AS h, number % ${SERIES} AS s
+            FROM numbers(${workspaces * ACTIVE_HOURS * SERIES}))`,
+  });
+  await ch.command({
+    query: `INSERT INTO workspace_plans SELECT concat('ws_', toString(number)),
+            if(number % 2 = 0, 'team', 'starter'), toUInt64(0), concat('bench-', toString(number))
+            FROM numbers(${workspaces})`,
+  });
+  await ch.close();
+}
+
+async function context(env: Record<string, string>) {
+  const config = loadConfig(env);
+  const app = await NestFactory.createApplicationContext(appModule(config), { logger: ['error'] });
+  return app;
+}
+
+async function ratingBench(period: BillingPeriod) {
+  const env = await benchEnv('rate');
+  try {
+    log(`filling ${fmt(WORKSPACES * ACTIVE_HOURS * SERIES)} hourly rows for ${fmt(WORKSPACES)} workspaces`);
+    await fillMonth(env, period, WORKSPACES);
+    const app = await context({
+      ...env,
+      INVOICE_GRACE_HOURS: String(24 * 30),
+      INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
+    });
+    try {
+      const mid = period.startMs + 14 * 86_400_000 + 12 * 3_600_000;
+      await app.get(CatalogService).changePrices({
+        effective_from: new Date(mid).toISOString(),
+        gpu_per_second: { H100: '0.001150' },
+        cpu_per_core_second: '0.0000140',
+      });
+      const catalog = await app.get(CatalogService).load();
+      const segments = catalog.segments(period.startMs, period.endMs).map((s) => s.from_ms / 1000);
+      const rollups = app.get(UsageRollupsRepository);
+      const calculator = app.get(InvoiceCalculator);
+      const ceiling: number[] = [];
+      const compute: number[] = [];
+      let rows = 0;
+      let invoices = 0;
+      for (let i = 0; i < 3; i++) {
+        const [r, s] = await timed(() =>
+          rollups.sumForRating(period.startMs / 1000, period.endMs / 1000, segments),
+        );
+        rows = r.length;
+        ceiling.push(s);
+        const [docs, c] = await timed(() => calculator.compute(period));
+        invoices = docs.length;
+        compute.push(c);
+        log(
+          `run ${i + 1}: aggregation ${s.toFixed(2)} s (${fmt(rows)} rows), all invoices computed ${c.toFixed(2)} s`,
+        );
+      }
+      const [state, runSeconds] = await timed(() => app.get(InvoiceRunService).start(period, 'cli').done);
+      if (state.status !== 'completed' || state.counts.drafted !== invoices)
+        throw new Error(`draft run: ${JSON.stringify(state)}`);
+      log(`draft run (${fmt(state.counts.drafted)} invoices drafted as events): ${runSeconds.toFixed(2)} s`);
+      return { rows, invoices, ceilingRuns: ceiling, computeRuns: compute, draftRunSeconds: runSeconds };
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await dropBenchEnv(env);
+  }
+}
+
+/** The emulator's own rate for the cheapest write (customer create), at the same concurrency. */
+async function localstripeCeiling(concurrency: number): Promise<number> {
+  const u = new URL(LOCALSTRIPE);
+  const stripe = new Stripe('sk_test_gpumeterlocal', {
+    host: u.hostname,
+    port: Number(u.port),
+    protocol: 'http',
+  });
+  const n = 600;
+  const [, s] = await timed(() =>
+    forEachWithConcurrency(
+      Array.from({ length: n }, (_, i) => i),
+      concurrency,
+      async () => {
+        await stripe.customers.create({ name: 'ceiling' });
+      },
+    ),
+  );
+  return n / s;
+}
+
+async function wipeLocalstripe() {
+  await fetch(`${LOCALSTRIPE}/_config/data`, { method: 'DELETE' });
+}
+
+async function pushBench(period: BillingPeriod, concurrency: number) {
+  const env = await benchEnv('push');
+  try {
+    await fillMonth(env, period, PUSH_INVOICES);
+    await wipeLocalstripe();
+    const app = await context({
+      ...env,
+      INVOICE_GRACE_HOURS: '0',
+      INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
+      STRIPE_API_URL: LOCALSTRIPE,
+      STRIPE_COMPAT: 'localstripe',
+      STRIPE_MAX_CONCURRENCY: String(concurrency),
+    });
+    try {
+      const stripe = app.get(StripeApiService);
+      const [state, seconds] = await timed(() => app.get(InvoiceRunService).start(period, 'cli').done);
+      if (state.status !== 'completed' || state.counts.pushed !== PUSH_INVOICES)
+        throw new Error(
+          `push run: ${JSON.stringify(state.counts)} ${JSON.stringify(state.errors.slice(0, 3))}`,
+        );
+      // The emulator's read rate with the store as the push left it: its list routes scan
+      // every stored object, so each request costs more as the store grows.
+      const customer = (await stripe.listCustomers())[0].id;
+      const [, listSeconds] = await timed(() =>
+        forEachWithConcurrency(
+          Array.from({ length: 300 }, (_, i) => i),
+          concurrency,
+          async () => {
+            await stripe.listPendingInvoiceItems(customer);
+          },
+        ),
+      );
+      return {
+        seconds,
+        invoicesPerSecond: PUSH_INVOICES / seconds,
+        stripeRequests: stripe.requests,
+        fullStoreListsPerSecond: 300 / listSeconds,
+      };
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await dropBenchEnv(env);
+  }
+}
+
+async function main() {
+  // Rated: the open month (drafts only, nothing is finalized or pushed); pushed: a closed one.
+  const rating = await ratingBench(BillingPeriod.containing(Date.now()));
+  const period = BillingPeriod.containing(Date.now()).previous().previous();
+  const pushes: Record<number, Awaited<ReturnType<typeof pushBench>>[]> = {};
+  const ceilings: Record<number, number[]> = {};
+  for (const concurrency of [1, 8]) {
+    pushes[concurrency] = [];
+    ceilings[concurrency] = [];
+    for (let i = 0; i < 3; i++) {
+      await wipeLocalstripe();
+      ceilings[concurrency].push(await localstripeCeiling(concurrency));
+      const p = await pushBench(period, concurrency); // wipes the emulator again first
+      pushes[concurrency].push(p);
+      log(
+        `push, concurrency ${concurrency}: ${PUSH_INVOICES} invoices in ${p.seconds.toFixed(2)} s = ${p.invoicesPerSecond.toFixed(1)}/s, ` +
+          `${fmt(p.stripeRequests / p.seconds)} Stripe requests/s (emulator: ${fmt(ceilings[concurrency][i])} creates/s on an empty store, ${fmt(p.fullStoreListsPerSecond)} lists/s on the full one)`,
+      );
+    }
+  }
+  await wipeLocalstripe();
+  const result = {
+    date: new Date().toISOString(),
+    cores: cpus().length,
+    workspaces: WORKSPACES,
+    rating,
+    pushes,
+    ceilings,
+  };
+  const pushRow = (c: number) => {
+    const runs = pushes[c];
+    const ips = median(runs.map((r) => r.invoicesPerSecond));
+    const rps = median(runs.map((r) => r.stripeRequests / r.seconds));
+    const ceil = median(ceilings[c]);
+    const lists = median(runs.map((r) => r.fullStoreListsPerSecond));
+    return `| ${c} | ${ips.toFixed(1)} (${runs.map((r) => r.invoicesPerSecond.toFixed(1)).join(', ')}) | ${(median(runs.map((r) => r.stripeRequests)) / PUSH_INVOICES).toFixed(1)} | ${fmt(rps)} | ${fmt(ceil)} | ${fmt(lists)} |`;
+  };
+  writeBenchResult(
+    'invoice',
+    'Invoicing (npm run bench:invoice)',
+    [
+      `Last run: ${result.date}, ${result.cores} cores; Kafka, ClickHouse, localstripe and the benchmark on this machine. Medians of 3.`,
+      '',
+      `Rating one month for ${fmt(WORKSPACES)} workspaces (half team, half starter; ${ACTIVE_HOURS} active hours × ${SERIES} GPU-type/app series each = ${fmt(WORKSPACES * ACTIVE_HOURS * SERIES)} hourly rows; a price change mid-month, so two price segments), no Stripe:`,
+      '',
+      '| step | seconds, median (runs) |',
+      '| --- | --- |',
+      `| ceiling: ClickHouse aggregation alone (the rating query, ${fmt(rating.rows)} result rows) | ${median(rating.ceilingRuns).toFixed(2)} (${rating.ceilingRuns.map((x) => x.toFixed(2)).join(', ')}) |`,
+      `| every invoice computed (aggregation + exact rating + ${fmt(rating.invoices)} documents) | ${median(rating.computeRuns).toFixed(2)} (${rating.computeRuns.map((x) => x.toFixed(2)).join(', ')}) |`,
+      `| an invoice run that drafts them all (computation + ${fmt(rating.invoices)} invoice.drafted events to Kafka + projections), one run | ${rating.draftRunSeconds.toFixed(2)} |`,
+      '',
+      `Pushing ${PUSH_INVOICES} finalized invoices to localstripe (customer, ≈ 6 invoice items, invoice, reconciliation reads, verification), whole run:`,
+      '',
+      '| concurrency (STRIPE_MAX_CONCURRENCY) | invoices/s, median (runs) | Stripe requests per invoice | Stripe requests/s | emulator ceiling: customer creates/s, empty store | emulator ceiling: item lists/s, store as the push left it |',
+      '| --- | --- | --- | --- | --- | --- |',
+      pushRow(1),
+      pushRow(8),
+    ],
+    result,
+  );
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`${(e as Error).stack}\n`);
+    process.exit(1);
+  },
+);
