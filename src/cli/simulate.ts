@@ -45,11 +45,12 @@ export async function simulate(o: SimulateOptions, print: (line: string) => void
     endMs,
     spanMs: o.hours * 3_600_000,
   });
-  for (const id of workspaces) {
+  for (const [i, id] of workspaces.entries()) {
     const r = await call(`${o.url}/v1/workspaces`, 'POST', o.adminKey, {
       id,
       name: `Demo ${id}`,
       email: `${id}@example.test`,
+      plan: i % 2 === 0 ? 'starter' : 'team',
     });
     if (r.status !== 201)
       throw new Error(`creating workspace ${id}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
@@ -109,7 +110,7 @@ export async function simulate(o: SimulateOptions, print: (line: string) => void
   let allMatch = true;
   print('');
   print(
-    `${'workspace'.padEnd(24)} ${'gpu_type'.padEnd(10)} ${'GPU-seconds billed'.padStart(20)} ${'agent ledger'.padStart(20)} ${'amount USD'.padStart(12)}  match`,
+    `${'workspace'.padEnd(24)} ${'gpu_type'.padEnd(10)} ${'GPU-seconds billed'.padStart(20)} ${'agent ledger'.padStart(20)} ${'usage USD'.padStart(12)}  match`,
   );
   for (const ws of workspaces) {
     const rows = billed.get(ws) ?? [];
@@ -124,6 +125,9 @@ export async function simulate(o: SimulateOptions, print: (line: string) => void
       );
     }
   }
+  print(
+    '(usage USD: GPU, CPU and memory of those containers, from GET /v1/usage; invoices show CPU and memory as their own lines)',
+  );
   print('');
   print(
     allMatch
