@@ -154,6 +154,7 @@ describe('invoicing: a synthetic month rated exactly and pushed to Stripe once',
       const want = oracleInvoice(events.get(ws)!, schedule, month.start, month.end, PLANS[planOf(i)]);
       expect(inv.id).toBe(`inv_${month.period}_${ws}`);
       expect(inv.status).toBe('pushed');
+      expect(Date.parse(inv.finalized_at)).toBeGreaterThan(month.end);
       expect(inv.plan.plan).toBe(planOf(i));
       const got = new Map<string, string>(
         inv.lines.map((l: { key: string; amount: string }) => [l.key, l.amount]),

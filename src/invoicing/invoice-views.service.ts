@@ -23,7 +23,7 @@ export class InvoiceViewsService {
 
   private async withStatus(stored: StoredInvoice[]): Promise<InvoiceView[]> {
     const rows = await this.invoices.statusRows(stored.map((s) => s.document.id));
-    return stored.map(({ document, finalized }) => {
+    return stored.map(({ document, finalized, finalizedAtMs }) => {
       const mine = rows.filter((r) => r.invoice_id === document.id);
       const pushed = mine.find((r) => r.type === INVOICE_PUSHED)?.data as InvoicePushedData | undefined;
       const payment = mine.filter((r) => r.type === INVOICE_PAID || r.type === INVOICE_PAYMENT_FAILED).pop();
@@ -40,7 +40,7 @@ export class InvoiceViewsService {
       return {
         ...document,
         status,
-        finalized_at: null,
+        finalized_at: finalizedAtMs === null ? null : new Date(finalizedAtMs).toISOString(),
         stripe: pushed
           ? {
               customer_id: pushed.stripe_customer_id,

@@ -7,6 +7,8 @@ import { InvoiceRunState } from './invoice-events';
 export interface StoredInvoice {
   document: InvoiceDocument;
   finalized: boolean;
+  /** epoch ms of the (first) finalization; null for a draft */
+  finalizedAtMs: number | null;
 }
 
 export interface InvoiceStatusRow {
@@ -66,14 +68,18 @@ export class InvoicesRepository {
     }
     if (filter.id !== undefined) where.push(sql`id = ${str(filter.id)}`);
     if (filter.finalizedOnly) where.push(sql`finalized = 1`);
-    const rows = await this.clickhouse.query<{ document: string; finalized: number }>(sql`
-      SELECT document, finalized FROM invoice_documents FINAL
+    const rows = await this.clickhouse.query<{ document: string; finalized: number; version: string }>(sql`
+      SELECT document, finalized, toString(version) AS version FROM invoice_documents FINAL
       WHERE ${and(where)}
       ORDER BY period DESC, workspace_id`);
-    return rows.map((r) => ({
-      document: JSON.parse(r.document) as InvoiceDocument,
-      finalized: Number(r.finalized) === 1,
-    }));
+    return rows.map((r) => {
+      const finalized = Number(r.finalized) === 1;
+      return {
+        document: JSON.parse(r.document) as InvoiceDocument,
+        finalized,
+        finalizedAtMs: finalized ? Number(FINALIZED_VERSION_BASE - BigInt(r.version)) : null,
+      };
+    });
   }
 
   async statusRows(invoiceIds: readonly string[]): Promise<InvoiceStatusRow[]> {
