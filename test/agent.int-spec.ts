@@ -89,7 +89,8 @@ describe('worker agent → Kafka → consumer → ClickHouse', () => {
     return waitFor(
       'billed total',
       () => billed(env),
-      (b) => total(b.perType) >= expected,
+      // Raw and rollup parts of an insert become visible one after the other: wait for both.
+      (b) => total(b.perType) >= expected && b.hourlyTotal >= expected,
       120_000,
     );
   }

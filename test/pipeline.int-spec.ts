@@ -1,4 +1,4 @@
-import { chReader } from './support/clickhouse';
+import { chReader, stored } from './support/clickhouse';
 import { api, createWorkspace, postEvents } from './support/http';
 import { ServiceProcess } from './support/service-process';
 import { AGENT_TOKEN, isolatedEnv } from './support/test-env';
@@ -59,7 +59,7 @@ describe('pipeline: HTTP ingest to usage API', () => {
     await waitFor(
       'all events stored',
       () => ch.totals(),
-      (t) => t.rawEvents === 10_000n,
+      (t) => stored(t, 10_000n),
     );
     const t = await ch.totals();
     expect(t).toEqual({
@@ -124,7 +124,7 @@ describe('pipeline: HTTP ingest to usage API', () => {
     await waitFor(
       'hostile events stored',
       () => ch.totals(ws),
-      (t) => t.rawEvents === BigInt(hostile.length),
+      (t) => stored(t, BigInt(hostile.length)),
     );
     const rows = await ch.all<Record<string, string>>(
       `SELECT id, source, container_id, app_id, function_id, region, provider FROM usage_events WHERE workspace_id = '${ws}' ORDER BY id`,

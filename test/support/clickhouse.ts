@@ -34,3 +34,13 @@ export function chReader(env: Record<string, string>) {
     close: () => client.close(),
   };
 }
+
+/**
+ * Whether at least `n` events are stored, in the raw table and in the hourly rollups alike.
+ * ClickHouse 18.16 makes an insert's raw part visible before its materialized view's part,
+ * so a reader can briefly see raw rows whose rollup is still being written; tests wait for both
+ * before comparing exact totals.
+ */
+export function stored(t: { rawEvents: bigint; hourlyEvents: bigint }, n: bigint): boolean {
+  return t.rawEvents >= n && t.hourlyEvents >= n;
+}
