@@ -342,6 +342,32 @@ describe('invoicing: late usage, Stripe webhooks, the open period', () => {
     }
   });
 
+  it('refuses to finalize a month whose hourly rollups disagree with its raw events', async () => {
+    const m = monthBack(5);
+    await send(
+      usageEvents({
+        workspaces: [starterWs],
+        perWorkspace: 4,
+        fromMs: m.start,
+        toMs: m.end,
+        seed: 41,
+        idPrefix: `rc${tag}`,
+      }),
+    );
+    // A rollup row no raw event explains, as a failed or doubled view insert would leave.
+    // (events = 0 keeps the stored-events count the other tests wait on.)
+    await ch.command(
+      `INSERT INTO usage_hourly (workspace_id, hour, gpu_type, app_id, function_id, region, gpu_ms, cpu_millicore_ms, memory_mib_ms, events)
+       VALUES ('${teamWs}', toDateTime(${m.start / 1000 + 7200}), 'H100', 'app', 'fn', 'us-east', 1000, 0, 0, 0)`,
+    );
+    const run = await runViaApi(svc, m.period);
+    expect(run.status).toBe('failed');
+    expect(run.errors[0].message).toContain(`not finalizing ${m.period}`);
+    expect(run.errors[0].message).toContain(teamWs);
+    const listed = await api(svc.url, 'GET', `/v1/invoices?period=${m.period}`, ADMIN_KEY);
+    expect(listed.body.invoices).toEqual([]);
+  });
+
   it('Stripe webhooks: a bad or stale signature is a 400 that changes nothing; the same event twice is one invoice.paid', async () => {
     const invoice = (await api(svc.url, 'GET', `/v1/invoices/inv_${m1.period}_${teamWs}`, ADMIN_KEY)).body;
     expect(invoice.status).toBe('pushed');

@@ -4,6 +4,7 @@ import { SYSTEM_SUBJECT } from '../catalog/catalog.service';
 import { AppConfig } from '../config/app-config';
 import { BillingEvent, newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { UsageRollupsRepository } from '../metering/usage-rollups.repository';
 import { forEachWithConcurrency } from '../platform/concurrency';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { StripeInvoicePusher } from '../stripe/stripe-invoice-pusher.service';
@@ -24,6 +25,8 @@ import { InvoicesRepository } from './invoices.repository';
 const HOUR_MS = 3_600_000;
 const PROGRESS_EVERY_MS = 5_000;
 const MAX_ERRORS_KEPT = 50;
+const ROLLUP_CHECK_ATTEMPTS = 4;
+const ROLLUP_CHECK_PAUSE_MS = 1500;
 
 /** A document's content without the moment it was computed: equal content, same invoice. */
 function contentHash(doc: InvoiceDocument): string {
@@ -54,6 +57,7 @@ export class InvoiceRunService {
     private readonly workspaces: WorkspacesRepository,
     private readonly pusher: StripeInvoicePusher,
     private readonly metrics: MetricsService,
+    private readonly rollups: UsageRollupsRepository,
   ) {}
 
   /** Whether a period's invoices may be finalized at `nowMs` (its end plus the grace period has passed). */
@@ -136,8 +140,31 @@ export class InvoiceRunService {
     return state;
   }
 
+  /**
+   * Refuses to finalize from rollups that disagree with the raw events (a failed view insert
+   * would leave raw rows without their rollup). A disagreement seen while inserts are in flight
+   * is transient — an insert's raw part becomes visible before its rollup part — so it is
+   * looked at again before it counts.
+   */
+  private async checkRollups(period: BillingPeriod): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const mismatches = await this.rollups.rollupMismatches(period.startMs, period.endMs);
+      if (mismatches.length === 0) return;
+      if (attempt >= ROLLUP_CHECK_ATTEMPTS) {
+        const first = mismatches[0];
+        throw new Error(
+          `not finalizing ${period.toString()}: hourly rollups disagree with raw usage events for ` +
+            `${mismatches.length} workspace(s), e.g. ${first.workspace_id} (GPU/CPU/memory ms raw ${first.raw}, ` +
+            `rollups ${first.hourly}); see src/metering/README.md`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, ROLLUP_CHECK_PAUSE_MS));
+    }
+  }
+
   /** Drafts changed invoices; when the period may be finalized, finalizes them and closes the period. */
   private async deriveInvoices(period: BillingPeriod, state: InvoiceRunState): Promise<void> {
+    if (state.finalize) await this.checkRollups(period);
     const docs = await this.calculator.compute(period);
     const existing = new Map(
       (await this.invoices.documents({ periods: [period.toString()] })).map((s) => [s.document.id, s]),

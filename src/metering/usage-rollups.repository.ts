@@ -95,6 +95,55 @@ export class UsageRollupsRepository {
       GROUP BY workspace_id, segment, gpu_type, app_id, function_id`);
   }
 
+  /**
+   * Workspaces whose hourly rollups over [fromMs, toMs) (whole hours) disagree with their raw
+   * events clipped to the same span, in GPU-, millicore- or MiB-milliseconds. The rollups are
+   * a materialized view, and ClickHouse does not make an insert and its view's insert atomic: a
+   * failure between the two would leave raw rows without their rollup. Empty when consistent.
+   */
+  async rollupMismatches(
+    fromMs: number,
+    toMs: number,
+  ): Promise<{ workspace_id: string; raw: string; hourly: string }[]> {
+    const clip = sql`(least(ended_at_ms, ${int(toMs)}) - greatest(started_at_ms, ${int(fromMs)}))`;
+    const raw = await this.clickhouse.query<{
+      workspace_id: string;
+      gpu: string;
+      cpu: string;
+      mem: string;
+    }>(sql`
+      SELECT workspace_id,
+             toString(sum(toUInt64(gpu_count) * ${clip})) AS gpu,
+             toString(sum(toUInt64(cpu_millicores) * ${clip})) AS cpu,
+             toString(sum(toUInt64(memory_mib) * ${clip})) AS mem
+      FROM usage_events
+      WHERE ended_at >= toDateTime(${int(Math.floor(fromMs / 1000))})
+        AND ended_at < toDateTime(${int(Math.floor(toMs / 1000) + 3601)})
+        AND ended_at_ms > ${int(fromMs)} AND started_at_ms < ${int(toMs)}
+      GROUP BY workspace_id`);
+    const hourly = await this.clickhouse.query<{
+      workspace_id: string;
+      gpu: string;
+      cpu: string;
+      mem: string;
+    }>(sql`
+      SELECT workspace_id, toString(sum(gpu_ms)) AS gpu, toString(sum(cpu_millicore_ms)) AS cpu,
+             toString(sum(memory_mib_ms)) AS mem
+      FROM usage_hourly
+      WHERE hour >= toDateTime(${int(fromMs / 1000)}) AND hour < toDateTime(${int(toMs / 1000)})
+      GROUP BY workspace_id`);
+    const key = (r: { gpu: string; cpu: string; mem: string }) => `${r.gpu}/${r.cpu}/${r.mem}`;
+    const h = new Map(hourly.map((r) => [r.workspace_id, key(r)]));
+    const out: { workspace_id: string; raw: string; hourly: string }[] = [];
+    for (const r of raw) {
+      if (h.get(r.workspace_id) !== key(r))
+        out.push({ workspace_id: r.workspace_id, raw: key(r), hourly: h.get(r.workspace_id) ?? '0/0/0' });
+      h.delete(r.workspace_id);
+    }
+    for (const [ws, v] of h) if (v !== '0/0/0') out.push({ workspace_id: ws, raw: '0/0/0', hourly: v });
+    return out;
+  }
+
   /** Exact totals for one workspace over all time (reconciliation, tests). */
   async totals(workspaceId: string): Promise<{ gpu_ms: bigint; events: bigint }> {
     const [row] = await this.clickhouse.query<{ gpu_ms: string; events: string }>(

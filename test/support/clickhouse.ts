@@ -8,6 +8,9 @@ export function chReader(env: Record<string, string>) {
       const rows = await (await client.query({ query, format: 'JSONEachRow' })).json<T>();
       return rows[0];
     },
+    async command(query: string): Promise<void> {
+      await client.command({ query });
+    },
     async all<T>(query: string): Promise<T[]> {
       return (await client.query({ query, format: 'JSONEachRow' })).json<T>();
     },
