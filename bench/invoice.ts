@@ -41,22 +41,42 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [r, (performance.now() - t0) / 1000];
 }
 
-/** Fills a month of hourly rollups and plan assignments straight into ClickHouse. */
-async function fillMonth(env: Record<string, string>, period: BillingPeriod, workspaces: number) {
+/**
+ * Fills a month of usage straight into ClickHouse, plus plan assignments. `raw`: as raw
+ * events of exactly one hour each (the rollups follow through the materialized view, as in
+ * production, so a finalizing run's raw-vs-rollup check holds); otherwise rollup rows only
+ * (enough for rating, much faster to fill).
+ */
+async function fillMonth(
+  env: Record<string, string>,
+  period: BillingPeriod,
+  workspaces: number,
+  raw: boolean,
+) {
   const ch = createClient({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE });
   const types = `[${SEED_GPU_TYPES.map((t) => `'${t}'`).join(',')}]`;
   const start = period.startMs / 1000;
+  const series = `(SELECT number, intDiv(number, ${ACTIVE_HOURS * SERIES}) AS ws,
+                   intDiv(number % ${ACTIVE_HOURS * SERIES}, ${SERIES}) AS h, number % ${SERIES} AS s,
+                   ${start} + ((h * 3 + ws) % 720) * 3600 AS hour_start, toUInt8(1 + number % 8) AS gpus
+            FROM numbers(${workspaces * ACTIVE_HOURS * SERIES}))`;
   await ch.command({
-    query: `INSERT INTO usage_hourly
-      SELECT concat('ws_', toString(ws)) AS workspace_id,
-             toDateTime(${start} + ((h * 3 + ws) % 720) * 3600) AS hour,
-             arrayElement(${types}, ((ws + s) % 9) + 1) AS gpu_type,
-             concat('app_', toString(s)) AS app_id, 'fn_0' AS function_id, 'us-east' AS region,
-             toUInt64((1 + number % 8) * 450000 * (1 + number % 8)) AS gpu_ms,
-             gpu_ms * 2000 AS cpu_millicore_ms, gpu_ms * 16384 AS memory_mib_ms, toUInt64(360) AS events
-      FROM (SELECT number, intDiv(number, ${ACTIVE_HOURS * SERIES}) AS ws,
-                   intDiv(number % ${ACTIVE_HOURS * SERIES}, ${SERIES}) AS h, number % ${SERIES} AS s
-            FROM numbers(${workspaces * ACTIVE_HOURS * SERIES}))`,
+    query: raw
+      ? `INSERT INTO usage_events (workspace_id, source, id, container_id, app_id, function_id, region, provider,
+           gpu_type, gpu_count, cpu_millicores, memory_mib, started_at, ended_at, started_at_ms, ended_at_ms,
+           gpu_ms, cpu_millicore_ms, memory_mib_ms, ingested_at_ms, kafka_partition, kafka_offset)
+         SELECT concat('ws_', toString(ws)), 'agent://bench', concat('ct_', toString(number), ':', toString(hour_start)),
+                concat('ct_', toString(number)), concat('app_', toString(s)), 'fn_0', 'us-east', 'oci',
+                arrayElement(${types}, ((ws + s) % 9) + 1), gpus, toUInt32(gpus) * 2000, toUInt32(gpus) * 16384,
+                toDateTime(hour_start), toDateTime(hour_start + 3600), toUInt64(hour_start) * 1000,
+                toUInt64(hour_start + 3600) * 1000, toUInt64(gpus) * 3600000, toUInt64(gpus) * 2000 * 3600000,
+                toUInt64(gpus) * 16384 * 3600000, toUInt64(0), toUInt32(0), number
+         FROM ${series}`
+      : `INSERT INTO usage_hourly
+         SELECT concat('ws_', toString(ws)), toDateTime(hour_start), arrayElement(${types}, ((ws + s) % 9) + 1),
+                concat('app_', toString(s)), 'fn_0', 'us-east', toUInt64(gpus) * 3600000,
+                toUInt64(gpus) * 2000 * 3600000, toUInt64(gpus) * 16384 * 3600000, toUInt64(1)
+         FROM ${series}`,
   });
   await ch.command({
     query: `INSERT INTO workspace_plans SELECT concat('ws_', toString(number)),
@@ -76,7 +96,7 @@ async function ratingBench(period: BillingPeriod) {
   const env = await benchEnv('rate');
   try {
     log(`filling ${fmt(WORKSPACES * ACTIVE_HOURS * SERIES)} hourly rows for ${fmt(WORKSPACES)} workspaces`);
-    await fillMonth(env, period, WORKSPACES);
+    await fillMonth(env, period, WORKSPACES, false);
     const app = await context({
       ...env,
       INVOICE_GRACE_HOURS: String(24 * 30),
@@ -151,7 +171,7 @@ async function wipeLocalstripe() {
 async function pushBench(period: BillingPeriod, concurrency: number) {
   const env = await benchEnv('push');
   try {
-    await fillMonth(env, period, PUSH_INVOICES);
+    await fillMonth(env, period, PUSH_INVOICES, true);
     await wipeLocalstripe();
     const app = await context({
       ...env,

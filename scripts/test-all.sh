@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: dependencies, build, lint, the local stack, then
-# unit and integration tests (jest) against the real Kafka and ClickHouse.
+# unit and integration tests (jest) against the real Kafka, ClickHouse and Stripe emulators.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -10,8 +10,9 @@ build
 echo "[lint] eslint + prettier" >&2
 npm run --silent lint
 npm run --silent format:check >/dev/null
-bash stack/stack.sh up
+# In CI, stop what was started even when start-up itself fails half-way.
 if [[ "${CI:-}" == "true" ]]; then trap 'bash stack/stack.sh down || true' EXIT; fi
+bash stack/stack.sh up
 
 mkdir -p .local
 set +e
