@@ -37,7 +37,8 @@ export interface PeriodClosedData {
   run_id: string;
 }
 
-export type InvoiceRunStatus = 'running' | 'completed' | 'failed';
+/** `abandoned`: shown on read for a run whose process stopped beating (it died); never published. */
+export type InvoiceRunStatus = 'running' | 'completed' | 'failed' | 'abandoned';
 
 export interface InvoiceRunState {
   id: string;

@@ -24,6 +24,8 @@ import { InvoicesRepository } from './invoices.repository';
 
 const HOUR_MS = 3_600_000;
 const PROGRESS_EVERY_MS = 5_000;
+const HEARTBEAT_MS = 15_000;
+const ABANDONED_AFTER_MS = 4 * HEARTBEAT_MS;
 const MAX_ERRORS_KEPT = 50;
 const ROLLUP_CHECK_ATTEMPTS = 4;
 const ROLLUP_CHECK_PAUSE_MS = 1500;
@@ -102,9 +104,13 @@ export class InvoiceRunService {
   }
 
   /** The run's state: live when it runs in this process, else as last published. */
-  async get(id: string): Promise<InvoiceRunState | undefined> {
+  async get(id: string, nowMs = Date.now()): Promise<InvoiceRunState | undefined> {
     for (const { state } of this.active.values()) if (state.id === id) return { ...state };
-    return this.invoices.run(id);
+    const run = await this.invoices.run(id);
+    // A run whose process died stops beating: say so (running it again finishes its work).
+    if (run?.status === 'running' && nowMs - Date.parse(run.updated_at) > ABANDONED_AFTER_MS)
+      return { ...run, status: 'abandoned' };
+    return run;
   }
 
   private async publishState(state: InvoiceRunState): Promise<void> {
@@ -117,6 +123,9 @@ export class InvoiceRunService {
   }
 
   private async execute(period: BillingPeriod, state: InvoiceRunState): Promise<InvoiceRunState> {
+    const heartbeat = setInterval(() => {
+      this.publishState(state).catch((e: Error) => this.logger.warn(`run heartbeat: ${e.message}`));
+    }, HEARTBEAT_MS);
     try {
       await this.publishState(state);
       // Decisions below read projections: make them reflect everything Kafka holds.
@@ -130,6 +139,7 @@ export class InvoiceRunService {
       state.errors.push({ message: (e as Error).message });
       this.logger.error(`invoice run ${state.id} for ${period.toString()} failed: ${(e as Error).message}`);
     }
+    clearInterval(heartbeat);
     state.finished_at = new Date().toISOString();
     await this.publishState(state).catch((e: Error) =>
       this.logger.error(`could not publish the end of run ${state.id}: ${e.message}`),
