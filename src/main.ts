@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { invoiceRunCommand } from './cli/invoice-run';
+import { replayCommand } from './cli/replay';
 import { ConfigurationError, loadConfig } from './config/app-config';
 import { defaultAgentName, parseDuration, runAgent } from './cli/agent';
 import { simulate } from './cli/simulate';
@@ -41,6 +42,17 @@ program
   .requiredOption('--period <YYYY-MM>', 'the month')
   .action(async (o: { period: string }) => {
     process.exitCode = await invoiceRunCommand(config(), o.period);
+  });
+
+program
+  .command('replay')
+  .description('rebuild every ClickHouse projection from Kafka into a new database (never the live one)')
+  .option('--database <name>', 'the database to build (default <CLICKHOUSE_DATABASE>_replay_<timestamp>)')
+  .action(async (o: { database?: string }) => {
+    config(); // configuration errors are reported as for every command
+    process.exitCode = await replayCommand(process.env, ROOT, o.database, (l) =>
+      process.stdout.write(`${l}\n`),
+    );
   });
 
 program

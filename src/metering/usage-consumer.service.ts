@@ -52,8 +52,14 @@ export class UsageConsumerService {
   }
 
   private stopping = false;
+  /** false during a replay: invalid messages already have their dead-letter copy. */
+  private deadLetter = true;
+  /** Invalid messages a replay passed over (they are on the DLQ from the first time). */
+  skippedInvalid = 0;
 
-  async start(): Promise<void> {
+  /** Starts consuming; `deadLetter: false` is for replays (see `gpumeter replay`). */
+  async start(options: { deadLetter?: boolean } = {}): Promise<void> {
+    if (options.deadLetter !== undefined) this.deadLetter = options.deadLetter;
     const topic = this.kafka.topics.usageEvents;
     const consumer = this.kafka.createConsumer({
       groupId: this.config.KAFKA_CONSUMER_GROUP,
@@ -97,7 +103,9 @@ export class UsageConsumerService {
     for (let start = 0; start < batch.messages.length; start += maxEvents) {
       const slice = batch.messages.slice(start, start + maxEvents);
       const { events, deadLetters } = this.decode(slice, batch.partition);
-      await this.untilDone(payload, 'dead-lettering', () => this.sendDeadLetters(deadLetters, batch.topic));
+      if (this.deadLetter)
+        await this.untilDone(payload, 'dead-lettering', () => this.sendDeadLetters(deadLetters, batch.topic));
+      else this.skippedInvalid += deadLetters.length;
       await this.untilDone(payload, 'storing', () => this.coalescer.submit(events));
       if (this.config.FAULT_INJECTION === 'crash-after-insert' && events.length > 0) {
         this.logger.warn('FAULT_INJECTION=crash-after-insert: killing this process before the offset commit');

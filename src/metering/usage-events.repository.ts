@@ -109,6 +109,14 @@ export class UsageEventsRepository {
   }
 
   /** Keys stored more than once; must always be empty (checked by reconciliation). */
+  /** How many events are stored, and their GPU-ms (replay summaries, reconciliation). */
+  async totals(): Promise<{ events: bigint; gpu_ms: bigint }> {
+    const [row] = await this.clickhouse.query<{ n: string; gpu_ms: string }>(
+      sql`SELECT toString(count()) AS n, toString(sum(gpu_ms)) AS gpu_ms FROM usage_events`,
+    );
+    return { events: BigInt(row.n), gpu_ms: BigInt(row.gpu_ms) };
+  }
+
   async duplicateKeys(limit = 100): Promise<Array<{ source: string; id: string; copies: string }>> {
     return this.clickhouse.query(
       sql`SELECT source, id, count() AS copies FROM usage_events GROUP BY source, id HAVING copies > 1 LIMIT ${int(limit)}`,

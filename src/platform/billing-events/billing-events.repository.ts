@@ -15,6 +15,14 @@ export class BillingEventsRepository {
     return Number(rows[0]?.n ?? 0) > 0;
   }
 
+  /** Distinct billing events stored (replay summaries). */
+  async count(): Promise<bigint> {
+    const [row] = await this.clickhouse.query<{ n: string }>(
+      sql`SELECT toString(uniqExact(id)) AS n FROM billing_events`,
+    );
+    return BigInt(row.n);
+  }
+
   async append(events: BillingEvent[]): Promise<void> {
     await this.clickhouse.insert(
       'billing_events',

@@ -76,6 +76,15 @@ export class BillingEventsService {
     }
   }
 
+  /** Distinct billing events in the projection's log. */
+  async count(): Promise<bigint> {
+    return this.repository.count();
+  }
+
+  get consumerGroup(): string {
+    return this.groupId;
+  }
+
   /** Whether an event with this id was ever published (for events with deterministic ids). */
   async exists(id: string): Promise<boolean> {
     return this.repository.exists(id);

@@ -166,6 +166,19 @@ export class KafkaService implements OnModuleDestroy {
     }
   }
 
+  /** Deletes consumer groups that are done (e.g. a replay's); groups with members are refused by Kafka. */
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.deleteGroups(groupIds);
+    } catch (e) {
+      this.logger.warn(`could not delete consumer groups ${groupIds.join(', ')}: ${(e as Error).message}`);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   /** Readiness: a metadata round trip to the cluster. */
   async isReachable(): Promise<boolean> {
     const admin = this.kafka.admin({ retry: { retries: 0 } });

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { chReader } from './support/clickhouse';
+import { api, postEvents } from './support/http';
+import { LOCALSTRIPE_URL, monthBack, runCli, usageEvents } from './support/billing';
+import { testKafka } from './support/kafka';
+import { ServiceProcess } from './support/service-process';
+import { ADMIN_KEY, isolatedEnv } from './support/test-env';
+
+/** Every projection, read in a fixed order, for comparing two databases. */
+async function snapshot(ch: ReturnType<typeof chReader>) {
+  const q = <T>(sql: string) => ch.all<T>(sql);
+  return {
+    usageEvents: await q(
+      'SELECT count() AS n, sum(gpu_ms) AS gpu, sum(cpu_millicore_ms) AS cpu, sum(memory_mib_ms) AS mem, uniqExact(source, id) AS keys FROM usage_events',
+    ),
+    hourly: await q(
+      `SELECT workspace_id, hour, gpu_type, app_id, function_id, region, sum(gpu_ms) AS gpu, sum(cpu_millicore_ms) AS cpu,
+              sum(memory_mib_ms) AS mem, sum(events) AS events
+       FROM usage_hourly GROUP BY workspace_id, hour, gpu_type, app_id, function_id, region
+       ORDER BY workspace_id, hour, gpu_type, app_id, function_id, region`,
+    ),
+    workspaces: await q('SELECT * FROM workspaces FINAL ORDER BY id'),
+    plans: await q('SELECT * FROM workspace_plans FINAL ORDER BY workspace_id, effective_from_ms, event_id'),
+    catalog: await q('SELECT * FROM catalog_changes FINAL ORDER BY event_id'),
+    invoices: await q('SELECT id, finalized, version, document FROM invoice_documents FINAL ORDER BY id'),
+    statuses: await q('SELECT * FROM invoice_status_events FINAL ORDER BY invoice_id, event_id'),
+    closed: await q('SELECT period, run_id FROM closed_periods FINAL ORDER BY period'),
+    runs: await q('SELECT id, version, state FROM invoice_runs FINAL ORDER BY id'),
+    customers: await q('SELECT * FROM stripe_customers FINAL ORDER BY workspace_id'),
+    billingEvents: await q('SELECT uniqExact(id) AS n FROM billing_events'),
+  };
+}
+
+describe('replay: every ClickHouse projection rebuilt from Kafka', () => {
+  it('a replay into a new database reproduces usage, rollups, workspaces, catalog and invoices exactly, without dead-lettering again', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const env = await isolatedEnv('replay', {
+      EVENT_MAX_AGE_DAYS: '400',
+      INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
+      STRIPE_API_URL: LOCALSTRIPE_URL,
+      STRIPE_COMPAT: 'localstripe',
+    });
+    const svc = await new ServiceProcess('replay', env, 'all').start();
+    const ch = chReader(env);
+    const replayed = chReader({ ...env, CLICKHOUSE_DATABASE: `${env.CLICKHOUSE_DATABASE}_r` });
+    const kafka = testKafka(env);
+    try {
+      const workspaces = ['a', 'b', 'c'].map((x) => `rp${tag}-${x}`);
+      for (const [i, ws] of workspaces.entries()) {
+        const r = await api(svc.url, 'POST', '/v1/workspaces', ADMIN_KEY, {
+          id: ws,
+          name: ws,
+          email: `${ws}@x.test`,
+          plan: i === 0 ? 'team' : 'starter',
+        });
+        expect(r.status).toBe(201);
+      }
+      const month = monthBack(2);
+      expect(
+        (
+          await api(svc.url, 'POST', '/v1/catalog/price-changes', ADMIN_KEY, {
+            effective_from: new Date(month.start + 10 * 86_400_000).toISOString(),
+            gpu_per_second: { A10G: '0.0003' },
+          })
+        ).status,
+      ).toBe(201);
+      const { events } = usageEvents({
+        workspaces,
+        perWorkspace: 200,
+        fromMs: month.start,
+        toMs: month.end,
+        seed: 51,
+        idPrefix: tag,
+      });
+      await postEvents(svc.url, events);
+      await postEvents(svc.url, events.slice(0, 150)); // re-sent: stored once
+      await kafka.produce(kafka.topic('usage.events.v1'), [{ key: 'x', value: 'not json' }]);
+      const dlq = kafka.topic('usage.events.dlq.v1');
+      const deadline = Date.now() + 60_000;
+      while (
+        (await kafka.messageCount(dlq)) < 1 ||
+        (await ch.totals()).hourlyEvents < BigInt(events.length)
+      ) {
+        if (Date.now() > deadline) throw new Error('events not stored');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const run = await api(svc.url, 'POST', '/v1/invoice-runs', ADMIN_KEY, { period: month.period });
+      for (let i = 0; i < 200; i++) {
+        const state = await api(svc.url, 'GET', `/v1/invoice-runs/${run.body.id}`, ADMIN_KEY);
+        if (state.body.status !== 'running') {
+          expect(state.body.status).toBe('completed');
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      // The service's own consumer has projected everything before the snapshot is taken.
+      await new Promise((r) => setTimeout(r, 1500));
+      const original = await snapshot(ch);
+      expect(original.invoices).toHaveLength(3);
+      expect(original.usageEvents).toEqual([expect.objectContaining({ n: String(events.length) })]);
+      expect(original.hourly.length).toBeGreaterThan(100);
+      expect(original.runs.length).toBe(1);
+      const dlqBefore = await kafka.messageCount(dlq);
+
+      const result = await runCli(env, ['replay', '--database', `${env.CLICKHOUSE_DATABASE}_r`]);
+      expect(result.code).toBe(0);
+      const summary = JSON.parse(result.stdout.trim().split('\n').pop()!);
+      expect(summary).toMatchObject({
+        database: `${env.CLICKHOUSE_DATABASE}_r`,
+        usage_events: String(events.length),
+        invalid_messages_passed_over: 1,
+      });
+      expect(await snapshot(replayed)).toEqual(original);
+      expect(await kafka.messageCount(dlq)).toBe(dlqBefore);
+
+      const again = await runCli(env, ['replay', '--database', `${env.CLICKHOUSE_DATABASE}_r`]);
+      expect(again.code).toBe(2);
+      expect(again.stdout).toContain('already holds usage events');
+      const live = await runCli(env, ['replay', '--database', env.CLICKHOUSE_DATABASE]);
+      expect(live.code).toBe(2);
+    } finally {
+      await svc.kill();
+      await ch.close();
+      await replayed.close();
+      await kafka.close();
+    }
+  });
+});
