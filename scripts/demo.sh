@@ -12,7 +12,13 @@ build
 bash stack/stack.sh up
 
 export GPUMETER_ENV=development
-export CLICKHOUSE_DATABASE="${CLICKHOUSE_DATABASE:-gpumeter}"
+# Each demo run gets its own database, topics and consumer group, so it starts from a clean
+# slate: last month is still open to invoicing however often the demo runs. (Earlier runs'
+# data stays; 'gpumeter stack down' and removing .local/ clears everything.)
+DEMO_RUN="$(date -u +%Y%m%d%H%M%S)"
+export CLICKHOUSE_DATABASE="${CLICKHOUSE_DATABASE:-gpumeter_demo_$DEMO_RUN}"
+export KAFKA_TOPIC_PREFIX="${KAFKA_TOPIC_PREFIX:-demo.$DEMO_RUN.}"
+export KAFKA_CONSUMER_GROUP="${KAFKA_CONSUMER_GROUP:-gpumeter-demo-$DEMO_RUN}"
 export ADMIN_API_KEY="${ADMIN_API_KEY:-demo-operator-key-change-me-0000}"
 export INGEST_TOKENS="${INGEST_TOKENS:-demo-agent-token-change-me-0000}"
 export PORT="${PORT:-3000}"

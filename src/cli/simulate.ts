@@ -173,8 +173,15 @@ async function invoiceWorkload(
   for (const e of run.errors ?? []) print(`  error: ${e.invoice_id ?? ''} ${e.message}`);
   let ok = run.status === 'completed';
   for (const ws of workspaces) {
-    const inv = (await call(`${o.url}/v1/invoices/inv_${period}_${ws}`, 'GET', o.adminKey)).body;
+    const found = await call(`${o.url}/v1/invoices/inv_${period}_${ws}`, 'GET', o.adminKey);
     print('');
+    if (found.status === 404) {
+      // An earlier run closed the month: this usage is billed as adjustment lines next month.
+      ok = false;
+      print(`${ws}: no invoice for ${period} — the month was already closed by an earlier run`);
+      continue;
+    }
+    const inv = found.body;
     print(`${inv.id}  plan ${inv.plan.plan}  status ${inv.status}  Stripe ${inv.stripe?.invoice_id ?? '-'}`);
     for (const l of inv.lines as InvoiceLineView[]) {
       print(
