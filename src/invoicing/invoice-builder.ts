@@ -72,9 +72,9 @@ export function periodLines(
       description: `${plan.plan} plan: monthly base fee`,
       quantity: '1',
       unit: 'month',
-      unit_price: fee.toFixed(2),
+      unit_price: formatAmount(fee),
       prices: [],
-      amount: fee.toFixed(2),
+      amount: formatAmount(fee),
       breakdown: [],
     });
   }
@@ -154,7 +154,7 @@ export function adjustmentLines(
       unit,
       unit_price: null,
       prices: [],
-      amount: amount.toFixed(2),
+      amount: formatAmount(amount), // a difference of rounded amounts: already whole cents
       breakdown: [],
       adjusts: { period: adjustedPeriod, key },
     });
@@ -191,11 +191,9 @@ export function buildInvoice(input: {
     currency: CURRENCY,
     plan: input.plan,
     lines,
-    usage_subtotal: sum(lines, (l) => USAGE_KINDS.has(l.kind)).toFixed(2),
-    credits_applied: sum(lines, (l) => l.kind === 'credits')
-      .neg()
-      .toFixed(2),
-    total: sum(lines).toFixed(2),
+    usage_subtotal: formatAmount(sum(lines, (l) => USAGE_KINDS.has(l.kind))),
+    credits_applied: formatAmount(sum(lines, (l) => l.kind === 'credits').neg()),
+    total: formatAmount(sum(lines)),
     computed_at: input.computedAt.toISOString(),
   };
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { SYSTEM_SUBJECT } from '../catalog/catalog.service';
+import { HOUR_MS } from '../catalog/price-catalog';
 import { AppConfig } from '../config/app-config';
 import { BillingEvent, newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
@@ -22,7 +23,6 @@ import {
 } from './invoice-events';
 import { InvoicesRepository } from './invoices.repository';
 
-const HOUR_MS = 3_600_000;
 const PROGRESS_EVERY_MS = 5_000;
 const HEARTBEAT_MS = 15_000;
 const ABANDONED_AFTER_MS = 4 * HEARTBEAT_MS;

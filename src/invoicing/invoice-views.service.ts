@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Money } from '../catalog/money';
+import { formatAmount, Money, roundToCents } from '../catalog/money';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
 import { BillingPeriod } from './billing-period';
-import { InvoiceDocument, InvoiceView } from './invoice';
+import { InvoiceDocument, invoiceId, InvoiceView } from './invoice';
 import { InvoiceCalculator } from './invoice-calculator.service';
 import {
   INVOICE_PAID,
@@ -78,7 +78,7 @@ export class InvoiceViewsService {
     const period = BillingPeriod.containing(now.getTime());
     const [doc] = await this.calculator.compute(period, { workspaceId, now });
     const empty: InvoiceDocument = {
-      id: `inv_${period.toString()}_${workspaceId}`,
+      id: invoiceId(workspaceId, period.toString()),
       workspace_id: workspaceId,
       period: period.toString(),
       period_start: new Date(period.startMs).toISOString(),
@@ -104,13 +104,13 @@ export class InvoiceViewsService {
     const elapsed = Math.max(1, now.getTime() - period.startMs);
     const length = period.endMs - period.startMs;
     const usage = new Money(up.usage_subtotal);
-    const forecastUsage = usage.times(length).div(elapsed).toDecimalPlaces(2, Money.ROUND_HALF_UP);
+    const forecastUsage = roundToCents(usage.times(length).div(elapsed));
     const credits = Money.min(new Money(up.plan.monthly_credits), forecastUsage);
     const fee = new Money(up.plan.base_fee);
     const adjustments = up.lines
       .filter((l) => l.kind === 'adjustment')
       .reduce((a, l) => a.plus(l.amount), new Money(0));
-    const fmt = (m: Money) => ({ amount: m.toFixed(2), currency: up.currency });
+    const fmt = (m: Money) => ({ amount: formatAmount(m), currency: up.currency });
     return {
       workspace_id: workspaceId,
       period: up.period,
