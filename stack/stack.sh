@@ -65,21 +65,33 @@ install_kafka() {
 
 install_localstripe() {
   local venv="$STACK_DIR/stripe/venv"
-  if [[ ! -x "$venv/bin/localstripe" ]] || ! "$venv/bin/pip" show localstripe 2>/dev/null | grep -q "^Version: $LOCALSTRIPE_VERSION$"; then
+  local installed=""
+  [[ -x "$venv/bin/pip" ]] && installed="$("$venv/bin/pip" show localstripe 2>/dev/null || true)"
+  if [[ ! -x "$venv/bin/localstripe" ]] || ! grep -q "^Version: $LOCALSTRIPE_VERSION$" <<<"$installed"; then
     command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
     log "installing localstripe $LOCALSTRIPE_VERSION into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q "localstripe==$LOCALSTRIPE_VERSION" >"$STACK_DIR/localstripe-install.log" 2>&1 \
       || { cat "$STACK_DIR/localstripe-install.log" >&2; die "pip could not install localstripe"; }
+    rm -f "$venv/.gpumeter-patch"
   fi
-  # localstripe cannot invoice pending items without a subscription; see the script.
-  local patched
-  patched="$("$venv/bin/python" "$ROOT/stack/stripe/patch-localstripe.py" \
-    "$("$venv/bin/python" -c 'import localstripe.resources as r; print(r.__file__)')")" \
-    || die "could not patch localstripe"
-  if [[ "$patched" == "patched" ]] && pid_alive localstripe; then
-    log "localstripe was running unpatched: restarting it"
-    service_down localstripe
+  # localstripe needs patches (see the script); they are applied to pristine sources, so a
+  # changed patch script reinstalls the package first.
+  local want
+  want="$(sha256sum "$ROOT/stack/stripe/patch-localstripe.py" | cut -c1-16)"
+  if [[ "$(cat "$venv/.gpumeter-patch" 2>/dev/null)" != "$want" ]]; then
+    log "patching localstripe (stack/stripe/patch-localstripe.py)"
+    "$venv/bin/pip" install -q --force-reinstall --no-deps "localstripe==$LOCALSTRIPE_VERSION" \
+      >>"$STACK_DIR/localstripe-install.log" 2>&1 \
+      || { cat "$STACK_DIR/localstripe-install.log" >&2; die "pip could not reinstall localstripe"; }
+    "$venv/bin/python" "$ROOT/stack/stripe/patch-localstripe.py" \
+      "$("$venv/bin/python" -c 'import localstripe, os; print(os.path.dirname(localstripe.__file__))')" \
+      || die "could not patch localstripe"
+    echo "$want" >"$venv/.gpumeter-patch"
+    if pid_alive localstripe; then
+      log "localstripe was running with other patches: restarting it"
+      service_down localstripe
+    fi
   fi
 }
 
@@ -106,7 +118,9 @@ localstripe_up() {
   fi
   port_open "$LOCALSTRIPE_PORT" && die "port $LOCALSTRIPE_PORT is taken by a process this script did not start"
   log "starting localstripe"
-  nohup "$STACK_DIR/stripe/venv/bin/localstripe" --port "$LOCALSTRIPE_PORT" >"$dir/logs/localstripe.log" 2>&1 &
+  # Its state lives in the stack's folder, not in the /tmp file every localstripe shares.
+  LOCALSTRIPE_STATE_FILE="$dir/state.pickle" \
+    nohup "$STACK_DIR/stripe/venv/bin/localstripe" --port "$LOCALSTRIPE_PORT" >"$dir/logs/localstripe.log" 2>&1 &
   echo $! >"$(pid_file localstripe)"
   wait_until localstripe 60 localstripe_ready
 }
@@ -199,7 +213,12 @@ wait_until() {
   while ! "$check"; do
     pid_alive "$name" || { tail -30 "$STACK_DIR/$name/logs/"*.log >&2 || true; die "$name exited during start-up"; }
     i=$((i + 1))
-    [[ $i -ge $((timeout * 2)) ]] && die "$name did not answer within ${timeout}s"
+    if [[ $i -ge $((timeout * 2)) ]]; then
+      # What CI prints is all the next reader has: the service's log and what is listening.
+      tail -30 "$STACK_DIR/$name/logs/"*.log >&2 || true
+      (ss -ltnp 2>/dev/null || netstat -ltnp 2>/dev/null || true) | sed 's/^/[stack] listening: /' >&2
+      die "$name did not answer within ${timeout}s"
+    fi
     sleep 0.5
   done
 }

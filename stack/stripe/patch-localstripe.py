@@ -1,5 +1,8 @@
-"""Patches localstripe 1.15.10 where the local stack needs it. Idempotent; prints "patched"
-when it changed the file (stack.sh then restarts a running localstripe).
+"""Patches a freshly installed localstripe 1.15.10 where the local stack needs it.
+
+stack.sh reinstalls localstripe (pip --force-reinstall --no-deps) before running this whenever
+this file changes, so the patches always apply to pristine sources; a source that is not the
+expected one stops the stack with the patch's name.
 
 1. One-off invoices from pending items. Real Stripe creates an invoice from a customer's
    pending invoice items (POST /v1/invoices with pending_invoice_items_behavior=include);
@@ -8,58 +11,96 @@ when it changed the file (stack.sh then restarts a running localstripe).
    added (keeping the invoice's metadata, which localstripe drops on that path).
 2. Its state file. localstripe pickles its whole store to /tmp/localstripe.pickle after every
    write, in place: a stop in the middle of a write leaves a truncated file and the next
-   start crashes. The dump is made atomic (temporary file, then rename) and an unreadable
-   file is set aside instead of stopping start-up.
+   start crashes. The path comes from LOCALSTRIPE_STATE_FILE (stack.sh keeps it in the
+   stack's own folder, so one checkout never loads another's, or an older version's, state),
+   the dump is atomic (temporary file, then rename) and an unreadable file is set aside
+   instead of stopping start-up.
+3. Its listener. localstripe binds one IPv6 socket on '::' and relies on the host mapping
+   IPv4 onto it; with net.ipv6.bindv6only=1 it never answers on 127.0.0.1, and without IPv6
+   it cannot start. Dual-stack is asked for explicitly, with an IPv4 socket as the fallback.
 
 Nothing else changes: it still ignores Idempotency-Key and has no finalize route.
 """
 import sys
 from pathlib import Path
 
-PATCHES = [
-    (
-        "# gpumeter: one-off invoices from pending items",
-        "        if not simulation and not current_subscription:\n",
-        "        # gpumeter: one-off invoices from pending items\n"
-        "        if not simulation and not current_subscription and pending_items \\\n"
-        "                and not upcoming:\n"
-        "            return cls(customer=customer, items=[], tax_percent=tax_percent,\n"
-        "                       default_tax_rates=default_tax_rates, date=date,\n"
-        "                       description=description, metadata=metadata)\n"
-        "        if not simulation and not current_subscription:\n",
-    ),
-    (
-        "# gpumeter: atomic state file",
-        "        with open('/tmp/localstripe.pickle', 'wb') as f:\n"
-        "            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)\n",
-        "        # gpumeter: atomic state file\n"
-        "        import os\n"
-        "        tmp = '/tmp/localstripe.pickle.%d' % os.getpid()\n"
-        "        with open(tmp, 'wb') as f:\n"
-        "            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)\n"
-        "        os.replace(tmp, '/tmp/localstripe.pickle')\n",
-    ),
-    (
-        "# gpumeter: unreadable state file set aside",
-        "        except FileNotFoundError:\n            pass\n",
-        "        except FileNotFoundError:\n            pass\n"
-        "        except Exception:  # gpumeter: unreadable state file set aside\n"
-        "            import os\n"
-        "            os.replace('/tmp/localstripe.pickle', '/tmp/localstripe.pickle.unreadable')\n"
-        "            self.clear()\n",
-    ),
-]
+STATE_FILE = "os.environ.get('LOCALSTRIPE_STATE_FILE', '/tmp/localstripe.pickle')"
 
-path = Path(sys.argv[1])
-text = path.read_text()
-changed = False
-for mark, anchor, replacement in PATCHES:
-    if mark in text:
-        continue
-    if text.count(anchor) != 1:
-        sys.exit(f"localstripe source is not the expected 1.15.10: cannot apply '{mark}'")
-    text = text.replace(anchor, replacement)
-    changed = True
-if changed:
+PATCHES = {
+    "resources.py": [
+        (
+            "one-off invoices from pending items",
+            "        if not simulation and not current_subscription:\n",
+            "        # gpumeter: one-off invoices from pending items\n"
+            "        if not simulation and not current_subscription and pending_items \\\n"
+            "                and not upcoming:\n"
+            "            return cls(customer=customer, items=[], tax_percent=tax_percent,\n"
+            "                       default_tax_rates=default_tax_rates, date=date,\n"
+            "                       description=description, metadata=metadata)\n"
+            "        if not simulation and not current_subscription:\n",
+        ),
+        (
+            "state file read from LOCALSTRIPE_STATE_FILE, unreadable one set aside",
+            "        try:\n"
+            "            with open('/tmp/localstripe.pickle', 'rb') as f:\n"
+            "                old = pickle.load(f)\n"
+            "                self.clear()\n"
+            "                self.update(old)\n"
+            "        except FileNotFoundError:\n"
+            "            pass\n",
+            "        # gpumeter: state file from LOCALSTRIPE_STATE_FILE, unreadable one set aside\n"
+            "        import os\n"
+            f"        path = {STATE_FILE}\n"
+            "        try:\n"
+            "            with open(path, 'rb') as f:\n"
+            "                old = pickle.load(f)\n"
+            "                self.clear()\n"
+            "                self.update(old)\n"
+            "        except FileNotFoundError:\n"
+            "            pass\n"
+            "        except Exception:\n"
+            "            os.replace(path, path + '.unreadable')\n"
+            "            self.clear()\n",
+        ),
+        (
+            "state file written atomically to LOCALSTRIPE_STATE_FILE",
+            "        with open('/tmp/localstripe.pickle', 'wb') as f:\n"
+            "            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)\n",
+            "        # gpumeter: state file written atomically to LOCALSTRIPE_STATE_FILE\n"
+            "        import os\n"
+            f"        path = {STATE_FILE}\n"
+            "        tmp = '%s.%d' % (path, os.getpid())\n"
+            "        with open(tmp, 'wb') as f:\n"
+            "            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)\n"
+            "        os.replace(tmp, path)\n",
+        ),
+    ],
+    "server.py": [
+        (
+            "listener reachable on 127.0.0.1",
+            "    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)\n"
+            "    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            "    sock.bind(('::', args.port))\n",
+            "    # gpumeter: dual-stack asked for explicitly, IPv4 when there is no IPv6\n"
+            "    try:\n"
+            "        sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)\n"
+            "        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n"
+            "        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            "        sock.bind(('::', args.port))\n"
+            "    except OSError:\n"
+            "        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+            "        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            "        sock.bind(('127.0.0.1', args.port))\n",
+        ),
+    ],
+}
+
+package = Path(sys.argv[1])
+for name, patches in PATCHES.items():
+    path = package / name
+    text = path.read_text()
+    for what, anchor, replacement in patches:
+        if text.count(anchor) != 1:
+            sys.exit(f"{path} is not localstripe 1.15.10 as expected: cannot patch '{what}'")
+        text = text.replace(anchor, replacement)
     path.write_text(text)
-    print("patched")
