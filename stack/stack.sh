@@ -20,7 +20,6 @@ KAFKA_CONTROLLER_PORT="${GPUMETER_KAFKA_CONTROLLER_PORT:-9093}"
 CH_HTTP_PORT="${GPUMETER_CLICKHOUSE_HTTP_PORT:-8123}"
 LOCALSTRIPE_PORT="${GPUMETER_LOCALSTRIPE_PORT:-8420}"
 STRIPE_MOCK_PORT="${GPUMETER_STRIPE_MOCK_PORT:-12111}"
-LOCALSTRIPE_VERSION="1.15.10"
 STRIPE_MOCK_VERSION="v0.203.0"
 ALL_SERVICES=(kafka clickhouse localstripe stripe-mock)
 
@@ -64,34 +63,28 @@ install_kafka() {
 }
 
 install_localstripe() {
-  local venv="$STACK_DIR/stripe/venv"
-  local installed=""
-  [[ -x "$venv/bin/pip" ]] && installed="$("$venv/bin/pip" show localstripe 2>/dev/null || true)"
-  if [[ ! -x "$venv/bin/localstripe" ]] || ! grep -q "^Version: $LOCALSTRIPE_VERSION$" <<<"$installed"; then
-    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
-    log "installing localstripe $LOCALSTRIPE_VERSION into $venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "localstripe==$LOCALSTRIPE_VERSION" >"$STACK_DIR/localstripe-install.log" 2>&1 \
-      || { cat "$STACK_DIR/localstripe-install.log" >&2; die "pip could not install localstripe"; }
-    rm -f "$venv/.gpumeter-patch"
-  fi
-  # localstripe needs patches (see the script); they are applied to pristine sources, so a
-  # changed patch script reinstalls the package first.
+  local venv="$STACK_DIR/stripe/venv" reqs="$ROOT/stack/stripe/localstripe-requirements.txt"
   local want
-  want="$(sha256sum "$ROOT/stack/stripe/patch-localstripe.py" | cut -c1-16)"
-  if [[ "$(cat "$venv/.gpumeter-patch" 2>/dev/null)" != "$want" ]]; then
-    log "patching localstripe (stack/stripe/patch-localstripe.py)"
-    "$venv/bin/pip" install -q --force-reinstall --no-deps "localstripe==$LOCALSTRIPE_VERSION" \
-      >>"$STACK_DIR/localstripe-install.log" 2>&1 \
-      || { cat "$STACK_DIR/localstripe-install.log" >&2; die "pip could not reinstall localstripe"; }
-    "$venv/bin/python" "$ROOT/stack/stripe/patch-localstripe.py" \
-      "$("$venv/bin/python" -c 'import localstripe, os; print(os.path.dirname(localstripe.__file__))')" \
-      || die "could not patch localstripe"
-    echo "$want" >"$venv/.gpumeter-patch"
-    if pid_alive localstripe; then
-      log "localstripe was running with other patches: restarting it"
-      service_down localstripe
-    fi
+  want="$(cat "$reqs" "$ROOT/stack/stripe/patch-localstripe.py" | sha256sum | cut -c1-16)"
+  [[ -x "$venv/bin/localstripe" && "$(cat "$venv/.gpumeter-install" 2>/dev/null)" == "$want" ]] && return
+  [[ -x "$venv/bin/pip" ]] || {
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+    python3 -m venv "$venv"
+  }
+  log "installing localstripe (stack/stripe/localstripe-requirements.txt) into $venv"
+  # Pinned set first, then localstripe's own files afresh: the patches (see the script) apply
+  # to pristine sources only.
+  { "$venv/bin/pip" install -q -r "$reqs" &&
+    "$venv/bin/pip" install -q --force-reinstall --no-deps "$(grep '^localstripe==' "$reqs")"; } \
+    >"$STACK_DIR/localstripe-install.log" 2>&1 \
+    || { cat "$STACK_DIR/localstripe-install.log" >&2; die "pip could not install localstripe"; }
+  "$venv/bin/python" "$ROOT/stack/stripe/patch-localstripe.py" \
+    "$("$venv/bin/python" -c 'import localstripe, os; print(os.path.dirname(localstripe.__file__))')" \
+    || die "could not patch localstripe"
+  echo "$want" >"$venv/.gpumeter-install"
+  if pid_alive localstripe; then
+    log "localstripe was running an older install: restarting it"
+    service_down localstripe
   fi
 }
 

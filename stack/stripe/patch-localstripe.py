@@ -1,8 +1,8 @@
 """Patches a freshly installed localstripe 1.15.10 where the local stack needs it.
 
 stack.sh reinstalls localstripe (pip --force-reinstall --no-deps) before running this whenever
-this file changes, so the patches always apply to pristine sources; a source that is not the
-expected one stops the stack with the patch's name.
+this file or localstripe-requirements.txt changes, so the patches always apply to pristine
+sources; a source that is not the expected one stops the stack with the patch's name.
 
 1. One-off invoices from pending items. Real Stripe creates an invoice from a customer's
    pending invoice items (POST /v1/invoices with pending_invoice_items_behavior=include);
