@@ -110,7 +110,7 @@ async function ratingBench(period: BillingPeriod) {
         cpu_per_core_second: '0.0000140',
       });
       const catalog = await app.get(CatalogService).load();
-      const segments = catalog.segments(period.startMs, period.endMs).map((s) => s.from_ms / 1000);
+      const segments = catalog.segments(period.startMs, period.endMs).map((s) => s.from_ms);
       const rollups = app.get(UsageRollupsRepository);
       const calculator = app.get(InvoiceCalculator);
       const ceiling: number[] = [];
@@ -118,9 +118,7 @@ async function ratingBench(period: BillingPeriod) {
       let rows = 0;
       let invoices = 0;
       for (let i = 0; i < 3; i++) {
-        const [r, s] = await timed(() =>
-          rollups.sumForRating(period.startMs / 1000, period.endMs / 1000, segments),
-        );
+        const [r, s] = await timed(() => rollups.sumForRating(period.startMs, period.endMs, segments));
         rows = r.length;
         ceiling.push(s);
         const [docs, c] = await timed(() => calculator.compute(period));

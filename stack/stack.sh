@@ -115,7 +115,7 @@ localstripe_up() {
   LOCALSTRIPE_STATE_FILE="$dir/state.pickle" \
     nohup "$STACK_DIR/stripe/venv/bin/localstripe" --port "$LOCALSTRIPE_PORT" >"$dir/logs/localstripe.log" 2>&1 &
   echo $! >"$(pid_file localstripe)"
-  wait_until localstripe 60 localstripe_ready
+  wait_until localstripe 120 localstripe_ready
 }
 localstripe_ready() {
   curl -sf --max-time 2 -u sk_test_stack: "http://127.0.0.1:$LOCALSTRIPE_PORT/v1/customers?limit=1" >/dev/null 2>&1

@@ -10,7 +10,14 @@ import {
   stripeHoldings,
   usageEvents,
 } from './support/billing';
-import { centsToString, oracleInvoice, OracleEvent, OracleSchedule, toCents } from './support/invoice-oracle';
+import {
+  centsToString,
+  oracleAmountCents,
+  oracleInvoice,
+  OracleEvent,
+  OracleSchedule,
+  toCents,
+} from './support/invoice-oracle';
 import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
 import { loadConfig } from '../src/config/app-config';
@@ -68,6 +75,26 @@ async function runViaApi(svc: ServiceProcess, period: string) {
   }
 }
 
+interface InvoiceLineView {
+  key: string;
+  kind: string;
+  prices: { from: string; to: string; quantity: string }[];
+}
+
+function msToSeconds(ms: bigint): string {
+  return `${ms / 1000n}${ms % 1000n ? '.' + (ms % 1000n).toString().padStart(3, '0').replace(/0+$/, '') : ''}`;
+}
+
+/** GPU-ms of one GPU type's events inside [fromMs, toMs). */
+function gpuMsWithin(events: OracleEvent[], gpuType: string, fromMs: number, toMs: number): bigint {
+  let ms = 0n;
+  for (const e of events) {
+    const clipped = Math.min(e.ended_ms, toMs) - Math.max(e.started_ms, fromMs);
+    if (e.gpu_type === gpuType && clipped > 0) ms += BigInt(clipped) * BigInt(e.gpu_count);
+  }
+  return ms;
+}
+
 function bySubject(events: OracleEvent[]): Map<string, OracleEvent[]> {
   const m = new Map<string, OracleEvent[]>();
   for (const e of events) m.set(e.subject, [...(m.get(e.subject) ?? []), e]);
@@ -80,12 +107,21 @@ describe('invoicing: a synthetic month rated exactly and pushed to Stripe once',
   const planOf = (i: number) => (i % 2 === 0 ? 'team' : 'starter');
   const month = monthBack(2);
   const killMonth = monthBack(3);
-  // A price change in the middle of the month, on a whole hour.
+  // Two price changes in the month: one on a whole hour, one at an instant inside an hour
+  // (to the millisecond), so that hour is priced in two pieces.
   const changeAt = month.start + 14 * 86_400_000 + 13 * 3_600_000;
   const changed = { ...LIST, gpu: { ...LIST.gpu, H100: '0.001150', T4: '0.000150' }, cpu: '0.0000140' };
+  const splitAt = month.start + 20 * 86_400_000 + 7 * 3_600_000 + 23 * 60_000 + 17_501;
+  const splitHour = splitAt - (splitAt % 3_600_000);
+  const changedAgain = {
+    ...changed,
+    gpu: { ...changed.gpu, H100: '0.001160', A10G: '0.000311', L4: '0.000229' },
+    memory: '0.00000230',
+  };
   const schedule: OracleSchedule = [
     { from_ms: 0, prices: LIST },
     { from_ms: changeAt, prices: changed },
+    { from_ms: splitAt, prices: changedAgain },
   ];
   let env: Record<string, string>;
   let svc: ServiceProcess;
@@ -113,6 +149,12 @@ describe('invoicing: a synthetic month rated exactly and pushed to Stripe once',
       cpu_per_core_second: '0.0000140',
     });
     expect(change.status).toBe(201);
+    const split = await api(svc.url, 'POST', '/v1/catalog/price-changes', ADMIN_KEY, {
+      effective_from: new Date(splitAt).toISOString(),
+      gpu_per_second: { H100: '0.001160', A10G: '0.000311', L4: '0.000229' },
+      memory_per_gib_second: '0.00000230',
+    });
+    expect(split.status).toBe(201);
     const main = usageEvents({
       workspaces,
       perWorkspace: 60,
@@ -129,10 +171,20 @@ describe('invoicing: a synthetic month rated exactly and pushed to Stripe once',
       seed: 8,
       idPrefix: `k${tag}`,
     });
-    oracleEvents = main.oracle;
+    // Usage in and around the hour the second change cuts, for every workspace.
+    const around = usageEvents({
+      workspaces,
+      perWorkspace: 4,
+      fromMs: splitHour - 1_800_000,
+      toMs: splitHour + 5_400_000,
+      seed: 9,
+      idPrefix: `s${tag}`,
+    });
+    oracleEvents = [...main.oracle, ...around.oracle];
     killEvents = kill.oracle;
-    await postEvents(svc.url, [...main.events, ...kill.events]);
-    await waitForStored(ch, main.events.length + kill.events.length);
+    const all = [...main.events, ...around.events, ...kill.events];
+    await postEvents(svc.url, all);
+    await waitForStored(ch, all.length);
   });
 
   afterAll(async () => {
@@ -165,10 +217,7 @@ describe('invoicing: a synthetic month rated exactly and pushed to Stripe once',
       for (const l of inv.lines) {
         expect(l.id).toBe(`inv_${month.period}_${ws}:${l.key}`);
         if (l.kind === 'gpu') {
-          const ms = want.gpuMs.get(l.key.slice(4))!;
-          expect(l.quantity).toBe(
-            `${ms / 1000n}${ms % 1000n ? '.' + (ms % 1000n).toString().padStart(3, '0').replace(/0+$/, '') : ''}`,
-          );
+          expect(l.quantity).toBe(msToSeconds(want.gpuMs.get(l.key.slice(4))!));
         }
       }
       expect(inv.total).toBe(centsToString(want.totalCents));
@@ -177,11 +226,19 @@ describe('invoicing: a synthetic month rated exactly and pushed to Stripe once',
         inv.lines.reduce((a: bigint, l: { amount: string }) => a + toCents(l.amount), 0n),
       );
     }
-    // Lines spanning the price change show both prices.
-    const h100 = listed.body.invoices
-      .flatMap((x: { lines: { key: string; prices: unknown[] }[] }) => x.lines)
-      .filter((l: { key: string; prices: unknown[] }) => l.key === 'gpu:H100' && l.prices.length === 2);
-    expect(h100.length).toBeGreaterThan(0);
+    // Lines spanning a price change show each price with its own quantity: every piece's
+    // GPU-seconds equal the events' GPU-ms inside it, the cut hour included.
+    const pieces = listed.body.invoices.flatMap((x: { workspace_id: string; lines: InvoiceLineView[] }) =>
+      x.lines
+        .filter((l) => l.kind === 'gpu')
+        .flatMap((l) => l.prices.map((p) => ({ ws: x.workspace_id, gpuType: l.key.slice(4), ...p }))),
+    );
+    expect(pieces.filter((p: { from: string }) => Date.parse(p.from) === splitAt).length).toBeGreaterThan(10);
+    expect(pieces.filter((p: { to: string }) => Date.parse(p.to) === splitAt).length).toBeGreaterThan(10);
+    for (const p of pieces) {
+      const ms = gpuMsWithin(events.get(p.ws)!, p.gpuType, Date.parse(p.from), Date.parse(p.to));
+      expect([p.ws, p.gpuType, p.from, p.quantity]).toEqual([p.ws, p.gpuType, p.from, msToSeconds(ms)]);
+    }
 
     // Stripe: one customer per workspace, each line exactly once, invoice totals equal ours.
     const held = await stripeHoldings(stripe, new Set(workspaces));
@@ -191,6 +248,44 @@ describe('invoicing: a synthetic month rated exactly and pushed to Stripe once',
       expect(inv.stripe.invoice_id).toBe(held.invoices.get(inv.id)!.id);
     }
     for (const ws of workspaces) expect(held.customersPerWorkspace.get(ws)).toBe(1);
+  });
+
+  it('GET /v1/usage prices the hour a price change cuts piecewise, as the invoice does', async () => {
+    const events = bySubject(oracleEvents);
+    const from = new Date(splitHour).toISOString();
+    const to = new Date(splitHour + 3_600_000).toISOString();
+    let rowsSeen = 0;
+    for (const ws of workspaces) {
+      const r = await api(
+        svc.url,
+        'GET',
+        `/v1/usage?workspace_id=${ws}&window=hour&group_by=gpu_type&from=${from}&to=${to}`,
+        ADMIN_KEY,
+      );
+      expect(r.status).toBe(200);
+      const own = events.get(ws)!;
+      const gpuTypes = new Set(
+        own
+          .filter((e) => e.started_ms < splitHour + 3_600_000 && e.ended_ms > splitHour)
+          .map((e) => e.gpu_type),
+      );
+      expect(r.body.rows.map((x: { gpu_type: string }) => x.gpu_type).sort()).toEqual([...gpuTypes].sort());
+      for (const row of r.body.rows) {
+        const ofType = own.filter((e) => e.gpu_type === row.gpu_type);
+        expect([ws, row.gpu_type, row.gpu_ms]).toEqual([
+          ws,
+          row.gpu_type,
+          gpuMsWithin(ofType, row.gpu_type, splitHour, splitHour + 3_600_000).toString(),
+        ]);
+        expect([ws, row.gpu_type, row.amount]).toEqual([
+          ws,
+          row.gpu_type,
+          centsToString(oracleAmountCents(ofType, schedule, splitHour, splitHour + 3_600_000)),
+        ]);
+        rowsSeen++;
+      }
+    }
+    expect(rowsSeen).toBeGreaterThan(20);
   });
 
   it('running the same month again (CLI) changes nothing in Stripe', async () => {

@@ -10,7 +10,7 @@ import { ApiError } from '../platform/errors/api-error';
 import { CatalogRepository } from './catalog.repository';
 import { PlanChangeDto, PRICE_PATTERN, PriceChangeDto } from './dto/price-change.dto';
 import { isKnownGpuType } from './gpu-types';
-import { HOUR_MS, PlanChange, PriceCatalog, PriceChange } from './price-catalog';
+import { PlanChange, PriceCatalog, PriceChange } from './price-catalog';
 
 export const CATALOG_PRICES_CHANGED = 'catalog.prices_changed';
 export const CATALOG_PLAN_CHANGED = 'catalog.plan_changed';
@@ -20,11 +20,6 @@ export const SYSTEM_SUBJECT = 'gpumeter';
 function effectiveFrom(value: string): number {
   const ms = parseRfc3339Ms(value);
   if (ms === null) throw ApiError.invalid('effective_from', 'effective_from must be an RFC 3339 date-time');
-  if (ms % HOUR_MS !== 0)
-    throw ApiError.invalid(
-      'effective_from',
-      'effective_from must be a whole hour (UTC): usage is rated per hour',
-    );
   return ms;
 }
 

@@ -27,11 +27,15 @@ describe('PriceCatalog', () => {
     expect(c.segments(T0 + 11 * H, T0 + 12 * H)).toHaveLength(1);
   });
 
-  it('refuses a change that is not on a whole hour', () => {
-    expect(
-      () =>
-        new PriceCatalog([{ effective_from: new Date(T0 + 1000).toISOString(), cpu_per_core_second: '1' }]),
-    ).toThrow(/whole hour/);
+  it('takes a change from any instant, to the millisecond', () => {
+    const at = T0 + 5 * H + 23 * 60_000 + 17_501;
+    const c = new PriceCatalog([{ effective_from: new Date(at).toISOString(), cpu_per_core_second: '1' }]);
+    expect(c.pricesAt(at - 1).cpu_per_core_second).toBe('0.0000131');
+    expect(c.pricesAt(at).cpu_per_core_second).toBe('1');
+    expect(c.segments(T0, T0 + 24 * H).map((s) => [s.from_ms - T0, s.to_ms - T0])).toEqual([
+      [0, at - T0],
+      [at - T0, 24 * H],
+    ]);
   });
 
   it('knows the seed plans and effective-dated plan changes', () => {

@@ -10,7 +10,7 @@ export interface PriceTable {
 
 /** A `catalog.prices_changed` event's data: only the prices it names change. */
 export interface PriceChange {
-  effective_from: string; // RFC 3339, a whole hour (UTC)
+  effective_from: string; // RFC 3339, any instant (ms precision)
   gpu_per_second?: Record<string, string>;
   cpu_per_core_second?: string;
   memory_per_gib_second?: string;
@@ -43,9 +43,9 @@ export const HOUR_MS = 3_600_000;
  * The effective-dated catalog: the seed, then changes in the order they take effect (ties
  * in the order they were published). Pure and immutable; built from the catalog events.
  *
- * Price changes take effect on whole hours (UTC) because usage is kept per hour: every
- * hour is then rated with exactly one price table, and a period that spans a change is
- * rated piecewise by `segments`.
+ * A price change takes effect from any instant; a period that spans changes is rated
+ * piecewise by `segments` (an hour a change falls inside of is summed from raw events per
+ * piece, see metering/price-split-hours.ts).
  */
 export class PriceCatalog {
   private readonly priceSteps: { at: number; table: PriceTable }[];
@@ -62,7 +62,6 @@ export class PriceCatalog {
       .map((c, i) => ({ c, i, at: Date.parse(c.effective_from) }))
       .sort((a, b) => a.at - b.at || a.i - b.i);
     for (const { c, at } of sorted) {
-      if (at % HOUR_MS !== 0) throw new Error(`price change at ${c.effective_from} is not a whole hour`);
       // Applied in effective order, so `table` is what was in force just before `at`.
       table = {
         gpu_per_second: { ...table.gpu_per_second, ...(c.gpu_per_second ?? {}) },

@@ -35,9 +35,9 @@ export class InvoiceCalculator {
   ): Promise<Map<string, Map<string, RatedCharge>>> {
     const segments = catalog.segments(period.startMs, period.endMs);
     const rows = await this.rollups.sumForRating(
-      period.startMs / 1000,
-      period.endMs / 1000,
-      segments.map((s) => s.from_ms / 1000),
+      period.startMs,
+      period.endMs,
+      segments.map((s) => s.from_ms),
       workspaceId,
     );
     const byWorkspace = new Map<string, SegmentUsage[]>();

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
 import { int, list, Sql, sql, str } from '../platform/clickhouse/sql';
+import { SplitHour, splitHours } from './price-split-hours';
 
 export type UsageWindow = 'hour' | 'day' | 'month';
 export const GROUP_KEYS = ['gpu_type', 'app_id', 'function_id', 'region'] as const;
@@ -37,12 +38,55 @@ export interface RatingRow {
 }
 
 /**
- * Which price segment an hour falls in: the number of segment starts at or before it, less
- * one. Segment starts are whole hours (price changes take effect on whole hours).
+ * Which price segment an hour rolled up whole falls in: the number of segment starts at or
+ * before it, less one. Only right for hours no segment starts inside of (see splitHours).
  */
-function segmentIndex(segmentStartsSec: readonly number[]): Sql {
-  if (segmentStartsSec.length === 0) throw new Error('at least one segment is needed');
-  return sql`(arrayCount(x -> x <= toUInt32(hour), [${list(segmentStartsSec.map((s) => sql`toUInt32(${int(s)})`))}]) - 1)`;
+function segmentIndex(segmentStartsMs: readonly number[]): Sql {
+  if (segmentStartsMs.length === 0) throw new Error('at least one segment is needed');
+  return sql`(arrayCount(x -> x <= toUInt64(toUInt32(hour)) * 1000, [${list(segmentStartsMs.map((s) => sql`toUInt64(${int(s)})`))}]) - 1)`;
+}
+
+/** Leaves out the hours summed from raw events instead. */
+function wholeHoursOnly(split: readonly SplitHour[]): Sql {
+  return split.length === 0
+    ? sql``
+    : sql`AND hour NOT IN (${list(split.map((h) => sql`toDateTime(${int(h.hourMs / 1000)})`))})`;
+}
+
+const PIECE_FROM = new Sql('tupleElement(piece, 2)');
+const PIECE_TO = new Sql('tupleElement(piece, 3)');
+/** An event's milliseconds inside the piece (rows are filtered to events that overlap it). */
+const IN_PIECE = sql`toUInt64(least(ended_at_ms, ${PIECE_TO}) - greatest(started_at_ms, ${PIECE_FROM}))`;
+
+/**
+ * The SELECT … FROM usage_events part that sums the split hours from raw events, clipped to
+ * each piece, with the columns usage_hourly has (`hour` and `segment` included): the same
+ * arithmetic as usage_hourly_mv (migrations/0001), so its rows and these add up alike.
+ */
+function rawPieces(split: readonly SplitHour[], columns: Sql, where: Sql): Sql {
+  const pieces = split.flatMap((h) =>
+    h.pieces.map(
+      (p) => sql`tuple(toUInt32(${int(p.segment)}), toUInt64(${int(p.fromMs)}), toUInt64(${int(p.toMs)}))`,
+    ),
+  );
+  const firstSec = split[0].hourMs / 1000;
+  const lastSec = split[split.length - 1].hourMs / 1000 + 3600;
+  return sql`
+      SELECT toUInt32(tupleElement(piece, 1)) AS segment,
+             toDateTime(intDiv(${PIECE_FROM}, 3600000) * 3600) AS hour, ${columns},
+             sum(toUInt64(gpu_count) * ${IN_PIECE}) AS gpu_ms,
+             sum(toUInt64(cpu_millicores) * ${IN_PIECE}) AS cpu_millicore_ms,
+             sum(toUInt64(memory_mib) * ${IN_PIECE}) AS memory_mib_ms,
+             sum(toUInt64(started_at_ms >= ${PIECE_FROM} AND started_at_ms < ${PIECE_TO})) AS events
+      FROM usage_events
+      ARRAY JOIN [${list(pieces)}] AS piece
+      WHERE ${where}
+        AND ended_at >= toDateTime(${int(firstSec)}) AND ended_at < toDateTime(${int(lastSec + 3601)})
+        AND ended_at_ms > ${PIECE_FROM} AND started_at_ms < ${PIECE_TO}`;
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Reads the hourly rollups (`usage_hourly`, migrations/0001). */
@@ -51,48 +95,77 @@ export class UsageRollupsRepository {
   constructor(private readonly clickhouse: ClickHouseService) {}
 
   /**
-   * Sums per window and group for one workspace over [fromSec, toSec), both whole hours.
-   * gpu_type is always among the groups so that every row can be priced.
+   * Sums per window, price segment and group for one workspace over [fromMs, toMs), both
+   * whole hours; hours a price change cuts are summed from raw events, per piece. gpu_type
+   * is always among the groups so that every row can be priced.
    */
   async sumByWindow(
     workspaceId: string,
-    fromSec: number,
-    toSec: number,
+    fromMs: number,
+    toMs: number,
     window: UsageWindow,
     groupBy: readonly GroupKey[],
-    segmentStartsSec: readonly number[],
+    segmentStartsMs: readonly number[],
   ): Promise<RollupRow[]> {
     const keys = [...new Set<GroupKey>(['gpu_type', ...groupBy])];
     // Column names come from the GROUP_KEYS whitelist, never from the request text.
     const cols = new Sql(keys.filter((k) => GROUP_KEYS.includes(k)).join(', '));
-    return this.clickhouse.query<RollupRow>(sql`
-      SELECT ${segmentIndex(segmentStartsSec)} AS segment, ${BUCKET[window]} AS bucket, ${cols},
+    const split = splitHours(segmentStartsMs);
+    const rows = await this.clickhouse.query<RollupRow>(sql`
+      SELECT ${segmentIndex(segmentStartsMs)} AS segment, ${BUCKET[window]} AS bucket, ${cols},
              sum(gpu_ms) AS gpu_ms, sum(cpu_millicore_ms) AS cpu_millicore_ms,
              sum(memory_mib_ms) AS memory_mib_ms, sum(events) AS events
       FROM usage_hourly
       WHERE workspace_id = ${str(workspaceId)}
-        AND hour >= toDateTime(${int(fromSec)}) AND hour < toDateTime(${int(toSec)})
-      GROUP BY segment, bucket, ${cols}
-      ORDER BY bucket, ${cols}, segment`);
+        AND hour >= toDateTime(${int(fromMs / 1000)}) AND hour < toDateTime(${int(toMs / 1000)})
+        ${wholeHoursOnly(split)}
+      GROUP BY segment, bucket, ${cols}`);
+    const inSpan = split.filter((h) => h.hourMs >= fromMs && h.hourMs < toMs);
+    if (inSpan.length > 0) {
+      rows.push(
+        ...(await this.clickhouse.query<RollupRow>(sql`
+          SELECT segment, ${BUCKET[window]} AS bucket, ${cols}, gpu_ms, cpu_millicore_ms, memory_mib_ms, events
+          FROM (${rawPieces(inSpan, cols, sql`workspace_id = ${str(workspaceId)}`)}
+                GROUP BY segment, hour, ${cols})`)),
+      );
+    }
+    return rows.sort(
+      (a, b) =>
+        Number(a.bucket) - Number(b.bucket) ||
+        keys.reduce((c, k) => c || byteOrder(a[k] ?? '', b[k] ?? ''), 0) ||
+        Number(a.segment) - Number(b.segment),
+    );
   }
 
   /**
-   * Usage per workspace × price segment × GPU type × app × function over [fromSec, toSec)
-   * (whole hours), for rating: all workspaces, or one.
+   * Usage per workspace × price segment × GPU type × app × function over [fromMs, toMs)
+   * (whole hours), for rating: all workspaces, or one. Hours a price change cuts are summed
+   * from raw events, per piece.
    */
   async sumForRating(
-    fromSec: number,
-    toSec: number,
-    segmentStartsSec: readonly number[],
+    fromMs: number,
+    toMs: number,
+    segmentStartsMs: readonly number[],
     workspaceId?: string,
   ): Promise<RatingRow[]> {
+    const split = splitHours(segmentStartsMs).filter((h) => h.hourMs >= fromMs && h.hourMs < toMs);
     const only = workspaceId === undefined ? sql`` : sql`AND workspace_id = ${str(workspaceId)}`;
-    return this.clickhouse.query<RatingRow>(sql`
-      SELECT workspace_id, ${segmentIndex(segmentStartsSec)} AS segment, gpu_type, app_id, function_id,
+    const cols = new Sql('workspace_id, gpu_type, app_id, function_id');
+    const rows = await this.clickhouse.query<RatingRow>(sql`
+      SELECT ${segmentIndex(segmentStartsMs)} AS segment, ${cols},
              sum(gpu_ms) AS gpu_ms, sum(cpu_millicore_ms) AS cpu_millicore_ms, sum(memory_mib_ms) AS memory_mib_ms
       FROM usage_hourly
-      WHERE hour >= toDateTime(${int(fromSec)}) AND hour < toDateTime(${int(toSec)}) ${only}
-      GROUP BY workspace_id, segment, gpu_type, app_id, function_id`);
+      WHERE hour >= toDateTime(${int(fromMs / 1000)}) AND hour < toDateTime(${int(toMs / 1000)}) ${only}
+        ${wholeHoursOnly(split)}
+      GROUP BY segment, ${cols}`);
+    if (split.length === 0) return rows;
+    const where = workspaceId === undefined ? sql`1` : sql`workspace_id = ${str(workspaceId)}`;
+    const raw = await this.clickhouse.query<RatingRow>(sql`
+      SELECT segment, ${cols}, sum(gpu_ms) AS gpu_ms, sum(cpu_millicore_ms) AS cpu_millicore_ms,
+             sum(memory_mib_ms) AS memory_mib_ms
+      FROM (${rawPieces(split, cols, where)} GROUP BY segment, hour, ${cols})
+      GROUP BY segment, ${cols}`);
+    return [...rows, ...raw];
   }
 
   /**

@@ -63,11 +63,11 @@ export class UsageService {
     const segments = catalog.segments(fromMs, toMs);
     const rows = await this.rollups.sumByWindow(
       workspaceId,
-      fromMs / 1000,
-      toMs / 1000,
+      fromMs,
+      toMs,
       window,
       groupBy,
-      segments.map((s) => s.from_ms / 1000),
+      segments.map((s) => s.from_ms),
     );
 
     // Price each (window, groups, gpu_type) row exactly, then merge rows that differ only
@@ -109,7 +109,7 @@ export class UsageService {
       entry.cpu += quantities.cpu_millicore_ms;
       entry.mem += quantities.memory_mib_ms;
       entry.events += BigInt(r.events);
-      // Each row lies in one price segment: its hours are priced at that segment's prices.
+      // Each row lies in one price segment (an hour a change cuts comes as one row per piece).
       const prices = segments[Number(r.segment)].prices;
       entry.amount = entry.amount
         .plus(priceQuantity('gpu', quantities.gpu_ms, catalog.gpuPrice(prices, r.gpu_type).toString()))

@@ -27,8 +27,8 @@ function scaled(price: string): bigint {
   return BigInt(i) * SCALE + BigInt(f.padEnd(8, '0'));
 }
 
-/** Half-up to the cent of a non-negative rational n/d (USD) → cents. */
-function roundCents(n: bigint, d: bigint): bigint {
+/** Half-up to the cent of a rational n/d (USD) → cents; negative amounts mirror positive ones. */
+export function roundCents(n: bigint, d: bigint): bigint {
   if (n < 0n) return -roundCents(-n, d);
   return (n * 100n * 2n + d) / (2n * d);
 }
@@ -82,6 +82,22 @@ export function oracleUsage(
     }
   }
   return out;
+}
+
+/** Everything `events` cost over [fromMs, toMs) (GPU, CPU and memory), exactly, in cents half-up. */
+export function oracleAmountCents(
+  events: readonly OracleEvent[],
+  schedule: OracleSchedule,
+  fromMs: number,
+  toMs: number,
+): bigint {
+  let n = 0n;
+  let d = 1n;
+  for (const u of oracleUsage(events, schedule, fromMs, toMs).values()) {
+    n = n * u.d + u.n * d;
+    d = d * u.d;
+  }
+  return roundCents(n, d);
 }
 
 export interface OracleInvoice {

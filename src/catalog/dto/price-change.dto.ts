@@ -6,7 +6,10 @@ export const PRICE_PATTERN = /^\d{1,12}(\.\d{1,12})?$/;
 export const MONEY_PATTERN = /^\d{1,12}(\.\d{1,2})?$/;
 
 export class PriceChangeDto {
-  @ApiProperty({ example: '2026-12-01T00:00:00Z', description: 'RFC 3339, a whole hour (UTC)' })
+  @ApiProperty({
+    example: '2026-12-01T00:00:00Z',
+    description: 'RFC 3339; any instant (millisecond precision)',
+  })
   @IsString()
   effective_from!: string;
 
@@ -29,7 +32,10 @@ export class PriceChangeDto {
 }
 
 export class PlanChangeDto {
-  @ApiProperty({ example: '2027-01-01T00:00:00Z', description: 'RFC 3339, a whole hour (UTC)' })
+  @ApiProperty({
+    example: '2027-01-01T00:00:00Z',
+    description: 'RFC 3339; the terms apply to billing periods that start at or after it',
+  })
   @IsString()
   effective_from!: string;
 

@@ -1,0 +1,50 @@
+/**
+ * Hours that a price change cuts in two. Usage is rolled up per hour, so an hour rolled up
+ * whole can only be priced whole: for an hour in which a price segment starts, the rollup
+ * cannot say how much of its usage came before the change. Those few hours are summed from
+ * the raw events instead, clipped to each piece — the same clipping the hourly view applies
+ * at hour boundaries, so the pieces of an hour add up to its rollup exactly.
+ */
+const HOUR_MS = 3_600_000;
+
+export interface HourPiece {
+  segment: number; // index of the price segment this piece lies in
+  fromMs: number;
+  toMs: number;
+}
+
+export interface SplitHour {
+  hourMs: number;
+  pieces: HourPiece[];
+}
+
+/** The segment a span starting at `ms` lies in: segment starts at or before it, less one. */
+export function segmentAt(segmentStartsMs: readonly number[], ms: number): number {
+  return segmentStartsMs.filter((s) => s <= ms).length - 1;
+}
+
+/**
+ * Every hour a segment starts inside of (not on its first millisecond), cut at each start
+ * inside it. `segmentStartsMs` ascending; the first one (the span's start) is a whole hour.
+ */
+export function splitHours(segmentStartsMs: readonly number[]): SplitHour[] {
+  const cutsByHour = new Map<number, number[]>();
+  for (const start of segmentStartsMs) {
+    const offset = start % HOUR_MS;
+    if (offset === 0) continue;
+    const hourMs = start - offset;
+    cutsByHour.set(hourMs, [...(cutsByHour.get(hourMs) ?? []), start]);
+  }
+  return [...cutsByHour.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([hourMs, cuts]) => {
+      const bounds = [hourMs, ...cuts.sort((a, b) => a - b), hourMs + HOUR_MS];
+      const pieces = bounds.slice(0, -1).map((fromMs, i) => {
+        const segment = segmentAt(segmentStartsMs, fromMs);
+        if (segment < 0)
+          throw new Error(`hour ${new Date(hourMs).toISOString()} starts before the first segment`);
+        return { segment, fromMs, toMs: bounds[i + 1] };
+      });
+      return { hourMs, pieces };
+    });
+}
