@@ -95,8 +95,10 @@ async function context(env: Record<string, string>) {
 async function ratingBench(period: BillingPeriod) {
   const env = await benchEnv('rate');
   try {
-    log(`filling ${fmt(WORKSPACES * ACTIVE_HOURS * SERIES)} hourly rows for ${fmt(WORKSPACES)} workspaces`);
-    await fillMonth(env, period, WORKSPACES, false);
+    // Raw events, so the hour a price change cuts has raw usage to be read from, as in production.
+    log(`filling ${fmt(WORKSPACES * ACTIVE_HOURS * SERIES)} raw events for ${fmt(WORKSPACES)} workspaces`);
+    const [, fillSeconds] = await timed(() => fillMonth(env, period, WORKSPACES, true));
+    log(`filled in ${fillSeconds.toFixed(1)} s`);
     const app = await context({
       ...env,
       INVOICE_GRACE_HOURS: String(24 * 30),
@@ -109,30 +111,53 @@ async function ratingBench(period: BillingPeriod) {
         gpu_per_second: { H100: '0.001150' },
         cpu_per_core_second: '0.0000140',
       });
+      // A second change inside an hour: that hour is read from the raw events, per piece.
+      const cut = mid + 5 * 86_400_000 + 23 * 60_000 + 17_501;
+      await app.get(CatalogService).changePrices({
+        effective_from: new Date(cut).toISOString(),
+        gpu_per_second: { A10G: '0.000311' },
+      });
       const catalog = await app.get(CatalogService).load();
       const segments = catalog.segments(period.startMs, period.endMs).map((s) => s.from_ms);
+      const wholeHourSegments = segments.filter((ms) => ms % 3_600_000 === 0);
       const rollups = app.get(UsageRollupsRepository);
       const calculator = app.get(InvoiceCalculator);
       const ceiling: number[] = [];
+      const withCut: number[] = [];
       const compute: number[] = [];
       let rows = 0;
       let invoices = 0;
+      const gpuMs = (rs: { gpu_ms: string }[]) => rs.reduce((a, r) => a + BigInt(r.gpu_ms), 0n);
       for (let i = 0; i < 3; i++) {
-        const [r, s] = await timed(() => rollups.sumForRating(period.startMs, period.endMs, segments));
+        const [r, s] = await timed(() =>
+          rollups.sumForRating(period.startMs, period.endMs, wholeHourSegments),
+        );
         rows = r.length;
         ceiling.push(s);
+        const [rc, sc] = await timed(() => rollups.sumForRating(period.startMs, period.endMs, segments));
+        withCut.push(sc);
+        // The cut hour's pieces, read raw, add up to its rollup.
+        if (gpuMs(rc) !== gpuMs(r)) throw new Error(`cut hour read raw: ${gpuMs(rc)} GPU-ms vs ${gpuMs(r)}`);
         const [docs, c] = await timed(() => calculator.compute(period));
         invoices = docs.length;
         compute.push(c);
         log(
-          `run ${i + 1}: aggregation ${s.toFixed(2)} s (${fmt(rows)} rows), all invoices computed ${c.toFixed(2)} s`,
+          `run ${i + 1}: aggregation ${s.toFixed(2)} s (${fmt(rows)} rows), with the cut hour read raw ${sc.toFixed(2)} s, all invoices computed ${c.toFixed(2)} s`,
         );
       }
       const [state, runSeconds] = await timed(() => app.get(InvoiceRunService).start(period, 'cli').done);
       if (state.status !== 'completed' || state.counts.drafted !== invoices)
         throw new Error(`draft run: ${JSON.stringify(state)}`);
       log(`draft run (${fmt(state.counts.drafted)} invoices drafted as events): ${runSeconds.toFixed(2)} s`);
-      return { rows, invoices, ceilingRuns: ceiling, computeRuns: compute, draftRunSeconds: runSeconds };
+      return {
+        rows,
+        invoices,
+        fillSeconds,
+        ceilingRuns: ceiling,
+        withCutRuns: withCut,
+        computeRuns: compute,
+        draftRunSeconds: runSeconds,
+      };
     } finally {
       await app.close();
     }
@@ -267,11 +292,12 @@ async function main() {
     [
       `Last run: ${result.date}, ${result.cores} cores; Kafka, ClickHouse, localstripe and the benchmark on this machine. Medians of 3.`,
       '',
-      `Rating one month for ${fmt(WORKSPACES)} workspaces (half team, half starter; ${ACTIVE_HOURS} active hours × ${SERIES} GPU-type/app series each = ${fmt(WORKSPACES * ACTIVE_HOURS * SERIES)} hourly rows; a price change mid-month, so two price segments), no Stripe:`,
+      `Rating one month for ${fmt(WORKSPACES)} workspaces (half team, half starter; ${ACTIVE_HOURS} active hours × ${SERIES} GPU-type/app series each = ${fmt(WORKSPACES * ACTIVE_HOURS * SERIES)} raw events, one hour each, rolled up by the materialized view; two price changes, one on a whole hour and one at an instant inside an hour, so three price segments), no Stripe:`,
       '',
       '| step | seconds, median (runs) |',
       '| --- | --- |',
-      `| ceiling: ClickHouse aggregation alone (the rating query, ${fmt(rating.rows)} result rows) | ${median(rating.ceilingRuns).toFixed(2)} (${rating.ceilingRuns.map((x) => x.toFixed(2)).join(', ')}) |`,
+      `| ceiling: ClickHouse aggregation of the hourly rollups alone (the rating query without the cut hour, ${fmt(rating.rows)} result rows) | ${median(rating.ceilingRuns).toFixed(2)} (${rating.ceilingRuns.map((x) => x.toFixed(2)).join(', ')}) |`,
+      `| the rating query as invoices run it: rollups + the hour the second change cuts, read from raw events per piece | ${median(rating.withCutRuns).toFixed(2)} (${rating.withCutRuns.map((x) => x.toFixed(2)).join(', ')}) |`,
       `| every invoice computed (aggregation + exact rating + ${fmt(rating.invoices)} documents) | ${median(rating.computeRuns).toFixed(2)} (${rating.computeRuns.map((x) => x.toFixed(2)).join(', ')}) |`,
       `| an invoice run that drafts them all (computation + ${fmt(rating.invoices)} invoice.drafted events to Kafka + projections), one run | ${rating.draftRunSeconds.toFixed(2)} |`,
       '',
