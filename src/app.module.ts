@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CatalogModule } from './catalog/catalog.module';
+import { ExportsModule } from './exports/exports.module';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { InvoicingModule } from './invoicing/invoicing.module';
 import { MeteringModule } from './metering/metering.module';
@@ -39,6 +40,7 @@ export function appModule(config: AppConfig) {
       CatalogModule,
       InvoicingModule,
       StripeModule,
+      ExportsModule,
     ],
     controllers: [HealthController],
     providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],

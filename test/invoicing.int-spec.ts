@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chReader } from './support/clickhouse';
 import { api, postEvents } from './support/http';
 import {
+  createPlannedWorkspaces,
   LOCALSTRIPE_URL,
   monthBack,
   runCli,
@@ -134,15 +135,7 @@ describe('invoicing: a synthetic month rated exactly and pushed to Stripe once',
     env = await isolatedEnv('invoicing', BILLING_ENV);
     svc = await new ServiceProcess('invoicing', env, 'all').start();
     ch = chReader(env);
-    for (const [i, ws] of workspaces.entries()) {
-      const r = await api(svc.url, 'POST', '/v1/workspaces', ADMIN_KEY, {
-        id: ws,
-        name: `Workspace ${ws}`,
-        email: `${ws}@example.test`,
-        plan: planOf(i),
-      });
-      expect(r.status).toBe(201);
-    }
+    await createPlannedWorkspaces(svc.url, workspaces, planOf);
     const change = await api(svc.url, 'POST', '/v1/catalog/price-changes', ADMIN_KEY, {
       effective_from: new Date(changeAt).toISOString(),
       gpu_per_second: { H100: '0.001150', T4: '0.000150' },

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chReader } from './support/clickhouse';
 import { api, postEvents } from './support/http';
-import { LOCALSTRIPE_URL, monthBack, runCli, usageEvents } from './support/billing';
+import { createPlannedWorkspaces, LOCALSTRIPE_URL, monthBack, runCli, usageEvents } from './support/billing';
 import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
@@ -46,15 +46,7 @@ describe('replay: every ClickHouse projection rebuilt from Kafka', () => {
     const kafka = testKafka(env);
     try {
       const workspaces = ['a', 'b', 'c'].map((x) => `rp${tag}-${x}`);
-      for (const [i, ws] of workspaces.entries()) {
-        const r = await api(svc.url, 'POST', '/v1/workspaces', ADMIN_KEY, {
-          id: ws,
-          name: ws,
-          email: `${ws}@x.test`,
-          plan: i === 0 ? 'team' : 'starter',
-        });
-        expect(r.status).toBe(201);
-      }
+      await createPlannedWorkspaces(svc.url, workspaces, (i) => (i === 0 ? 'team' : 'starter'));
       const month = monthBack(2);
       expect(
         (

@@ -23,8 +23,11 @@ export class InvoiceViewsService {
 
   private async withStatus(stored: StoredInvoice[]): Promise<InvoiceView[]> {
     const rows = await this.invoices.statusRows(stored.map((s) => s.document.id));
+    // Grouped once: a period's export reads every invoice of every workspace.
+    const byInvoice = new Map<string, typeof rows>();
+    for (const r of rows) byInvoice.set(r.invoice_id, [...(byInvoice.get(r.invoice_id) ?? []), r]);
     return stored.map(({ document, finalized, finalizedAtMs }) => {
-      const mine = rows.filter((r) => r.invoice_id === document.id);
+      const mine = byInvoice.get(document.id) ?? [];
       const pushed = mine.find((r) => r.type === INVOICE_PUSHED)?.data as InvoicePushedData | undefined;
       const payment = mine.filter((r) => r.type === INVOICE_PAID || r.type === INVOICE_PAYMENT_FAILED).pop();
       const paid = mine.find((r) => r.type === INVOICE_PAID);

@@ -22,6 +22,6 @@ import { InvoicesRepository } from './invoices.repository';
     InvoiceScheduler,
     InvoiceViewsService,
   ],
-  exports: [InvoiceRunService, InvoiceScheduler, InvoiceCalculator, InvoicesRepository],
+  exports: [InvoiceRunService, InvoiceScheduler, InvoiceCalculator, InvoicesRepository, InvoiceViewsService],
 })
 export class InvoicingModule {}

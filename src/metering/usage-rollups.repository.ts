@@ -37,6 +37,21 @@ export interface RatingRow {
   memory_mib_ms: string;
 }
 
+export interface SpanRow {
+  from_ms: string; // the span the row covers: an hour, or the piece of one a price change cut
+  to_ms: string;
+  segment: string | number;
+  workspace_id: string;
+  gpu_type: string;
+  app_id: string;
+  function_id: string;
+  region: string;
+  gpu_ms: string;
+  cpu_millicore_ms: string;
+  memory_mib_ms: string;
+  events: string;
+}
+
 /**
  * Which price segment an hour rolled up whole falls in: the number of segment starts at or
  * before it, less one. Only right for hours no segment starts inside of (see splitHours).
@@ -73,7 +88,8 @@ function rawPieces(split: readonly SplitHour[], columns: Sql, where: Sql): Sql {
   const lastSec = split[split.length - 1].hourMs / 1000 + 3600;
   return sql`
       SELECT toUInt32(tupleElement(piece, 1)) AS segment,
-             toDateTime(intDiv(${PIECE_FROM}, 3600000) * 3600) AS hour, ${columns},
+             toDateTime(intDiv(${PIECE_FROM}, 3600000) * 3600) AS hour,
+             ${PIECE_FROM} AS piece_from_ms, ${PIECE_TO} AS piece_to_ms, ${columns},
              sum(toUInt64(gpu_count) * ${IN_PIECE}) AS gpu_ms,
              sum(toUInt64(cpu_millicores) * ${IN_PIECE}) AS cpu_millicore_ms,
              sum(toUInt64(memory_mib) * ${IN_PIECE}) AS memory_mib_ms,
@@ -126,7 +142,7 @@ export class UsageRollupsRepository {
         ...(await this.clickhouse.query<RollupRow>(sql`
           SELECT segment, ${BUCKET[window]} AS bucket, ${cols}, gpu_ms, cpu_millicore_ms, memory_mib_ms, events
           FROM (${rawPieces(inSpan, cols, sql`workspace_id = ${str(workspaceId)}`)}
-                GROUP BY segment, hour, ${cols})`)),
+                GROUP BY segment, hour, piece_from_ms, piece_to_ms, ${cols})`)),
       );
     }
     return rows.sort(
@@ -163,9 +179,49 @@ export class UsageRollupsRepository {
     const raw = await this.clickhouse.query<RatingRow>(sql`
       SELECT segment, ${cols}, sum(gpu_ms) AS gpu_ms, sum(cpu_millicore_ms) AS cpu_millicore_ms,
              sum(memory_mib_ms) AS memory_mib_ms
-      FROM (${rawPieces(split, cols, where)} GROUP BY segment, hour, ${cols})
+      FROM (${rawPieces(split, cols, where)} GROUP BY segment, hour, piece_from_ms, piece_to_ms, ${cols})
       GROUP BY segment, ${cols}`);
     return [...rows, ...raw];
+  }
+
+  /**
+   * Usage per workspace × hour × GPU type × app × function × region over [fromMs, toMs)
+   * (whole hours), each row with the span it covers and its price segment: an hour a price
+   * change cuts comes as one row per piece, summed from raw events. Sorted by span start,
+   * then workspace and the keys. For exports; callers keep spans short (a day) because
+   * ClickHouse 18.16 sorts in memory.
+   */
+  async spans(
+    fromMs: number,
+    toMs: number,
+    segmentStartsMs: readonly number[],
+    workspaceId?: string,
+  ): Promise<SpanRow[]> {
+    const split = splitHours(segmentStartsMs).filter((h) => h.hourMs >= fromMs && h.hourMs < toMs);
+    const only = workspaceId === undefined ? sql`` : sql`AND workspace_id = ${str(workspaceId)}`;
+    const cols = new Sql('workspace_id, gpu_type, app_id, function_id, region');
+    const rows = await this.clickhouse.query<SpanRow>(sql`
+      SELECT toUInt64(toUInt32(hour)) * 1000 AS from_ms, from_ms + 3600000 AS to_ms,
+             ${segmentIndex(segmentStartsMs)} AS segment, ${cols},
+             sum(gpu_ms) AS gpu_ms, sum(cpu_millicore_ms) AS cpu_millicore_ms,
+             sum(memory_mib_ms) AS memory_mib_ms, sum(events) AS events
+      FROM usage_hourly
+      WHERE hour >= toDateTime(${int(fromMs / 1000)}) AND hour < toDateTime(${int(toMs / 1000)}) ${only}
+        ${wholeHoursOnly(split)}
+      GROUP BY hour, ${cols}`);
+    if (split.length > 0) {
+      const where = workspaceId === undefined ? sql`1` : sql`workspace_id = ${str(workspaceId)}`;
+      rows.push(
+        ...(await this.clickhouse.query<SpanRow>(sql`
+          SELECT piece_from_ms AS from_ms, piece_to_ms AS to_ms, segment, ${cols},
+                 gpu_ms, cpu_millicore_ms, memory_mib_ms, events
+          FROM (${rawPieces(split, cols, where)} GROUP BY segment, hour, piece_from_ms, piece_to_ms, ${cols})`)),
+      );
+    }
+    const keys = ['workspace_id', 'gpu_type', 'app_id', 'function_id', 'region'] as const;
+    return rows.sort(
+      (a, b) => Number(a.from_ms) - Number(b.from_ms) || keys.reduce((c, k) => c || byteOrder(a[k], b[k]), 0),
+    );
   }
 
   /**

@@ -7,7 +7,7 @@ import { ApiError } from '../platform/errors/api-error';
 import { GroupKey, UsageRollupsRepository, UsageWindow } from './usage-rollups.repository';
 
 const HOUR_MS = 3_600_000;
-const MAX_RANGE_MS = 400 * 86_400_000;
+export const MAX_RANGE_MS = 400 * 86_400_000;
 
 export interface UsageRowView {
   window_start: string;
@@ -25,7 +25,7 @@ export interface UsageRowView {
   currency: string;
 }
 
-function hourAligned(field: 'from' | 'to', value: string | undefined, fallback: number): number {
+export function hourAligned(field: 'from' | 'to', value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const ms = parseRfc3339Ms(value);
   if (ms === null) throw ApiError.invalid(field, `${field} must be an RFC 3339 date-time`);

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import Stripe from 'stripe';
 import { GPU_TYPES, GeneratedEvent, rng } from './workload';
 import { OracleEvent } from './invoice-oracle';
-import { ROOT } from './test-env';
+import { api } from './http';
+import { ADMIN_KEY, ROOT } from './test-env';
 
 export const LOCALSTRIPE_URL = 'http://127.0.0.1:8420';
 export const STRIPE_MOCK_URL = 'http://127.0.0.1:12111';
@@ -132,4 +133,21 @@ export async function stripeHoldings(stripe: Stripe, workspaces: ReadonlySet<str
       if (!ii.invoice) count(ii.metadata?.gpumeter_line_id);
   }
   return { lineCounts, invoices, customersPerWorkspace };
+}
+
+/** Creates workspaces through the API, each on the plan `planOf` gives it. */
+export async function createPlannedWorkspaces(
+  baseUrl: string,
+  ids: readonly string[],
+  planOf: (index: number) => 'starter' | 'team',
+): Promise<void> {
+  for (const [i, id] of ids.entries()) {
+    const r = await api(baseUrl, 'POST', '/v1/workspaces', ADMIN_KEY, {
+      id,
+      name: `Workspace ${id}`,
+      email: `${id}@example.test`,
+      plan: planOf(i),
+    });
+    if (r.status !== 201) throw new Error(`creating workspace ${id}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
 }

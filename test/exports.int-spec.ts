@@ -1,0 +1,256 @@
+import { randomBytes } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import { chReader } from './support/clickhouse';
+import { api, postEvents } from './support/http';
+import { createPlannedWorkspaces, LOCALSTRIPE_URL, monthBack, usageEvents } from './support/billing';
+import { ServiceProcess } from './support/service-process';
+import { ADMIN_KEY, isolatedEnv } from './support/test-env';
+import { Money, roundToCents, formatAmount } from '../src/catalog/money';
+
+/**
+ * Finance exports against the real stack: the usage export's exact amounts, summed per
+ * workspace and charge and rounded once, are the invoice's lines; CSV and JSONL carry the
+ * same records; customer text cannot run as a spreadsheet formula; operator only.
+ */
+async function download(url: string, token: string | null) {
+  const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+function jsonl(text: string): Record<string, string>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Record<string, string>);
+}
+
+describe('exports: rated usage and invoice lines, streamed', () => {
+  const tag = randomBytes(3).toString('hex');
+  const workspaces = ['a', 'b', 'c'].map((x) => `ex${tag}-${x}`);
+  const month = monthBack(2);
+  // A price change inside an hour: the export has one record per piece of that hour.
+  const cutAt = month.start + 9 * 86_400_000 + 15 * 3_600_000 + 41 * 60_000 + 3_217;
+  const cutHour = cutAt - (cutAt % 3_600_000);
+  const formula = '=HYPERLINK("http://evil.test","x")';
+  let svc: ServiceProcess;
+  let ch: ReturnType<typeof chReader>;
+  let eventCount = 0;
+
+  beforeAll(async () => {
+    const env = await isolatedEnv('exports', {
+      EVENT_MAX_AGE_DAYS: '400',
+      INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
+      STRIPE_API_URL: LOCALSTRIPE_URL,
+      STRIPE_COMPAT: 'localstripe',
+    });
+    svc = await new ServiceProcess('exports', env, 'all').start();
+    ch = chReader(env);
+    await createPlannedWorkspaces(svc.url, workspaces, (i) => (i === 0 ? 'team' : 'starter'));
+    const change = await api(svc.url, 'POST', '/v1/catalog/price-changes', ADMIN_KEY, {
+      effective_from: new Date(cutAt).toISOString(),
+      gpu_per_second: { H100: '0.001210', A10G: '0.000333' },
+      cpu_per_core_second: '0.0000150',
+    });
+    expect(change.status).toBe(201);
+    const spread = usageEvents({
+      workspaces,
+      perWorkspace: 40,
+      fromMs: month.start,
+      toMs: month.end,
+      seed: 61,
+      idPrefix: `e${tag}`,
+    });
+    const around = usageEvents({
+      workspaces,
+      perWorkspace: 6,
+      fromMs: cutHour - 1_800_000,
+      toMs: cutHour + 5_400_000,
+      seed: 62,
+      idPrefix: `c${tag}`,
+    });
+    const events = [...spread.events, ...around.events];
+    // Customer text that a spreadsheet would run.
+    (events[0].data as { app_id: string }).app_id = formula;
+    eventCount = events.length;
+    await postEvents(svc.url, events);
+    const deadline = Date.now() + 120_000;
+    while ((await ch.totals()).hourlyEvents !== BigInt(eventCount)) {
+      if (Date.now() > deadline) throw new Error('events not stored');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const run = await api(svc.url, 'POST', '/v1/invoice-runs', ADMIN_KEY, { period: month.period });
+    expect(run.status).toBe(202);
+    for (;;) {
+      const r = await api(svc.url, 'GET', `/v1/invoice-runs/${run.body.id}`, ADMIN_KEY);
+      if (r.body.status !== 'running') {
+        expect(r.body).toMatchObject({ status: 'completed', errors: [] });
+        break;
+      }
+      if (Date.now() > deadline + 60_000) throw new Error('invoice run did not finish');
+      await new Promise((res) => setTimeout(res, 300));
+    }
+  });
+
+  afterAll(async () => {
+    await svc?.kill();
+    await ch?.close();
+  });
+
+  const usageUrl = (format: string) =>
+    `${svc.url}/v1/exports/usage?from=${new Date(month.start).toISOString()}&to=${new Date(month.end).toISOString()}&format=${format}`;
+
+  it('usage export: exact amounts that add up, per workspace and charge, to the invoice lines', async () => {
+    const got = await download(usageUrl('jsonl'), ADMIN_KEY);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toContain('application/x-ndjson');
+    const records = jsonl(got.text).filter((r) => workspaces.includes(r.workspace_id));
+    expect(records.length).toBeGreaterThan(100);
+    // Every event is counted once, in the span it started in.
+    expect(records.reduce((a, r) => a + Number(r.events), 0)).toBe(eventCount);
+
+    const sums = new Map<string, { quantity: Money; amount: Money }>();
+    const add = (key: string, quantity: string, amount: string) => {
+      const s = sums.get(key) ?? { quantity: new Money(0), amount: new Money(0) };
+      sums.set(key, { quantity: s.quantity.plus(quantity), amount: s.amount.plus(amount) });
+    };
+    for (const r of records) {
+      if (r.gpu_seconds !== '0') add(`${r.workspace_id}|gpu:${r.gpu_type}`, r.gpu_seconds, r.gpu_amount);
+      if (r.cpu_core_seconds !== '0') add(`${r.workspace_id}|cpu`, r.cpu_core_seconds, r.cpu_amount);
+      if (r.memory_gib_seconds !== '0')
+        add(`${r.workspace_id}|memory`, r.memory_gib_seconds, r.memory_amount);
+      expect(new Money(r.amount).eq(new Money(r.gpu_amount).plus(r.cpu_amount).plus(r.memory_amount))).toBe(
+        true,
+      );
+    }
+    const listed = await api(svc.url, 'GET', `/v1/invoices?period=${month.period}`, ADMIN_KEY);
+    let lines = 0;
+    for (const ws of workspaces) {
+      const inv = listed.body.invoices.find((x: { workspace_id: string }) => x.workspace_id === ws);
+      const usageLines = inv.lines.filter((l: { kind: string }) => ['gpu', 'cpu', 'memory'].includes(l.kind));
+      expect(usageLines.length).toBe([...sums.keys()].filter((k) => k.startsWith(`${ws}|`)).length);
+      for (const l of usageLines) {
+        const s = sums.get(`${ws}|${l.key}`)!;
+        expect([l.key, s.quantity.toFixed()]).toEqual([l.key, l.quantity]);
+        expect([l.key, formatAmount(roundToCents(s.amount))]).toEqual([l.key, l.amount]);
+        lines++;
+      }
+    }
+    expect(lines).toBeGreaterThan(15);
+
+    // The cut hour comes in two pieces, each at its own prices.
+    const pieces = records.filter(
+      (r) => Date.parse(r.from) >= cutHour && Date.parse(r.to) <= cutHour + 3_600_000,
+    );
+    expect(pieces.some((r) => Date.parse(r.to) === cutAt)).toBe(true);
+    expect(pieces.some((r) => Date.parse(r.from) === cutAt)).toBe(true);
+    for (const r of pieces.filter((p) => Date.parse(p.from) === cutAt))
+      expect(r.cpu_unit_price).toBe('0.0000150');
+    for (const r of pieces.filter((p) => Date.parse(p.to) === cutAt))
+      expect(r.cpu_unit_price).toBe('0.0000131');
+  });
+
+  it('CSV carries the same records as JSONL, with customer text defused', async () => {
+    const [csv, lines] = await Promise.all([
+      download(usageUrl('csv'), ADMIN_KEY),
+      download(usageUrl('jsonl'), ADMIN_KEY),
+    ]);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="usage_.*\.csv"/);
+    const rows = parse<Record<string, string>>(csv.text, { columns: true });
+    const fromJsonl = jsonl(lines.text);
+    expect(rows.length).toBe(fromJsonl.length);
+    const withFormula = fromJsonl.flatMap((r, i) => (r.app_id === formula ? [i] : []));
+    expect(withFormula.length).toBeGreaterThan(0);
+    for (const i of withFormula) {
+      expect(rows[i].app_id).toBe(`'${formula}`);
+      rows[i].app_id = formula;
+    }
+    expect(rows).toEqual(fromJsonl);
+  });
+
+  it('invoice export: every line of every invoice of the period, as GET /v1/invoices shows it', async () => {
+    const got = await download(`${svc.url}/v1/exports/invoices?period=${month.period}`, ADMIN_KEY);
+    expect(got.status).toBe(200);
+    const rows = parse<Record<string, string>>(got.text, { columns: true }).filter((r) =>
+      workspaces.includes(r.workspace_id),
+    );
+    const listed = await api(svc.url, 'GET', `/v1/invoices?period=${month.period}`, ADMIN_KEY);
+    const mine = listed.body.invoices.filter((x: { workspace_id: string }) =>
+      workspaces.includes(x.workspace_id),
+    );
+    expect(mine).toHaveLength(3);
+    const want = mine.flatMap(
+      (inv: {
+        id: string;
+        total: string;
+        status: string;
+        stripe: { invoice_id: string };
+        lines: { id: string; key: string; amount: string; quantity: string }[];
+      }) =>
+        inv.lines.map((l) => ({
+          invoice_id: inv.id,
+          status: inv.status,
+          stripe_invoice_id: inv.stripe.invoice_id,
+          invoice_total: inv.total,
+          line_id: l.id,
+          line_key: l.key,
+          amount: l.amount,
+          quantity: l.quantity,
+        })),
+    );
+    expect(
+      rows.map((r) => ({
+        invoice_id: r.invoice_id,
+        status: r.status,
+        stripe_invoice_id: r.stripe_invoice_id,
+        invoice_total: r.invoice_total,
+        line_id: r.line_id,
+        line_key: r.line_key,
+        amount: r.amount,
+        quantity: r.quantity,
+      })),
+    ).toEqual(expect.arrayContaining(want));
+    expect(rows).toHaveLength(want.length);
+    expect(rows.every((r) => r.status === 'pushed' && r.stripe_invoice_id.startsWith('in_'))).toBe(true);
+    // Each invoice's lines add up to its total.
+    for (const inv of mine) {
+      const sum = rows
+        .filter((r) => r.invoice_id === inv.id)
+        .reduce((a, r) => a.plus(r.amount), new Money(0));
+      expect(formatAmount(sum)).toBe(inv.total);
+    }
+    // One workspace's only.
+    const one = await download(
+      `${svc.url}/v1/exports/invoices?period=${month.period}&workspace_id=${workspaces[1]}&format=jsonl`,
+      ADMIN_KEY,
+    );
+    expect(new Set(jsonl(one.text).map((r) => r.workspace_id))).toEqual(new Set([workspaces[1]]));
+  });
+
+  it('operator only, and bad parameters are a 400 naming the field', async () => {
+    const wsKey = (
+      await api(svc.url, 'POST', '/v1/workspaces', ADMIN_KEY, {
+        id: `ex${tag}-k`,
+        name: 'k',
+        email: 'k@x.test',
+      })
+    ).body.api_key;
+    expect((await download(usageUrl('csv'), wsKey)).status).toBe(403);
+    expect((await download(usageUrl('csv'), null)).status).toBe(401);
+    expect((await download(`${svc.url}/v1/exports/invoices?period=${month.period}`, wsKey)).status).toBe(403);
+    const cases: [string, string][] = [
+      [usageUrl('xlsx'), 'format'],
+      [`${svc.url}/v1/exports/usage?from=2026-10-01T00:30:00Z&to=2026-10-02T00:00:00Z`, 'from'],
+      [`${svc.url}/v1/exports/usage?from=2026-10-02T00:00:00Z&to=2026-10-01T00:00:00Z`, 'to'],
+      [`${svc.url}/v1/exports/usage?to=2026-10-01T00:00:00Z`, 'from'],
+      [`${svc.url}/v1/exports/invoices?period=2026-13`, 'period'],
+      [`${svc.url}/v1/exports/invoices?period=2026-10&workspace_id=A%27;DROP`, 'workspace_id'],
+    ];
+    for (const [url, field] of cases) {
+      const r = await download(url, ADMIN_KEY);
+      expect([url, r.status]).toEqual([url, 400]);
+      expect(JSON.parse(r.text).error.details.map((e: { field: string }) => e.field)).toContain(field);
+    }
+  });
+});
