@@ -3,6 +3,7 @@
  *   1. rating a month for 10,000 workspaces (no Stripe): the ClickHouse aggregation alone
  *      (the ceiling), the whole computation of every invoice document, and a run that drafts
  *      them all (events to Kafka, projections), with a price change mid-month;
+ *      and the usage export of one week of that data;
  *   2. invoices pushed per second to localstripe at a given concurrency, beside the
  *      emulator's own request rate (the ceiling).
  * Options: --workspaces N (default 10000), --push-invoices N (default 200).
@@ -19,6 +20,8 @@ import { BillingPeriod } from '../src/invoicing/billing-period';
 import { InvoiceCalculator } from '../src/invoicing/invoice-calculator.service';
 import { InvoiceRunService } from '../src/invoicing/invoice-run.service';
 import { UsageRollupsRepository } from '../src/metering/usage-rollups.repository';
+import { USAGE_EXPORT_COLUMNS, UsageExportService } from '../src/exports/usage-export.service';
+import { stringify } from 'csv-stringify/sync';
 import { forEachWithConcurrency } from '../src/platform/concurrency';
 import { StripeApiService } from '../src/stripe/stripe-api.service';
 import { benchEnv, dropBenchEnv, median, writeBenchResult } from './bench-support';
@@ -145,6 +148,34 @@ async function ratingBench(period: BillingPeriod) {
           `run ${i + 1}: aggregation ${s.toFixed(2)} s (${fmt(rows)} rows), with the cut hour read raw ${sc.toFixed(2)} s, all invoices computed ${c.toFixed(2)} s`,
         );
       }
+      // The usage export over a week of the same data: the ClickHouse reads alone (the ceiling),
+      // then records rated and written as CSV (in process; HTTP adds only the socket).
+      const weekFrom = period.startMs + 7 * 86_400_000;
+      const weekTo = weekFrom + 7 * 86_400_000;
+      const exporter = app.get(UsageExportService);
+      const exportReads: number[] = [];
+      const exportRuns: number[] = [];
+      let exportRecords = 0;
+      let exportBytes = 0;
+      for (let i = 0; i < 3; i++) {
+        const [, readSeconds] = await timed(async () => {
+          for (let d = weekFrom; d < weekTo; d += 86_400_000)
+            await rollups.spans(d, d + 86_400_000, segments);
+        });
+        exportReads.push(readSeconds);
+        const [, exportSeconds] = await timed(async () => {
+          exportRecords = 0;
+          exportBytes = 0;
+          for await (const batch of exporter.records(weekFrom, weekTo)) {
+            exportRecords += batch.length;
+            exportBytes += stringify(batch.map((r) => USAGE_EXPORT_COLUMNS.map((c) => r[c]))).length;
+          }
+        });
+        exportRuns.push(exportSeconds);
+        log(
+          `usage export, one week: reads ${readSeconds.toFixed(2)} s, ${fmt(exportRecords)} records rated and written as CSV (${fmt(exportBytes / 1e6)} MB) ${exportSeconds.toFixed(2)} s`,
+        );
+      }
       const [state, runSeconds] = await timed(() => app.get(InvoiceRunService).start(period, 'cli').done);
       if (state.status !== 'completed' || state.counts.drafted !== invoices)
         throw new Error(`draft run: ${JSON.stringify(state)}`);
@@ -157,6 +188,10 @@ async function ratingBench(period: BillingPeriod) {
         withCutRuns: withCut,
         computeRuns: compute,
         draftRunSeconds: runSeconds,
+        exportRecords,
+        exportBytes,
+        exportReadRuns: exportReads,
+        exportRuns,
       };
     } finally {
       await app.close();
@@ -300,6 +335,13 @@ async function main() {
       `| the rating query as invoices run it: rollups + the hour the second change cuts, read from raw events per piece | ${median(rating.withCutRuns).toFixed(2)} (${rating.withCutRuns.map((x) => x.toFixed(2)).join(', ')}) |`,
       `| every invoice computed (aggregation + exact rating + ${fmt(rating.invoices)} documents) | ${median(rating.computeRuns).toFixed(2)} (${rating.computeRuns.map((x) => x.toFixed(2)).join(', ')}) |`,
       `| an invoice run that drafts them all (computation + ${fmt(rating.invoices)} invoice.drafted events to Kafka + projections), one run | ${rating.draftRunSeconds.toFixed(2)} |`,
+      '',
+      `Usage export (GET /v1/exports/usage, measured in process without the socket) of one week of the same data: ${fmt(rating.exportRecords)} records, ${fmt(rating.exportBytes / 1e6)} MB of CSV:`,
+      '',
+      '| step | seconds, median (runs) | records/s |',
+      '| --- | --- | --- |',
+      `| ceiling: the ClickHouse reads alone (a day at a time) | ${median(rating.exportReadRuns).toFixed(2)} (${rating.exportReadRuns.map((x) => x.toFixed(2)).join(', ')}) | ${fmt(rating.exportRecords / median(rating.exportReadRuns))} |`,
+      `| records read, rated exactly and written as CSV | ${median(rating.exportRuns).toFixed(2)} (${rating.exportRuns.map((x) => x.toFixed(2)).join(', ')}) | ${fmt(rating.exportRecords / median(rating.exportRuns))} |`,
       '',
       `Pushing ${PUSH_INVOICES} finalized invoices to localstripe (customer, ≈ 6 invoice items, invoice, reconciliation reads, verification), whole run:`,
       '',

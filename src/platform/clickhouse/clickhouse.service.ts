@@ -35,14 +35,29 @@ export class ClickHouseService implements OnApplicationShutdown {
     });
   }
 
-  /** Rows of a SELECT, as plain objects (UInt64 values arrive as strings: parse them with BigInt). */
+  /**
+   * Rows of a SELECT, as plain objects (UInt64 values arrive as strings: parse them with BigInt).
+   *
+   * Retried on a reset connection, and only then: the client keeps sockets alive and drops
+   * idle ones on a timer, but while the event loop is busy with long CPU work (rating a day of
+   * an export) the timer cannot run, the server closes the socket (keep_alive_timeout), and
+   * the next request on it fails with ECONNRESET before ClickHouse saw it (seen in
+   * bench:invoice). A SELECT is safe to send again; anything else still throws at once.
+   */
   async query<T>(statement: Sql, settings?: ClickHouseSettings): Promise<T[]> {
-    const result = await this.client.query({
-      query: statement.text,
-      format: 'JSONEachRow',
-      clickhouse_settings: settings,
-    });
-    return result.json<T>();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.client.query({
+          query: statement.text,
+          format: 'JSONEachRow',
+          clickhouse_settings: settings,
+        });
+        return await result.json<T>();
+      } catch (err) {
+        if (attempt >= 3 || !isResetConnection(err)) throw err;
+        this.logger.warn(`ClickHouse read on a reset connection (attempt ${attempt}): sending it again`);
+      }
+    }
   }
 
   /** A statement without a result set (DDL, ALTER, INSERT … SELECT). */
@@ -125,4 +140,10 @@ export class ClickHouseService implements OnApplicationShutdown {
       .close()
       .catch((e: unknown) => this.logger.warn(`closing ClickHouse client: ${String(e)}`));
   }
+}
+
+/** A socket the server had already closed: the request never reached ClickHouse. */
+export function isResetConnection(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === 'ECONNRESET' || e?.code === 'EPIPE' || e?.message === 'socket hang up';
 }
