@@ -5,6 +5,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { ExportsModule } from './exports/exports.module';
+import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { InvoicingModule } from './invoicing/invoicing.module';
 import { MeteringModule } from './metering/metering.module';
@@ -41,6 +42,7 @@ export function appModule(config: AppConfig) {
       InvoicingModule,
       StripeModule,
       ExportsModule,
+      ReconciliationModule,
     ],
     controllers: [HealthController],
     providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],

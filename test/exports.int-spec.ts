@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { chReader } from './support/clickhouse';
 import { api, postEvents } from './support/http';
-import { createPlannedWorkspaces, LOCALSTRIPE_URL, monthBack, usageEvents } from './support/billing';
+import {
+  createPlannedWorkspaces,
+  LOCALSTRIPE_BILLING_ENV,
+  monthBack,
+  runInvoiceMonth,
+  usageEvents,
+} from './support/billing';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
 import { Money, roundToCents, formatAmount } from '../src/catalog/money';
@@ -37,12 +43,7 @@ describe('exports: rated usage and invoice lines, streamed', () => {
   let eventCount = 0;
 
   beforeAll(async () => {
-    const env = await isolatedEnv('exports', {
-      EVENT_MAX_AGE_DAYS: '400',
-      INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
-      STRIPE_API_URL: LOCALSTRIPE_URL,
-      STRIPE_COMPAT: 'localstripe',
-    });
+    const env = await isolatedEnv('exports', LOCALSTRIPE_BILLING_ENV);
     svc = await new ServiceProcess('exports', env, 'all').start();
     ch = chReader(env);
     await createPlannedWorkspaces(svc.url, workspaces, (i) => (i === 0 ? 'team' : 'starter'));
@@ -78,17 +79,7 @@ describe('exports: rated usage and invoice lines, streamed', () => {
       if (Date.now() > deadline) throw new Error('events not stored');
       await new Promise((r) => setTimeout(r, 250));
     }
-    const run = await api(svc.url, 'POST', '/v1/invoice-runs', ADMIN_KEY, { period: month.period });
-    expect(run.status).toBe(202);
-    for (;;) {
-      const r = await api(svc.url, 'GET', `/v1/invoice-runs/${run.body.id}`, ADMIN_KEY);
-      if (r.body.status !== 'running') {
-        expect(r.body).toMatchObject({ status: 'completed', errors: [] });
-        break;
-      }
-      if (Date.now() > deadline + 60_000) throw new Error('invoice run did not finish');
-      await new Promise((res) => setTimeout(res, 300));
-    }
+    expect(await runInvoiceMonth(svc.url, month.period)).toMatchObject({ status: 'completed', errors: [] });
   });
 
   afterAll(async () => {

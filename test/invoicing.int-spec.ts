@@ -3,6 +3,8 @@ import { chReader } from './support/clickhouse';
 import { api, postEvents } from './support/http';
 import {
   createPlannedWorkspaces,
+  LOCALSTRIPE_BILLING_ENV,
+  runInvoiceMonth,
   LOCALSTRIPE_URL,
   monthBack,
   runCli,
@@ -46,10 +48,7 @@ const PLANS = {
 };
 
 const BILLING_ENV = {
-  EVENT_MAX_AGE_DAYS: '400',
-  INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
-  STRIPE_API_URL: LOCALSTRIPE_URL,
-  STRIPE_COMPAT: 'localstripe',
+  ...LOCALSTRIPE_BILLING_ENV,
   STRIPE_WEBHOOK_SECRET: 'whsec_gpumetertestsecret',
 };
 
@@ -60,19 +59,6 @@ async function waitForStored(ch: ReturnType<typeof chReader>, expectedEvents: nu
     if (t.hourlyEvents === BigInt(expectedEvents)) return;
     if (Date.now() > deadline) throw new Error(`stored ${t.hourlyEvents} of ${expectedEvents} events`);
     await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function runViaApi(svc: ServiceProcess, period: string) {
-  const started = await api(svc.url, 'POST', '/v1/invoice-runs', ADMIN_KEY, { period });
-  expect(started.status).toBe(202);
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    const r = await api(svc.url, 'GET', `/v1/invoice-runs/${started.body.id}`, ADMIN_KEY);
-    expect(r.status).toBe(200);
-    if (r.body.status !== 'running') return r.body;
-    if (Date.now() > deadline) throw new Error('invoice run did not finish');
-    await new Promise((res) => setTimeout(res, 300));
   }
 }
 
@@ -186,7 +172,7 @@ describe('invoicing: a synthetic month rated exactly and pushed to Stripe once',
   });
 
   it('rates every invoice of the month to the cent as an independent calculation does, and pushes it once', async () => {
-    const run = await runViaApi(svc, month.period);
+    const run = await runInvoiceMonth(svc.url, month.period);
     expect(run).toMatchObject({ status: 'completed', finalize: true, errors: [] });
     expect(run.counts).toMatchObject({ invoices: 20, finalized: 20, pushed: 20, push_failed: 0 });
 
@@ -385,7 +371,7 @@ describe('invoicing: late usage, Stripe webhooks, the open period', () => {
       });
     const onTime = gen(11, m1, 12, `on${tag}`);
     await send(onTime);
-    expect((await runViaApi(svc, m1.period)).status).toBe('completed');
+    expect((await runInvoiceMonth(svc.url, m1.period)).status).toBe('completed');
     const before = await api(svc.url, 'GET', `/v1/invoices?period=${m1.period}`, ADMIN_KEY);
     expect(before.body.invoices).toHaveLength(2);
 
@@ -397,7 +383,7 @@ describe('invoicing: late usage, Stripe webhooks, the open period', () => {
     const after = await api(svc.url, 'GET', `/v1/invoices?period=${m1.period}`, ADMIN_KEY);
     expect(after.body).toEqual(before.body);
 
-    expect((await runViaApi(svc, m2.period)).status).toBe('completed');
+    expect((await runInvoiceMonth(svc.url, m2.period)).status).toBe('completed');
     const m2Invoices = await api(svc.url, 'GET', `/v1/invoices?period=${m2.period}`, ADMIN_KEY);
     for (const ws of [starterWs, teamWs]) {
       const plan = PLANS[plans[ws]];
@@ -448,7 +434,7 @@ describe('invoicing: late usage, Stripe webhooks, the open period', () => {
       `INSERT INTO usage_hourly (workspace_id, hour, gpu_type, app_id, function_id, region, gpu_ms, cpu_millicore_ms, memory_mib_ms, events)
        VALUES ('${teamWs}', toDateTime(${m.start / 1000 + 7200}), 'H100', 'app', 'fn', 'us-east', 1000, 0, 0, 0)`,
     );
-    const run = await runViaApi(svc, m.period);
+    const run = await runInvoiceMonth(svc.url, m.period);
     expect(run.status).toBe('failed');
     expect(run.errors[0].message).toContain(`not finalizing ${m.period}`);
     expect(run.errors[0].message).toContain(teamWs);
@@ -536,7 +522,7 @@ describe('invoicing: late usage, Stripe webhooks, the open period', () => {
     const want = oracleInvoice(usage.oracle, schedule, open.start, open.end, PLANS.team);
     expect(upcoming.body.total).toBe(centsToString(want.totalCents));
 
-    const run = await runViaApi(svc, open.period);
+    const run = await runInvoiceMonth(svc.url, open.period);
     expect(run).toMatchObject({ status: 'completed', finalize: false });
     const drafted = await api(svc.url, 'GET', `/v1/invoices/${upcoming.body.id}`, key);
     expect(drafted.body.status).toBe('draft');

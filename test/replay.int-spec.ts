@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { chReader } from './support/clickhouse';
 import { api, postEvents } from './support/http';
-import { createPlannedWorkspaces, LOCALSTRIPE_URL, monthBack, runCli, usageEvents } from './support/billing';
+import {
+  createPlannedWorkspaces,
+  LOCALSTRIPE_BILLING_ENV,
+  monthBack,
+  runCli,
+  usageEvents,
+} from './support/billing';
 import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
@@ -34,12 +40,7 @@ async function snapshot(ch: ReturnType<typeof chReader>) {
 describe('replay: every ClickHouse projection rebuilt from Kafka', () => {
   it('a replay into a new database reproduces usage, rollups, workspaces, catalog and invoices exactly, without dead-lettering again', async () => {
     const tag = randomBytes(3).toString('hex');
-    const env = await isolatedEnv('replay', {
-      EVENT_MAX_AGE_DAYS: '400',
-      INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
-      STRIPE_API_URL: LOCALSTRIPE_URL,
-      STRIPE_COMPAT: 'localstripe',
-    });
+    const env = await isolatedEnv('replay', LOCALSTRIPE_BILLING_ENV);
     const svc = await new ServiceProcess('replay', env, 'all').start();
     const ch = chReader(env);
     const replayed = chReader({ ...env, CLICKHOUSE_DATABASE: `${env.CLICKHOUSE_DATABASE}_r` });

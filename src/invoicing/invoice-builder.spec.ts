@@ -1,7 +1,7 @@
 import { Money } from '../catalog/money';
 import { RatedCharge } from '../catalog/rating';
 import { BillingPeriod } from './billing-period';
-import { adjustmentLines, billedByKey, buildInvoice, periodLines } from './invoice-builder';
+import { adjustmentLines, billedByKey, billedForPeriod, buildInvoice, periodLines } from './invoice-builder';
 
 const period = BillingPeriod.parse('2026-10')!;
 const team = { plan: 'team', base_fee: '250.00', monthly_credits: '100.00' };
@@ -115,5 +115,40 @@ describe('invoice builder', () => {
       billedByKey([...billed, ...adj], '2026-10'),
     );
     expect(again).toEqual([]);
+  });
+
+  it("counts as billed for a period its own invoice and later adjustments for it, never a later month's own lines", () => {
+    const team = { plan: 'team', base_fee: '250.00', monthly_credits: '100.00' };
+    const october = periodLines('ws', '2026-10', team, new Map([['gpu:H100', charge('gpu:H100', '20.00')]]));
+    const octoberNow = periodLines(
+      'ws',
+      '2026-10',
+      team,
+      new Map([['gpu:H100', charge('gpu:H100', '35.00', 2000n)]]),
+    );
+    // November's invoice: its own month (fee, usage, credits) plus October's adjustment.
+    const novemberOwn = periodLines(
+      'ws',
+      '2026-11',
+      team,
+      new Map([['gpu:H100', charge('gpu:H100', '50.00')]]),
+    );
+    const octoberAdjustment = adjustmentLines(
+      'ws',
+      '2026-11',
+      '2026-10',
+      octoberNow,
+      billedForPeriod('2026-10', october, []),
+    );
+    expect(octoberAdjustment.length).toBeGreaterThan(0);
+    // Invoicing December: October is fully billed; November's fee and usage are not October's.
+    const december = adjustmentLines(
+      'ws',
+      '2026-12',
+      '2026-10',
+      octoberNow,
+      billedForPeriod('2026-10', october, [...novemberOwn, ...octoberAdjustment]),
+    );
+    expect(december).toEqual([]);
   });
 });

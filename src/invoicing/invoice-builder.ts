@@ -123,6 +123,24 @@ export function billedByKey(lines: readonly InvoiceLine[], period: string): Bill
 }
 
 /**
+ * Everything billed for `period`: the lines of its own invoice, and the adjustment lines for
+ * it on later invoices — never a later invoice's own lines, which bill its own month.
+ */
+export function billedForPeriod(
+  period: string,
+  ownLines: readonly InvoiceLine[],
+  laterInvoicesLines: readonly InvoiceLine[],
+): BilledByKey {
+  return billedByKey(
+    [
+      ...ownLines,
+      ...laterInvoicesLines.filter((l) => l.kind === 'adjustment' && l.adjusts?.period === period),
+    ],
+    period,
+  );
+}
+
+/**
  * Adjustment lines for an earlier, finalized period: the period priced again with all the
  * usage known now, minus everything already billed for it (its invoice and earlier
  * adjustments), per line key. Over time the charges for a period add up to exactly what

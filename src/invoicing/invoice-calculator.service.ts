@@ -7,8 +7,8 @@ import { UsageRollupsRepository } from '../metering/usage-rollups.repository';
 import { PlanAssignment, planForPeriod, WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
 import { InvoiceDocument, InvoiceLine } from './invoice';
-import { adjustmentLines, billedByKey, buildInvoice, periodLines } from './invoice-builder';
-import { InvoicesRepository } from './invoices.repository';
+import { adjustmentLines, billedForPeriod, buildInvoice, periodLines } from './invoice-builder';
+import { InvoicesRepository, StoredInvoice } from './invoices.repository';
 
 const DAY_MS = 86_400_000;
 
@@ -91,38 +91,67 @@ export class InvoiceCalculator {
     for (let p = closed[0]; p.compare(period) < 0; p = p.next()) between.push(p.toString());
     const finalized = await this.invoices.documents({ workspaceId, periods: between, finalizedOnly: true });
     for (const adjusted of closed) {
-      const name = adjusted.toString();
-      const rated = await this.rate(catalog, adjusted, workspaceId);
-      const own = new Map(
-        finalized.filter((f) => f.document.period === name).map((f) => [f.document.workspace_id, f.document]),
-      );
-      const later = finalized.filter((f) => f.document.period > name);
-      const workspaces = new Set([...rated.keys(), ...own.keys()]);
-      for (const f of later)
-        if (f.document.lines.some((l) => l.adjusts?.period === name)) workspaces.add(f.document.workspace_id);
-      for (const ws of workspaces) {
-        const invoiced = own.get(ws);
-        // A workspace that got no invoice for the period is charged no base fee for it now.
-        const plan = invoiced?.plan ?? {
-          ...this.planTerms(catalog, assignments.get(ws), adjusted),
-          base_fee: '0',
-        };
-        const recomputed = periodLines(ws, name, plan, rated.get(ws) ?? new Map());
-        const billedLines = [
-          ...(invoiced?.lines ?? []),
-          ...later.filter((f) => f.document.workspace_id === ws).flatMap((f) => f.document.lines),
-        ];
-        const lines = adjustmentLines(
-          ws,
-          period.toString(),
-          name,
-          recomputed,
-          billedByKey(billedLines, name),
-        );
-        if (lines.length > 0) out.set(ws, [...(out.get(ws) ?? []), ...lines]);
-      }
+      const lines = await this.unbilledLines(catalog, adjusted, period, finalized, assignments, workspaceId);
+      for (const [ws, l] of lines) out.set(ws, [...(out.get(ws) ?? []), ...l]);
     }
     return out;
+  }
+
+  /**
+   * Per workspace, what a closed period's usage comes to now minus everything already billed
+   * for it (its invoice and adjustments on later ones), as adjustment lines on `invoicePeriod`'s
+   * invoice; a workspace with nothing outstanding is absent. `finalized`: the finalized
+   * invoices of the period and of every later one.
+   */
+  private async unbilledLines(
+    catalog: PriceCatalog,
+    adjusted: BillingPeriod,
+    invoicePeriod: BillingPeriod,
+    finalized: StoredInvoice[],
+    assignments: Map<string, PlanAssignment[]>,
+    workspaceId?: string,
+  ): Promise<Map<string, InvoiceLine[]>> {
+    const name = adjusted.toString();
+    const rated = await this.rate(catalog, adjusted, workspaceId);
+    const own = new Map(
+      finalized.filter((f) => f.document.period === name).map((f) => [f.document.workspace_id, f.document]),
+    );
+    const later = finalized.filter((f) => f.document.period > name);
+    const workspaces = new Set([...rated.keys(), ...own.keys()]);
+    for (const f of later)
+      if (f.document.lines.some((l) => l.adjusts?.period === name)) workspaces.add(f.document.workspace_id);
+    const out = new Map<string, InvoiceLine[]>();
+    for (const ws of workspaces) {
+      const invoiced = own.get(ws);
+      // A workspace that got no invoice for the period is charged no base fee for it now.
+      const plan = invoiced?.plan ?? {
+        ...this.planTerms(catalog, assignments.get(ws), adjusted),
+        base_fee: '0',
+      };
+      const recomputed = periodLines(ws, name, plan, rated.get(ws) ?? new Map());
+      const billed = billedForPeriod(
+        name,
+        invoiced?.lines ?? [],
+        later.filter((f) => f.document.workspace_id === ws).flatMap((f) => f.document.lines),
+      );
+      const lines = adjustmentLines(ws, invoicePeriod.toString(), name, recomputed, billed);
+      if (lines.length > 0) out.set(ws, lines);
+    }
+    return out;
+  }
+
+  /**
+   * For reconciliation: a closed period's usage not billed yet (it arrived after the period
+   * was invoiced), per workspace, as the adjustment lines the next invoice run would add.
+   */
+  async unbilled(period: BillingPeriod, workspaceId?: string): Promise<Map<string, InvoiceLine[]>> {
+    const catalog = await this.catalogs.load();
+    const assignments = await this.workspaces.planAssignments(workspaceId);
+    const periods: string[] = [];
+    const current = BillingPeriod.containing(Date.now());
+    for (let p = period; p.compare(current) <= 0; p = p.next()) periods.push(p.toString());
+    const finalized = await this.invoices.documents({ workspaceId, periods, finalizedOnly: true });
+    return this.unbilledLines(catalog, period, period.next(), finalized, assignments, workspaceId);
   }
 
   /**

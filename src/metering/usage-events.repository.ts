@@ -108,7 +108,6 @@ export class UsageEventsRepository {
     );
   }
 
-  /** Keys stored more than once; must always be empty (checked by reconciliation). */
   /** How many events are stored, and their GPU-ms (replay summaries, reconciliation). */
   async totals(): Promise<{ events: bigint; gpu_ms: bigint }> {
     const [row] = await this.clickhouse.query<{ n: string; gpu_ms: string }>(
@@ -117,9 +116,21 @@ export class UsageEventsRepository {
     return { events: BigInt(row.n), gpu_ms: BigInt(row.gpu_ms) };
   }
 
-  async duplicateKeys(limit = 100): Promise<Array<{ source: string; id: string; copies: string }>> {
-    return this.clickhouse.query(
-      sql`SELECT source, id, count() AS copies FROM usage_events GROUP BY source, id HAVING copies > 1 LIMIT ${int(limit)}`,
-    );
+  /**
+   * Keys (source, id) stored more than once; must always be empty (reconciliation reports it).
+   * `endedFromMs`/`endedToMs` limit the scan to events that ended in a span.
+   */
+  async duplicateKeys(
+    limit = 100,
+    endedFromMs?: number,
+    endedToMs?: number,
+  ): Promise<Array<{ source: string; id: string; copies: string }>> {
+    const span =
+      endedFromMs === undefined || endedToMs === undefined
+        ? sql`1`
+        : sql`ended_at >= ${dateTimeFromMs(endedFromMs)} AND ended_at <= ${dateTimeFromMs(endedToMs)}`;
+    return this.clickhouse.query(sql`
+      SELECT source, id, toString(count()) AS copies FROM usage_events WHERE ${span}
+      GROUP BY source, id HAVING count() > 1 LIMIT ${int(limit)}`);
   }
 }

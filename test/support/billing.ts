@@ -7,6 +7,14 @@ import { api } from './http';
 import { ADMIN_KEY, ROOT } from './test-env';
 
 export const LOCALSTRIPE_URL = 'http://127.0.0.1:8420';
+
+/** A service that invoices any month (late events accepted), pushes to localstripe, schedules nothing. */
+export const LOCALSTRIPE_BILLING_ENV = {
+  EVENT_MAX_AGE_DAYS: '400',
+  INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
+  STRIPE_API_URL: LOCALSTRIPE_URL,
+  STRIPE_COMPAT: 'localstripe',
+};
 export const STRIPE_MOCK_URL = 'http://127.0.0.1:12111';
 
 /** A calendar month `back` months before the current one: [start, end) in ms and "YYYY-MM". */
@@ -149,5 +157,20 @@ export async function createPlannedWorkspaces(
       plan: planOf(i),
     });
     if (r.status !== 201) throw new Error(`creating workspace ${id}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+}
+
+/** Starts an invoice run through the API and waits for its outcome (the run's final state). */
+export async function runInvoiceMonth(baseUrl: string, period: string) {
+  const started = await api(baseUrl, 'POST', '/v1/invoice-runs', ADMIN_KEY, { period });
+  if (started.status !== 202)
+    throw new Error(`invoice run refused: ${started.status} ${JSON.stringify(started.body)}`);
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const r = await api(baseUrl, 'GET', `/v1/invoice-runs/${started.body.id}`, ADMIN_KEY);
+    if (r.status !== 200) throw new Error(`invoice run ${started.body.id}: ${r.status}`);
+    if (r.body.status !== 'running') return r.body;
+    if (Date.now() > deadline) throw new Error('invoice run did not finish');
+    await new Promise((res) => setTimeout(res, 300));
   }
 }

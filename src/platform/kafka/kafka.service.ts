@@ -166,6 +166,38 @@ export class KafkaService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Where a topic stands: messages it holds (high − low watermark, summed over partitions),
+   * its end offsets, and, for a consumer group, how far the group's commits are behind the end.
+   */
+  async topicPosition(
+    topic: string,
+    groupId?: string,
+  ): Promise<{ held: bigint; end: bigint; committed: bigint | null; lag: bigint | null }> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const end = offsets.reduce((a, o) => a + BigInt(o.high), 0n);
+      const held = offsets.reduce((a, o) => a + BigInt(o.high) - BigInt(o.low), 0n);
+      if (groupId === undefined) return { held, end, committed: null, lag: null };
+      const [group] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const at = new Map(group.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+      let committed = 0n;
+      let lag = 0n;
+      for (const o of offsets) {
+        // -1: nothing committed on the partition yet; the group is behind by all it holds.
+        const c = at.get(o.partition) ?? -1n;
+        const from = c < 0n ? BigInt(o.low) : c;
+        committed += from;
+        lag += BigInt(o.high) - from;
+      }
+      return { held, end, committed, lag };
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   /** Deletes consumer groups that are done (e.g. a replay's); groups with members are refused by Kafka. */
   async deleteGroups(groupIds: string[]): Promise<void> {
     const admin = this.kafka.admin();

@@ -1,0 +1,20 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { BillingPeriod } from '../../invoicing/billing-period';
+
+export class ReconciliationQueryDto {
+  @ApiProperty({ example: '2026-10' })
+  @IsString({ message: 'period is required: YYYY-MM' })
+  @Matches(BillingPeriod.PATTERN, { message: 'period must be a month written YYYY-MM' })
+  period!: string;
+
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    default: 'false',
+    description:
+      'also compare with Stripe: two Stripe reads per pushed invoice (rate-limited; minutes at 10,000)',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'stripe must be true or false' })
+  stripe?: 'true' | 'false';
+}

@@ -1,0 +1,21 @@
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { BillingPeriod } from '../invoicing/billing-period';
+import { Allow, AuthGuard } from '../workspaces/auth.guard';
+import { ReconciliationQueryDto } from './dto/reconciliation-query.dto';
+import { ReconciliationService } from './reconciliation.service';
+
+@ApiTags('reconciliation')
+@ApiBearerAuth()
+@UseGuards(AuthGuard)
+@Controller('v1/reconciliation')
+export class ReconciliationController {
+  constructor(private readonly reconciliation: ReconciliationService) {}
+
+  /** Events vs ClickHouse vs invoices vs Stripe for a month, with every difference. Operator only. */
+  @Get()
+  @Allow('operator')
+  reconcile(@Query() q: ReconciliationQueryDto) {
+    return this.reconciliation.reconcile(BillingPeriod.parse(q.period)!, { stripe: q.stripe === 'true' });
+  }
+}

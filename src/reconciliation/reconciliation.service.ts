@@ -1,0 +1,171 @@
+import { Injectable } from '@nestjs/common';
+import { formatAmount, Money, toMinorUnits } from '../catalog/money';
+import { AppConfig } from '../config/app-config';
+import { BillingPeriod } from '../invoicing/billing-period';
+import { InvoiceCalculator } from '../invoicing/invoice-calculator.service';
+import { InvoicePushedData, INVOICE_PUSHED } from '../invoicing/invoice-events';
+import { InvoicesRepository } from '../invoicing/invoices.repository';
+import { UsageEventsRepository } from '../metering/usage-events.repository';
+import { UsageRollupsRepository } from '../metering/usage-rollups.repository';
+import { forEachWithConcurrency } from '../platform/concurrency';
+import { KafkaService } from '../platform/kafka/kafka.service';
+import { StripeApiService } from '../stripe/stripe-api.service';
+import { META } from '../stripe/stripe-invoice-pusher.service';
+
+const HOUR_MS = 3_600_000;
+
+export interface Difference {
+  check: string; // which comparison found it
+  workspace_id?: string;
+  invoice_id?: string;
+  amount?: string; // unbilled usage: what the next invoice run adds for it
+  detail: string;
+}
+
+/**
+ * Events vs ClickHouse vs invoices vs Stripe for one month, each compared with the next, with
+ * every difference listed. Read-only: it changes nothing, so it can run at any time.
+ */
+@Injectable()
+export class ReconciliationService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly kafka: KafkaService,
+    private readonly events: UsageEventsRepository,
+    private readonly rollups: UsageRollupsRepository,
+    private readonly invoices: InvoicesRepository,
+    private readonly calculator: InvoiceCalculator,
+    private readonly stripe: StripeApiService,
+  ) {}
+
+  async reconcile(period: BillingPeriod, options: { stripe: boolean }) {
+    const differences: Difference[] = [];
+
+    // 1. Kafka → ClickHouse: everything published has been consumed; what was refused is in the DLQ.
+    const usage = await this.kafka.topicPosition(
+      this.kafka.topics.usageEvents,
+      this.config.KAFKA_CONSUMER_GROUP,
+    );
+    const dlq = await this.kafka.topicPosition(this.kafka.topics.usageEventsDlq);
+    if (usage.lag! > 0n)
+      differences.push({
+        check: 'kafka.consumer_lag',
+        detail: `${usage.lag} usage messages published but not yet stored (consumer group ${this.config.KAFKA_CONSUMER_GROUP})`,
+      });
+
+    // 2. Inside ClickHouse: each event once; the hourly rollups equal the raw events.
+    const duplicates = await this.events.duplicateKeys(100, period.startMs, period.endMs + HOUR_MS);
+    for (const d of duplicates)
+      differences.push({
+        check: 'clickhouse.duplicate_event',
+        detail: `${d.source} ${d.id} stored ${d.copies} times`,
+      });
+    const mismatches = await this.rollups.rollupMismatches(period.startMs, period.endMs);
+    for (const m of mismatches)
+      differences.push({
+        check: 'clickhouse.rollup_vs_raw',
+        workspace_id: m.workspace_id,
+        detail: `raw ${m.raw} vs hourly ${m.hourly} (GPU-ms/millicore-ms/MiB-ms)`,
+      });
+
+    // 3. ClickHouse → invoices.
+    const stored = await this.invoices.documents({ periods: [period.toString()] });
+    const closed = (await this.invoices.closedPeriods()).has(period.toString());
+    const unbilled = new Map<string, { lines: number; amount: Money }>();
+    if (closed) {
+      // Usage that arrived after the month was invoiced: the next invoice run bills it as adjustments.
+      for (const [ws, lines] of await this.calculator.unbilled(period)) {
+        const amount = lines.reduce((a, l) => a.plus(l.amount), new Money(0));
+        unbilled.set(ws, { lines: lines.length, amount });
+        differences.push({
+          check: 'invoices.unbilled_usage',
+          workspace_id: ws,
+          amount: formatAmount(amount),
+          detail: `${lines.length} line(s), ${formatAmount(amount)} ${lines.map((l) => l.adjusts?.key).join(', ')} not billed yet: the next invoice run adds them as adjustments`,
+        });
+      }
+    } else {
+      // Drafts (or no invoice yet) must equal what the usage comes to now.
+      const now = await this.calculator.compute(period);
+      const byWs = new Map(stored.map((s) => [s.document.workspace_id, s.document]));
+      for (const doc of now) {
+        const have = byWs.get(doc.workspace_id);
+        if (!have)
+          differences.push({
+            check: 'invoices.not_drafted',
+            workspace_id: doc.workspace_id,
+            detail: `usage comes to ${doc.total}; no invoice drafted yet`,
+          });
+        else if (have.total !== doc.total)
+          differences.push({
+            check: 'invoices.stale_draft',
+            workspace_id: doc.workspace_id,
+            invoice_id: have.id,
+            detail: `draft total ${have.total}, usage now comes to ${doc.total}`,
+          });
+      }
+    }
+
+    // 4. Invoices → Stripe: each pushed invoice once in Stripe, with our total, no items left over.
+    const statuses = await this.invoices.statusRows(stored.map((s) => s.document.id));
+    const pushed = statuses.filter((r) => r.type === INVOICE_PUSHED).map((r) => r.data as InvoicePushedData);
+    const stripeSummary = { checked: 0, skipped: !options.stripe };
+    if (options.stripe) {
+      const docs = new Map(stored.map((s) => [s.document.id, s.document]));
+      await forEachWithConcurrency(pushed, this.config.STRIPE_MAX_CONCURRENCY, async (p) => {
+        const doc = docs.get(p.invoice_id)!;
+        const [held, pending] = await Promise.all([
+          this.stripe.listInvoices(p.stripe_customer_id),
+          this.stripe.listPendingInvoiceItems(p.stripe_customer_id),
+        ]);
+        const ours = held.filter((i) => i.metadata?.[META.invoice] === p.invoice_id);
+        const cents = toMinorUnits(new Money(doc.total));
+        if (ours.length !== 1)
+          differences.push({
+            check: 'stripe.invoice_count',
+            workspace_id: doc.workspace_id,
+            invoice_id: p.invoice_id,
+            detail: `Stripe holds ${ours.length} invoices for it (${ours.map((i) => i.id).join(', ')})`,
+          });
+        for (const i of ours.filter((x) => x.total !== cents))
+          differences.push({
+            check: 'stripe.invoice_total',
+            workspace_id: doc.workspace_id,
+            invoice_id: p.invoice_id,
+            detail: `Stripe invoice ${i.id} totals ${i.total} cents, ours ${cents}`,
+          });
+        const leftOver = pending.filter((i) => i.metadata?.[META.invoice] === p.invoice_id);
+        if (leftOver.length > 0)
+          differences.push({
+            check: 'stripe.items_left_over',
+            workspace_id: doc.workspace_id,
+            invoice_id: p.invoice_id,
+            detail: `${leftOver.length} invoice item(s) of it are pending, on no invoice: ${leftOver.map((i) => i.metadata?.[META.line]).join(', ')}`,
+          });
+        stripeSummary.checked++;
+      });
+    }
+
+    return {
+      period: period.toString(),
+      checked_at: new Date().toISOString(),
+      ok: differences.length === 0,
+      kafka: {
+        usage_messages: usage.held.toString(),
+        usage_consumer_lag: usage.lag!.toString(),
+        dead_lettered: dlq.held.toString(),
+      },
+      clickhouse: { duplicate_events: duplicates.length, rollup_mismatches: mismatches.length },
+      invoices: {
+        closed,
+        count: stored.length,
+        finalized: stored.filter((s) => s.finalized).length,
+        pushed: pushed.length,
+        total: formatAmount(stored.reduce((a, s) => a.plus(s.document.total), new Money(0))),
+        unbilled_workspaces: unbilled.size,
+      },
+      stripe: stripeSummary,
+      differences,
+    };
+  }
+}
