@@ -15,6 +15,8 @@ import {
 } from './support/billing';
 import {
   centsToString,
+  LIST,
+  PLANS,
   oracleAmountCents,
   oracleInvoice,
   OracleEvent,
@@ -26,26 +28,6 @@ import { ServiceProcess } from './support/service-process';
 import { loadConfig } from '../src/config/app-config';
 import { StripeApiService } from '../src/stripe/stripe-api.service';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
-
-const LIST = {
-  gpu: {
-    B200: '0.001736',
-    H200: '0.001261',
-    H100: '0.001097',
-    'A100-80GB': '0.000694',
-    'A100-40GB': '0.000583',
-    L40S: '0.000542',
-    A10G: '0.000306',
-    L4: '0.000222',
-    T4: '0.000164',
-  },
-  cpu: '0.0000131',
-  memory: '0.00000222',
-};
-const PLANS = {
-  starter: { feeCents: 0n, creditsCents: 3000n },
-  team: { feeCents: 25000n, creditsCents: 10000n },
-};
 
 const BILLING_ENV = {
   ...LOCALSTRIPE_BILLING_ENV,

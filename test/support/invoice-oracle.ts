@@ -147,3 +147,25 @@ export function toCents(amount: string): bigint {
   if (f.length > 2) throw new Error(`not a cent amount: ${amount}`);
   return neg ? -c : c;
 }
+
+/** The published list prices (the issue's seed), written here on their own. */
+export const LIST: OraclePrices = {
+  gpu: {
+    B200: '0.001736',
+    H200: '0.001261',
+    H100: '0.001097',
+    'A100-80GB': '0.000694',
+    'A100-40GB': '0.000583',
+    L40S: '0.000542',
+    A10G: '0.000306',
+    L4: '0.000222',
+    T4: '0.000164',
+  },
+  cpu: '0.0000131',
+  memory: '0.00000222',
+};
+/** The seed plans, in cents. */
+export const PLANS = {
+  starter: { feeCents: 0n, creditsCents: 3000n },
+  team: { feeCents: 25000n, creditsCents: 10000n },
+};
