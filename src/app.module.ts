@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CatalogModule } from './catalog/catalog.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { ExportsModule } from './exports/exports.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { IngestionModule } from './ingestion/ingestion.module';
@@ -43,6 +44,7 @@ export function appModule(config: AppConfig) {
       StripeModule,
       ExportsModule,
       ReconciliationModule,
+      DashboardModule,
     ],
     controllers: [HealthController],
     providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+
+/**
+ * The customer usage dashboard (contract §4, `GET /`): three static files read once at start.
+ * The page signs in with a workspace API key and reads the public API from the browser, so it
+ * can show nothing the key could not read anyway. Two levels up from this file is the project
+ * root whether it runs from src/ (tests) or dist/ (the build), and the files stay in src/.
+ */
+const WEB = join(__dirname, '..', '..', 'src', 'dashboard', 'web');
+const read = (name: string) => readFileSync(join(WEB, name), 'utf8');
+
+/** Scripts and styles only from this origin, API calls only to it, no framing. */
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+@ApiExcludeController()
+@Controller()
+export class DashboardController {
+  private readonly page = read('index.html');
+  private readonly script = read('dashboard.js');
+  private readonly style = read('dashboard.css');
+
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Content-Security-Policy', CSP)
+  @Header('X-Content-Type-Options', 'nosniff')
+  @Header('Referrer-Policy', 'no-referrer')
+  @Header('Cache-Control', 'no-cache')
+  index(): string {
+    return this.page;
+  }
+
+  @Get('dashboard.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('X-Content-Type-Options', 'nosniff')
+  @Header('Cache-Control', 'no-cache')
+  scriptFile(): string {
+    return this.script;
+  }
+
+  @Get('dashboard.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  @Header('X-Content-Type-Options', 'nosniff')
+  @Header('Cache-Control', 'no-cache')
+  stylesheet(): string {
+    return this.style;
+  }
+}

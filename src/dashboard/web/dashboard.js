@@ -1,0 +1,166 @@
+// The customer usage dashboard: plain script, no build step, no third-party code. It reads
+// the same API a customer's own tooling would (spend, usage, invoices) with the workspace
+// key the user types in, kept for this tab only (sessionStorage). Values from the API are
+// only ever set as text (textContent), never parsed as HTML: app and function ids are
+// customer-supplied.
+'use strict';
+
+(function () {
+  const KEY = 'gpumeter.workspace_key';
+  const byId = (id) => document.getElementById(id);
+
+  function text(tag, value, className) {
+    const node = document.createElement(tag);
+    node.textContent = value;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function row(cells) {
+    const tr = document.createElement('tr');
+    for (const [value, numeric] of cells) tr.appendChild(text('td', value, numeric ? 'num' : ''));
+    return tr;
+  }
+
+  function fill(tableId, rows) {
+    const body = byId(tableId).querySelector('tbody');
+    body.replaceChildren(...rows);
+  }
+
+  const money = (m) => `${m.amount} ${m.currency.toUpperCase()}`;
+
+  async function call(path) {
+    const res = await fetch(path, { headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}` } });
+    const body = await res.json().catch(() => ({}));
+    if (res.status === 401 || res.status === 403) {
+      signOut('That key was not accepted: use a workspace API key.');
+      throw new Error('not signed in');
+    }
+    if (!res.ok) throw new Error((body.error && body.error.message) || `HTTP ${res.status}`);
+    return body;
+  }
+
+  function renderSpend(spend) {
+    byId('who').textContent = `workspace ${spend.workspace_id} · plan ${spend.plan} · ${spend.period}`;
+    const entries = [
+      ['Usage so far', money(spend.usage)],
+      ['Credits applied', money(spend.credits_applied)],
+      ['Plan fee', money(spend.plan_fee)],
+      ['Adjustments for earlier months', money(spend.adjustments)],
+      ['Spend so far', money(spend.spend_so_far)],
+      ['Forecast for the month', money(spend.forecast.total)],
+    ];
+    byId('spend').replaceChildren(...entries.flatMap(([k, v]) => [text('dt', k), text('dd', v)]));
+  }
+
+  function renderDaily(usage) {
+    fill(
+      'daily',
+      usage.rows.map((r) =>
+        row([[r.window_start.slice(0, 10)], [r.gpu_type], [r.gpu_seconds, true], [r.amount, true]]),
+      ),
+    );
+    // One bar per day: the day's amount (cents, summed from the rows' decimal strings).
+    const perDay = new Map();
+    for (const r of usage.rows) {
+      const day = r.window_start.slice(0, 10);
+      perDay.set(day, (perDay.get(day) || 0) + Math.round(Number(r.amount) * 100));
+    }
+    const svg = byId('daily-chart');
+    const days = [...perDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    const max = Math.max(1, ...days.map(([, c]) => c));
+    const width = 100 / Math.max(1, days.length);
+    svg.setAttribute('viewBox', '0 0 100 100');
+    svg.setAttribute('preserveAspectRatio', 'none');
+    svg.replaceChildren(
+      ...days.map(([day, cents], i) => {
+        const bar = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+        const h = (cents / max) * 100;
+        bar.setAttribute('x', String(i * width + width * 0.1));
+        bar.setAttribute('width', String(width * 0.8));
+        bar.setAttribute('y', String(100 - h));
+        bar.setAttribute('height', String(h));
+        bar.appendChild(document.createElementNS('http://www.w3.org/2000/svg', 'title')).textContent =
+          `${day}: ${(cents / 100).toFixed(2)}`;
+        return bar;
+      }),
+    );
+  }
+
+  function renderUpcoming(upcoming) {
+    fill(
+      'upcoming',
+      upcoming.lines.map((l) =>
+        row([
+          [l.description],
+          [`${l.quantity} ${l.unit}`, true],
+          [l.unit_price === null ? 'several' : l.unit_price, true],
+          [l.amount, true],
+        ]),
+      ),
+    );
+    byId('upcoming-total').textContent = `${upcoming.total} ${upcoming.currency.toUpperCase()}`;
+  }
+
+  function renderInvoices(list) {
+    fill(
+      'invoices',
+      list.invoices.map((inv) =>
+        row([[inv.period], [inv.id], [inv.status], [`${inv.total} ${inv.currency.toUpperCase()}`, true]]),
+      ),
+    );
+  }
+
+  async function load() {
+    byId('error').textContent = '';
+    try {
+      // Only a workspace key shows a workspace: an operator or agent key is refused here.
+      const me = await call('/v1/me');
+      if (me.kind !== 'workspace') {
+        signOut('That key was not accepted: use a workspace API key.');
+        throw new Error('not a workspace key');
+      }
+      const [spend, usage, upcoming, invoices] = await Promise.all([
+        call('/v1/spend/current'),
+        call('/v1/usage?window=day&group_by=gpu_type'),
+        call('/v1/invoices/upcoming'),
+        call('/v1/invoices'),
+      ]);
+      renderSpend(spend);
+      renderDaily(usage);
+      renderUpcoming(upcoming);
+      renderInvoices(invoices);
+      byId('sign-in').hidden = true;
+      byId('dashboard').hidden = false;
+      byId('sign-out').hidden = false;
+      document.body.dataset.state = 'loaded';
+    } catch (err) {
+      if (sessionStorage.getItem(KEY)) byId('error').textContent = `Could not load: ${err.message}`;
+      document.body.dataset.state = 'error';
+    }
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem(KEY);
+    byId('dashboard').hidden = true;
+    byId('sign-out').hidden = true;
+    byId('sign-in').hidden = false;
+    byId('who').textContent = '';
+    byId('sign-in-error').textContent = message || '';
+  }
+
+  function start() {
+    byId('sign-in').addEventListener('submit', (event) => {
+      event.preventDefault();
+      sessionStorage.setItem(KEY, byId('api-key').value.trim());
+      byId('api-key').value = '';
+      byId('sign-in-error').textContent = '';
+      void load();
+    });
+    byId('sign-out').addEventListener('click', () => signOut());
+    if (sessionStorage.getItem(KEY)) void load();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

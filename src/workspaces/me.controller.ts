@@ -1,0 +1,17 @@
+import { Controller, Get, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Allow, AuthGuard, AuthenticatedRequest } from './auth.guard';
+
+/** Who a key is (extension): lets a client such as the dashboard tell a workspace key from others. */
+@ApiTags('workspaces')
+@ApiBearerAuth()
+@UseGuards(AuthGuard)
+@Controller('v1/me')
+export class MeController {
+  @Get()
+  @Allow('operator', 'workspace', 'agent')
+  me(@Req() req: AuthenticatedRequest) {
+    const p = req.principal;
+    return p.kind === 'workspace' ? { kind: p.kind, workspace_id: p.workspaceId } : { kind: p.kind };
+  }
+}

@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { JSDOM } from 'jsdom';
+import { chReader } from './support/clickhouse';
+import { api, postEvents } from './support/http';
+import { LOCALSTRIPE_BILLING_ENV, monthBack, runInvoiceMonth, usageEvents } from './support/billing';
+import { ServiceProcess } from './support/service-process';
+import { ADMIN_KEY, isolatedEnv } from './support/test-env';
+
+/**
+ * The dashboard page, its script run by jsdom against the real service: it signs in with a
+ * workspace key and shows the numbers the API gives that workspace.
+ */
+describe('dashboard: GET / signs in with a workspace key and shows its usage, spend and invoices', () => {
+  const tag = randomBytes(3).toString('hex');
+  const ws = `db${tag}-a`;
+  let svc: ServiceProcess;
+  let ch: ReturnType<typeof chReader>;
+  let key: string;
+
+  beforeAll(async () => {
+    const env = await isolatedEnv('dashboard', LOCALSTRIPE_BILLING_ENV);
+    svc = await new ServiceProcess('dashboard', env, 'all').start();
+    ch = chReader(env);
+    const created = await api(svc.url, 'POST', '/v1/workspaces', ADMIN_KEY, {
+      id: ws,
+      name: 'Dash',
+      email: 'dash@x.test',
+      plan: 'team',
+    });
+    key = created.body.api_key;
+    const last = monthBack(1);
+    const now = Date.now();
+    const past = usageEvents({
+      workspaces: [ws],
+      perWorkspace: 10,
+      fromMs: last.start,
+      toMs: last.end,
+      seed: 81,
+      idPrefix: `p${tag}`,
+    });
+    const recent = usageEvents({
+      workspaces: [ws],
+      perWorkspace: 6,
+      fromMs: Math.max(monthBack(0).start, now - 6 * 3_600_000),
+      toMs: now - 60_000,
+      seed: 82,
+      idPrefix: `r${tag}`,
+    });
+    const all = [...past.events, ...recent.events];
+    await postEvents(svc.url, all);
+    const deadline = Date.now() + 60_000;
+    while ((await ch.totals()).hourlyEvents !== BigInt(all.length)) {
+      if (Date.now() > deadline) throw new Error('events not stored');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect((await runInvoiceMonth(svc.url, last.period)).status).toBe('completed');
+  });
+
+  afterAll(async () => {
+    await svc?.kill();
+    await ch?.close();
+  });
+
+  async function openPage() {
+    const page = await fetch(`${svc.url}/`);
+    const dom = new JSDOM(await page.text(), {
+      url: `${svc.url}/`,
+      runScripts: 'dangerously',
+      resources: 'usable',
+      // jsdom has no fetch: the page's requests go out through Node's, to the real service.
+      beforeParse(window) {
+        (window as unknown as { fetch: typeof fetch }).fetch = (input, init) =>
+          fetch(typeof input === 'string' ? new URL(input, `${svc.url}/`) : input, init);
+      },
+    });
+    const { document } = dom.window;
+    await new Promise<void>((resolve) => {
+      if (document.readyState === 'complete') resolve();
+      else dom.window.addEventListener('load', () => resolve());
+    });
+    return dom;
+  }
+
+  async function signIn(dom: JSDOM, apiKey: string) {
+    const { document } = dom.window;
+    (document.getElementById('api-key') as unknown as { value: string }).value = apiKey;
+    delete document.body.dataset.state;
+    document.getElementById('sign-in')!.dispatchEvent(new dom.window.Event('submit', { cancelable: true }));
+    const deadline = Date.now() + 15_000;
+    while (!document.body.dataset.state) {
+      if (Date.now() > deadline) throw new Error('dashboard did not finish loading');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return document.body.dataset.state;
+  }
+
+  it('is served with a strict content security policy', async () => {
+    const page = await fetch(`${svc.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    const script = await fetch(`${svc.url}/dashboard.js`);
+    expect(script.headers.get('content-type')).toContain('text/javascript');
+  });
+
+  it('shows the workspace its own spend, daily usage, upcoming invoice and invoices, as the API gives them', async () => {
+    const dom = await openPage();
+    expect(await signIn(dom, key)).toBe('loaded');
+    const { document } = dom.window;
+    const spend = (await api(svc.url, 'GET', '/v1/spend/current', key)).body;
+    const usage = (await api(svc.url, 'GET', '/v1/usage?window=day&group_by=gpu_type', key)).body;
+    const upcoming = (await api(svc.url, 'GET', '/v1/invoices/upcoming', key)).body;
+    const invoices = (await api(svc.url, 'GET', '/v1/invoices', key)).body.invoices;
+
+    expect(document.getElementById('who')!.textContent).toContain(ws);
+    const spendText = [...document.querySelectorAll('#spend dt, #spend dd')].map((n) => n.textContent);
+    expect(spendText).toEqual(expect.arrayContaining(['Spend so far', `${spend.spend_so_far.amount} USD`]));
+    const daily = [...document.querySelectorAll('#daily tbody tr')].map((tr) =>
+      [...tr.querySelectorAll('td')].map((td) => td.textContent),
+    );
+    expect(usage.rows.length).toBeGreaterThan(0);
+    expect(daily).toEqual(
+      usage.rows.map((r: { window_start: string; gpu_type: string; gpu_seconds: string; amount: string }) => [
+        r.window_start.slice(0, 10),
+        r.gpu_type,
+        r.gpu_seconds,
+        r.amount,
+      ]),
+    );
+    expect(document.querySelectorAll('#daily-chart rect').length).toBe(
+      new Set(usage.rows.map((r: { window_start: string }) => r.window_start)).size,
+    );
+    expect(document.querySelectorAll('#upcoming tbody tr')).toHaveLength(upcoming.lines.length);
+    expect(document.getElementById('upcoming-total')!.textContent).toBe(`${upcoming.total} USD`);
+    const listed = [...document.querySelectorAll('#invoices tbody tr')].map((tr) =>
+      [...tr.querySelectorAll('td')].map((td) => td.textContent),
+    );
+    expect(invoices).toHaveLength(1);
+    expect(listed).toEqual([[invoices[0].period, invoices[0].id, 'pushed', `${invoices[0].total} USD`]]);
+    dom.window.close();
+  });
+
+  it('refuses a key that is not a workspace key, and shows nothing', async () => {
+    for (const wrong of ['gpm_ws_not-a-real-key', ADMIN_KEY]) {
+      const dom = await openPage();
+      expect(await signIn(dom, wrong)).toBe('error');
+      const { document } = dom.window;
+      expect((document.getElementById('dashboard') as unknown as { hidden: boolean }).hidden).toBe(true);
+      expect(document.getElementById('sign-in-error')!.textContent).toContain('not accepted');
+      expect(dom.window.sessionStorage.getItem('gpumeter.workspace_key')).toBeNull();
+      dom.window.close();
+    }
+  });
+});
