@@ -43,4 +43,18 @@ echo "gpumeter is serving on http://127.0.0.1:$PORT (OpenAPI at /docs, metrics a
 # The workload runs in the last hours of last month, so that month can be invoiced now.
 node bin/gpumeter simulate --url "http://127.0.0.1:$PORT" --month last --invoice "$@"
 echo
+# Then the month is reconciled link by link: Kafka, ClickHouse, the invoices, Stripe.
+LAST_MONTH="$(date -u -d "$(date -u +%Y-%m-01) -1 month" +%Y-%m)"
+curl -sf -H "Authorization: Bearer $ADMIN_API_KEY" \
+  "http://127.0.0.1:$PORT/v1/reconciliation?period=$LAST_MONTH&stripe=true" >.local/demo/reconciliation.json
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(".local/demo/reconciliation.json", "utf8"));
+  console.log(`Reconciliation of ${r.period}: ${r.ok ? "OK, no difference" : r.differences.length + " difference(s)"}`);
+  console.log(`  Kafka: ${r.kafka.usage_messages} usage messages, consumer lag ${r.kafka.usage_consumer_lag}, ${r.kafka.dead_lettered} dead-lettered`);
+  console.log(`  ClickHouse: ${r.clickhouse.duplicate_events} duplicate events, ${r.clickhouse.rollup_mismatches} rollup mismatches`);
+  console.log(`  Invoices: ${r.invoices.count} (${r.invoices.pushed} pushed), total ${r.invoices.total}; Stripe: ${r.stripe.checked} checked`);
+  for (const d of r.differences) console.log(`  - ${d.check} ${d.workspace_id ?? ""} ${d.detail}`);
+  process.exit(r.ok ? 0 : 1);
+'
+echo
 echo "The local stack keeps running: 'node bin/gpumeter stack status' / 'node bin/gpumeter stack down'."
