@@ -27,6 +27,7 @@ async function snapshot(ch: ReturnType<typeof chReader>) {
     ),
     workspaces: await q('SELECT * FROM workspaces FINAL ORDER BY id'),
     plans: await q('SELECT * FROM workspace_plans FINAL ORDER BY workspace_id, effective_from_ms, event_id'),
+    budgets: await q('SELECT * FROM workspace_budgets FINAL ORDER BY workspace_id'),
     catalog: await q('SELECT * FROM catalog_changes FINAL ORDER BY event_id'),
     invoices: await q('SELECT id, finalized, version, document FROM invoice_documents FINAL ORDER BY id'),
     statuses: await q('SELECT * FROM invoice_status_events FINAL ORDER BY invoice_id, event_id'),
@@ -48,6 +49,14 @@ describe('replay: every ClickHouse projection rebuilt from Kafka', () => {
     try {
       const workspaces = ['a', 'b', 'c'].map((x) => `rp${tag}-${x}`);
       await createPlannedWorkspaces(svc.url, workspaces, (i) => (i === 0 ? 'team' : 'starter'));
+      for (const [i, limit] of ['750.00', null].entries())
+        expect(
+          (
+            await api(svc.url, 'PUT', `/v1/workspaces/${workspaces[i]}/budget`, ADMIN_KEY, {
+              monthly_limit: limit,
+            })
+          ).status,
+        ).toBe(200);
       const month = monthBack(2);
       expect(
         (
@@ -89,6 +98,7 @@ describe('replay: every ClickHouse projection rebuilt from Kafka', () => {
       // The service's own consumer has projected everything before the snapshot is taken.
       await new Promise((r) => setTimeout(r, 1500));
       const original = await snapshot(ch);
+      expect(original.budgets).toHaveLength(2);
       expect(original.invoices).toHaveLength(3);
       expect(original.usageEvents).toEqual([expect.objectContaining({ n: String(events.length) })]);
       expect(original.hourly.length).toBeGreaterThan(100);

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { formatAmount, Money, roundToCents } from '../catalog/money';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { budgetStatus } from '../workspaces/budget';
+import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
 import { InvoiceDocument, invoiceId, InvoiceView } from './invoice';
 import { InvoiceCalculator } from './invoice-calculator.service';
@@ -19,6 +21,7 @@ export class InvoiceViewsService {
   constructor(
     private readonly invoices: InvoicesRepository,
     private readonly calculator: InvoiceCalculator,
+    private readonly workspaces: WorkspacesRepository,
   ) {}
 
   private async withStatus(stored: StoredInvoice[]): Promise<InvoiceView[]> {
@@ -113,6 +116,11 @@ export class InvoiceViewsService {
     const adjustments = up.lines
       .filter((l) => l.kind === 'adjustment')
       .reduce((a, l) => a.plus(l.amount), new Money(0));
+    const forecastTotal = forecastUsage
+      .minus(credits)
+      .plus(fee.gt(0) ? fee : 0)
+      .plus(adjustments);
+    const budget = await this.workspaces.budget(workspaceId);
     const fmt = (m: Money) => ({ amount: formatAmount(m), currency: up.currency });
     return {
       workspace_id: workspaceId,
@@ -130,14 +138,9 @@ export class InvoiceViewsService {
         method: 'linear: usage so far × period length ÷ time elapsed',
         usage: fmt(forecastUsage),
         credits_applied: fmt(credits),
-        total: fmt(
-          forecastUsage
-            .minus(credits)
-            .plus(fee.gt(0) ? fee : 0)
-            .plus(adjustments),
-        ),
+        total: fmt(forecastTotal),
       },
-      budget: null,
+      budget: budget === null ? null : budgetStatus(budget, new Money(up.total), forecastTotal, up.currency),
     };
   }
 }

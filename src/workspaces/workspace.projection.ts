@@ -18,13 +18,19 @@ export interface WorkspacePlanChangedData {
   effective_from: string;
 }
 
+export interface WorkspaceBudgetSetData {
+  monthly_limit: string | null; // null: the budget is removed
+  thresholds: number[];
+}
+
 export const WORKSPACE_CREATED = 'workspace.created';
 export const WORKSPACE_PLAN_CHANGED = 'workspace.plan_changed';
+export const WORKSPACE_BUDGET_SET = 'workspace.budget_set';
 
-/** Projects workspace.* billing events into the `workspaces` table. Idempotent. */
+/** Projects workspace.* billing events into `workspaces`, `workspace_plans`, `workspace_budgets`. Idempotent. */
 @Injectable()
 export class WorkspaceProjection implements BillingEventProjection, OnModuleInit {
-  readonly handles = [WORKSPACE_CREATED, WORKSPACE_PLAN_CHANGED];
+  readonly handles = [WORKSPACE_CREATED, WORKSPACE_PLAN_CHANGED, WORKSPACE_BUDGET_SET];
 
   constructor(
     private readonly workspaces: WorkspacesRepository,
@@ -37,6 +43,10 @@ export class WorkspaceProjection implements BillingEventProjection, OnModuleInit
 
   async apply(event: BillingEvent): Promise<void> {
     const at = Date.parse(event.time);
+    if (event.type === WORKSPACE_BUDGET_SET) {
+      await this.workspaces.setBudget(event.subject, event.data as WorkspaceBudgetSetData, at, event.id);
+      return;
+    }
     if (event.type === WORKSPACE_PLAN_CHANGED) {
       const data = event.data as WorkspacePlanChangedData;
       await this.workspaces.assignPlan(event.subject, data.plan, Date.parse(data.effective_from), event.id);

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Allow, AuthGuard, AuthenticatedRequest, scopeWorkspace } from './auth.guard';
-import { ChangePlanDto, CreateWorkspaceDto } from './dto/create-workspace.dto';
+import { ChangePlanDto, CreateWorkspaceDto, SetBudgetDto } from './dto/create-workspace.dto';
 import { WorkspacesService } from './workspaces.service';
 
 @ApiTags('workspaces')
@@ -22,6 +22,13 @@ export class WorkspacesController {
   @Allow('operator', 'workspace')
   get(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
     return this.workspaces.get(scopeWorkspace(req.principal, id));
+  }
+
+  /** A workspace sets its own budget; the operator any workspace's. */
+  @Put(':id/budget')
+  @Allow('operator', 'workspace')
+  setBudget(@Param('id') id: string, @Body() dto: SetBudgetDto, @Req() req: AuthenticatedRequest) {
+    return this.workspaces.setBudget(scopeWorkspace(req.principal, id), dto);
   }
 
   @Put(':id/plan')

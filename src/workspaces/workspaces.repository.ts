@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DEFAULT_PLAN } from '../catalog/catalog-seed';
+import { Budget } from './budget';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
 import { sql, str } from '../platform/clickhouse/sql';
 
@@ -64,6 +65,37 @@ export class WorkspacesRepository {
     await this.clickhouse.insert('workspace_plans', [
       { workspace_id: workspaceId, plan, effective_from_ms: effectiveFromMs, event_id: eventId },
     ]);
+  }
+
+  async setBudget(
+    workspaceId: string,
+    data: { monthly_limit: string | null; thresholds: number[] },
+    setAtMs: number,
+    eventId: string,
+  ): Promise<void> {
+    await this.clickhouse.insert('workspace_budgets', [
+      {
+        workspace_id: workspaceId,
+        has_limit: data.monthly_limit === null ? 0 : 1,
+        monthly_limit: data.monthly_limit ?? '',
+        thresholds: data.thresholds,
+        set_at_ms: setAtMs,
+        event_id: eventId,
+      },
+    ]);
+  }
+
+  /** The workspace's budget in force; null when none was set or it was removed. */
+  async budget(workspaceId: string): Promise<Budget | null> {
+    const [row] = await this.clickhouse.query<{
+      has_limit: number;
+      monthly_limit: string;
+      thresholds: number[];
+    }>(sql`
+      SELECT has_limit, monthly_limit, thresholds FROM workspace_budgets FINAL
+      WHERE workspace_id = ${str(workspaceId)}`);
+    if (!row || Number(row.has_limit) === 0) return null;
+    return { monthly_limit: row.monthly_limit, thresholds: row.thresholds.map(Number) };
   }
 
   /** Every plan assignment, per workspace in effective order (all workspaces, or the ones named). */

@@ -6,10 +6,14 @@ import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
 import { apiKeyPrefix, hashApiKey, newWorkspaceApiKey } from './api-keys';
-import { ChangePlanDto, CreateWorkspaceDto } from './dto/create-workspace.dto';
+import { formatAmount, Money } from '../catalog/money';
+import { DEFAULT_THRESHOLDS } from './budget';
+import { ChangePlanDto, CreateWorkspaceDto, SetBudgetDto } from './dto/create-workspace.dto';
 import {
+  WORKSPACE_BUDGET_SET,
   WORKSPACE_CREATED,
   WORKSPACE_PLAN_CHANGED,
+  WorkspaceBudgetSetData,
   WorkspaceCreatedData,
   WorkspacePlanChangedData,
 } from './workspace.projection';
@@ -84,6 +88,22 @@ export class WorkspacesService {
     if (!w) throw new ApiError(ApiErrorCode.NotFound, 'workspace not found');
     const plans = await this.workspaces.planAssignments(id);
     return { ...toView(w), plan: planForPeriod(plans.get(id), nowMs) };
+  }
+
+  /**
+   * Publishes workspace.budget_set: a limit on the month's invoice total with alert thresholds
+   * (default 50/80/100 %), or its removal (monthly_limit null). In force from now on; spend
+   * reads (GET /v1/spend/current) compare against it.
+   */
+  async setBudget(id: string, dto: SetBudgetDto) {
+    await this.get(id);
+    const thresholds = [...new Set(dto.thresholds ?? DEFAULT_THRESHOLDS)].sort((a, b) => a - b);
+    const data: WorkspaceBudgetSetData = {
+      monthly_limit: dto.monthly_limit === null ? null : formatAmount(new Money(dto.monthly_limit)),
+      thresholds: dto.monthly_limit === null ? [] : thresholds,
+    };
+    await this.billingEvents.publish(newBillingEvent(WORKSPACE_BUDGET_SET, id, data));
+    return { workspace_id: id, ...data };
   }
 
   /** Publishes workspace.plan_changed; a plan change takes effect at the start of a billing period. */

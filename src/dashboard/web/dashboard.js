@@ -50,6 +50,14 @@
       ['Spend so far', money(spend.spend_so_far)],
       ['Forecast for the month', money(spend.forecast.total)],
     ];
+    if (spend.budget) {
+      const b = spend.budget;
+      const reached = b.thresholds_reached.length
+        ? `; alerts reached: ${b.thresholds_reached.join(', ')} %`
+        : '';
+      const state = b.exceeded ? ' — exceeded' : b.forecast_exceeds ? ' — forecast to exceed' : '';
+      entries.push(['Budget', `${b.spent_percent} % of ${money(b.monthly_limit)}${reached}${state}`]);
+    }
     byId('spend').replaceChildren(...entries.flatMap(([k, v]) => [text('dt', k), text('dd', v)]));
   }
 
