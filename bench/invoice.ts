@@ -21,6 +21,7 @@ import { InvoiceCalculator } from '../src/invoicing/invoice-calculator.service';
 import { InvoiceRunService } from '../src/invoicing/invoice-run.service';
 import { UsageRollupsRepository } from '../src/metering/usage-rollups.repository';
 import { USAGE_EXPORT_COLUMNS, UsageExportService } from '../src/exports/usage-export.service';
+import { ReconciliationService } from '../src/reconciliation/reconciliation.service';
 import { stringify } from 'csv-stringify/sync';
 import { forEachWithConcurrency } from '../src/platform/concurrency';
 import { StripeApiService } from '../src/stripe/stripe-api.service';
@@ -176,6 +177,16 @@ async function ratingBench(period: BillingPeriod) {
           `usage export, one week: reads ${readSeconds.toFixed(2)} s, ${fmt(exportRecords)} records rated and written as CSV (${fmt(exportBytes / 1e6)} MB) ${exportSeconds.toFixed(2)} s`,
         );
       }
+      // Reconciling the month (no Stripe): consumer lag, duplicate scan and rollup-vs-raw over
+      // 7.2 M events, and every invoice computed again to compare with the drafts.
+      const reconcileRuns: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const [report, s] = await timed(() =>
+          app.get(ReconciliationService).reconcile(period, { stripe: false }),
+        );
+        reconcileRuns.push(s);
+        log(`reconciliation of the month: ${s.toFixed(2)} s, ${report.differences.length} differences`);
+      }
       const [state, runSeconds] = await timed(() => app.get(InvoiceRunService).start(period, 'cli').done);
       if (state.status !== 'completed' || state.counts.drafted !== invoices)
         throw new Error(`draft run: ${JSON.stringify(state)}`);
@@ -192,6 +203,7 @@ async function ratingBench(period: BillingPeriod) {
         exportBytes,
         exportReadRuns: exportReads,
         exportRuns,
+        reconcileRuns,
       };
     } finally {
       await app.close();
@@ -335,6 +347,7 @@ async function main() {
       `| the rating query as invoices run it: rollups + the hour the second change cuts, read from raw events per piece | ${median(rating.withCutRuns).toFixed(2)} (${rating.withCutRuns.map((x) => x.toFixed(2)).join(', ')}) |`,
       `| every invoice computed (aggregation + exact rating + ${fmt(rating.invoices)} documents) | ${median(rating.computeRuns).toFixed(2)} (${rating.computeRuns.map((x) => x.toFixed(2)).join(', ')}) |`,
       `| an invoice run that drafts them all (computation + ${fmt(rating.invoices)} invoice.drafted events to Kafka + projections), one run | ${rating.draftRunSeconds.toFixed(2)} |`,
+      `| GET /v1/reconciliation for the month, without Stripe (consumer lag, duplicate scan and rollups vs raw over all its events, every invoice computed again) | ${median(rating.reconcileRuns).toFixed(2)} (${rating.reconcileRuns.map((x) => x.toFixed(2)).join(', ')}) |`,
       '',
       `Usage export (GET /v1/exports/usage, measured in process without the socket) of one week of the same data: ${fmt(rating.exportRecords)} records, ${fmt(rating.exportBytes / 1e6)} MB of CSV:`,
       '',

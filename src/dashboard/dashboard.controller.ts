@@ -1,15 +1,24 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 
 /**
  * The customer usage dashboard (contract §4, `GET /`): three static files read once at start.
  * The page signs in with a workspace API key and reads the public API from the browser, so it
- * can show nothing the key could not read anyway. Two levels up from this file is the project
- * root whether it runs from src/ (tests) or dist/ (the build), and the files stay in src/.
+ * can show nothing the key could not read anyway. The files stay in src/dashboard/web; the
+ * compiled controller lives at different depths (src/ under jest, dist/, dist-bench/src/), so
+ * the project root is found by walking up to it.
  */
-const WEB = join(__dirname, '..', '..', 'src', 'dashboard', 'web');
+function webFolder(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'src', 'dashboard', 'web');
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
+    if (dirname(dir) === dir)
+      throw new Error(`dashboard files (src/dashboard/web) not found above ${__dirname}`);
+  }
+}
+const WEB = webFolder();
 const read = (name: string) => readFileSync(join(WEB, name), 'utf8');
 
 /** Scripts and styles only from this origin, API calls only to it, no framing. */
