@@ -85,7 +85,16 @@ describe('reconciliation: events vs ClickHouse vs invoices vs Stripe', () => {
   });
 
   it('a month invoiced and pushed reconciles with no difference', async () => {
-    const report = await reconcile(month.period);
+    // The consumer commits its offsets just after it stores a batch: wait for the commit.
+    let report = await reconcile(month.period);
+    const deadline = Date.now() + 30_000;
+    while (
+      (report.kafka as { usage_consumer_lag: string }).usage_consumer_lag !== '0' &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 250));
+      report = await reconcile(month.period);
+    }
     expect(report.differences).toEqual([]);
     expect(report).toMatchObject({
       ok: true,
