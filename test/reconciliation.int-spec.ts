@@ -10,6 +10,7 @@ import {
   stripeAt,
   usageEvents,
 } from './support/billing';
+import { centsToString, toCents } from './support/invoice-oracle';
 import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
@@ -160,8 +161,8 @@ describe('reconciliation: events vs ClickHouse vs invoices vs Stripe', () => {
       const inv = (await api(svc.url, 'GET', `/v1/invoices/inv_${next.period}_${ws}`, ADMIN_KEY)).body;
       const adjusted = inv.lines
         .filter((l: { kind: string }) => l.kind === 'adjustment')
-        .reduce((sum: number, l: { amount: string }) => sum + Math.round(Number(l.amount) * 100), 0);
-      expect([ws, (adjusted / 100).toFixed(2)]).toEqual([ws, amount]);
+        .reduce((sum: bigint, l: { amount: string }) => sum + toCents(l.amount), 0n);
+      expect([ws, centsToString(adjusted)]).toEqual([ws, amount]);
     }
     const after = await reconcile(month.period);
     expect(after.differences.map((d) => [d.check, d.workspace_id]).sort()).toEqual(

@@ -72,7 +72,8 @@
     const perDay = new Map();
     for (const r of usage.rows) {
       const day = r.window_start.slice(0, 10);
-      perDay.set(day, (perDay.get(day) || 0) + Math.round(Number(r.amount) * 100));
+      // Amounts are strings with exactly two decimals: their cents are the digits, read exactly.
+      perDay.set(day, (perDay.get(day) || 0) + Number(r.amount.replace('.', '')));
     }
     const svg = byId('daily-chart');
     const days = [...perDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
