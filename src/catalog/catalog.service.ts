@@ -8,7 +8,20 @@ import {
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError } from '../platform/errors/api-error';
 import { CatalogRepository } from './catalog.repository';
-import { PlanChangeDto, PRICE_PATTERN, PriceChangeDto } from './dto/price-change.dto';
+import {
+  MONEY_PATTERN,
+  PLAN_PATTERN,
+  PlanChangeDto,
+  PRICE_PATTERN,
+  PriceChangeDto,
+} from './dto/price-change.dto';
+import {
+  checkFields,
+  isObject,
+  matching,
+  optional,
+  rfc3339,
+} from '../platform/billing-events/billing-event-checks';
 import { isKnownGpuType } from './gpu-types';
 import { PlanChange, PriceCatalog, PriceChange } from './price-catalog';
 
@@ -38,6 +51,33 @@ export class CatalogService implements BillingEventProjection, OnModuleInit {
 
   onModuleInit(): void {
     this.billingEvents.register(this);
+  }
+
+  refuse(event: BillingEvent): string | null {
+    switch (event.type) {
+      case CATALOG_PRICES_CHANGED:
+        return checkFields(event.data, {
+          effective_from: rfc3339,
+          gpu_per_second: optional(
+            (v) =>
+              isObject(v) &&
+              Object.entries(v).every(
+                ([gpu, price]) => isKnownGpuType(gpu) && matching(PRICE_PATTERN)(price),
+              ),
+          ),
+          cpu_per_core_second: optional(matching(PRICE_PATTERN)),
+          memory_per_gib_second: optional(matching(PRICE_PATTERN)),
+        });
+      case CATALOG_PLAN_CHANGED:
+        return checkFields(event.data, {
+          effective_from: rfc3339,
+          plan: matching(PLAN_PATTERN),
+          base_fee: matching(MONEY_PATTERN),
+          monthly_credits: matching(MONEY_PATTERN),
+        });
+      default:
+        return `the catalog does not handle ${event.type}`;
+    }
   }
 
   async apply(event: BillingEvent): Promise<void> {

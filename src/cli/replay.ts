@@ -56,7 +56,7 @@ export async function replayCommand(
       return 2;
     }
     await usage.start({ deadLetter: false });
-    await billing.startConsumer();
+    await billing.startConsumer({ deadLetter: false });
     await Promise.all([
       kafka.awaitGroupCaughtUp(config.KAFKA_CONSUMER_GROUP, kafka.topics.usageEvents, REPLAY_TIMEOUT_MS),
       kafka.awaitGroupCaughtUp(billing.consumerGroup, kafka.topics.billingEvents, REPLAY_TIMEOUT_MS),
@@ -72,6 +72,7 @@ export async function replayCommand(
         gpu_ms: totals.gpu_ms.toString(),
         billing_events: (await billing.count()).toString(),
         invalid_messages_passed_over: usage.skippedInvalid,
+        invalid_billing_records_passed_over: billing.skippedInvalid,
         seconds: Math.round((Date.now() - started) / 100) / 10,
       }),
     );

@@ -36,21 +36,31 @@ export class IngestionService {
     const rejected: IngestResult['rejected'] = [];
     const messages: Array<{ key: string; value: string; timestamp: string }> = [];
     const timestamp = String(receivedAtMs);
-    events.forEach((raw, index) => {
+    const topic = this.kafka.topics.usageEvents;
+    const reject = (index: number, raw: unknown, errors: FieldError[]) => {
+      const id = raw && typeof raw === 'object' ? (raw as { id?: unknown }).id : undefined;
+      rejected.push({ index, id: typeof id === 'string' && id.isWellFormed() ? id : null, errors });
+      this.metrics.eventsRejected.inc({ field: errors[0]?.field ?? 'unknown' });
+    };
+    for (let index = 0; index < events.length; index++) {
+      const raw = events[index];
       const verdict = validateUsageEvent(raw, receivedAtMs, this.window);
-      if (verdict.ok) {
-        messages.push({ key: verdict.record.workspace_id, value: JSON.stringify(raw), timestamp });
-      } else {
-        const id =
-          raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string'
-            ? (raw as { id: string }).id
-            : null;
-        rejected.push({ index, id, errors: verdict.errors });
-        this.metrics.eventsRejected.inc({ field: verdict.errors[0]?.field ?? 'unknown' });
+      if (!verdict.ok) {
+        reject(index, raw, verdict.errors);
+        continue;
       }
-    });
+      const message = { key: verdict.record.workspace_id, value: JSON.stringify(raw), timestamp };
+      // Only possible with huge extension attributes: refused here rather than failing the batch.
+      if (!(await this.kafka.fits(topic, message))) {
+        reject(index, raw, [
+          { field: '(event)', message: `the event is larger than ${topic} takes (max.message.bytes)` },
+        ]);
+        continue;
+      }
+      messages.push(message);
+    }
     try {
-      await this.kafka.send(this.kafka.topics.usageEvents, messages);
+      await this.kafka.send(topic, messages);
     } catch (e) {
       // Some partitions may have been written: the sender retries the whole batch and the
       // consumer's (source, id) dedupe makes the retry count once.

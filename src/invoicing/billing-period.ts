@@ -9,10 +9,27 @@ export class BillingPeriod {
   ) {}
 
   static readonly PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
+  /** Years a period may name: no usage predates 2000, and nothing is billed a century ahead. */
+  static readonly MIN_YEAR = 2000;
+  static readonly MAX_YEAR = 2100;
+  static readonly RULE = `a month written YYYY-MM, years ${BillingPeriod.MIN_YEAR}–${BillingPeriod.MAX_YEAR}`;
 
-  static parse(text: string): BillingPeriod | undefined {
+  /**
+   * The one period parser: `YYYY-MM` with a year in [MIN_YEAR, MAX_YEAR], else undefined.
+   * Everything that reads a period — HTTP, CLI, projections, stored rows — parses it here.
+   */
+  static parse(text: unknown): BillingPeriod | undefined {
+    if (typeof text !== 'string') return undefined;
     const m = BillingPeriod.PATTERN.exec(text);
-    return m ? new BillingPeriod(Number(m[1]), Number(m[2])) : undefined;
+    if (!m) return undefined;
+    const year = Number(m[1]);
+    if (year < BillingPeriod.MIN_YEAR || year > BillingPeriod.MAX_YEAR) return undefined;
+    return new BillingPeriod(year, Number(m[2]));
+  }
+
+  /** Whether the month is over at `nowMs` (only an ended month can be invoiced). */
+  hasEnded(nowMs = Date.now()): boolean {
+    return this.endMs <= nowMs;
   }
 
   static containing(ms: number): BillingPeriod {

@@ -14,6 +14,36 @@ import {
   PeriodClosedData,
 } from './invoice-events';
 import { InvoicesRepository } from './invoices.repository';
+import { BillingPeriod } from './billing-period';
+import { checkFields, isObject, rfc3339, text } from '../platform/billing-events/billing-event-checks';
+
+const isPeriod = (v: unknown) => BillingPeriod.parse(v) !== undefined;
+const RUN_STATUSES: readonly string[] = ['running', 'completed', 'failed'];
+const DECIMAL = /^-?\d{1,15}(\.\d{1,15})?$/;
+const isDecimal = (v: unknown) => typeof v === 'string' && DECIMAL.test(v);
+
+/** What readers of invoice documents rely on (ids, the period, amounts as decimal strings, lines). */
+export function refuseDocument(doc: unknown, workspaceId: string): string | null {
+  return checkFields(
+    doc,
+    {
+      id: text(),
+      workspace_id: (v) => v === workspaceId,
+      period: isPeriod,
+      currency: text(8),
+      plan: isObject,
+      usage_subtotal: isDecimal,
+      credits_applied: isDecimal,
+      total: isDecimal,
+      lines: (v) =>
+        Array.isArray(v) &&
+        v.every(
+          (l) => checkFields(l, { id: text(), key: text(), kind: text(32), amount: isDecimal }) === null,
+        ),
+    },
+    'data.invoice',
+  );
+}
 
 /**
  * Projects invoice lifecycle events into ClickHouse. Idempotent and order-tolerant: documents
@@ -39,6 +69,37 @@ export class InvoiceProjection implements BillingEventProjection, OnModuleInit {
 
   onModuleInit(): void {
     this.billingEvents.register(this);
+  }
+
+  refuse(event: BillingEvent): string | null {
+    switch (event.type) {
+      case INVOICE_DRAFTED:
+      case INVOICE_FINALIZED:
+        return refuseDocument((event.data as { invoice?: unknown }).invoice, event.subject);
+      case INVOICE_PUSHED:
+        return checkFields(event.data, {
+          invoice_id: text(),
+          stripe_customer_id: text(),
+          stripe_invoice_id: text(),
+          stripe_invoice_item_ids: isObject,
+        });
+      case INVOICE_PAID:
+      case INVOICE_PAYMENT_FAILED:
+        return checkFields(event.data, { invoice_id: text(), stripe_event_id: text() });
+      case INVOICE_PERIOD_CLOSED:
+        return checkFields(event.data, { period: isPeriod, run_id: text() });
+      case INVOICE_RUN_UPDATED:
+        return checkFields(event.data, {
+          id: text(),
+          period: isPeriod,
+          version: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+          updated_at: rfc3339,
+          status: (v) => typeof v === 'string' && RUN_STATUSES.includes(v),
+          counts: isObject,
+        });
+      default:
+        return `the invoice projection does not handle ${event.type}`;
+    }
   }
 
   async apply(event: BillingEvent): Promise<void> {

@@ -1,25 +1,21 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { DeadLetter, sendDeadLetters } from '../platform/kafka/dead-letter';
 import { AppConfig } from '../config/app-config';
 import { validateUsageEvent, TimeWindow } from '../ingestion/usage-event/usage-event.validator';
 import { KafkaService } from '../platform/kafka/kafka.service';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { superviseConsumer } from '../platform/kafka/supervise-consumer';
+import { retryUntilDone } from '../platform/kafka/batch-retry';
 import { StoreCoalescer } from './store-coalescer';
 import { dedupeKey, StoredUsageEvent, UsageEventsRepository } from './usage-events.repository';
+import { parseUntrustedJson } from '../platform/json/untrusted-json';
+import { describeError } from '../platform/errors/describe-error';
 
-export interface DeadLetter {
-  message: KafkaMessage;
-  partition: number;
-  reason: 'invalid-json' | 'invalid-event';
-  detail: string;
+export interface UsageDeadLetter extends DeadLetter {
+  /** invalid-json: not JSON (or nested too deep); invalid-event: breaks contract §1; unprocessable: our code failed on it */
+  reason: 'invalid-json' | 'invalid-event' | 'unprocessable';
 }
-
-/** Thrown inside eachBatch to give a batch up without committing (shutdown or rebalance). */
-class BatchAbandoned extends Error {}
-
-const BACKOFF_START_MS = 200;
-const BACKOFF_MAX_MS = 10_000;
 
 /**
  * Reads usage.events.v1 and stores each event once in ClickHouse.
@@ -124,39 +120,48 @@ export class UsageConsumerService {
     }
   }
 
+  /**
+   * Splits messages into events to store and dead letters. Never throws, whatever the bytes:
+   * a record that made any step here fail is dead-lettered as `unprocessable`, so one record
+   * can never stop its partition.
+   */
   decode(
     messages: KafkaMessage[],
     partition: number,
-  ): { events: StoredUsageEvent[]; deadLetters: DeadLetter[] } {
+  ): { events: StoredUsageEvent[]; deadLetters: UsageDeadLetter[] } {
     const events: StoredUsageEvent[] = [];
-    const deadLetters: DeadLetter[] = [];
+    const deadLetters: UsageDeadLetter[] = [];
     for (const message of messages) {
-      let parsed: unknown;
       try {
-        parsed = JSON.parse(message.value ? message.value.toString('utf8') : '');
+        const verdict = this.decodeOne(message, partition);
+        if ('reason' in verdict) deadLetters.push(verdict);
+        else events.push(verdict);
       } catch (e) {
-        deadLetters.push({ message, partition, reason: 'invalid-json', detail: (e as Error).message });
-        continue;
+        deadLetters.push({ message, partition, reason: 'unprocessable', detail: describeError(e) });
       }
-      const ingestedAtMs = Number(message.timestamp);
-      const verdict = validateUsageEvent(parsed, ingestedAtMs, this.window);
-      if (!verdict.ok) {
-        deadLetters.push({
-          message,
-          partition,
-          reason: 'invalid-event',
-          detail: verdict.errors.map((e) => e.message).join('; '),
-        });
-        continue;
-      }
-      // The verdict's record is fresh: extend it in place rather than copy it (hot path).
-      const stored = verdict.record as StoredUsageEvent;
-      stored.ingested_at_ms = ingestedAtMs;
-      stored.kafka_partition = partition;
-      stored.kafka_offset = Number(message.offset);
-      events.push(stored);
     }
     return { events, deadLetters };
+  }
+
+  private decodeOne(message: KafkaMessage, partition: number): StoredUsageEvent | UsageDeadLetter {
+    const parsed = parseUntrustedJson(message.value);
+    if (!parsed.ok) return { message, partition, reason: 'invalid-json', detail: parsed.detail };
+    const ingestedAtMs = Number(message.timestamp);
+    const verdict = validateUsageEvent(parsed.value, ingestedAtMs, this.window);
+    if (!verdict.ok) {
+      return {
+        message,
+        partition,
+        reason: 'invalid-event',
+        detail: verdict.errors.map((e) => e.message).join('; '),
+      };
+    }
+    // The verdict's record is fresh: extend it in place rather than copy it (hot path).
+    const stored = verdict.record as StoredUsageEvent;
+    stored.ingested_at_ms = ingestedAtMs;
+    stored.kafka_partition = partition;
+    stored.kafka_offset = Number(message.offset);
+    return stored;
   }
 
   /** Stores the first copy of each key not yet in ClickHouse. Safe to call again after a failure. */
@@ -181,57 +186,16 @@ export class UsageConsumerService {
     this.metrics.insertSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
   }
 
-  private async sendDeadLetters(deadLetters: DeadLetter[], topic: string): Promise<void> {
+  private async sendDeadLetters(deadLetters: UsageDeadLetter[], topic: string): Promise<void> {
     if (deadLetters.length === 0) return;
-    await this.kafka.send(
-      this.kafka.topics.usageEventsDlq,
-      deadLetters.map((d) => ({
-        key: d.message.key,
-        value: d.message.value,
-        headers: {
-          ...(d.message.headers as IHeaders),
-          'error-reason': d.reason,
-          'error-detail': d.detail.slice(0, 2000),
-          'original-topic': topic,
-          'original-partition': String(d.partition),
-          'original-offset': d.message.offset,
-        },
-      })),
-    );
+    await sendDeadLetters(this.kafka, this.kafka.topics.usageEventsDlq, topic, deadLetters);
     for (const d of deadLetters) this.metrics.dlqMessages.inc({ reason: d.reason });
     this.logger.warn(
       `dead-lettered ${deadLetters.length} message(s): ${deadLetters[0].reason}: ${deadLetters[0].detail}`,
     );
   }
 
-  /** Retries `step` with capped exponential backoff until it succeeds or the batch must be given up. */
-  private async untilDone(
-    payload: EachBatchPayload,
-    what: string,
-    step: () => Promise<unknown>,
-  ): Promise<void> {
-    let delay = BACKOFF_START_MS;
-    for (let attempt = 1; ; attempt++) {
-      if (!payload.isRunning() || payload.isStale())
-        throw new BatchAbandoned(`batch abandoned while ${what}`);
-      try {
-        await step();
-        if (attempt > 1) this.logger.log(`${what} succeeded after ${attempt} attempts`);
-        return;
-      } catch (e) {
-        this.metrics.storeFailures.inc();
-        this.logger.error(
-          `${what} failed (attempt ${attempt}), retrying in ${delay} ms: ${(e as Error).message}`,
-        );
-        const until = Date.now() + delay;
-        while (Date.now() < until) {
-          if (!payload.isRunning() || payload.isStale())
-            throw new BatchAbandoned(`batch abandoned while ${what}`);
-          await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
-          await payload.heartbeat().catch(() => undefined);
-        }
-        delay = Math.min(delay * 2, BACKOFF_MAX_MS);
-      }
-    }
+  private untilDone(payload: EachBatchPayload, what: string, step: () => Promise<unknown>): Promise<void> {
+    return retryUntilDone(payload, what, step, this.logger, () => this.metrics.storeFailures.inc());
   }
 }

@@ -9,6 +9,7 @@ import {
   BillingEventProjection,
   newBillingEvent,
 } from '../platform/billing-events/billing-event';
+import { checkFields, text } from '../platform/billing-events/billing-event-checks';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { StripeApiService } from './stripe-api.service';
 import { StripeCustomersRepository } from './stripe-customers.repository';
@@ -88,6 +89,10 @@ export class StripeInvoicePusher implements BillingEventProjection, OnModuleInit
 
   onModuleInit(): void {
     this.billingEvents.register(this);
+  }
+
+  refuse(event: BillingEvent): string | null {
+    return checkFields(event.data, { stripe_customer_id: text(255) });
   }
 
   async apply(event: BillingEvent): Promise<void> {

@@ -3,6 +3,14 @@ import { DEFAULT_PLAN } from '../catalog/catalog-seed';
 import { BillingEvent, BillingEventProjection } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { WorkspacesRepository } from './workspaces.repository';
+import {
+  checkFields,
+  matching,
+  optional,
+  rfc3339,
+  text,
+} from '../platform/billing-events/billing-event-checks';
+import { MONEY_PATTERN, PLAN_PATTERN } from '../catalog/dto/price-change.dto';
 
 export interface WorkspaceCreatedData {
   id: string;
@@ -41,20 +49,48 @@ export class WorkspaceProjection implements BillingEventProjection, OnModuleInit
     this.billingEvents.register(this);
   }
 
+  refuse(event: BillingEvent): string | null {
+    switch (event.type) {
+      case WORKSPACE_CREATED:
+        return checkFields(event.data, {
+          id: (v) => v === event.subject,
+          name: text(200),
+          email: text(320),
+          api_key_hash: matching(/^[0-9a-f]{64}$/),
+          api_key_prefix: text(64),
+          plan: optional(matching(PLAN_PATTERN)),
+        });
+      case WORKSPACE_PLAN_CHANGED:
+        return checkFields(event.data, { plan: matching(PLAN_PATTERN), effective_from: rfc3339 });
+      case WORKSPACE_BUDGET_SET:
+        return checkFields(event.data, {
+          monthly_limit: (v) => v === null || matching(MONEY_PATTERN)(v),
+          thresholds: (v) =>
+            Array.isArray(v) && v.length <= 10 && v.every((t) => Number.isInteger(t) && t >= 1 && t <= 1000),
+        });
+      default:
+        return `the workspace projection does not handle ${event.type}`;
+    }
+  }
+
   async apply(event: BillingEvent): Promise<void> {
     const at = Date.parse(event.time);
-    if (event.type === WORKSPACE_BUDGET_SET) {
-      await this.workspaces.setBudget(event.subject, event.data as WorkspaceBudgetSetData, at, event.id);
-      return;
+    switch (event.type) {
+      case WORKSPACE_BUDGET_SET:
+        await this.workspaces.setBudget(event.subject, event.data as WorkspaceBudgetSetData, at, event.id);
+        return;
+      case WORKSPACE_PLAN_CHANGED: {
+        const data = event.data as WorkspacePlanChangedData;
+        await this.workspaces.assignPlan(event.subject, data.plan, Date.parse(data.effective_from), event.id);
+        return;
+      }
+      case WORKSPACE_CREATED: {
+        const { plan, ...data } = event.data as WorkspaceCreatedData;
+        // version = creation time: the same event applied twice writes the same row.
+        await this.workspaces.upsert({ ...data, created_at_ms: at, version: at });
+        await this.workspaces.assignPlan(data.id, plan ?? DEFAULT_PLAN, at, event.id);
+        return;
+      }
     }
-    if (event.type === WORKSPACE_PLAN_CHANGED) {
-      const data = event.data as WorkspacePlanChangedData;
-      await this.workspaces.assignPlan(event.subject, data.plan, Date.parse(data.effective_from), event.id);
-      return;
-    }
-    const { plan, ...data } = event.data as WorkspaceCreatedData;
-    // version = creation time: the same event applied twice writes the same row.
-    await this.workspaces.upsert({ ...data, created_at_ms: at, version: at });
-    await this.workspaces.assignPlan(data.id, plan ?? DEFAULT_PLAN, at, event.id);
   }
 }

@@ -4,6 +4,8 @@ import { IsObject, IsOptional, IsString, Matches } from 'class-validator';
 /** A decimal price: up to 12 integer digits and 12 decimals, never a float. */
 export const PRICE_PATTERN = /^\d{1,12}(\.\d{1,12})?$/;
 export const MONEY_PATTERN = /^\d{1,12}(\.\d{1,2})?$/;
+/** A plan's name. */
+export const PLAN_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 
 export class PriceChangeDto {
   @ApiProperty({
@@ -41,7 +43,7 @@ export class PlanChangeDto {
 
   @ApiProperty({ example: 'team' })
   @IsString()
-  @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'plan must match ^[a-z][a-z0-9_-]{0,31}$' })
+  @Matches(PLAN_PATTERN, { message: 'plan must match ^[a-z][a-z0-9_-]{0,31}$' })
   plan!: string;
 
   @ApiProperty({ example: '250.00' })

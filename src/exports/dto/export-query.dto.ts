@@ -1,7 +1,7 @@
+import { IsBillingPeriod } from '../../invoicing/dto/is-billing-period';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { WORKSPACE_ID_PATTERN } from '../../ingestion/usage-event/usage-event.dto';
-import { BillingPeriod } from '../../invoicing/billing-period';
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -32,6 +32,6 @@ export class UsageExportQueryDto extends ExportQueryDto {
 export class InvoiceExportQueryDto extends ExportQueryDto {
   @ApiProperty({ description: 'YYYY-MM', example: '2026-10' })
   @IsString({ message: 'period is required: YYYY-MM' })
-  @Matches(BillingPeriod.PATTERN, { message: 'period must be a month written YYYY-MM' })
+  @IsBillingPeriod()
   period!: string;
 }

@@ -40,6 +40,21 @@ function IsRfc3339(exactMillis: boolean, options?: ValidationOptions) {
     });
 }
 
+/** No lone surrogates: ClickHouse would store U+FFFD instead, and the string would no longer equal itself. */
+export function IsWellFormedUnicode(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isWellFormedUnicode',
+      target: object.constructor,
+      propertyName,
+      options: {
+        message: `${propertyName} must be well-formed Unicode (it holds a lone surrogate)`,
+        ...options,
+      },
+      validator: { validate: (value: unknown) => typeof value !== 'string' || value.isWellFormed() },
+    });
+}
+
 function IsKnownGpuType(options?: ValidationOptions) {
   return (object: object, propertyName: string) =>
     registerDecorator({
@@ -59,17 +74,20 @@ function IsKnownGpuType(options?: ValidationOptions) {
 export class UsageEventDataDto {
   @ApiProperty({ example: 'ct_9f2c' })
   @IsString()
+  @IsWellFormedUnicode()
   @Length(1, 128)
   container_id!: string;
 
   @ApiProperty({ example: 'app_llm' })
   @IsString()
+  @IsWellFormedUnicode()
   @Length(1, 128)
   app_id!: string;
 
   @ApiPropertyOptional({ example: 'fn_generate' })
   @IsOptional()
   @IsString()
+  @IsWellFormedUnicode()
   @MaxLength(128)
   function_id?: string;
 
@@ -108,12 +126,14 @@ export class UsageEventDataDto {
   @ApiPropertyOptional({ example: 'us-east' })
   @IsOptional()
   @IsString()
+  @IsWellFormedUnicode()
   @MaxLength(128)
   region?: string;
 
   @ApiPropertyOptional({ example: 'oci' })
   @IsOptional()
   @IsString()
+  @IsWellFormedUnicode()
   @MaxLength(128)
   provider?: string;
 }
@@ -126,11 +146,13 @@ export class UsageEventDto {
 
   @ApiProperty({ example: 'ct_9f2c:1764237600000' })
   @IsString()
+  @IsWellFormedUnicode()
   @Length(1, 128)
   id!: string;
 
   @ApiProperty({ example: 'agent://gpu-host-17' })
   @IsString()
+  @IsWellFormedUnicode()
   @Length(1, 256)
   source!: string;
 
@@ -140,6 +162,7 @@ export class UsageEventDto {
 
   @ApiProperty({ example: 'ws_acme', pattern: WORKSPACE_ID_PATTERN.source })
   @IsString()
+  @IsWellFormedUnicode()
   @Matches(WORKSPACE_ID_PATTERN)
   subject!: string;
 
@@ -150,6 +173,7 @@ export class UsageEventDto {
   @ApiPropertyOptional({ example: 'application/json' })
   @IsOptional()
   @IsString()
+  @IsWellFormedUnicode()
   datacontenttype?: string;
 
   @ApiProperty({ type: UsageEventDataDto })

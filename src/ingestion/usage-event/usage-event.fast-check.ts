@@ -11,9 +11,11 @@ import { parseRfc3339Ms } from './rfc3339';
  */
 
 // class-validator's semantics, reproduced exactly: IsOptional skips undefined and null;
-// Length counts as validator.js does (a surrogate pair is one character).
+// Length counts as validator.js does (a surrogate pair is one character); every string must
+// be well-formed Unicode (IsWellFormedUnicode).
 const absent = (v: unknown) => v === undefined || v === null;
-const strLen = (v: unknown, min: number, max: number) => typeof v === 'string' && isLength(v, { min, max });
+const strLen = (v: unknown, min: number, max: number) =>
+  typeof v === 'string' && v.isWellFormed() && isLength(v, { min, max });
 const intIn = (v: unknown, min: number, max: number) =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
@@ -37,7 +39,11 @@ export function fastCheckUsageEvent(e: any): FastCheckResult {
   if (typeof e.subject !== 'string' || !WORKSPACE_ID_PATTERN.test(e.subject)) failed.push('subject');
   const timeMs = parseRfc3339Ms(e.time, false);
   if (timeMs === null) failed.push('time');
-  if (!absent(e.datacontenttype) && typeof e.datacontenttype !== 'string') failed.push('datacontenttype');
+  if (
+    !absent(e.datacontenttype) &&
+    !(typeof e.datacontenttype === 'string' && e.datacontenttype.isWellFormed())
+  )
+    failed.push('datacontenttype');
   const d = e.data;
   let startedAtMs: number | null = null;
   let endedAtMs: number | null = null;

@@ -3,6 +3,7 @@ import { validateSync, ValidationError } from 'class-validator';
 import { UsageEventDto } from './usage-event.dto';
 import { fastCheckUsageEvent } from './usage-event.fast-check';
 import { FieldError, UsageEventVerdict } from './usage-event';
+import { findJsonProblem } from '../../platform/json/untrusted-json';
 
 export const MAX_INTERVAL_MS = 3_600_000;
 
@@ -25,13 +26,32 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   });
 }
 
-/** Field-rule messages from the declared schema (class-validator). Slow; used only on rejection. */
+/**
+ * Field-rule messages from the declared schema (class-validator). Slow; used only on rejection.
+ * Callers pass values `findJsonProblem` found nothing wrong with (bounded depth, no prototype
+ * keys), so the recursive libraries are safe on them.
+ */
 export function schemaErrors(raw: unknown): FieldError[] {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return [{ field: '(event)', message: 'an event must be a JSON object' }];
   }
   const dto = plainToInstance(UsageEventDto, raw);
   return flatten(validateSync(dto, { forbidUnknownValues: false }));
+}
+
+/** schemaErrors that never throws: a library failure still names the fields the fast path found. */
+function safeSchemaErrors(raw: unknown, failedFields: string[]): FieldError[] {
+  let errors: FieldError[] = [];
+  try {
+    errors = schemaErrors(raw);
+  } catch {
+    // fall through: named from the fast path below
+  }
+  // The differential test keeps the two in step; should they ever disagree, refuse anyway,
+  // naming the fields the fast path found.
+  return errors.length > 0
+    ? errors
+    : failedFields.map((field) => ({ field, message: `${field} is invalid` }));
 }
 
 /**
@@ -41,22 +61,17 @@ export function schemaErrors(raw: unknown): FieldError[] {
  *
  * `ingestedAtMs` is when gpumeter first accepted the event (HTTP arrival, or the Kafka
  * record's timestamp in the consumer), so a replay judges an event as it was judged live.
+ *
+ * Before any field rule, the whole event (extension attributes included) must be JSON that is
+ * safe to handle: well-formed Unicode in every key and string, no prototype-chain keys, bounded
+ * depth (see platform/json/untrusted-json.ts). Never throws, whatever `raw` is.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untrusted JSON, checked before use
 export function validateUsageEvent(raw: any, ingestedAtMs: number, window: TimeWindow): UsageEventVerdict {
+  const problem = findJsonProblem(raw, '(event)');
+  if (problem) return { ok: false, errors: [problem] };
   const fast = fastCheckUsageEvent(raw);
-  if (fast.failedFields.length > 0) {
-    const errors = schemaErrors(raw);
-    // The differential test keeps the two in step; should they ever disagree, refuse
-    // anyway, naming the fields the fast path found.
-    return {
-      ok: false,
-      errors:
-        errors.length > 0
-          ? errors
-          : fast.failedFields.map((field) => ({ field, message: `${field} is invalid` })),
-    };
-  }
+  if (fast.failedFields.length > 0) return { ok: false, errors: safeSchemaErrors(raw, fast.failedFields) };
   const started = fast.startedAtMs as number;
   const ended = fast.endedAtMs as number;
   const errors: FieldError[] = [];

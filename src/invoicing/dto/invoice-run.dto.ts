@@ -1,11 +1,11 @@
+import { IsBillingPeriod } from './is-billing-period';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches } from 'class-validator';
-import { BillingPeriod } from '../billing-period';
+import { IsOptional, IsString } from 'class-validator';
 
 export class InvoiceRunRequestDto {
   @ApiProperty({ example: '2026-11', description: 'a calendar month (UTC), YYYY-MM' })
   @IsString()
-  @Matches(BillingPeriod.PATTERN, { message: 'period must be a month written YYYY-MM' })
+  @IsBillingPeriod()
   period!: string;
 }
 
@@ -18,6 +18,6 @@ export class InvoiceListQueryDto {
   @ApiPropertyOptional({ example: '2026-11' })
   @IsOptional()
   @IsString()
-  @Matches(BillingPeriod.PATTERN, { message: 'period must be a month written YYYY-MM' })
+  @IsBillingPeriod()
   period?: string;
 }

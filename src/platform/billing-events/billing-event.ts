@@ -31,10 +31,14 @@ export function newBillingEvent<T>(
 /**
  * A projection of billing events into ClickHouse. `apply` must be idempotent; a projection
  * that can write many events at once implements `applyBatch` (called with its events in
- * topic order) instead of receiving them one by one.
+ * topic order) instead of receiving them one by one. `refuse` says why the projection could
+ * not apply an event of a type it handles (null: it can): it runs before publishing and on
+ * consuming, so nothing it refuses is published, and a record it refuses on the topic is
+ * dead-lettered instead of stopping the projections behind it.
  */
 export interface BillingEventProjection {
   readonly handles: readonly string[];
+  refuse(event: BillingEvent): string | null;
   apply(event: BillingEvent): Promise<void>;
   applyBatch?(events: BillingEvent[]): Promise<void>;
 }

@@ -23,7 +23,7 @@ export class BillingEventsRepository {
     return BigInt(row.n);
   }
 
-  async append(events: BillingEvent[]): Promise<void> {
+  async append(events: readonly BillingEvent[]): Promise<void> {
     await this.clickhouse.insert(
       'billing_events',
       events.map((e) => ({

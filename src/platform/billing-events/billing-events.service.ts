@@ -1,13 +1,22 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Consumer } from 'kafkajs';
+import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { AppConfig } from '../../config/app-config';
 import { BILLING_MAX_MESSAGE_BYTES, KafkaService } from '../kafka/kafka.service';
 import { superviseConsumer } from '../kafka/supervise-consumer';
 import { BillingEvent, BillingEventProjection } from './billing-event';
 import { BillingEventsRepository } from './billing-events.repository';
+import { checkEnvelope } from './billing-event-checks';
+import { isCausedByRecord } from '../clickhouse/clickhouse-errors';
+import { describeError } from '../errors/describe-error';
+import { parseUntrustedJson } from '../json/untrusted-json';
+import { retryUntilDone } from '../kafka/batch-retry';
+import { DeadLetter, sendDeadLetters } from '../kafka/dead-letter';
+import { MetricsService } from '../metrics/metrics.service';
 
-/** Bytes of events per Kafka request when publishing many (well under the broker's limit). */
-const CHUNK_BYTES = 512 * 1024;
+/** Events projected per round when publishing many (Kafka requests are bounded by bytes in send). */
+const PUBLISH_CHUNK_EVENTS = 2000;
+/** Attempts at a record that fails because of its content before it is dead-lettered. */
+const RECORD_ATTEMPTS = 3;
 
 /**
  * Publishes billing domain events (Kafka first: it is the system of record) and keeps the
@@ -26,6 +35,7 @@ export class BillingEventsService {
     private readonly config: AppConfig,
     private readonly kafka: KafkaService,
     private readonly repository: BillingEventsRepository,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Domain modules register their projections at module init. */
@@ -38,34 +48,42 @@ export class BillingEventsService {
   }
 
   /**
-   * Publishes events in order, in Kafka requests of at most ~512 KB (brokers refuse requests
-   * over their message size limit), projecting each chunk once Kafka acknowledged it.
+   * Why an event cannot be published or projected (its envelope, or a projection of its type
+   * refusing it), or null when every projection can apply it.
    */
-  async publishAll(events: readonly BillingEvent[]): Promise<void> {
-    let chunk: BillingEvent[] = [];
-    let messages: { key: string; value: string }[] = [];
-    let bytes = 0;
-    const flush = async () => {
-      if (chunk.length === 0) return;
-      await this.kafka.send(this.kafka.topics.billingEvents, messages);
-      await this.project(chunk);
-      chunk = [];
-      messages = [];
-      bytes = 0;
-    };
-    for (const e of events) {
-      const value = JSON.stringify(e);
-      if (Buffer.byteLength(value) > BILLING_MAX_MESSAGE_BYTES)
-        throw new Error(`billing event ${e.id} is larger than ${BILLING_MAX_MESSAGE_BYTES} bytes`);
-      if (bytes + value.length > CHUNK_BYTES) await flush();
-      chunk.push(e);
-      messages.push({ key: e.subject, value });
-      bytes += value.length;
+  refusal(event: unknown): string | null {
+    const envelope = checkEnvelope(event);
+    if (!envelope.ok) return envelope.detail;
+    for (const p of this.projections) {
+      if (!p.handles.includes(envelope.event.type)) continue;
+      const refused = p.refuse(envelope.event);
+      if (refused) return refused;
     }
-    await flush();
+    return null;
   }
 
-  async project(events: BillingEvent[]): Promise<void> {
+  /**
+   * Publishes events in order (KafkaService.send bounds each request by bytes), projecting
+   * each chunk once Kafka acknowledged it. Every event is checked first: nothing is
+   * published that the projections would refuse (callers validate their input before, so a
+   * refusal here is a programming error and nothing of the call is published).
+   */
+  async publishAll(events: readonly BillingEvent[]): Promise<void> {
+    for (const e of events) {
+      const refused = this.refusal(e);
+      if (refused) throw new Error(`refusing to publish billing event ${e.type} ${e.id}: ${refused}`);
+    }
+    for (let i = 0; i < events.length; i += PUBLISH_CHUNK_EVENTS) {
+      const chunk = events.slice(i, i + PUBLISH_CHUNK_EVENTS);
+      await this.kafka.send(
+        this.kafka.topics.billingEvents,
+        chunk.map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
+      );
+      await this.project(chunk);
+    }
+  }
+
+  async project(events: readonly BillingEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.repository.append(events);
     for (const p of this.projections) {
@@ -91,9 +109,15 @@ export class BillingEventsService {
   }
 
   private stopping = false;
+  /** false during a replay: refused records already have their dead-letter copy. */
+  private deadLetter = true;
+  /** Refused records a replay passed over. */
+  skippedInvalid = 0;
 
-  async startConsumer(): Promise<void> {
+  /** Starts the billing consumer; `deadLetter: false` is for replays (see `gpumeter replay`). */
+  async startConsumer(options: { deadLetter?: boolean } = {}): Promise<void> {
     this.stopping = false;
+    if (options.deadLetter !== undefined) this.deadLetter = options.deadLetter;
     const consumer = this.kafka.createConsumer({
       groupId: this.groupId,
       maxBytesPerPartition: BILLING_MAX_MESSAGE_BYTES,
@@ -110,27 +134,105 @@ export class BillingEventsService {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
-        const events: BillingEvent[] = [];
-        for (const m of batch.messages) {
-          try {
-            events.push(JSON.parse(m.value?.toString('utf8') ?? '') as BillingEvent);
-          } catch (e) {
-            this.logger.error(
-              `billing event at offset ${m.offset} is not JSON, skipped: ${(e as Error).message}`,
-            );
-          }
-        }
-        if (!isRunning() || isStale()) return;
-        // An error here leaves the offsets where they were; kafkajs retries the batch.
-        await this.project(events);
-        const last = batch.messages[batch.messages.length - 1].offset;
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-        ]);
-        resolveOffset(last);
-      },
+      eachBatch: (payload) => this.handleBatch(payload),
     });
+  }
+
+  /**
+   * One batch of billing records: decode and check each, dead-letter the refused, project the
+   * rest, commit. Never throws on a record: a record that is not a billing event, that a
+   * projection refuses, or that fails on every attempt because of its content is
+   * dead-lettered (billing.events.dlq.v1) and everything behind it goes on. Failures that are
+   * not the record's (ClickHouse or Kafka down) are retried without committing.
+   */
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0) return;
+    const deadLetters: DeadLetter[] = [];
+    const events: Array<{ event: BillingEvent; message: KafkaMessage }> = [];
+    for (const message of batch.messages) {
+      const decoded = this.decode(message);
+      if ('event' in decoded) events.push({ event: decoded.event, message });
+      else deadLetters.push({ message, partition: batch.partition, ...decoded });
+    }
+    const retry = (what: string, step: () => Promise<unknown>) =>
+      retryUntilDone(payload, what, step, this.logger, () => this.metrics.storeFailures.inc());
+    await retry('projecting billing events', async () => {
+      try {
+        await this.project(events.map((e) => e.event));
+      } catch (e) {
+        if (!isCausedByRecord(e)) throw e;
+        // Some record of the batch cannot be applied: find it by applying them one by one.
+        await this.projectOneByOne(events, batch.partition, deadLetters);
+      }
+    });
+    if (deadLetters.length > 0)
+      await retry('dead-lettering billing events', () => this.deadLetterAll(deadLetters, batch.topic));
+    const last = batch.messages[batch.messages.length - 1].offset;
+    await retry('committing', () =>
+      this.consumer!.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+      ]),
+    );
+    payload.resolveOffset(last);
+  }
+
+  /** A record as a billing event every projection can apply, or why not. Never throws. */
+  private decode(message: KafkaMessage): { event: BillingEvent } | { reason: string; detail: string } {
+    try {
+      const parsed = parseUntrustedJson(message.value);
+      if (!parsed.ok) return { reason: 'invalid-json', detail: parsed.detail };
+      const refused = this.refusal(parsed.value);
+      if (refused) return { reason: 'invalid-event', detail: refused };
+      const event = parsed.value as BillingEvent;
+      if (!this.projections.some((p) => p.handles.includes(event.type))) {
+        // A type from a newer gpumeter: kept in the event log, applied by no projection here.
+        this.metrics.billingEventsUnknownType.inc();
+        this.logger.warn(`billing event ${event.id} has a type no projection handles (${event.type})`);
+      }
+      return { event };
+    } catch (e) {
+      return { reason: 'unprocessable', detail: describeError(e) };
+    }
+  }
+
+  private async projectOneByOne(
+    events: ReadonlyArray<{ event: BillingEvent; message: KafkaMessage }>,
+    partition: number,
+    deadLetters: DeadLetter[],
+  ): Promise<void> {
+    for (const { event, message } of events) {
+      if (deadLetters.some((d) => d.message === message)) continue;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.project([event]);
+          break;
+        } catch (e) {
+          if (!isCausedByRecord(e)) throw e; // retried as a whole by the caller
+          if (attempt < RECORD_ATTEMPTS) continue;
+          deadLetters.push({ message, partition, reason: 'projection-failed', detail: describeError(e) });
+          break;
+        }
+      }
+    }
+  }
+
+  private async deadLetterAll(deadLetters: DeadLetter[], topic: string): Promise<void> {
+    if (!this.deadLetter) {
+      this.skippedInvalid += deadLetters.length;
+      for (const d of deadLetters)
+        this.logger.warn(
+          `replay: passing over billing record at offset ${d.message.offset}: ${d.reason}: ${d.detail}`,
+        );
+      return;
+    }
+    await sendDeadLetters(this.kafka, this.kafka.topics.billingEventsDlq, topic, deadLetters);
+    for (const d of deadLetters) {
+      this.metrics.billingDlqMessages.inc({ reason: d.reason });
+      this.logger.error(
+        `dead-lettered billing record ${topic}/${d.partition}@${d.message.offset}: ${d.reason}: ${d.detail}`,
+      );
+    }
   }
 
   private get groupId(): string {

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import {
   Admin,
   CompressionTypes,
+  ConfigResourceTypes,
   Consumer,
   ConsumerConfig,
   Kafka,
@@ -19,8 +20,62 @@ const KAFKAJS_TO_NEST: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+const MiB = 1024 * 1024;
 /** Largest message billing.events.v1 takes (topic config `max.message.bytes`). */
-export const BILLING_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+export const BILLING_MAX_MESSAGE_BYTES = 8 * MiB;
+/**
+ * `max.message.bytes` of every topic gpumeter creates, set explicitly. The usage topic takes
+ * anything POST /v1/events can accept (its body is ≤ 1 MiB); each dead-letter topic takes any
+ * message of its source topic plus the error headers.
+ */
+export const TOPIC_MAX_MESSAGE_BYTES = {
+  usageEvents: 2 * MiB,
+  usageEventsDlq: 4 * MiB,
+  billingEvents: BILLING_MAX_MESSAGE_BYTES,
+  billingEventsDlq: 10 * MiB,
+} as const;
+/** Kafka's own default (`message.max.bytes`), assumed for a topic whose limit cannot be read. */
+const BROKER_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+/** Per-record framing (lengths, attributes, offsets) and per-batch header, over-estimated. */
+const RECORD_OVERHEAD_BYTES = 64;
+const BATCH_OVERHEAD_BYTES = 128;
+/** A request carries at most this share of the topic's limit, so estimates never cut it close. */
+const CHUNK_SHARE = 0.75;
+
+/** A message that can never fit the topic, however it is sent: refuse or dead-letter it. */
+export class MessageTooLargeError extends Error {
+  constructor(
+    readonly topic: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`a message of ${bytes} bytes cannot fit ${topic} (max.message.bytes ${limit})`);
+  }
+}
+
+/** Bytes a message takes in a record batch (an upper estimate). */
+export function encodedSize(m: Message): number {
+  let n = RECORD_OVERHEAD_BYTES + byteLength(m.key) + byteLength(m.value);
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    n += Buffer.byteLength(k) + 8;
+    for (const part of [v].flat()) n += byteLength(part);
+  }
+  return n;
+}
+
+function byteLength(v: string | Buffer | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
+
+/** Whether kafkajs (or the broker through it) refused a request as too large. */
+export function isTooLargeError(e: unknown): boolean {
+  for (let err = e as { type?: unknown; originalError?: unknown; cause?: unknown } | undefined; err;) {
+    if (err.type === 'MESSAGE_TOO_LARGE' || err.type === 'RECORD_LIST_TOO_LARGE') return true;
+    err = (err.originalError ?? err.cause) as typeof err;
+  }
+  return false;
+}
 
 /**
  * The one way into Kafka: a kafkajs client, one idempotent producer (acks = all), the admin
@@ -34,6 +89,8 @@ export class KafkaService implements OnModuleDestroy {
   private producer?: Producer;
   private producerConnecting?: Promise<Producer>;
   private readonly consumers: Consumer[] = [];
+  /** `max.message.bytes` per topic, read from the broker once. */
+  private readonly limits = new Map<string, number>();
 
   constructor(private readonly config: AppConfig) {
     this.topics = topicsFor(config);
@@ -73,11 +130,75 @@ export class KafkaService implements OnModuleDestroy {
     return this.producerConnecting;
   }
 
-  /** Resolves only when every message is acknowledged by all in-sync replicas. */
+  /**
+   * Resolves only when every message is acknowledged by all in-sync replicas. Messages go in
+   * order, in requests bounded by encoded bytes (a share of the topic's `max.message.bytes`);
+   * a request the broker still refuses as too large is split in two and sent again. A message
+   * that can never fit throws MessageTooLargeError before anything is sent: check with
+   * `fits` first to refuse or dead-letter it instead.
+   */
   async send(topic: string, messages: Message[]): Promise<void> {
     if (messages.length === 0) return;
+    const limit = await this.messageLimit(topic);
+    const budget = Math.floor(limit * CHUNK_SHARE);
+    const sizes = messages.map(encodedSize);
+    const tooLarge = sizes.findIndex((n) => n + BATCH_OVERHEAD_BYTES > limit);
+    if (tooLarge >= 0) throw new MessageTooLargeError(topic, sizes[tooLarge], limit);
     const producer = await this.getProducer();
-    await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
+    let start = 0;
+    while (start < messages.length) {
+      let end = start;
+      let bytes = BATCH_OVERHEAD_BYTES;
+      while (end < messages.length && (end === start || bytes + sizes[end] <= budget)) bytes += sizes[end++];
+      await this.sendSplitting(producer, topic, messages.slice(start, end), limit);
+      start = end;
+    }
+  }
+
+  private async sendSplitting(producer: Producer, topic: string, messages: Message[], limit: number) {
+    try {
+      await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
+    } catch (e) {
+      if (!isTooLargeError(e)) throw e;
+      if (messages.length === 1) throw new MessageTooLargeError(topic, encodedSize(messages[0]), limit);
+      this.logger.warn(
+        `${topic} refused ${messages.length} messages as too large: sending them in two halves`,
+      );
+      const half = Math.ceil(messages.length / 2);
+      await this.sendSplitting(producer, topic, messages.slice(0, half), limit);
+      await this.sendSplitting(producer, topic, messages.slice(half), limit);
+    }
+  }
+
+  /** Whether a message can ever be written to the topic (under its `max.message.bytes`). */
+  async fits(topic: string, message: Message): Promise<boolean> {
+    return encodedSize(message) + BATCH_OVERHEAD_BYTES <= (await this.messageLimit(topic));
+  }
+
+  /** The topic's `max.message.bytes` as the broker has it (read once; Kafka's default when unreadable). */
+  async messageLimit(topic: string): Promise<number> {
+    const known = this.limits.get(topic);
+    if (known !== undefined) return known;
+    const admin = this.kafka.admin();
+    let limit = BROKER_DEFAULT_MAX_MESSAGE_BYTES;
+    try {
+      await admin.connect();
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+      });
+      const entry = described.resources[0]?.configEntries.find((c) => c.configName === 'max.message.bytes');
+      const value = Number(entry?.configValue);
+      if (Number.isSafeInteger(value) && value > 0) limit = value;
+      this.limits.set(topic, limit);
+    } catch (e) {
+      this.logger.warn(
+        `could not read max.message.bytes of ${topic} (assuming ${limit}): ${(e as Error).message}`,
+      );
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    return limit;
   }
 
   /**
@@ -110,10 +231,27 @@ export class KafkaService implements OnModuleDestroy {
       const existing = new Set(await admin.listTopics());
       const retention = String(this.config.KAFKA_RETENTION_MS);
       const wanted = [
-        { topic: this.topics.usageEvents, numPartitions: this.config.KAFKA_USAGE_PARTITIONS },
-        { topic: this.topics.usageEventsDlq, numPartitions: 1 },
+        {
+          topic: this.topics.usageEvents,
+          numPartitions: this.config.KAFKA_USAGE_PARTITIONS,
+          maxMessageBytes: TOPIC_MAX_MESSAGE_BYTES.usageEvents,
+        },
+        {
+          topic: this.topics.usageEventsDlq,
+          numPartitions: 1,
+          maxMessageBytes: TOPIC_MAX_MESSAGE_BYTES.usageEventsDlq,
+        },
         // An invoice document with a large breakdown can exceed the default 1 MB message.
-        { topic: this.topics.billingEvents, numPartitions: 3, maxMessageBytes: BILLING_MAX_MESSAGE_BYTES },
+        {
+          topic: this.topics.billingEvents,
+          numPartitions: 3,
+          maxMessageBytes: TOPIC_MAX_MESSAGE_BYTES.billingEvents,
+        },
+        {
+          topic: this.topics.billingEventsDlq,
+          numPartitions: 1,
+          maxMessageBytes: TOPIC_MAX_MESSAGE_BYTES.billingEventsDlq,
+        },
       ].filter((t) => !existing.has(t.topic));
       if (wanted.length > 0) {
         await admin.createTopics({
@@ -125,7 +263,7 @@ export class KafkaService implements OnModuleDestroy {
               { name: 'retention.ms', value: retention },
               { name: 'retention.bytes', value: '-1' },
               { name: 'cleanup.policy', value: 'delete' },
-              ...(maxMessageBytes ? [{ name: 'max.message.bytes', value: String(maxMessageBytes) }] : []),
+              { name: 'max.message.bytes', value: String(maxMessageBytes) },
             ],
           })),
         });

@@ -5,6 +5,8 @@ export interface Topics {
   usageEvents: string;
   usageEventsDlq: string;
   billingEvents: string;
+  /** Billing events a projection could not apply (same headers as the usage DLQ). */
+  billingEventsDlq: string;
 }
 
 export function topicsFor(config: Pick<AppConfig, 'KAFKA_TOPIC_PREFIX'>): Topics {
@@ -13,5 +15,6 @@ export function topicsFor(config: Pick<AppConfig, 'KAFKA_TOPIC_PREFIX'>): Topics
     usageEvents: `${p}usage.events.v1`,
     usageEventsDlq: `${p}usage.events.dlq.v1`,
     billingEvents: `${p}billing.events.v1`,
+    billingEventsDlq: `${p}billing.events.dlq.v1`,
   };
 }

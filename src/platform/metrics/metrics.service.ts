@@ -34,6 +34,23 @@ export class MetricsService {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly billingDlqMessages = new Counter({
+    name: 'gpumeter_billing_dlq_messages_total',
+    help: 'Billing records a projection could not apply, sent to billing.events.dlq.v1, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly billingEventsUnknownType = new Counter({
+    name: 'gpumeter_billing_events_unknown_type_total',
+    help: 'Billing events of a type no projection of this version handles (kept in the log, applied by none)',
+    registers: [this.registry],
+  });
+  readonly unreadableRows = new Counter({
+    name: 'gpumeter_unreadable_rows_total',
+    help: 'Stored rows a reader could not parse and skipped, by table',
+    labelNames: ['table'],
+    registers: [this.registry],
+  });
   readonly consumerLag = new Gauge({
     name: 'gpumeter_consumer_lag_messages',
     help: 'Messages between the last processed offset and the high watermark, per partition',

@@ -1,11 +1,11 @@
+import { IsBillingPeriod } from '../../invoicing/dto/is-billing-period';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
-import { BillingPeriod } from '../../invoicing/billing-period';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 
 export class ReconciliationQueryDto {
   @ApiProperty({ example: '2026-10' })
   @IsString({ message: 'period is required: YYYY-MM' })
-  @Matches(BillingPeriod.PATTERN, { message: 'period must be a month written YYYY-MM' })
+  @IsBillingPeriod()
   period!: string;
 
   @ApiPropertyOptional({

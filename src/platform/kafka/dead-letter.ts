@@ -1,0 +1,46 @@
+import { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { KafkaService } from './kafka.service';
+
+/** A record refused by a consumer, with why (contract §2's dead-letter headers). */
+export interface DeadLetter {
+  message: KafkaMessage;
+  partition: number;
+  reason: string;
+  detail: string;
+}
+
+/**
+ * Writes refused records to a dead-letter topic: the original key, bytes and headers, plus
+ * `error-reason`, `error-detail`, `original-topic`, `original-partition`, `original-offset`.
+ * A DLQ takes twice what its source topic does; should an operator have raised the source's
+ * limit past it, the record is written cut short (`original-truncated: true`) rather than
+ * blocking its partition; the original stays on the source topic at original-offset.
+ */
+export async function sendDeadLetters(
+  kafka: KafkaService,
+  dlqTopic: string,
+  sourceTopic: string,
+  deadLetters: readonly DeadLetter[],
+): Promise<void> {
+  const messages: Message[] = [];
+  for (const d of deadLetters) {
+    const message: Message = {
+      key: d.message.key,
+      value: d.message.value,
+      headers: {
+        ...(d.message.headers as IHeaders),
+        'error-reason': d.reason,
+        'error-detail': d.detail.slice(0, 2000),
+        'original-topic': sourceTopic,
+        'original-partition': String(d.partition),
+        'original-offset': d.message.offset,
+      },
+    };
+    if (!(await kafka.fits(dlqTopic, message))) {
+      message.value = (d.message.value ?? Buffer.alloc(0)).subarray(0, 64 * 1024);
+      message.headers = { ...message.headers, 'original-truncated': 'true' };
+    }
+    messages.push(message);
+  }
+  await kafka.send(dlqTopic, messages);
+}
