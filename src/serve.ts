@@ -10,6 +10,13 @@ import { UsageConsumerService } from './metering/usage-consumer.service';
 import { BillingEventsService } from './platform/billing-events/billing-events.service';
 import { apiValidationPipe } from './platform/errors/validation.pipe';
 import { KafkaService } from './platform/kafka/kafka.service';
+import {
+  authenticateFirst,
+  jsonBodyOptions,
+  refuseOversizedBody,
+  refuseRepeatedQueryParameters,
+} from './platform/http/http-edge';
+import { AuthGuard } from './workspaces/auth.guard';
 
 export type Role = 'api' | 'consumer' | 'worker' | 'all';
 export const ROLES: readonly Role[] = ['api', 'consumer', 'worker', 'all'];
@@ -20,16 +27,24 @@ export const ROLES: readonly Role[] = ['api', 'consumer', 'worker', 'all'];
  * invoice scheduler, `all` does everything.
  */
 export async function serve(config: AppConfig, role: Role): Promise<NestExpressApplication> {
+  // The body parser is ours (http-edge.ts): it runs after authentication and keeps the raw body.
   const app = await NestFactory.create<NestExpressApplication>(appModule(config), {
     bufferLogs: true,
     bodyParser: false,
-    rawBody: true,
   });
   app.useLogger(app.get(Logger));
-  app.useBodyParser('json', {
-    limit: '1mb',
-    type: ['application/json', 'application/cloudevents+json', 'application/cloudevents-batch+json'],
-  });
+  const guard = app.get(AuthGuard);
+  app.use(authenticateFirst((header) => guard.authenticate(header)));
+  app.use(refuseOversizedBody());
+  app.use(refuseRepeatedQueryParameters());
+  app.useBodyParser(
+    'json',
+    jsonBodyOptions([
+      'application/json',
+      'application/cloudevents+json',
+      'application/cloudevents-batch+json',
+    ]),
+  );
   app.useGlobalPipes(apiValidationPipe());
   app.enableShutdownHooks();
   const openapi = new DocumentBuilder()

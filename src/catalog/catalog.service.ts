@@ -8,6 +8,7 @@ import {
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError } from '../platform/errors/api-error';
 import { CatalogRepository } from './catalog.repository';
+import { StoredRows } from '../platform/clickhouse/stored-rows';
 import {
   MONEY_PATTERN,
   PLAN_PATTERN,
@@ -30,11 +31,16 @@ export const CATALOG_PLAN_CHANGED = 'catalog.plan_changed';
 /** Subject (and Kafka key) of billing events that belong to no workspace. */
 export const SYSTEM_SUBJECT = 'gpumeter';
 
-function effectiveFrom(value: string): number {
-  const ms = parseRfc3339Ms(value);
-  if (ms === null) throw ApiError.invalid('effective_from', 'effective_from must be an RFC 3339 date-time');
-  return ms;
-}
+/** Earliest instant a change may take effect: no usage predates it. */
+const EARLIEST_EFFECTIVE_MS = Date.UTC(2000, 0, 1);
+/** How far ahead a change may be scheduled. */
+export const MAX_EFFECTIVE_AHEAD_YEARS = 5;
+
+/**
+ * Says why a change may not take effect at an instant (null: it may). Registered by the
+ * modules that know what must not change retroactively (invoicing: a closed month).
+ */
+export type EffectiveFromGuard = (atMs: number) => Promise<string | null>;
 
 /**
  * The effective-dated price catalog: changes are published as events and projected into
@@ -47,10 +53,39 @@ export class CatalogService implements BillingEventProjection, OnModuleInit {
   constructor(
     private readonly repository: CatalogRepository,
     private readonly billingEvents: BillingEventsService,
+    private readonly stored: StoredRows,
   ) {}
+
+  private readonly guards: EffectiveFromGuard[] = [];
 
   onModuleInit(): void {
     this.billingEvents.register(this);
+  }
+
+  registerEffectiveFromGuard(guard: EffectiveFromGuard): void {
+    this.guards.push(guard);
+  }
+
+  /**
+   * The instant a price or plan change takes effect, checked: RFC 3339, not before 2000, at
+   * most five years ahead, and not inside a month that is already closed (its invoices are
+   * final: a price or plan change there would make them disagree with the catalog).
+   */
+  async effectiveFrom(value: string, field = 'effective_from', nowMs = Date.now()): Promise<number> {
+    const ms = parseRfc3339Ms(value);
+    if (ms === null) throw ApiError.invalid(field, `${field} must be an RFC 3339 date-time`);
+    const latest = new Date(nowMs);
+    latest.setUTCFullYear(latest.getUTCFullYear() + MAX_EFFECTIVE_AHEAD_YEARS);
+    if (ms < EARLIEST_EFFECTIVE_MS || ms > latest.getTime())
+      throw ApiError.invalid(
+        field,
+        `${field} must lie between 2000-01-01 and ${MAX_EFFECTIVE_AHEAD_YEARS} years from now`,
+      );
+    for (const guard of this.guards) {
+      const refused = await guard(ms);
+      if (refused) throw ApiError.invalid(field, `${field}: ${refused}`);
+    }
+    return ms;
   }
 
   refuse(event: BillingEvent): string | null {
@@ -94,15 +129,27 @@ export class CatalogService implements BillingEventProjection, OnModuleInit {
   async load(): Promise<PriceCatalog> {
     const prices: PriceChange[] = [];
     const plans: PlanChange[] = [];
-    for (const row of await this.repository.all()) {
-      if (row.type === CATALOG_PRICES_CHANGED) prices.push(JSON.parse(row.data) as PriceChange);
-      else if (row.type === CATALOG_PLAN_CHANGED) plans.push(JSON.parse(row.data) as PlanChange);
+    const changes = this.stored.read(
+      'catalog_changes',
+      await this.repository.all(),
+      (row) => {
+        const data = JSON.parse(row.data) as unknown;
+        // The same checks as on consuming: a row an older build wrote is skipped, not misread.
+        return this.refuse({ type: row.type, data } as BillingEvent) === null
+          ? { type: row.type, data }
+          : undefined;
+      },
+      (row) => row.event_id,
+    );
+    for (const { type, data } of changes) {
+      if (type === CATALOG_PRICES_CHANGED) prices.push(data as PriceChange);
+      else plans.push(data as PlanChange);
     }
     return new PriceCatalog(prices, plans);
   }
 
   async changePrices(dto: PriceChangeDto): Promise<PriceChange> {
-    const at = effectiveFrom(dto.effective_from);
+    const at = await this.effectiveFrom(dto.effective_from);
     const gpu = dto.gpu_per_second ?? {};
     for (const [gpuType, price] of Object.entries(gpu)) {
       if (!isKnownGpuType(gpuType))
@@ -123,7 +170,7 @@ export class CatalogService implements BillingEventProjection, OnModuleInit {
   }
 
   async changePlan(dto: PlanChangeDto): Promise<PlanChange> {
-    const at = effectiveFrom(dto.effective_from);
+    const at = await this.effectiveFrom(dto.effective_from);
     const change: PlanChange = {
       effective_from: new Date(at).toISOString(),
       plan: dto.plan,

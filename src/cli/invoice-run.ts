@@ -14,7 +14,11 @@ import { KafkaService } from '../platform/kafka/kafka.service';
 export async function invoiceRunCommand(config: AppConfig, periodText: string): Promise<number> {
   const period = BillingPeriod.parse(periodText);
   if (!period) {
-    process.stderr.write(`--period must be a month written YYYY-MM, got "${periodText}"\n`);
+    process.stderr.write(`--period must be ${BillingPeriod.RULE}, got "${periodText}"\n`);
+    return 2;
+  }
+  if (!period.hasEnded()) {
+    process.stderr.write(`--period must be a month that has ended, got ${period.toString()}\n`);
     return 2;
   }
   const app = await NestFactory.createApplicationContext(appModule(config), { bufferLogs: true });

@@ -82,7 +82,7 @@ export class InvoiceCalculator {
   ): Promise<Map<string, InvoiceLine[]>> {
     const horizon = period.startMs - (this.config.EVENT_MAX_AGE_DAYS + 62) * DAY_MS;
     const closed = [...(await this.invoices.closedPeriods())]
-      .map((p) => BillingPeriod.parse(p)!)
+      .map((p) => BillingPeriod.parse(p)!) // closedPeriods() holds parseable periods only
       .filter((p) => p.compare(period) < 0 && p.endMs > horizon)
       .sort((a, b) => a.compare(b));
     const out = new Map<string, InvoiceLine[]>();

@@ -11,6 +11,7 @@ import { MetricsService } from '../platform/metrics/metrics.service';
 import { StripeInvoicePusher } from '../stripe/stripe-invoice-pusher.service';
 import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
+import { ApiError } from '../platform/errors/api-error';
 import { InvoiceDocument } from './invoice';
 import { InvoiceCalculator } from './invoice-calculator.service';
 import {
@@ -67,14 +68,22 @@ export class InvoiceRunService {
     return nowMs >= period.endMs + this.config.INVOICE_GRACE_HOURS * HOUR_MS;
   }
 
-  /** Starts a run (or returns the one already running for the period in this process). */
+  /**
+   * Starts a run (or returns the one already running for the period in this process). Only a
+   * month that has ended can be invoiced: the open month is previewed (GET /v1/invoices/upcoming).
+   */
   start(
     period: BillingPeriod,
     trigger: InvoiceRunState['trigger'],
   ): { state: InvoiceRunState; done: Promise<InvoiceRunState> } {
+    const now = new Date();
+    if (!period.hasEnded(now.getTime()))
+      throw ApiError.invalid(
+        'period',
+        `period must be a month that has ended (${period.toString()} ends ${new Date(period.endMs).toISOString()})`,
+      );
     const running = this.active.get(period.toString());
     if (running) return running;
-    const now = new Date();
     const state: InvoiceRunState = {
       id: `run_${randomUUID()}`,
       period: period.toString(),

@@ -81,6 +81,9 @@ export class InvoiceViewsService {
 
   /** The open period's invoice as it stands: the same computation a run will make. */
   async upcoming(workspaceId: string, now = new Date()): Promise<InvoiceDocument & { status: 'upcoming' }> {
+    // An operator naming a workspace that does not exist gets a 404, not an empty invoice.
+    if (!(await this.workspaces.findById(workspaceId)))
+      throw new ApiError(ApiErrorCode.NotFound, 'workspace not found');
     const period = BillingPeriod.containing(now.getTime());
     const [doc] = await this.calculator.compute(period, { workspaceId, now });
     const empty: InvoiceDocument = {

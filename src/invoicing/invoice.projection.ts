@@ -14,36 +14,10 @@ import {
   PeriodClosedData,
 } from './invoice-events';
 import { InvoicesRepository } from './invoices.repository';
-import { BillingPeriod } from './billing-period';
+import { isPeriod, refuseDocument } from './invoice';
 import { checkFields, isObject, rfc3339, text } from '../platform/billing-events/billing-event-checks';
 
-const isPeriod = (v: unknown) => BillingPeriod.parse(v) !== undefined;
 const RUN_STATUSES: readonly string[] = ['running', 'completed', 'failed'];
-const DECIMAL = /^-?\d{1,15}(\.\d{1,15})?$/;
-const isDecimal = (v: unknown) => typeof v === 'string' && DECIMAL.test(v);
-
-/** What readers of invoice documents rely on (ids, the period, amounts as decimal strings, lines). */
-export function refuseDocument(doc: unknown, workspaceId: string): string | null {
-  return checkFields(
-    doc,
-    {
-      id: text(),
-      workspace_id: (v) => v === workspaceId,
-      period: isPeriod,
-      currency: text(8),
-      plan: isObject,
-      usage_subtotal: isDecimal,
-      credits_applied: isDecimal,
-      total: isDecimal,
-      lines: (v) =>
-        Array.isArray(v) &&
-        v.every(
-          (l) => checkFields(l, { id: text(), key: text(), kind: text(32), amount: isDecimal }) === null,
-        ),
-    },
-    'data.invoice',
-  );
-}
 
 /**
  * Projects invoice lifecycle events into ClickHouse. Idempotent and order-tolerant: documents

@@ -1,4 +1,6 @@
 import { PlanTerms } from '../catalog/price-catalog';
+import { checkFields, isObject, text } from '../platform/billing-events/billing-event-checks';
+import { BillingPeriod } from './billing-period';
 
 export type LineKind = 'gpu' | 'cpu' | 'memory' | 'plan_fee' | 'credits' | 'adjustment';
 export type LineUnit = 'gpu_second' | 'core_second' | 'gib_second' | 'month' | 'usd';
@@ -65,4 +67,31 @@ export function invoiceId(workspaceId: string, period: string): string {
 
 export function lineId(workspaceId: string, period: string, key: string): string {
   return `${invoiceId(workspaceId, period)}:${key}`;
+}
+
+export const isPeriod = (v: unknown) => BillingPeriod.parse(v) !== undefined;
+const DECIMAL = /^-?\d{1,15}(\.\d{1,15})?$/;
+const isDecimal = (v: unknown) => typeof v === 'string' && DECIMAL.test(v);
+
+/** What readers of invoice documents rely on (ids, the period, amounts as decimal strings, lines). */
+export function refuseDocument(doc: unknown, workspaceId: string): string | null {
+  return checkFields(
+    doc,
+    {
+      id: text(),
+      workspace_id: (v) => v === workspaceId,
+      period: isPeriod,
+      currency: text(8),
+      plan: isObject,
+      usage_subtotal: isDecimal,
+      credits_applied: isDecimal,
+      total: isDecimal,
+      lines: (v) =>
+        Array.isArray(v) &&
+        v.every(
+          (l) => checkFields(l, { id: text(), key: text(), kind: text(32), amount: isDecimal }) === null,
+        ),
+    },
+    'data.invoice',
+  );
 }

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
 import { and, list, Sql, sql, str } from '../platform/clickhouse/sql';
-import { InvoiceDocument } from './invoice';
+import { InvoiceDocument, refuseDocument } from './invoice';
+import { BillingPeriod } from './billing-period';
+import { StoredRows } from '../platform/clickhouse/stored-rows';
 import { InvoiceRunState } from './invoice-events';
 
 export interface StoredInvoice {
@@ -24,7 +26,10 @@ const FINALIZED_VERSION_BASE = 2n ** 62n;
 /** The invoicing projections (migrations/0003): documents, status events, closed periods, runs. */
 @Injectable()
 export class InvoicesRepository {
-  constructor(private readonly clickhouse: ClickHouseService) {}
+  constructor(
+    private readonly clickhouse: ClickHouseService,
+    private readonly stored: StoredRows,
+  ) {}
 
   /**
    * A draft's version is its computation time; a finalization's is 2^62 minus its time, so
@@ -72,14 +77,21 @@ export class InvoicesRepository {
       SELECT document, finalized, toString(version) AS version FROM invoice_documents FINAL
       WHERE ${and(where)}
       ORDER BY period DESC, workspace_id`);
-    return rows.map((r) => {
-      const finalized = Number(r.finalized) === 1;
-      return {
-        document: JSON.parse(r.document) as InvoiceDocument,
-        finalized,
-        finalizedAtMs: finalized ? Number(FINALIZED_VERSION_BASE - BigInt(r.version)) : null,
-      };
-    });
+    return this.stored.read(
+      'invoice_documents',
+      rows,
+      (r) => {
+        const document = JSON.parse(r.document) as InvoiceDocument;
+        if (refuseDocument(document, document.workspace_id) !== null) return undefined;
+        const finalized = Number(r.finalized) === 1;
+        return {
+          document,
+          finalized,
+          finalizedAtMs: finalized ? Number(FINALIZED_VERSION_BASE - BigInt(r.version)) : null,
+        };
+      },
+      (r) => r.document.slice(0, 80),
+    );
   }
 
   async statusRows(invoiceIds: readonly string[]): Promise<InvoiceStatusRow[]> {
@@ -93,7 +105,12 @@ export class InvoicesRepository {
       ORDER BY occurred_at_ms, event_id`,
       { name: 'wanted_invoices', structure: 'id String', rows: invoiceIds.map((id) => [id]) },
     );
-    return rows.map((r) => ({ ...r, occurred_at_ms: Number(r.occurred_at_ms), data: JSON.parse(r.data) }));
+    return this.stored.read(
+      'invoice_status_events',
+      rows,
+      (r) => ({ ...r, occurred_at_ms: Number(r.occurred_at_ms), data: JSON.parse(r.data) as unknown }),
+      (r) => r.event_id,
+    );
   }
 
   async closePeriods(
@@ -102,11 +119,19 @@ export class InvoicesRepository {
     await this.clickhouse.insert('closed_periods', rows);
   }
 
+  /** Closed periods as `YYYY-MM`; a stored period the parser refuses (e.g. "0-01") is skipped and reported. */
   async closedPeriods(): Promise<Set<string>> {
     const rows = await this.clickhouse.query<{ period: string }>(
       sql`SELECT DISTINCT period FROM closed_periods`,
     );
-    return new Set(rows.map((r) => r.period));
+    return new Set(
+      this.stored.read(
+        'closed_periods',
+        rows,
+        (r) => BillingPeriod.parse(r.period)?.toString(),
+        (r) => r.period,
+      ),
+    );
   }
 
   async putRuns(states: readonly InvoiceRunState[]): Promise<void> {
@@ -126,13 +151,25 @@ export class InvoicesRepository {
     const rows = await this.clickhouse.query<{ state: string }>(
       sql`SELECT state FROM invoice_runs FINAL WHERE id = ${str(id)}`,
     );
-    return rows[0] && (JSON.parse(rows[0].state) as InvoiceRunState);
+    return this.runStates(rows)[0];
   }
 
   async runsForPeriod(period: string): Promise<InvoiceRunState[]> {
     const rows = await this.clickhouse.query<{ state: string }>(
       sql`SELECT state FROM invoice_runs FINAL WHERE period = ${str(period)} ORDER BY updated_at_ms`,
     );
-    return rows.map((r) => JSON.parse(r.state) as InvoiceRunState);
+    return this.runStates(rows);
+  }
+
+  private runStates(rows: readonly { state: string }[]): InvoiceRunState[] {
+    return this.stored.read(
+      'invoice_runs',
+      rows,
+      (r) => {
+        const state = JSON.parse(r.state) as InvoiceRunState;
+        return BillingPeriod.parse(state.period) ? state : undefined;
+      },
+      (r) => r.state.slice(0, 80),
+    );
   }
 }

@@ -3,6 +3,7 @@ import { CatalogModule } from '../catalog/catalog.module';
 import { MeteringModule } from '../metering/metering.module';
 import { StripeModule } from '../stripe/stripe.module';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
+import { ClosedPeriodGuard } from './closed-period-guard';
 import { InvoiceCalculator } from './invoice-calculator.service';
 import { InvoiceRunService } from './invoice-run.service';
 import { InvoiceScheduler } from './invoice-scheduler.service';
@@ -21,6 +22,7 @@ import { InvoicesRepository } from './invoices.repository';
     InvoiceRunService,
     InvoiceScheduler,
     InvoiceViewsService,
+    ClosedPeriodGuard,
   ],
   exports: [InvoiceRunService, InvoiceScheduler, InvoiceCalculator, InvoicesRepository, InvoiceViewsService],
 })

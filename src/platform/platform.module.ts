@@ -1,12 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { ClickHouseService } from './clickhouse/clickhouse.service';
 import { KafkaService } from './kafka/kafka.service';
+import { StoredRows } from './clickhouse/stored-rows';
 import { MetricsService } from './metrics/metrics.service';
 
 /** Outside systems (Kafka, ClickHouse) and cross-cutting services, one injectable each. */
 @Global()
 @Module({
-  providers: [KafkaService, ClickHouseService, MetricsService],
-  exports: [KafkaService, ClickHouseService, MetricsService],
+  providers: [KafkaService, ClickHouseService, MetricsService, StoredRows],
+  exports: [KafkaService, ClickHouseService, MetricsService, StoredRows],
 })
 export class PlatformModule {}

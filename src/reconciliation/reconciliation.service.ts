@@ -10,6 +10,7 @@ import { UsageRollupsRepository } from '../metering/usage-rollups.repository';
 import { forEachWithConcurrency } from '../platform/concurrency';
 import { KafkaService } from '../platform/kafka/kafka.service';
 import { StripeApiService } from '../stripe/stripe-api.service';
+import { StoredRows } from '../platform/clickhouse/stored-rows';
 import { META } from '../stripe/stripe-invoice-pusher.service';
 
 const HOUR_MS = 3_600_000;
@@ -36,6 +37,7 @@ export class ReconciliationService {
     private readonly invoices: InvoicesRepository,
     private readonly calculator: InvoiceCalculator,
     private readonly stripe: StripeApiService,
+    private readonly storedRows: StoredRows,
   ) {}
 
   async reconcile(period: BillingPeriod, options: { stripe: boolean }) {
@@ -47,6 +49,13 @@ export class ReconciliationService {
       this.config.KAFKA_CONSUMER_GROUP,
     );
     const dlq = await this.kafka.topicPosition(this.kafka.topics.usageEventsDlq);
+    // A billing record no projection could apply: the projections lack what Kafka holds.
+    const billingDlq = await this.kafka.topicPosition(this.kafka.topics.billingEventsDlq);
+    if (billingDlq.held > 0n)
+      differences.push({
+        check: 'kafka.billing_dead_letters',
+        detail: `${billingDlq.held} billing record(s) on ${this.kafka.topics.billingEventsDlq} were applied to no projection (see their error-reason headers)`,
+      });
     if (usage.lag! > 0n)
       differences.push({
         check: 'kafka.consumer_lag',
@@ -146,6 +155,14 @@ export class ReconciliationService {
       });
     }
 
+    // Stored rows a reader skipped (in this process), e.g. a closed period no parser accepts.
+    const unreadable = this.storedRows.unreadable();
+    for (const u of unreadable)
+      differences.push({
+        check: 'clickhouse.unreadable_row',
+        detail: `${u.table} ${u.row}: ${u.detail} (skipped ${u.times} time(s) since ${u.first_seen})`,
+      });
+
     return {
       period: period.toString(),
       checked_at: new Date().toISOString(),
@@ -154,8 +171,13 @@ export class ReconciliationService {
         usage_messages: usage.held.toString(),
         usage_consumer_lag: usage.lag!.toString(),
         dead_lettered: dlq.held.toString(),
+        billing_dead_lettered: billingDlq.held.toString(),
       },
-      clickhouse: { duplicate_events: duplicates.length, rollup_mismatches: mismatches.length },
+      clickhouse: {
+        duplicate_events: duplicates.length,
+        rollup_mismatches: mismatches.length,
+        unreadable_rows: unreadable.length,
+      },
       invoices: {
         closed,
         count: stored.length,

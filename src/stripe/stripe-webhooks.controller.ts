@@ -10,6 +10,12 @@ import { BillingEventsService } from '../platform/billing-events/billing-events.
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
 import { StripeApiService } from './stripe-api.service';
 import { META } from './stripe-invoice-pusher.service';
+import { WORKSPACE_ID_PATTERN } from '../ingestion/usage-event/usage-event.dto';
+
+function failureReason(invoice: Stripe.Invoice | undefined): string {
+  const message: unknown = invoice?.last_finalization_error?.message;
+  return typeof message === 'string' && message.isWellFormed() ? message.slice(0, 500) : 'payment failed';
+}
 
 const MAPPED: Record<string, string> = {
   'invoice.paid': INVOICE_PAID,
@@ -55,14 +61,31 @@ export class StripeWebhooksController {
   }
 
   private async handle(event: Stripe.Event): Promise<{ received: true; handled: string }> {
-    const type = MAPPED[event.type];
+    const type =
+      typeof event.type === 'string' && Object.hasOwn(MAPPED, event.type) ? MAPPED[event.type] : undefined;
     if (!type) return { received: true, handled: 'ignored: event type' };
-    const invoice = event.data.object as Stripe.Invoice;
-    const invoiceId = invoice.metadata?.[META.invoice];
-    const workspaceId = invoice.metadata?.[META.workspace];
-    if (!invoiceId || !workspaceId) {
+    // Signed is not the same as well-formed: every value used below is checked for its type.
+    const invoice = (event.data as { object?: unknown } | undefined)?.object as Stripe.Invoice | undefined;
+    const metadata: unknown = invoice?.metadata;
+    const read = (key: string): string | undefined => {
+      const v =
+        metadata !== null && typeof metadata === 'object'
+          ? (metadata as Record<string, unknown>)[key]
+          : undefined;
+      return typeof v === 'string' && v.isWellFormed() ? v : undefined;
+    };
+    const invoiceId = read(META.invoice);
+    const workspaceId = read(META.workspace);
+    if (
+      typeof event.id !== 'string' ||
+      !event.id.isWellFormed() ||
+      !invoiceId ||
+      invoiceId.length > 256 ||
+      !workspaceId ||
+      !WORKSPACE_ID_PATTERN.test(workspaceId)
+    ) {
       this.logger.warn(
-        `Stripe event ${event.id} (${event.type}) is about an invoice gpumeter did not create`,
+        `Stripe event ${String(event.id).slice(0, 80)} (${event.type}) is not about an invoice gpumeter created (or its metadata is not ours): ignored`,
       );
       return { received: true, handled: 'ignored: not a gpumeter invoice' };
     }
@@ -71,10 +94,8 @@ export class StripeWebhooksController {
     const data: InvoicePaymentData = {
       invoice_id: invoiceId,
       stripe_event_id: event.id,
-      stripe_invoice_id: invoice.id ?? '',
-      ...(type === INVOICE_PAYMENT_FAILED
-        ? { reason: invoice.last_finalization_error?.message ?? 'payment failed' }
-        : {}),
+      stripe_invoice_id: typeof invoice?.id === 'string' && invoice.id.isWellFormed() ? invoice.id : '',
+      ...(type === INVOICE_PAYMENT_FAILED ? { reason: failureReason(invoice) } : {}),
     };
     await this.billingEvents.publish({ ...newBillingEvent(type, workspaceId, data), id });
     return { received: true, handled: type };

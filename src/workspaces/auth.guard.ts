@@ -42,7 +42,8 @@ export class AuthGuard implements CanActivate {
     ]);
     if (!allowed) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.authenticate(request.headers.authorization);
+    // Usually authenticated already, before the body was read (platform/http/http-edge.ts).
+    const principal = request.principal ?? (await this.authenticate(request.headers.authorization));
     if (!allowed.includes(principal.kind)) {
       throw new ApiError(ApiErrorCode.Forbidden, `this route does not accept a ${principal.kind} token`);
     }

@@ -1,7 +1,6 @@
 import { forwardRef, Inject, Injectable } from '@nestjs/common';
 import { DEFAULT_PLAN } from '../catalog/catalog-seed';
 import { CatalogService } from '../catalog/catalog.service';
-import { parseRfc3339Ms } from '../ingestion/usage-event/rfc3339';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
@@ -112,8 +111,8 @@ export class WorkspacesService {
     await this.checkPlan(dto.plan);
     const now = new Date(nowMs);
     const nextPeriod = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
-    const at = dto.effective_from === undefined ? nextPeriod : parseRfc3339Ms(dto.effective_from);
-    if (at === null) throw ApiError.invalid('effective_from', 'effective_from must be an RFC 3339 date-time');
+    const at =
+      dto.effective_from === undefined ? nextPeriod : await this.catalog.effectiveFrom(dto.effective_from);
     const d = new Date(at);
     if (at !== Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1))
       throw ApiError.invalid('effective_from', 'effective_from must be the start of a month (UTC)');

@@ -65,6 +65,11 @@ const EDGE_VALUES: unknown[] = [
   '0099-01-01T00:00:00.000Z',
   "'); DROP TABLE usage_events; --",
   'a\\b',
+  // Lone surrogates: valid JSON, not Unicode (issue 8); a pair is fine.
+  'surr-\ud800-end',
+  '\udc00',
+  'x'.repeat(127) + '\ud83d',
+  '\ud83d\ude00',
 ];
 const TOP = ['specversion', 'id', 'source', 'type', 'subject', 'time', 'datacontenttype', 'data'];
 const DATA = [

@@ -113,3 +113,44 @@ describe('validateUsageEvent: every rule of contract §1', () => {
     expect(fieldsOf(validateUsageEvent([1], NOW, WINDOW))).toEqual(['(event)']);
   });
 });
+
+describe('validateUsageEvent: hostile JSON (issue 8)', () => {
+  const STRING_FIELDS = [
+    'id',
+    'source',
+    'datacontenttype',
+    'data.container_id',
+    'data.app_id',
+    'data.function_id',
+    'data.region',
+    'data.provider',
+  ];
+  it.each(STRING_FIELDS)('refuses a lone surrogate in %s, naming the field', (field) => {
+    const v = check({ [field]: 'surr-\ud800-end' });
+    expect(v.ok).toBe(false);
+    expect(fieldsOf(v)).toEqual([field]);
+  });
+
+  it('accepts a surrogate pair (one astral character)', () => {
+    expect(check({ id: 'emoji-\ud83d\ude00', 'data.app_id': '😀' }).ok).toBe(true);
+  });
+
+  it('refuses lone surrogates, prototype keys and deep nesting in extension attributes too', () => {
+    expect(fieldsOf(check({ myext: 'a\udfffb' }))).toEqual(['myext']);
+    expect(fieldsOf(check({ 'data.note': ['ok', { deep: '\ud800' }] }))).toEqual(['data.note[1].deep']);
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    expect(check({ 'data.nested': deep }).ok).toBe(false);
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const e = JSON.parse(`{"${key}": {"x": 1}}`) as Record<string, unknown>;
+      const v = validateUsageEvent({ ...sampleUsageEvent(NOW - 5000), ...e }, NOW, WINDOW);
+      expect(fieldsOf(v)).toEqual([key]);
+    }
+  });
+
+  it('never throws on values that break class-transformer (the consumer-stopping record)', () => {
+    const raw = JSON.parse('{"id":{"constructor":{"prototype":{}}}}') as unknown;
+    expect(() => validateUsageEvent(raw, NOW, WINDOW)).not.toThrow();
+    expect(validateUsageEvent(raw, NOW, WINDOW).ok).toBe(false);
+  });
+});

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiError, ApiErrorCode } from './api-error';
+import { BODY_TOO_DEEP } from '../http/http-edge';
 
 /** Maps every error to one JSON shape: {"error": {"code", "message", "details"}}. */
 @Catch()
@@ -27,6 +28,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     // body-parser errors (too large, malformed JSON) arrive as plain errors with a status.
     const e = exception as { status?: number; type?: string; message?: string };
+    if (e?.type === BODY_TOO_DEEP) {
+      const message = e.message ?? 'the request body is nested too deep';
+      res.status(400).json({
+        error: { code: ApiErrorCode.InvalidRequest, message, details: [{ field: '(body)', message }] },
+      });
+      return;
+    }
     if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       const message =
         e.type === 'entity.too.large'

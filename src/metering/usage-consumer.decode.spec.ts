@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { KafkaMessage } from 'kafkajs';
+import { hostileUsageRecord } from '../../test/support/hostile-records';
+import { loadConfig } from '../config/app-config';
+import { sampleUsageEvent } from '../ingestion/usage-event/usage-event.fixtures';
+import { KafkaService } from '../platform/kafka/kafka.service';
+import { MetricsService } from '../platform/metrics/metrics.service';
+import { UsageConsumerService } from './usage-consumer.service';
+import { UsageEventsRepository } from './usage-events.repository';
+
+/** Decoding only: the consumer's Kafka and ClickHouse are never touched here. */
+const consumer = new UsageConsumerService(
+  loadConfig({ GPUMETER_ENV: 'test' }),
+  {} as KafkaService,
+  {} as UsageEventsRepository,
+  new MetricsService(),
+);
+const NOW = Date.UTC(2026, 10, 27, 10, 0, 10);
+const message = (value: Buffer | null, offset = 0): KafkaMessage => ({
+  key: null,
+  value,
+  offset: String(offset),
+  timestamp: String(NOW),
+  headers: {},
+  attributes: 0,
+});
+
+describe('usage consumer decode: no record can make it throw (issue 8)', () => {
+  it('dead-letters every hostile record with a reason, and still decodes the good event behind it', () => {
+    const good = Buffer.from(JSON.stringify(sampleUsageEvent(NOW - 5000)));
+    fc.assert(
+      fc.property(fc.array(hostileUsageRecord(NOW - 5000), { minLength: 1, maxLength: 5 }), (records) => {
+        const messages = [...records.map((r, i) => message(r.value, i)), message(good, records.length)];
+        const { events, deadLetters } = consumer.decode(messages, 0);
+        expect(deadLetters.map((d) => d.message.offset)).toEqual(records.map((_, i) => String(i)));
+        for (const d of deadLetters) {
+          expect(['invalid-json', 'invalid-event', 'unprocessable']).toContain(d.reason);
+          expect(d.detail.length).toBeGreaterThan(0);
+        }
+        expect(events.map((e) => e.kafka_offset)).toEqual([records.length]);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('the reported records: {"id":{"constructor":{"prototype":{}}}} and 5,000 levels of an invalid event', () => {
+    const deep = `{"id":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const { deadLetters } = consumer.decode(
+      [
+        message(Buffer.from('{"id":{"constructor":{"prototype":{}}}}')),
+        message(Buffer.from(deep), 1),
+        message(null, 2),
+      ],
+      0,
+    );
+    expect(deadLetters.map((d) => d.reason)).toEqual(['invalid-event', 'invalid-json', 'invalid-json']);
+    expect(deadLetters[1].detail).toMatch(/nested deeper than 32/);
+  });
+
+  it('refuses an event whose id holds a lone surrogate (it would be stored as U+FFFD and never match again)', () => {
+    const text = JSON.stringify(sampleUsageEvent(NOW - 5000, { id: '@@' })).replace(
+      '"@@"',
+      '"surr-\\ud800-end"',
+    );
+    const { events, deadLetters } = consumer.decode([message(Buffer.from(text))], 0);
+    expect(events).toHaveLength(0);
+    expect(deadLetters[0]).toMatchObject({ reason: 'invalid-event' });
+    expect(deadLetters[0].detail).toMatch(/^id must be well-formed Unicode/);
+  });
+});

@@ -1,0 +1,107 @@
+import fc from 'fast-check';
+import { hostileBillingRecord } from '../../../test/support/hostile-records';
+import { CatalogService } from '../../catalog/catalog.service';
+import { loadConfig } from '../../config/app-config';
+import { InvoiceProjection } from '../../invoicing/invoice.projection';
+import { WorkspaceProjection } from '../../workspaces/workspace.projection';
+import { StripeInvoicePusher } from '../../stripe/stripe-invoice-pusher.service';
+import { isCausedByRecord } from '../clickhouse/clickhouse-errors';
+import { parseUntrustedJson } from '../json/untrusted-json';
+import { MetricsService } from '../metrics/metrics.service';
+import { KafkaService } from '../kafka/kafka.service';
+import { newBillingEvent } from './billing-event';
+import { BillingEventsRepository } from './billing-events.repository';
+import { BillingEventsService } from './billing-events.service';
+
+/** The real projections' checks, registered as the service registers them (no storage touched). */
+function service(): BillingEventsService {
+  const svc = new BillingEventsService(
+    loadConfig({ GPUMETER_ENV: 'test' }),
+    {} as KafkaService,
+    {} as BillingEventsRepository,
+    new MetricsService(),
+  );
+  /* eslint-disable @typescript-eslint/no-explicit-any -- only the refuse() checks run */
+  new WorkspaceProjection({} as any, svc).onModuleInit();
+  new CatalogService({} as any, svc, {} as any).onModuleInit();
+  new InvoiceProjection({} as any, svc).onModuleInit();
+  new StripeInvoicePusher({} as any, {} as any, svc, loadConfig({ GPUMETER_ENV: 'test' })).onModuleInit();
+  /* eslint-enable @typescript-eslint/no-explicit-any */
+  return svc;
+}
+
+describe('billing events: what the projections refuse (issue 8)', () => {
+  const svc = service();
+
+  it('refuses every hostile billing record, with a reason', () => {
+    fc.assert(
+      fc.property(hostileBillingRecord(), (record) => {
+        const parsed = parseUntrustedJson(record.value);
+        if (!parsed.ok) return; // dead-lettered as invalid-json before any check
+        expect(typeof svc.refusal(parsed.value)).toBe('string');
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('accepts what the API publishes', () => {
+    const ok = [
+      newBillingEvent('workspace.created', 'ws_a', {
+        id: 'ws_a',
+        name: 'A 😀',
+        email: 'a@b.test',
+        api_key_hash: 'f'.repeat(64),
+        api_key_prefix: 'gpm_ws_abcde',
+        plan: 'team',
+      }),
+      newBillingEvent('workspace.budget_set', 'ws_a', { monthly_limit: '500.00', thresholds: [50, 80, 100] }),
+      newBillingEvent('workspace.budget_set', 'ws_a', { monthly_limit: null, thresholds: [] }),
+      newBillingEvent('workspace.plan_changed', 'ws_a', {
+        plan: 'team',
+        effective_from: '2027-01-01T00:00:00.000Z',
+      }),
+      newBillingEvent('catalog.prices_changed', 'gpumeter', {
+        effective_from: '2026-11-01T07:23:17.501Z',
+        gpu_per_second: { H100: '0.00115' },
+      }),
+      newBillingEvent('invoice.period_closed', 'gpumeter', { period: '2026-10', run_id: 'run_1' }),
+    ];
+    for (const e of ok) expect(svc.refusal(e)).toBeNull();
+  });
+
+  it('names what is wrong: a bogus period, a lone surrogate, another workspace’s invoice', () => {
+    expect(
+      svc.refusal(newBillingEvent('invoice.period_closed', 'gpumeter', { period: '0-01', run_id: 'r' })),
+    ).toBe('data.period is missing or invalid');
+    expect(
+      svc.refusal(
+        newBillingEvent('workspace.budget_set', 'ws_a', { monthly_limit: '1\ud800', thresholds: [] }),
+      ),
+    ).toMatch(/well-formed Unicode/);
+    const doc = { id: 'inv', workspace_id: 'ws_b', period: '2026-10', currency: 'usd', plan: {}, lines: [] };
+    expect(svc.refusal(newBillingEvent('invoice.drafted', 'ws_a', { invoice: doc }))).toBe(
+      'data.invoice.workspace_id is missing or invalid',
+    );
+  });
+});
+
+describe('isCausedByRecord: dead-letter only what fails because of the record', () => {
+  it('classifies ClickHouse data errors, our TypeErrors, and outages', () => {
+    expect(
+      isCausedByRecord(new Error('Code: 25, e.displayText() = DB::Exception: Cannot parse escape sequence')),
+    ).toBe(true);
+    expect(isCausedByRecord(new TypeError("Cannot read properties of undefined (reading 'compare')"))).toBe(
+      true,
+    );
+    expect(isCausedByRecord(new Error('Code: 252, e.displayText() = DB::Exception: Too many parts'))).toBe(
+      false,
+    );
+    expect(
+      isCausedByRecord(new Error('Code: 60, e.displayText() = DB::Exception: Table x doesn\u2019t exist')),
+    ).toBe(false);
+    expect(isCausedByRecord(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(
+      false,
+    );
+    expect(isCausedByRecord(new TypeError('fetch failed', { cause: new Error('ECONNREFUSED') }))).toBe(false);
+  });
+});

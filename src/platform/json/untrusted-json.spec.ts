@@ -1,0 +1,90 @@
+import fc from 'fast-check';
+import { exceedsJsonDepth, findJsonProblem, MAX_JSON_DEPTH, parseUntrustedJson } from './untrusted-json';
+
+const bytes = (s: string) => Buffer.from(s, 'utf8');
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+/** Reference: the nesting depth of a parsed value, by plain recursion (fine for small values). */
+function depthOf(v: unknown): number {
+  if (v === null || typeof v !== 'object') return 0;
+  const children = Array.isArray(v) ? v : Object.values(v);
+  return 1 + Math.max(0, ...children.map(depthOf));
+}
+
+describe('exceedsJsonDepth', () => {
+  it('counts nesting of arrays and objects, to the level', () => {
+    expect(exceedsJsonDepth(bytes(nested(MAX_JSON_DEPTH)))).toBe(false);
+    expect(exceedsJsonDepth(bytes(nested(MAX_JSON_DEPTH + 1)))).toBe(true);
+    expect(exceedsJsonDepth(bytes('{"a":{"b":[1,{"c":2}]}}'), 4)).toBe(false);
+    expect(exceedsJsonDepth(bytes('{"a":{"b":[1,{"c":2}]}}'), 3)).toBe(true);
+  });
+
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    expect(exceedsJsonDepth(bytes(`{"a":"${'['.repeat(100)}"}`), 1)).toBe(false);
+    expect(exceedsJsonDepth(bytes(`{"a":"\\"${'{'.repeat(100)}"}`), 1)).toBe(false);
+    expect(exceedsJsonDepth(bytes(`{"a":"\\\\", "b": [[1]]}`), 2)).toBe(true);
+  });
+
+  it('equals the parsed value’s depth on arbitrary JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ depthSize: 'large' }), fc.integer({ min: 0, max: 12 }), (value, max) => {
+        const text = JSON.stringify(value);
+        expect(exceedsJsonDepth(bytes(text), max)).toBe(depthOf(value) > max);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('parseUntrustedJson', () => {
+  it('refuses 10,000 levels before parsing, and anything that is not JSON, without throwing', () => {
+    expect(parseUntrustedJson(bytes(nested(10_000)))).toMatchObject({ ok: false });
+    expect(parseUntrustedJson(null)).toMatchObject({ ok: false, detail: 'empty message' });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (raw) => {
+        const r = parseUntrustedJson(raw);
+        if (r.ok) expect(() => JSON.stringify(r.value)).not.toThrow();
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('findJsonProblem', () => {
+  it('names the first lone surrogate, in a value or a key, at any position', () => {
+    expect(findJsonProblem({ name: 'a\ud800b' })).toMatchObject({ field: 'name' });
+    expect(findJsonProblem({ a: [1, { b: '\udc00' }] })).toMatchObject({ field: 'a[1].b' });
+    expect(findJsonProblem({ ['k\ud800']: 1 })?.message).toMatch(/field name/);
+    expect(findJsonProblem('\ud800', '(event)')).toMatchObject({ field: '(event)' });
+    expect(findJsonProblem({ ok: '😀 \ud83d\ude00', n: 1, z: null, t: true })).toBeNull();
+  });
+
+  it('refuses the prototype-chain keys anywhere', () => {
+    for (const key of ['__proto__', 'constructor', 'prototype'])
+      expect(findJsonProblem(JSON.parse(`{"a":[{"${key}":{}}]}`))).toMatchObject({ field: `a[0].${key}` });
+  });
+
+  it('is iterative: a million levels are refused, not a stack overflow', () => {
+    let v: unknown = 'x';
+    for (let i = 0; i < 1_000_000; i++) v = [v];
+    expect(findJsonProblem(v)?.message).toMatch(/nested deeper/);
+  });
+
+  it('finds nothing wrong in well-formed JSON of bounded depth, and never throws on any JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 8 }), (value) => {
+        const problem = findJsonProblem(value);
+        const text = JSON.stringify(value);
+        const hasForbidden = /"(__proto__|constructor|prototype)":/.test(text);
+        if (!hasForbidden && text.isWellFormed()) expect(problem).toBeNull();
+      }),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        expect(findJsonProblem({ s }) === null).toBe(s.isWellFormed());
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
