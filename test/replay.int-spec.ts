@@ -77,10 +77,26 @@ describe('replay: every ClickHouse projection rebuilt from Kafka', () => {
       await postEvents(svc.url, events);
       await postEvents(svc.url, events.slice(0, 150)); // re-sent: stored once
       await kafka.produce(kafka.topic('usage.events.v1'), [{ key: 'x', value: 'not json' }]);
+      // What an older build wrote for POST /v1/invoice-runs {"period":"0000-01"} (issue 8): Kafka
+      // keeps it forever, so the live consumer and every replay must pass it over.
+      const bogusClose = {
+        specversion: '1.0',
+        id: 'invoice.period_closed:0-01',
+        source: 'gpumeter',
+        type: 'invoice.period_closed',
+        subject: 'gpumeter',
+        time: new Date().toISOString(),
+        data: { period: '0-01', run_id: 'run_old' },
+      };
+      await kafka.produce(kafka.topic('billing.events.v1'), [
+        { key: 'gpumeter', value: JSON.stringify(bogusClose) },
+      ]);
       const dlq = kafka.topic('usage.events.dlq.v1');
+      const billingDlq = kafka.topic('billing.events.dlq.v1');
       const deadline = Date.now() + 60_000;
       while (
         (await kafka.messageCount(dlq)) < 1 ||
+        (await kafka.messageCount(billingDlq)) < 1 ||
         (await ch.totals()).hourlyEvents < BigInt(events.length)
       ) {
         if (Date.now() > deadline) throw new Error('events not stored');
@@ -104,6 +120,8 @@ describe('replay: every ClickHouse projection rebuilt from Kafka', () => {
       expect(original.hourly.length).toBeGreaterThan(100);
       expect(original.runs.length).toBe(1);
       const dlqBefore = await kafka.messageCount(dlq);
+      const billingDlqBefore = await kafka.messageCount(billingDlq);
+      expect(original.closed).toEqual([expect.objectContaining({ period: month.period })]);
 
       const result = await runCli(env, ['replay', '--database', `${env.CLICKHOUSE_DATABASE}_r`]);
       expect(result.code).toBe(0);
@@ -112,9 +130,11 @@ describe('replay: every ClickHouse projection rebuilt from Kafka', () => {
         database: `${env.CLICKHOUSE_DATABASE}_r`,
         usage_events: String(events.length),
         invalid_messages_passed_over: 1,
+        invalid_billing_records_passed_over: 1,
       });
       expect(await snapshot(replayed)).toEqual(original);
       expect(await kafka.messageCount(dlq)).toBe(dlqBefore);
+      expect(await kafka.messageCount(billingDlq)).toBe(billingDlqBefore);
 
       const again = await runCli(env, ['replay', '--database', `${env.CLICKHOUSE_DATABASE}_r`]);
       expect(again.code).toBe(2);
