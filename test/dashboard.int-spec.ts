@@ -18,7 +18,8 @@ describe('dashboard: GET / signs in with a workspace key and shows its usage, sp
   let key: string;
 
   beforeAll(async () => {
-    const env = await isolatedEnv('dashboard', LOCALSTRIPE_BILLING_ENV);
+    // Last month is invoiced now, whatever the day: no grace hours (on the 1st–3rd it would only draft).
+    const env = await isolatedEnv('dashboard', { ...LOCALSTRIPE_BILLING_ENV, INVOICE_GRACE_HOURS: '0' });
     svc = await new ServiceProcess('dashboard', env, 'all').start();
     ch = chReader(env);
     const created = await api(svc.url, 'POST', '/v1/workspaces', ADMIN_KEY, {

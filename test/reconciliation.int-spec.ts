@@ -51,7 +51,8 @@ describe('reconciliation: events vs ClickHouse vs invoices vs Stripe', () => {
   };
 
   beforeAll(async () => {
-    const env = await isolatedEnv('reconcile', LOCALSTRIPE_BILLING_ENV);
+    // Last month is finalized by the run below whatever the day: no grace hours.
+    const env = await isolatedEnv('reconcile', { ...LOCALSTRIPE_BILLING_ENV, INVOICE_GRACE_HOURS: '0' });
     svc = await new ServiceProcess('reconcile', env, 'all').start();
     ch = chReader(env);
     kafka = testKafka(env);

@@ -9,7 +9,7 @@ import { checkEnvelope } from './billing-event-checks';
 import { isCausedByRecord } from '../clickhouse/clickhouse-errors';
 import { describeError } from '../errors/describe-error';
 import { parseUntrustedJson } from '../json/untrusted-json';
-import { retryUntilDone } from '../kafka/batch-retry';
+import { BatchAbandoned, retryUntilDone } from '../kafka/batch-retry';
 import { DeadLetter, sendDeadLetters } from '../kafka/dead-letter';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -134,7 +134,14 @@ export class BillingEventsService {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.handleBatch(payload),
+      eachBatch: async (payload) => {
+        try {
+          await this.handleBatch(payload);
+        } catch (e) {
+          // Stopping or rebalancing: nothing of the batch was committed, the next owner reads it.
+          if (!(e instanceof BatchAbandoned)) throw e;
+        }
+      },
     });
   }
 
