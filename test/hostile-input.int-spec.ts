@@ -5,6 +5,7 @@ import Stripe from 'stripe';
 import { sampleUsageEvent } from '../src/ingestion/usage-event/usage-event.fixtures';
 import { chReader, stored } from './support/clickhouse';
 import { hostileBillingRecord, hostileUsageRecord } from './support/hostile-records';
+import { hostileRequest, send } from './support/hostile-requests';
 import { api, createWorkspace } from './support/http';
 import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
@@ -497,5 +498,43 @@ describe('hostile input (issue 8)', () => {
       hourlyGpuMs: want,
       duplicateKeys: 0n,
     });
+  });
+});
+
+describe('hostile HTTP requests to every route (issue 8)', () => {
+  it('no fuzzed request — odd paths, repeated parameters, any body, any token — gets a 5xx', async () => {
+    const env = await isolatedEnv('fuzz', {
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
+    });
+    const svc = await new ServiceProcess('fuzz', env, 'all').start();
+    try {
+      const wsKey = await createWorkspace(svc.url, WS);
+      const tokens = {
+        none: null,
+        garbage: 'not-a-key-at-all',
+        operator: ADMIN_KEY,
+        agent: AGENT_TOKEN,
+        workspace: wsKey,
+      };
+      const statuses = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(hostileRequest, async (request) => {
+          const { status } = await send(svc.url, request, tokens);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          expect({ request, status: status < 500 }).toEqual({ request, status: true });
+        }),
+        { numRuns: 1500 },
+      );
+      // The fuzz reached the routes, not only the edge: authenticated refusals and successes too.
+      expect([...statuses.keys()].filter((s) => s >= 200 && s < 300).length).toBeGreaterThan(0);
+      expect(statuses.get(400) ?? 0).toBeGreaterThan(50);
+      expect(statuses.get(401) ?? 0).toBeGreaterThan(50);
+      expect(statuses.get(404) ?? 0).toBeGreaterThan(10);
+      // And the service is still serving: a normal read works after the fuzz.
+      expect((await api(svc.url, 'GET', `/v1/workspaces/${WS}`, ADMIN_KEY)).status).toBe(200);
+    } finally {
+      await svc.kill();
+    }
   });
 });
