@@ -16,6 +16,7 @@ import { HealthController } from './platform/health/health.controller';
 import { PlatformModule } from './platform/platform.module';
 import { StripeModule } from './stripe/stripe.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The whole service; `serve --role` decides which parts run (see main.ts). */
 export function appModule(config: AppConfig) {
@@ -44,6 +45,7 @@ export function appModule(config: AppConfig) {
       StripeModule,
       ExportsModule,
       ReconciliationModule,
+      WebhooksModule,
       DashboardModule,
     ],
     controllers: [HealthController],

@@ -17,6 +17,7 @@ import {
   refuseRepeatedQueryParameters,
 } from './platform/http/http-edge';
 import { AuthGuard } from './workspaces/auth.guard';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.service';
 
 export type Role = 'api' | 'consumer' | 'worker' | 'all';
 export const ROLES: readonly Role[] = ['api', 'consumer', 'worker', 'all'];
@@ -60,7 +61,10 @@ export async function serve(config: AppConfig, role: Role): Promise<NestExpressA
     await app.get(UsageConsumerService).start();
     await app.get(BillingEventsService).startConsumer();
   }
-  if (role === 'worker' || role === 'all') app.get(InvoiceScheduler).start();
+  if (role === 'worker' || role === 'all') {
+    app.get(InvoiceScheduler).start();
+    await app.get(WebhookDispatcher).start();
+  }
   await app.listen(config.PORT, config.HOST);
   new NestLogger('gpumeter').log(`role ${role} listening on http://${config.HOST}:${config.PORT}`);
   return app;

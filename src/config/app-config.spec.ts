@@ -60,10 +60,19 @@ describe('configuration', () => {
     expect(message).toContain('ADMIN_API_KEY');
     expect(message).not.toContain('sekrit');
   });
-  it('production requires the operator key', () => {
+  it('production requires the operator key and the webhook secrets key', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ADMIN_API_KEY/);
-    expect(loadConfig({ GPUMETER_ENV: 'production', ADMIN_API_KEY: 'k'.repeat(32) }).GPUMETER_ENV).toBe(
-      'production',
+    expect(() => loadConfig({ GPUMETER_ENV: 'production', ADMIN_API_KEY: 'k'.repeat(32) })).toThrow(
+      /WEBHOOK_SECRETS_KEY/,
+    );
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(
+      loadConfig({ GPUMETER_ENV: 'production', ADMIN_API_KEY: 'k'.repeat(32), WEBHOOK_SECRETS_KEY: key })
+        .GPUMETER_ENV,
+    ).toBe('production');
+    expect(problems({ WEBHOOK_SECRETS_KEY: 'short' })).toContain('WEBHOOK_SECRETS_KEY:');
+    expect(problems({ WEBHOOK_RETRY_SCHEDULE_SECONDS: '0,5,x' })).toContain(
+      'WEBHOOK_RETRY_SCHEDULE_SECONDS:',
     );
   });
 });

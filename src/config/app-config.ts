@@ -146,6 +146,45 @@ export class AppConfig {
   @Max(86400)
   INVOICE_SCHEDULER_INTERVAL_SECONDS = 300;
 
+  /**
+   * Key (32 bytes, base64) that encrypts webhook endpoint secrets (AES-256-GCM) before they go
+   * into billing events and ClickHouse: a signing secret must be kept retrievable, never in the
+   * clear. Required in production; development and test use a fixed key when unset.
+   */
+  @ValidateIf((c: AppConfig) => c.GPUMETER_ENV === 'production' || c.WEBHOOK_SECRETS_KEY !== undefined)
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, {
+    message: 'WEBHOOK_SECRETS_KEY must be 32 random bytes in base64 (required when GPUMETER_ENV=production)',
+  })
+  WEBHOOK_SECRETS_KEY?: string;
+
+  /** Seconds after the first attempt at which each retry goes out (Standard Webhooks' schedule: ≈ 27.6 h in all). */
+  @Transform(toList)
+  @Matches(/^\d{1,6}$/, {
+    each: true,
+    message: 'WEBHOOK_RETRY_SCHEDULE_SECONDS must be whole seconds, comma-separated',
+  })
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: string[] = ['0', '5', '300', '1800', '7200', '18000', '36000', '36000'];
+
+  /** Deliveries in flight at once, in all and per endpoint (a slow endpoint never holds up the others). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  WEBHOOK_MAX_CONCURRENCY = 32;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT = 4;
+
+  /** Days an endpoint may fail without a single success before it is disabled. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  WEBHOOK_DISABLE_AFTER_DAYS = 5;
+
   /** Operator key. Required in production; at least 24 characters when set. */
   @ValidateIf((c: AppConfig) => c.GPUMETER_ENV === 'production' || c.ADMIN_API_KEY !== undefined)
   @IsString({ message: 'ADMIN_API_KEY is required when GPUMETER_ENV=production' })
@@ -199,6 +238,7 @@ export class AppConfig {
     'STRIPE_SECRET_KEY',
     'STRIPE_WEBHOOK_SECRET',
     'CLICKHOUSE_PASSWORD',
+    'WEBHOOK_SECRETS_KEY',
   ]);
 }
 
@@ -229,7 +269,13 @@ function describe(errors: ValidationError[], env: Record<string, string | undefi
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const known = Object.keys(new AppConfig());
   const plain: Record<string, string> = {};
-  for (const name of [...known, 'ADMIN_API_KEY', 'STRIPE_API_URL', 'STRIPE_WEBHOOK_SECRET']) {
+  for (const name of [
+    ...known,
+    'ADMIN_API_KEY',
+    'STRIPE_API_URL',
+    'STRIPE_WEBHOOK_SECRET',
+    'WEBHOOK_SECRETS_KEY',
+  ]) {
     const value = env[name];
     if (value !== undefined && value !== '') plain[name] = value;
   }

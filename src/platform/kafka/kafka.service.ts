@@ -8,6 +8,7 @@ import {
   Kafka,
   logLevel,
   Message,
+  Partitioners,
   Producer,
 } from 'kafkajs';
 import { AppConfig } from '../../config/app-config';
@@ -89,6 +90,8 @@ export class KafkaService implements OnModuleDestroy {
   private producer?: Producer;
   private producerConnecting?: Promise<Producer>;
   private readonly consumers: Consumer[] = [];
+  private readonly partitionCounts = new Map<string, number>();
+  private readonly partitioner = Partitioners.DefaultPartitioner();
   /** `max.message.bytes` per topic, read from the broker once. */
   private readonly limits = new Map<string, number>();
 
@@ -347,6 +350,33 @@ export class KafkaService implements OnModuleDestroy {
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
+  }
+
+  /**
+   * The partition a keyed message goes to (the producer's default partitioner: murmur2 of the
+   * key modulo the topic's partition count), so that work can be owned by partition.
+   */
+  async partitionFor(topic: string, key: string): Promise<number> {
+    let count = this.partitionCounts.get(topic);
+    if (count === undefined) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        count = topics[0].partitions.length;
+        this.partitionCounts.set(topic, count);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    }
+    const partitionMetadata = Array.from({ length: count }, (_, i) => ({
+      partitionId: i,
+      partitionErrorCode: 0,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+    }));
+    return this.partitioner({ topic, partitionMetadata, message: { key, value: null } });
   }
 
   /** Readiness: a metadata round trip to the cluster. */

@@ -1,0 +1,441 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Consumer, EachBatchPayload } from 'kafkajs';
+import { Webhook } from 'standardwebhooks';
+import { AppConfig } from '../config/app-config';
+import { InvoicesRepository } from '../invoicing/invoices.repository';
+import { BillingEvent, newBillingEvent } from '../platform/billing-events/billing-event';
+import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { describeError } from '../platform/errors/describe-error';
+import { parseUntrustedJson } from '../platform/json/untrusted-json';
+import { KafkaService } from '../platform/kafka/kafka.service';
+import { superviseConsumer } from '../platform/kafka/supervise-consumer';
+import { postWebhook } from './outbound-delivery';
+import { InvoiceFacts, webhookFor } from './webhook-bodies';
+import {
+  ATTEMPTED,
+  AttemptedData,
+  ENDPOINT_CREATED,
+  ENDPOINT_DELETED,
+  ENDPOINT_DISABLED,
+  ENDPOINT_SECRET_ROTATED,
+  EndpointDisabledData,
+  MESSAGE_CREATED,
+  MessageCreatedData,
+  messageId,
+  RETRY_REQUESTED,
+  RetryRequestedData,
+  WebhookBody,
+} from './webhook-events';
+import { WebhookEndpointsService } from './webhook-endpoints.service';
+import { WebhookEndpoint, WebhooksRepository } from './webhooks.repository';
+
+/** A message waiting for its next attempt in this process. */
+interface Pending {
+  id: string;
+  endpointId: string;
+  workspaceKey: string;
+  body: string;
+  attemptsMade: number;
+  dueAtMs: number;
+}
+
+const TICK_MS = 200;
+const SWEEP_MS = 30_000;
+const SYSTEM = 'gpumeter';
+
+/**
+ * Delivers webhooks, at least once (roles `worker` and `all`).
+ *
+ * It reads billing.events.v1 with its own consumer group. A billing event that is a webhook
+ * (an invoice created, finalized, paid…; an endpoint disabled) becomes one message per
+ * subscribed endpoint, published as `webhook.message_created` with a deterministic id, so the
+ * same fact is the same message after any redelivery or restart and receivers can dedupe on
+ * `webhook-id`. Every attempt is published as `webhook.attempted` (the delivery log) with
+ * the next attempt's time, so a restarted dispatcher resumes each schedule from ClickHouse.
+ *
+ * Several replicas: the consumer group gives each replica some partitions, and a replica
+ * delivers only the messages of its partitions (a message lives on its workspace's
+ * partition), so no message is sent by two replicas at once. A replay never runs this: it
+ * sends nothing.
+ *
+ * Isolation: attempts run with bounded concurrency per endpoint and in all, each with a 15 s
+ * timeout, so a slow or dead endpoint only delays itself.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+  private consumer?: Consumer;
+  private stopping = false;
+  private readonly owned = new Set<number>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly inFlight = new Map<string, number>(); // endpoint → attempts in flight
+  private readonly running = new Set<string>(); // message ids in flight
+  private readonly settled = new Set<string>(); // message ids this process saw succeed or give up
+  private totalInFlight = 0;
+  private endpointCache?: { at: number; byId: Map<string, WebhookEndpoint> };
+  private timer?: NodeJS.Timeout;
+  private sweeper?: NodeJS.Timeout;
+  private readonly schedule: number[];
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly kafka: KafkaService,
+    private readonly billingEvents: BillingEventsService,
+    private readonly repository: WebhooksRepository,
+    private readonly endpoints: WebhookEndpointsService,
+    private readonly invoices: InvoicesRepository,
+  ) {
+    this.schedule = config.WEBHOOK_RETRY_SCHEDULE_SECONDS.map((s) => Number(s) * 1000);
+  }
+
+  get groupId(): string {
+    return `${this.config.KAFKA_CONSUMER_GROUP}-webhooks`;
+  }
+
+  /** Starts consuming and delivering; resolves once the group has given this replica its partitions. */
+  async start(): Promise<void> {
+    this.stopping = false;
+    const consumer = this.kafka.createConsumer({ groupId: this.groupId });
+    this.consumer = consumer;
+    superviseConsumer(
+      consumer,
+      () => this.start(),
+      () => this.stopping,
+      this.logger,
+    );
+    const joined = new Promise<void>((resolve) => {
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        const assigned = e.payload.memberAssignment[this.kafka.topics.billingEvents] ?? [];
+        this.owned.clear();
+        for (const p of assigned) this.owned.add(p);
+        for (const [id, p] of this.pending) if (!this.ownsKeySync(p.workspaceKey)) this.pending.delete(id);
+        void this.sweep();
+        resolve();
+      });
+    });
+    await consumer.connect();
+    // A new group starts at the end: webhooks are for what happens from now on, not history.
+    await consumer.subscribe({ topic: this.kafka.topics.billingEvents, fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    this.timer ??= setInterval(() => this.tick(), TICK_MS);
+    this.sweeper ??= setInterval(() => void this.sweep(), SWEEP_MS);
+    await Promise.race([joined, new Promise((r) => setTimeout(r, 30_000))]);
+    this.logger.log(`delivering webhooks as group ${this.groupId}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.sweeper) clearInterval(this.sweeper);
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+
+  private partitionCache = new Map<string, number>();
+  private ownsKeySync(key: string): boolean {
+    const p = this.partitionCache.get(key);
+    return p === undefined ? true : this.owned.has(p);
+  }
+  private async owns(key: string): Promise<boolean> {
+    let p = this.partitionCache.get(key);
+    if (p === undefined) {
+      p = await this.kafka.partitionFor(this.kafka.topics.billingEvents, key);
+      this.partitionCache.set(key, p);
+    }
+    return this.owned.has(p);
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    for (const m of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const parsed = parseUntrustedJson(m.value);
+      // What is not a valid billing event is the billing consumer's to dead-letter.
+      if (!parsed.ok || this.billingEvents.refusal(parsed.value) !== null) {
+        payload.resolveOffset(m.offset);
+        continue;
+      }
+      const event = parsed.value as BillingEvent;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.onEvent(event);
+          break;
+        } catch (e) {
+          if (!payload.isRunning() || payload.isStale()) return;
+          this.logger.error(
+            `webhooks: handling ${event.type} ${event.id} failed (attempt ${attempt}): ${describeError(e)}`,
+          );
+          await new Promise((r) => setTimeout(r, Math.min(10_000, 200 * 2 ** attempt)));
+          await payload.heartbeat().catch(() => undefined);
+        }
+      }
+      payload.resolveOffset(m.offset);
+      await payload.heartbeat();
+    }
+    // Once per batch: a batch handled again after a crash changes nothing (messages are
+    // published once, by id, and queued once).
+    const last = batch.messages[batch.messages.length - 1]?.offset;
+    if (last !== undefined)
+      await this.consumer!.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+      ]);
+  }
+
+  private async onEvent(event: BillingEvent): Promise<void> {
+    switch (event.type) {
+      case MESSAGE_CREATED: {
+        const d = event.data as MessageCreatedData;
+        await this.enqueue(d.message_id, d.endpoint_id, event.subject, d.body, 0, Date.now());
+        return;
+      }
+      case RETRY_REQUESTED: {
+        const d = event.data as RetryRequestedData;
+        const message = await this.repository.message(d.message_id);
+        if (!message) return;
+        this.settled.delete(message.id);
+        const made = (await this.repository.attempts({ messageId: message.id })).length;
+        this.pending.set(message.id, {
+          id: message.id,
+          endpointId: message.endpoint_id,
+          workspaceKey: event.subject,
+          body: message.body,
+          attemptsMade: made,
+          dueAtMs: Date.now(),
+        });
+        return;
+      }
+      case ENDPOINT_CREATED:
+      case ENDPOINT_SECRET_ROTATED:
+      case ENDPOINT_DELETED:
+        this.endpointCache = undefined;
+        return;
+      case ATTEMPTED:
+        return;
+      default:
+        break;
+    }
+    if (event.type === ENDPOINT_DISABLED) this.endpointCache = undefined;
+    const hook = webhookFor(event, () => undefined);
+    if (!hook) return;
+    if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
+      const facts = await this.invoiceFacts((event.data as { invoice_id: string }).invoice_id);
+      Object.assign(hook.body.data, facts ?? {});
+    }
+    const targets = [...(await this.endpointMap()).values()].filter(
+      (e) =>
+        e.status === 'enabled' &&
+        e.events.includes(hook.body.type) &&
+        (e.workspace_id === null || (!hook.operatorOnly && e.workspace_id === hook.workspaceId)),
+    );
+    for (const endpoint of targets) await this.createMessage(hook.body, endpoint, event.subject);
+  }
+
+  private async invoiceFacts(invoiceId: string): Promise<InvoiceFacts | undefined> {
+    const [doc] = await this.invoices.documents({ id: invoiceId });
+    return (
+      doc && {
+        invoice_id: doc.document.id,
+        period: doc.document.period,
+        total: { amount: doc.document.total, currency: doc.document.currency },
+      }
+    );
+  }
+
+  /** One message for one endpoint, published once (its id is deterministic), then queued. */
+  private async createMessage(body: WebhookBody, endpoint: WebhookEndpoint, key: string): Promise<void> {
+    const id = messageId(body.id, endpoint.id);
+    const eventId = `${MESSAGE_CREATED}:${id}`;
+    if (await this.billingEvents.exists(eventId)) return;
+    const data: MessageCreatedData = {
+      message_id: id,
+      endpoint_id: endpoint.id,
+      workspace_id: key === SYSTEM ? '' : key,
+      type: body.type,
+      body: JSON.stringify(body),
+      source_event_id: body.id,
+      partition: await this.kafka.partitionFor(this.kafka.topics.billingEvents, key),
+    };
+    await this.billingEvents.publish({ ...newBillingEvent(MESSAGE_CREATED, key, data), id: eventId });
+    await this.enqueue(id, endpoint.id, key, data.body, 0, Date.now());
+  }
+
+  private async enqueue(
+    id: string,
+    endpointId: string,
+    key: string,
+    body: string,
+    made: number,
+    dueAtMs: number,
+  ) {
+    if (this.pending.has(id) || this.running.has(id) || this.settled.has(id)) return;
+    if (!(await this.owns(key))) return;
+    this.pending.set(id, { id, endpointId, workspaceKey: key, body, attemptsMade: made, dueAtMs });
+  }
+
+  /** Resumes what ClickHouse says is unsettled on this replica's partitions (after a restart or a rebalance). */
+  private async sweep(): Promise<void> {
+    try {
+      for (const m of await this.repository.unsettled()) {
+        const key = m.workspace_id === '' ? SYSTEM : m.workspace_id;
+        const due = m.attempts === 0 ? Date.now() : m.next_attempt_at_ms;
+        if (due === 0) continue; // a failed attempt with no retry left: it gave up
+        await this.enqueue(m.id, m.endpoint_id, key, m.body, m.attempts, due);
+      }
+    } catch (e) {
+      this.logger.warn(
+        `webhooks: resuming unsettled messages failed (next sweep retries): ${describeError(e)}`,
+      );
+    }
+  }
+
+  private async endpointMap(): Promise<Map<string, WebhookEndpoint>> {
+    if (this.endpointCache && Date.now() - this.endpointCache.at < 5_000) return this.endpointCache.byId;
+    const list = await this.repository.endpoints();
+    this.endpointCache = { at: Date.now(), byId: new Map(list.map((e) => [e.id, e])) };
+    return this.endpointCache.byId;
+  }
+
+  private tick(): void {
+    if (this.stopping) return;
+    const now = Date.now();
+    const due = [...this.pending.values()]
+      .filter((p) => p.dueAtMs <= now)
+      .sort((a, b) => a.dueAtMs - b.dueAtMs);
+    for (const p of due) {
+      if (this.totalInFlight >= this.config.WEBHOOK_MAX_CONCURRENCY) return;
+      if ((this.inFlight.get(p.endpointId) ?? 0) >= this.config.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT)
+        continue;
+      this.pending.delete(p.id);
+      this.running.add(p.id);
+      this.totalInFlight++;
+      this.inFlight.set(p.endpointId, (this.inFlight.get(p.endpointId) ?? 0) + 1);
+      void this.attempt(p).finally(() => {
+        this.running.delete(p.id);
+        this.totalInFlight--;
+        this.inFlight.set(p.endpointId, (this.inFlight.get(p.endpointId) ?? 1) - 1);
+      });
+    }
+  }
+
+  /** One attempt: sign, POST, record it (the delivery log), and decide what comes next. */
+  private async attempt(p: Pending): Promise<void> {
+    try {
+      this.endpointCache = undefined; // a rotation or a disable must be seen by the next attempt
+      const endpoint = (await this.endpointMap()).get(p.endpointId);
+      const attempt = p.attemptsMade + 1;
+      const at = new Date();
+      if (!endpoint || endpoint.status !== 'enabled') {
+        await this.record(
+          p,
+          attempt,
+          at,
+          { status: 0, durationMs: 0, error: endpoint ? 'endpoint disabled' : 'endpoint deleted' },
+          'gave_up',
+          null,
+        );
+        return;
+      }
+      const result = await postWebhook(
+        endpoint.url,
+        this.headers(endpoint, p, at),
+        p.body,
+        this.endpoints.policy,
+      );
+      if (result.status >= 200 && result.status < 300) {
+        await this.record(p, attempt, at, result, 'succeeded', null);
+        return;
+      }
+      if (result.status === 410) {
+        await this.record(p, attempt, at, result, 'gave_up', null);
+        await this.disable(endpoint, 'gone', 'the endpoint answered 410 Gone');
+        return;
+      }
+      const delay = this.schedule[attempt];
+      const next = delay === undefined ? null : new Date(Date.now() + delay);
+      await this.record(p, attempt, at, result, next ? 'failed' : 'gave_up', next);
+      if (await this.failingTooLong(endpoint, at.getTime()))
+        await this.disable(
+          endpoint,
+          'failing',
+          `no successful delivery for ${this.config.WEBHOOK_DISABLE_AFTER_DAYS} days`,
+        );
+      else if (next) this.pending.set(p.id, { ...p, attemptsMade: attempt, dueAtMs: next.getTime() });
+    } catch (e) {
+      // Recording failed (Kafka down): try the same attempt again shortly; at least once.
+      this.logger.error(`webhooks: attempt at ${p.id} could not be recorded: ${describeError(e)}`);
+      this.pending.set(p.id, { ...p, dueAtMs: Date.now() + 5_000 });
+    }
+  }
+
+  /** Standard Webhooks headers; during a rotation's overlap both secrets sign (two signatures). */
+  private headers(endpoint: WebhookEndpoint, p: Pending, at: Date): Record<string, string> {
+    const secrets = [endpoint.secret];
+    if (endpoint.previous_secret && endpoint.previous_valid_until_ms > at.getTime())
+      secrets.push(endpoint.previous_secret);
+    const signatures = secrets.map((s) => new Webhook(this.endpoints.box.open(s)).sign(p.id, at, p.body));
+    return {
+      'webhook-id': p.id,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': signatures.join(' '),
+      'user-agent': 'gpumeter-webhooks/1',
+    };
+  }
+
+  private async record(
+    p: Pending,
+    attempt: number,
+    at: Date,
+    result: { status: number; durationMs: number; error: string },
+    outcome: AttemptedData['outcome'],
+    next: Date | null,
+  ): Promise<void> {
+    const data: AttemptedData = {
+      message_id: p.id,
+      endpoint_id: p.endpointId,
+      attempt,
+      attempted_at: at.toISOString(),
+      status_code: result.status,
+      duration_ms: result.durationMs,
+      error: result.error.slice(0, 500),
+      outcome,
+      next_attempt_at: next?.toISOString() ?? null,
+    };
+    await this.billingEvents.publish({
+      ...newBillingEvent(ATTEMPTED, p.workspaceKey, data, at),
+      id: `${ATTEMPTED}:${p.id}:${attempt}`,
+    });
+    if (outcome !== 'failed') this.settled.add(p.id);
+    if (outcome === 'succeeded') this.failingSince.delete(p.endpointId);
+  }
+
+  private readonly failingSince = new Map<string, number>();
+
+  /** Whether the endpoint has failed without a break for WEBHOOK_DISABLE_AFTER_DAYS. */
+  private async failingTooLong(endpoint: WebhookEndpoint, nowMs: number): Promise<boolean> {
+    let since = this.failingSince.get(endpoint.id);
+    if (since === undefined) {
+      const attempts = await this.repository.attempts({ endpointId: endpoint.id });
+      const lastSuccess = Math.max(
+        0,
+        ...attempts.filter((a) => a.outcome === 'succeeded').map((a) => a.attempted_at_ms),
+      );
+      const failures = attempts.filter((a) => a.outcome !== 'succeeded' && a.attempted_at_ms > lastSuccess);
+      since = failures.length > 0 ? Math.min(...failures.map((a) => a.attempted_at_ms)) : nowMs;
+      this.failingSince.set(endpoint.id, since);
+    }
+    return nowMs - since >= this.config.WEBHOOK_DISABLE_AFTER_DAYS * 86_400_000;
+  }
+
+  private async disable(endpoint: WebhookEndpoint, reason: EndpointDisabledData['reason'], detail: string) {
+    const data: EndpointDisabledData = { id: endpoint.id, reason, detail };
+    await this.billingEvents.publish({
+      ...newBillingEvent(ENDPOINT_DISABLED, endpoint.workspace_id ?? SYSTEM, data),
+      id: `${ENDPOINT_DISABLED}:${endpoint.id}:${endpoint.created_at_ms}`,
+    });
+    this.endpointCache = undefined;
+    this.logger.warn(`webhook endpoint ${endpoint.id} disabled: ${detail}`);
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { InvoicingModule } from '../invoicing/invoicing.module';
+import { WorkspacesModule } from '../workspaces/workspaces.module';
+import { WebhookDispatcher } from './webhook-dispatcher.service';
+import { WebhookEndpointsService } from './webhook-endpoints.service';
+import { WebhookProjection } from './webhook.projection';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksRepository } from './webhooks.repository';
+
+/** Outgoing webhooks: endpoints, messages and their delivery (contract §5). */
+@Module({
+  imports: [WorkspacesModule, InvoicingModule],
+  controllers: [WebhooksController],
+  providers: [WebhooksRepository, WebhookProjection, WebhookEndpointsService, WebhookDispatcher],
+  exports: [WebhookDispatcher],
+})
+export class WebhooksModule {}

@@ -1,0 +1,303 @@
+import { randomBytes } from 'node:crypto';
+import Stripe from 'stripe';
+import { api, createWorkspace, postEvents } from './support/http';
+import { LOCALSTRIPE_BILLING_ENV, monthBack, runCli, runInvoiceMonth, usageEvents } from './support/billing';
+import { chReader } from './support/clickhouse';
+import { ServiceProcess } from './support/service-process';
+import { ADMIN_KEY, AGENT_TOKEN, isolatedEnv } from './support/test-env';
+import { WebhookReceiver } from './support/webhook-receiver';
+
+/**
+ * Issue 9: outgoing webhooks against the real stack — a real local receiver that verifies every
+ * signature with the `standardwebhooks` library, the service as a real process (killed and
+ * restarted), Kafka and ClickHouse underneath.
+ */
+jest.setTimeout(300_000);
+
+const WEBHOOK_SECRET = 'whsec_webhooktestsecret';
+
+describe('webhooks (issue 9)', () => {
+  let env: Record<string, string>;
+  let svc: ServiceProcess;
+  const receiver = new WebhookReceiver();
+  const tag = randomBytes(3).toString('hex');
+  const ws = `wh${tag}-a`;
+  const other = `wh${tag}-b`;
+  let wsKey: string;
+  let otherKey: string;
+
+  const createEndpoint = async (token: string, path: string, events: string[], extra: object = {}) => {
+    const r = await api(svc.url, 'POST', '/v1/webhook-endpoints', token, {
+      url: receiver.url(path),
+      events,
+      ...extra,
+    });
+    expect(r.status).toBe(201);
+    receiver.secrets.set(path, [r.body.secret]);
+    return r.body as { id: string; secret: string };
+  };
+  const deliveries = async (token: string, id: string) =>
+    (await api(svc.url, 'GET', `/v1/webhook-endpoints/${id}/deliveries`, token)).body.deliveries as Array<{
+      message_id: string;
+      type: string;
+      status: string;
+      attempts: Array<{ attempt: number; status_code: number | null; outcome: string; duration_ms: number }>;
+    }>;
+
+  beforeAll(async () => {
+    await receiver.start();
+    env = await isolatedEnv('webhooks', {
+      ...LOCALSTRIPE_BILLING_ENV,
+      INVOICE_GRACE_HOURS: '0',
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      WEBHOOK_RETRY_SCHEDULE_SECONDS: '0,1,1,2,2',
+    });
+    svc = await new ServiceProcess('webhooks', env, 'all').start();
+    wsKey = await createWorkspace(svc.url, ws);
+    otherKey = await createWorkspace(svc.url, other);
+  });
+
+  afterAll(async () => {
+    await svc?.kill();
+    await receiver.stop();
+  });
+
+  it('endpoints: created with a whsec_ secret, scoped to their workspace (404 to others), 401 without a key, 403 for an agent, 400 naming the field', async () => {
+    const r = await api(svc.url, 'POST', '/v1/webhook-endpoints', wsKey, {
+      url: receiver.url('/scoped'),
+      events: ['invoice.finalized'],
+      description: 'mine',
+    });
+    expect(r.status).toBe(201);
+    expect(r.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(Buffer.from(r.body.secret.slice(6), 'base64').length).toBeGreaterThanOrEqual(24);
+    expect(r.body).toMatchObject({
+      workspace_id: ws,
+      url: receiver.url('/scoped'),
+      events: ['invoice.finalized'],
+      status: 'enabled',
+    });
+    const id = r.body.id as string;
+    expect((await api(svc.url, 'GET', `/v1/webhook-endpoints/${id}`, wsKey)).body).not.toHaveProperty(
+      'secret',
+    );
+    expect((await api(svc.url, 'GET', `/v1/webhook-endpoints/${id}`, otherKey)).status).toBe(404);
+    expect((await api(svc.url, 'DELETE', `/v1/webhook-endpoints/${id}`, otherKey)).status).toBe(404);
+    expect((await api(svc.url, 'GET', `/v1/webhook-endpoints/${id}/deliveries`, otherKey)).status).toBe(404);
+    expect((await api(svc.url, 'GET', '/v1/webhook-endpoints', otherKey)).body.endpoints).toEqual([]);
+    expect((await api(svc.url, 'GET', `/v1/webhook-endpoints/${id}`, ADMIN_KEY)).status).toBe(200);
+    expect((await api(svc.url, 'GET', '/v1/webhook-endpoints', null)).status).toBe(401);
+    expect((await api(svc.url, 'GET', '/v1/webhook-endpoints', AGENT_TOKEN)).status).toBe(403);
+    for (const [body, field] of [
+      [{ url: 'ftp://x.example/y', events: ['invoice.paid'] }, 'url'],
+      [{ url: 'http://10.1.2.3/hook', events: ['invoice.paid'] }, 'url'],
+      [{ url: receiver.url('/x'), events: ['invoice.nope'] }, 'events'],
+      [{ url: receiver.url('/x'), events: [] }, 'events'],
+      [{ events: ['invoice.paid'] }, 'url'],
+    ] as const) {
+      const bad = await api(svc.url, 'POST', '/v1/webhook-endpoints', wsKey, body);
+      expect({ body, status: bad.status, field: bad.body.error.details[0].field }).toEqual({
+        body,
+        status: 400,
+        field,
+      });
+    }
+    // A workspace key cannot create an endpoint for another workspace.
+    expect(
+      (
+        await api(svc.url, 'POST', '/v1/webhook-endpoints', wsKey, {
+          url: receiver.url('/x'),
+          events: ['invoice.paid'],
+          workspace_id: other,
+        })
+      ).status,
+    ).toBe(404);
+    expect((await api(svc.url, 'DELETE', `/v1/webhook-endpoints/${id}`, wsKey)).status).toBe(204);
+    expect((await api(svc.url, 'GET', `/v1/webhook-endpoints/${id}`, wsKey)).status).toBe(404);
+  });
+
+  it('a receiver that answers 500 then 204: retried with the same webhook-id, signed, both attempts in the log', async () => {
+    const ep = await createEndpoint(wsKey, '/flaky', ['invoice.paid']);
+    receiver.answers.set('/flaky', [500]);
+    const sent = await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/test`, wsKey);
+    expect(sent.status).toBe(202);
+    await receiver.waitFor('two attempts', () => receiver.at('/flaky').length >= 2);
+    const [first, second] = receiver.at('/flaky');
+    expect(first.status).toBe(500);
+    expect(second.status).toBe(204);
+    expect(second.id).toBe(first.id);
+    expect(first.id).toBe(sent.body.message_id);
+    expect(second.json).toMatchObject({
+      type: 'webhook.test',
+      data: { endpoint_id: ep.id, workspace_id: ws },
+    });
+    expect(Object.keys(second.json).sort()).toEqual(['created_at', 'data', 'id', 'type']);
+    expect(receiver.verificationFailures).toEqual([]);
+    let log: Awaited<ReturnType<typeof deliveries>> = [];
+    await receiver.waitFor('log', () => false, 0).catch(() => undefined);
+    for (let i = 0; i < 50 && !(log[0]?.status === 'succeeded'); i++) {
+      log = await deliveries(wsKey, ep.id);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ message_id: first.id, type: 'webhook.test', status: 'succeeded' });
+    expect(log[0].attempts.map((a) => [a.attempt, a.status_code, a.outcome])).toEqual([
+      [1, 500, 'failed'],
+      [2, 204, 'succeeded'],
+    ]);
+  });
+
+  it('invoices: invoice.created, invoice.finalized and invoice.paid delivered with the documented body, once each', async () => {
+    const ep = await createEndpoint(wsKey, '/invoices', [
+      'invoice.created',
+      'invoice.finalized',
+      'invoice.paid',
+    ]);
+    const operator = await createEndpoint(ADMIN_KEY, '/operator', ['invoice.finalized', 'endpoint.disabled']);
+    const month = monthBack(1);
+    const { events } = usageEvents({
+      workspaces: [ws],
+      perWorkspace: 20,
+      fromMs: month.start,
+      toMs: month.end,
+      seed: 91,
+      idPrefix: `wh${tag}`,
+    });
+    await postEvents(svc.url, events);
+    const ch = chReader(env);
+    for (let i = 0; i < 240 && (await ch.totals(ws)).hourlyEvents < BigInt(events.length); i++)
+      await new Promise((r) => setTimeout(r, 250));
+    await ch.close();
+    expect((await runInvoiceMonth(svc.url, month.period)).status).toBe('completed');
+    const invoice = (await api(svc.url, 'GET', `/v1/invoices/inv_${month.period}_${ws}`, wsKey)).body;
+    await receiver.waitFor('created and finalized', () => receiver.at('/invoices').length >= 2);
+    // Stripe says it was paid (a signed webhook, as Stripe sends it).
+    const payload = JSON.stringify({
+      id: `evt_${tag}`,
+      object: 'event',
+      type: 'invoice.paid',
+      created: Math.floor(Date.now() / 1000),
+      data: {
+        object: {
+          id: invoice.stripe.invoice_id,
+          object: 'invoice',
+          metadata: { gpumeter_invoice_id: invoice.id, gpumeter_workspace_id: ws },
+        },
+      },
+    });
+    const paid = await fetch(`${svc.url}/v1/stripe/webhooks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': new Stripe('sk_test_x').webhooks.generateTestHeaderString({
+          payload,
+          secret: WEBHOOK_SECRET,
+        }),
+      },
+      body: payload,
+    });
+    expect(paid.status).toBe(200);
+    await receiver.waitFor('paid', () => receiver.at('/invoices').length >= 3);
+    await new Promise((r) => setTimeout(r, 1500)); // nothing more may come
+    const got = receiver.at('/invoices').map((d) => d.json);
+    expect(got.map((b) => b.type)).toEqual(['invoice.created', 'invoice.finalized', 'invoice.paid']);
+    const facts = {
+      workspace_id: ws,
+      invoice_id: invoice.id,
+      period: month.period,
+      total: { amount: invoice.total, currency: 'usd' },
+    };
+    for (const b of got) expect(b.data).toMatchObject(facts);
+    expect(got.map((b) => b.id)).toEqual([
+      `invoice.created:${invoice.id}`,
+      `invoice.finalized:${invoice.id}`,
+      `invoice.paid:${invoice.id}:evt_${tag}`,
+    ]);
+    expect(new Set(receiver.at('/invoices').map((d) => d.id)).size).toBe(3);
+    // The operator endpoint hears every workspace's finalized invoices.
+    expect(receiver.at('/operator').map((d) => [d.json.type, d.json.data.workspace_id])).toContainEqual([
+      'invoice.finalized',
+      ws,
+    ]);
+    expect(receiver.verificationFailures).toEqual([]);
+    void ep;
+    void operator;
+  });
+
+  it('a rotation: both secrets verify during the overlap', async () => {
+    const ep = await createEndpoint(wsKey, '/rotated', ['invoice.paid']);
+    const rotated = await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/rotate-secret`, wsKey);
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.secret).not.toBe(ep.secret);
+    receiver.secrets.set('/rotated', [ep.secret, rotated.body.secret]);
+    await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/test`, wsKey);
+    await receiver.waitFor('signed twice', () => receiver.at('/rotated').length >= 1);
+    expect(receiver.at('/rotated')[0].signature.split(' ')).toHaveLength(2);
+    expect(receiver.verificationFailures).toEqual([]);
+  });
+
+  it('a 410 disables the endpoint, and the operator endpoints hear endpoint.disabled', async () => {
+    const ep = await createEndpoint(wsKey, '/gone', ['invoice.paid']);
+    receiver.answers.set('/gone', [410]);
+    await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/test`, wsKey);
+    await receiver.waitFor('disabled', () =>
+      receiver
+        .at('/operator')
+        .some((d) => d.json.type === 'endpoint.disabled' && d.json.data.endpoint_id === ep.id),
+    );
+    expect((await api(svc.url, 'GET', `/v1/webhook-endpoints/${ep.id}`, wsKey)).body).toMatchObject({
+      status: 'disabled',
+    });
+    expect(receiver.at('/gone')).toHaveLength(1);
+    await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/test`, wsKey);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(receiver.at('/gone')).toHaveLength(1); // nothing more goes to a disabled endpoint
+  });
+
+  it('the receiver is down while gpumeter restarts: the message is delivered after the restart, with the same id', async () => {
+    const down = new WebhookReceiver();
+    await down.start();
+    const port = down.port;
+    await down.stop(); // nothing listens on the port now
+    const r = await api(svc.url, 'POST', '/v1/webhook-endpoints', wsKey, {
+      url: `http://127.0.0.1:${port}/later`,
+      events: ['invoice.paid'],
+    });
+    const ep = r.body as { id: string; secret: string };
+    const sent = await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/test`, wsKey);
+    // Wait for at least one failed attempt in the log, then kill the service mid-schedule.
+    for (let i = 0; i < 100; i++) {
+      const log = await deliveries(wsKey, ep.id);
+      if ((log[0]?.attempts.length ?? 0) >= 1) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await svc.kill('SIGKILL');
+    const later = new WebhookReceiver();
+    later.secrets.set('/later', [ep.secret]);
+    await later.start(port);
+    try {
+      svc = await new ServiceProcess('webhooks', env, 'all').start();
+      await later.waitFor('delivered after the restart', () => later.at('/later').length >= 1, 60_000);
+      expect(later.at('/later')[0].id).toBe(sent.body.message_id);
+      expect(later.verificationFailures).toEqual([]);
+    } finally {
+      await later.stop();
+    }
+  });
+
+  it('a replay rebuilds the delivery log and sends no webhook', async () => {
+    await new Promise((r) => setTimeout(r, 2000));
+    const before = receiver.deliveries.length;
+    const result = await runCli(env, ['replay', '--database', `${env.CLICKHOUSE_DATABASE}_r`]);
+    expect(result.code).toBe(0);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(receiver.deliveries.length).toBe(before);
+    const replayed = chReader({ ...env, CLICKHOUSE_DATABASE: `${env.CLICKHOUSE_DATABASE}_r` });
+    const live = chReader(env);
+    const q =
+      'SELECT message_id, attempt, outcome, status_code FROM webhook_attempts FINAL ORDER BY message_id, attempt';
+    expect(await replayed.all(q)).toEqual(await live.all(q));
+    await replayed.close();
+    await live.close();
+  });
+});
