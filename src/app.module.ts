@@ -17,6 +17,7 @@ import { PlatformModule } from './platform/platform.module';
 import { StripeModule } from './stripe/stripe.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { BudgetsModule } from './budgets/budgets.module';
 
 /** The whole service; `serve --role` decides which parts run (see main.ts). */
 export function appModule(config: AppConfig) {
@@ -45,6 +46,7 @@ export function appModule(config: AppConfig) {
       StripeModule,
       ExportsModule,
       ReconciliationModule,
+      BudgetsModule,
       WebhooksModule,
       DashboardModule,
     ],

@@ -18,6 +18,8 @@ import {
 } from './platform/http/http-edge';
 import { AuthGuard } from './workspaces/auth.guard';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.service';
+import { AllowanceService } from './budgets/allowance.service';
+import { BudgetAlertEvaluator } from './budgets/budget-alert-evaluator.service';
 
 export type Role = 'api' | 'consumer' | 'worker' | 'all';
 export const ROLES: readonly Role[] = ['api', 'consumer', 'worker', 'all'];
@@ -60,7 +62,9 @@ export async function serve(config: AppConfig, role: Role): Promise<NestExpressA
   if (role === 'consumer' || role === 'all') {
     await app.get(UsageConsumerService).start();
     await app.get(BillingEventsService).startConsumer();
+    app.get(BudgetAlertEvaluator).start();
   }
+  if (role === 'api' || role === 'all') await app.get(AllowanceService).start();
   if (role === 'worker' || role === 'all') {
     app.get(InvoiceScheduler).start();
     await app.get(WebhookDispatcher).start();

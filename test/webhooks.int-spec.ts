@@ -199,7 +199,11 @@ describe('webhooks (issue 9)', () => {
     expect(paid.status).toBe(200);
     await receiver.waitFor('paid', () => receiver.at('/invoices').length >= 3);
     await new Promise((r) => setTimeout(r, 1500)); // nothing more may come
-    const got = receiver.at('/invoices').map((d) => d.json);
+    // Deliveries to one endpoint run concurrently: no order is promised (created_at tells it).
+    const got = receiver
+      .at('/invoices')
+      .map((d) => d.json)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.type.localeCompare(b.type));
     expect(got.map((b) => b.type)).toEqual(['invoice.created', 'invoice.finalized', 'invoice.paid']);
     const facts = {
       workspace_id: ws,
@@ -283,6 +287,100 @@ describe('webhooks (issue 9)', () => {
     } finally {
       await later.stop();
     }
+  });
+
+  it('budget alerts in near real time, each once (re-sent usage, a restart, a second replica), and the hard cap flips the allowance both ways', async () => {
+    const ep = await createEndpoint(wsKey, '/alerts', [
+      'usage.threshold_reached',
+      'budget.exceeded',
+      'budget.forecast_exceeded',
+    ]);
+    const budget = await api(svc.url, 'PUT', `/v1/workspaces/${ws}/budget`, wsKey, {
+      monthly_limit: '100.00',
+      thresholds: [50, 100],
+      enforce: true,
+    });
+    expect(budget.status).toBe(200);
+    const allowance = async () =>
+      (await api(svc.url, 'GET', `/v1/workspaces/${ws}/allowance`, AGENT_TOKEN)).body;
+    // The allowance's memory reloads every second: the new budget shows within that.
+    for (let i = 0; i < 40 && (await allowance()).enforced !== true; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await allowance()).toMatchObject({ workspace_id: ws, allowed: true, enforced: true });
+    expect((await api(svc.url, 'GET', `/v1/workspaces/${ws}/allowance`, wsKey)).status).toBe(403);
+    expect((await api(svc.url, 'GET', '/v1/workspaces/nope/allowance', ADMIN_KEY)).status).toBe(404);
+
+    const now = Date.now();
+    const open = monthBack(0, now);
+    const { events } = usageEvents({
+      workspaces: [ws],
+      perWorkspace: 120,
+      fromMs: Math.max(open.start, now - 12 * 3_600_000),
+      toMs: now - 60_000,
+      seed: 93,
+      idPrefix: `al${tag}`,
+    });
+    const acceptedAt = Date.now();
+    await postEvents(svc.url, events);
+    await receiver.waitFor('all alerts', () => receiver.at('/alerts').length >= 4, 60_000);
+    const firstAt = Date.now();
+    expect(firstAt - acceptedAt).toBeLessThan(60_000);
+    const alertTypes = () =>
+      receiver
+        .at('/alerts')
+        .map(
+          (d) => `${d.json.type}:${typeof d.json.data.threshold === 'number' ? d.json.data.threshold : ''}`,
+        )
+        .sort();
+    expect(alertTypes()).toEqual([
+      'budget.exceeded:',
+      'budget.forecast_exceeded:',
+      'usage.threshold_reached:100',
+      'usage.threshold_reached:50',
+    ]);
+    const exceeded = receiver.at('/alerts').find((d) => d.json.type === 'budget.exceeded')!.json;
+    expect(exceeded.id).toBe(`alert:${ws}:${open.period}:100.00:exceeded`);
+    expect(exceeded.data).toMatchObject({
+      workspace_id: ws,
+      period: open.period,
+      monthly_limit: { amount: '100.00', currency: 'usd' },
+      enforced: true,
+    });
+    expect(Number((exceeded.data.spend as { amount: string }).amount)).toBeGreaterThan(100);
+    // The cap: the allowance says no within 60 s of the crossing.
+    const deadline = Date.now() + 60_000;
+    while ((await allowance()).allowed !== false && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 250));
+    expect(await allowance()).toMatchObject({
+      allowed: false,
+      reason: 'budget_exceeded',
+      monthly_limit: { amount: '100.00' },
+    });
+
+    // Nothing alerts twice: the same usage again, a restart, a second replica beside it.
+    await postEvents(svc.url, events);
+    await svc.kill();
+    svc = await new ServiceProcess('webhooks', env, 'all').start();
+    const second = await new ServiceProcess('webhooks-2', env, 'all').start();
+    try {
+      await new Promise((r) => setTimeout(r, 12_000)); // several evaluation ticks on both replicas
+      expect(alertTypes()).toHaveLength(4);
+      expect(new Set(receiver.at('/alerts').map((d) => d.id)).size).toBe(4);
+      // Raising the limit allows again, and the new limit is a new budget (its own alerts).
+      await api(svc.url, 'PUT', `/v1/workspaces/${ws}/budget`, wsKey, {
+        monthly_limit: '1000000.00',
+        thresholds: [90],
+        enforce: true,
+      });
+      const back = Date.now() + 60_000;
+      while ((await allowance()).allowed !== true && Date.now() < back)
+        await new Promise((r) => setTimeout(r, 250));
+      expect(await allowance()).toMatchObject({ allowed: true, monthly_limit: { amount: '1000000.00' } });
+    } finally {
+      await second.kill();
+    }
+    expect(receiver.verificationFailures).toEqual([]);
+    void ep;
   });
 
   it('a replay rebuilds the delivery log and sends no webhook', async () => {

@@ -185,6 +185,20 @@ export class AppConfig {
   @Max(60)
   WEBHOOK_DISABLE_AFTER_DAYS = 5;
 
+  /** How often budget alerts are evaluated for the workspaces that got usage (a full sweep runs every minute). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  BUDGET_ALERT_INTERVAL_SECONDS = 5;
+
+  /** How often the allowance's memory (enforced budgets, caps reached) is reloaded. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  ALLOWANCE_REFRESH_MILLISECONDS = 1000;
+
   /** Operator key. Required in production; at least 24 characters when set. */
   @ValidateIf((c: AppConfig) => c.GPUMETER_ENV === 'production' || c.ADMIN_API_KEY !== undefined)
   @IsString({ message: 'ADMIN_API_KEY is required when GPUMETER_ENV=production' })

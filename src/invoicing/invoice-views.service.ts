@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { formatAmount, Money, roundToCents } from '../catalog/money';
+import { formatAmount, Money } from '../catalog/money';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
 import { budgetStatus } from '../workspaces/budget';
 import { WorkspacesRepository } from '../workspaces/workspaces.repository';
@@ -14,6 +14,7 @@ import {
   InvoicePushedData,
 } from './invoice-events';
 import { InvoicesRepository, StoredInvoice } from './invoices.repository';
+import { spendFigures } from './spend';
 
 /** Reading invoices: stored ones with their lifecycle state, the open period's preview, current spend. */
 @Injectable()
@@ -109,20 +110,7 @@ export class InvoiceViewsService {
    */
   async currentSpend(workspaceId: string, now = new Date()) {
     const up = await this.upcoming(workspaceId, now);
-    const period = BillingPeriod.containing(now.getTime());
-    const elapsed = Math.max(1, now.getTime() - period.startMs);
-    const length = period.endMs - period.startMs;
-    const usage = new Money(up.usage_subtotal);
-    const forecastUsage = roundToCents(usage.times(length).div(elapsed));
-    const credits = Money.min(new Money(up.plan.monthly_credits), forecastUsage);
-    const fee = new Money(up.plan.base_fee);
-    const adjustments = up.lines
-      .filter((l) => l.kind === 'adjustment')
-      .reduce((a, l) => a.plus(l.amount), new Money(0));
-    const forecastTotal = forecastUsage
-      .minus(credits)
-      .plus(fee.gt(0) ? fee : 0)
-      .plus(adjustments);
+    const f = spendFigures(up, now);
     const budget = await this.workspaces.budget(workspaceId);
     const fmt = (m: Money) => ({ amount: formatAmount(m), currency: up.currency });
     return {
@@ -132,18 +120,18 @@ export class InvoiceViewsService {
       period_end: up.period_end,
       as_of: now.toISOString(),
       plan: up.plan.plan,
-      usage: fmt(usage),
+      usage: fmt(f.usage),
       credits_applied: fmt(new Money(up.credits_applied)),
-      plan_fee: fmt(up.lines.some((l) => l.kind === 'plan_fee') ? fee : new Money(0)),
-      adjustments: fmt(adjustments),
-      spend_so_far: fmt(new Money(up.total)),
+      plan_fee: fmt(f.planFee),
+      adjustments: fmt(f.adjustments),
+      spend_so_far: fmt(f.spendSoFar),
       forecast: {
         method: 'linear: usage so far × period length ÷ time elapsed',
-        usage: fmt(forecastUsage),
-        credits_applied: fmt(credits),
-        total: fmt(forecastTotal),
+        usage: fmt(f.forecastUsage),
+        credits_applied: fmt(f.forecastCredits),
+        total: fmt(f.forecastTotal),
       },
-      budget: budget === null ? null : budgetStatus(budget, new Money(up.total), forecastTotal, up.currency),
+      budget: budget === null ? null : budgetStatus(budget, f.spendSoFar, f.forecastTotal, up.currency),
     };
   }
 }

@@ -5,6 +5,7 @@ import { loadConfig } from '../config/app-config';
 import { sampleUsageEvent } from '../ingestion/usage-event/usage-event.fixtures';
 import { KafkaService } from '../platform/kafka/kafka.service';
 import { MetricsService } from '../platform/metrics/metrics.service';
+import { UsageStoredSignal } from '../platform/usage-stored-signal';
 import { UsageConsumerService } from './usage-consumer.service';
 import { UsageEventsRepository } from './usage-events.repository';
 
@@ -14,6 +15,7 @@ const consumer = new UsageConsumerService(
   {} as KafkaService,
   {} as UsageEventsRepository,
   new MetricsService(),
+  new UsageStoredSignal(),
 );
 const NOW = Date.UTC(2026, 10, 27, 10, 0, 10);
 const message = (value: Buffer | null, offset = 0): KafkaMessage => ({

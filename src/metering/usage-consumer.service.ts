@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { validateUsageEvent, TimeWindow } from '../ingestion/usage-event/usage-event.validator';
 import { KafkaService } from '../platform/kafka/kafka.service';
 import { MetricsService } from '../platform/metrics/metrics.service';
+import { UsageStoredSignal } from '../platform/usage-stored-signal';
 import { superviseConsumer } from '../platform/kafka/supervise-consumer';
 import { retryUntilDone } from '../platform/kafka/batch-retry';
 import { StoreCoalescer } from './store-coalescer';
@@ -40,6 +41,7 @@ export class UsageConsumerService {
     private readonly kafka: KafkaService,
     private readonly usageEvents: UsageEventsRepository,
     private readonly metrics: MetricsService,
+    private readonly usageStored: UsageStoredSignal,
   ) {
     this.window = {
       maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000,
@@ -179,6 +181,7 @@ export class UsageConsumerService {
     const stored = await this.usageEvents.findStoredKeys(candidates);
     const fresh = candidates.filter((e) => !stored.has(dedupeKey(e)));
     await this.usageEvents.insert(fresh);
+    this.usageStored.stored(new Set(fresh.map((e) => e.workspace_id)));
     this.metrics.consumerStored.inc(fresh.length);
     if (inBatchCopies > 0) this.metrics.consumerDuplicates.inc({ where: 'batch' }, inBatchCopies);
     if (stored.size > 0) this.metrics.consumerDuplicates.inc({ where: 'stored' }, stored.size);

@@ -2,12 +2,13 @@ import { Global, Module } from '@nestjs/common';
 import { ClickHouseService } from './clickhouse/clickhouse.service';
 import { KafkaService } from './kafka/kafka.service';
 import { StoredRows } from './clickhouse/stored-rows';
+import { UsageStoredSignal } from './usage-stored-signal';
 import { MetricsService } from './metrics/metrics.service';
 
 /** Outside systems (Kafka, ClickHouse) and cross-cutting services, one injectable each. */
 @Global()
 @Module({
-  providers: [KafkaService, ClickHouseService, MetricsService, StoredRows],
-  exports: [KafkaService, ClickHouseService, MetricsService, StoredRows],
+  providers: [KafkaService, ClickHouseService, MetricsService, StoredRows, UsageStoredSignal],
+  exports: [KafkaService, ClickHouseService, MetricsService, StoredRows, UsageStoredSignal],
 })
 export class PlatformModule {}

@@ -7,6 +7,12 @@ import {
   INVOICE_PAYMENT_FAILED,
 } from '../invoicing/invoice-events';
 import { ENDPOINT_DISABLED, EndpointDisabledData, WebhookBody } from './webhook-events';
+import {
+  BUDGET_EXCEEDED,
+  BUDGET_FORECAST_EXCEEDED,
+  BUDGET_THRESHOLD_REACHED,
+  BudgetAlertData,
+} from '../budgets/budget-alert-events';
 
 /** What a receiver needs about an invoice to act without calling back. */
 export interface InvoiceFacts {
@@ -73,7 +79,28 @@ export function webhookFor(
         operatorOnly: true,
       };
     }
+    case BUDGET_THRESHOLD_REACHED:
+    case BUDGET_EXCEEDED:
+    case BUDGET_FORECAST_EXCEEDED: {
+      const d = event.data as BudgetAlertData;
+      const money = (amount: string) => ({ amount, currency: d.currency });
+      return base(ALERT_WEBHOOK[event.type], event.id, {
+        period: d.period,
+        ...(d.threshold !== null ? { threshold: d.threshold } : {}),
+        monthly_limit: money(d.monthly_limit),
+        spend: money(d.spend),
+        forecast: money(d.forecast),
+        enforced: d.enforced,
+      });
+    }
     default:
       return null;
   }
 }
+
+/** Budget alerts as the webhook types receivers subscribe to (the cap itself is the allowance's, not a webhook). */
+const ALERT_WEBHOOK = {
+  [BUDGET_THRESHOLD_REACHED]: 'usage.threshold_reached',
+  [BUDGET_EXCEEDED]: 'budget.exceeded',
+  [BUDGET_FORECAST_EXCEEDED]: 'budget.forecast_exceeded',
+} as const;

@@ -1,7 +1,7 @@
 import { Money } from '../catalog/money';
 import { budgetStatus } from './budget';
 
-const budget = { monthly_limit: '500.00', thresholds: [50, 80, 100] };
+const budget = { monthly_limit: '500.00', thresholds: [50, 80, 100], enforce: false };
 
 describe('budgetStatus', () => {
   it('reaches a threshold exactly when the spend does, not a cent before', () => {
@@ -37,7 +37,7 @@ describe('budgetStatus', () => {
   });
 
   it('a zero limit is exceeded by any spend', () => {
-    const zero = { monthly_limit: '0.00', thresholds: [100] };
+    const zero = { monthly_limit: '0.00', thresholds: [100], enforce: false };
     expect(budgetStatus(zero, new Money('0'), new Money('0'), 'usd')).toMatchObject({
       exceeded: false,
       spent_percent: '0.00',

@@ -5,12 +5,14 @@ import { formatAmount, Money } from '../catalog/money';
 export interface Budget {
   monthly_limit: string; // major units, two decimals
   thresholds: number[]; // ascending percentages of the limit, e.g. [50, 80, 100]
+  enforce: boolean; // a hard cap: no more spend allowed once it reaches the limit
 }
 
 export const DEFAULT_THRESHOLDS = [50, 80, 100];
 
 export interface BudgetStatus {
   monthly_limit: { amount: string; currency: string };
+  enforce: boolean;
   thresholds: number[];
   spent_percent: string; // of the limit, rounded down to two decimals: never shows a threshold early
   thresholds_reached: number[];
@@ -36,6 +38,7 @@ export function budgetStatus(
     : spendSoFar.times(100).div(limit).toDecimalPlaces(2, Decimal.ROUND_DOWN);
   return {
     monthly_limit: { amount: formatAmount(limit), currency },
+    enforce: budget.enforce,
     thresholds: budget.thresholds,
     spent_percent: percent.toFixed(2),
     thresholds_reached: limit.isZero()

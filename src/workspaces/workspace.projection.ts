@@ -29,6 +29,7 @@ export interface WorkspacePlanChangedData {
 export interface WorkspaceBudgetSetData {
   monthly_limit: string | null; // null: the budget is removed
   thresholds: number[];
+  enforce?: boolean; // a hard cap (absent in events from before caps: not enforced)
 }
 
 export const WORKSPACE_CREATED = 'workspace.created';
@@ -67,6 +68,7 @@ export class WorkspaceProjection implements BillingEventProjection, OnModuleInit
           monthly_limit: (v) => v === null || matching(MONEY_PATTERN)(v),
           thresholds: (v) =>
             Array.isArray(v) && v.length <= 10 && v.every((t) => Number.isInteger(t) && t >= 1 && t <= 1000),
+          enforce: optional((v) => typeof v === 'boolean'),
         });
       default:
         return `the workspace projection does not handle ${event.type}`;

@@ -42,6 +42,12 @@ export class WorkspacesRepository {
     await this.clickhouse.insert('workspaces', [row]);
   }
 
+  /** Every workspace id (the allowance's memory). */
+  async ids(): Promise<Set<string>> {
+    const rows = await this.clickhouse.query<{ id: string }>(sql`SELECT DISTINCT id FROM workspaces`);
+    return new Set(rows.map((r) => r.id));
+  }
+
   async findById(id: string): Promise<WorkspaceRow | undefined> {
     const rows = await this.clickhouse.query<WorkspaceRow>(
       sql`SELECT * FROM workspaces FINAL WHERE id = ${str(id)} LIMIT 1`,
@@ -69,7 +75,7 @@ export class WorkspacesRepository {
 
   async setBudget(
     workspaceId: string,
-    data: { monthly_limit: string | null; thresholds: number[] },
+    data: { monthly_limit: string | null; thresholds: number[]; enforce?: boolean },
     setAtMs: number,
     eventId: string,
   ): Promise<void> {
@@ -79,6 +85,7 @@ export class WorkspacesRepository {
         has_limit: data.monthly_limit === null ? 0 : 1,
         monthly_limit: data.monthly_limit ?? '',
         thresholds: data.thresholds,
+        enforce: data.enforce ? 1 : 0,
         set_at_ms: setAtMs,
         event_id: eventId,
       },
@@ -87,15 +94,31 @@ export class WorkspacesRepository {
 
   /** The workspace's budget in force; null when none was set or it was removed. */
   async budget(workspaceId: string): Promise<Budget | null> {
-    const [row] = await this.clickhouse.query<{
+    return (await this.budgets(workspaceId)).get(workspaceId) ?? null;
+  }
+
+  /** Budgets in force, per workspace (all workspaces, or one). */
+  async budgets(workspaceId?: string): Promise<Map<string, Budget>> {
+    const where = workspaceId === undefined ? sql`` : sql`AND workspace_id = ${str(workspaceId)}`;
+    const rows = await this.clickhouse.query<{
+      workspace_id: string;
       has_limit: number;
       monthly_limit: string;
       thresholds: number[];
+      enforce: number;
     }>(sql`
-      SELECT has_limit, monthly_limit, thresholds FROM workspace_budgets FINAL
-      WHERE workspace_id = ${str(workspaceId)}`);
-    if (!row || Number(row.has_limit) === 0) return null;
-    return { monthly_limit: row.monthly_limit, thresholds: row.thresholds.map(Number) };
+      SELECT workspace_id, has_limit, monthly_limit, thresholds, enforce FROM workspace_budgets FINAL
+      WHERE has_limit = 1 ${where}`);
+    return new Map(
+      rows.map((r) => [
+        r.workspace_id,
+        {
+          monthly_limit: r.monthly_limit,
+          thresholds: r.thresholds.map(Number),
+          enforce: Number(r.enforce) === 1,
+        },
+      ]),
+    );
   }
 
   /** Every plan assignment, per workspace in effective order (all workspaces, or the ones named). */

@@ -100,6 +100,7 @@ export class WorkspacesService {
     const data: WorkspaceBudgetSetData = {
       monthly_limit: dto.monthly_limit === null ? null : formatAmount(new Money(dto.monthly_limit)),
       thresholds: dto.monthly_limit === null ? [] : thresholds,
+      enforce: dto.monthly_limit !== null && dto.enforce === true,
     };
     await this.billingEvents.publish(newBillingEvent(WORKSPACE_BUDGET_SET, id, data));
     return { workspace_id: id, ...data };

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsEmail,
   IsInt,
   IsOptional,
@@ -74,4 +75,13 @@ export class SetBudgetDto {
   @Min(1, { each: true, message: 'thresholds must be between 1 and 1000' })
   @Max(1000, { each: true, message: 'thresholds must be between 1 and 1000' })
   thresholds?: number[];
+
+  @ApiPropertyOptional({
+    example: true,
+    description:
+      'a hard cap: GET /v1/workspaces/{id}/allowance answers allowed: false once the month’s spend reaches the limit (default false)',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'enforce must be true or false' })
+  enforce?: boolean;
 }

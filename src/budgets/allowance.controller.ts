@@ -1,0 +1,22 @@
+import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { Allow, AuthGuard } from '../workspaces/auth.guard';
+import { AllowanceService } from './allowance.service';
+
+@ApiTags('budgets')
+@ApiBearerAuth()
+@UseGuards(AuthGuard)
+@Controller('v1/workspaces')
+export class AllowanceController {
+  constructor(private readonly allowance: AllowanceService) {}
+
+  /** For the control plane, on every container start: may this workspace spend more? From memory. */
+  @Get(':id/allowance')
+  @Allow('operator', 'agent')
+  async get(@Param('id') id: string) {
+    const answer = await this.allowance.allowance(id);
+    if (!answer) throw new ApiError(ApiErrorCode.NotFound, 'workspace not found');
+    return answer;
+  }
+}

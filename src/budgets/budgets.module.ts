@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { InvoicingModule } from '../invoicing/invoicing.module';
+import { WorkspacesModule } from '../workspaces/workspaces.module';
+import { AllowanceController } from './allowance.controller';
+import { AllowanceService } from './allowance.service';
+import { BudgetAlertEvaluator } from './budget-alert-evaluator.service';
+import { BudgetAlertsProjection } from './budget-alerts.projection';
+import { BudgetAlertsRepository } from './budget-alerts.repository';
+
+/** Budget alerts decided as usage lands, and the hard-cap allowance. */
+@Module({
+  imports: [WorkspacesModule, InvoicingModule],
+  controllers: [AllowanceController],
+  providers: [BudgetAlertsRepository, BudgetAlertsProjection, BudgetAlertEvaluator, AllowanceService],
+  exports: [BudgetAlertEvaluator, AllowanceService],
+})
+export class BudgetsModule {}
