@@ -10,6 +10,7 @@ export interface Delivery {
   body: string;
   json: { type: string; id: string; created_at: string; data: Record<string, unknown> };
   status: number;
+  receivedAtMs: number;
 }
 
 /**
@@ -62,6 +63,7 @@ export class WebhookReceiver {
           body,
           json,
           status,
+          receivedAtMs: Date.now(),
         });
         res.writeHead(status);
         res.end();

@@ -1,0 +1,253 @@
+/**
+ * npm run bench:webhooks -- [--workspaces N] [--rate EVENTS_PER_S] [--seconds S] [--messages N]
+ *
+ * Three measurements against the real service (role all), Kafka and ClickHouse, with a real
+ * local receiver that verifies every signature (test/support/webhook-receiver.ts):
+ * 1. deliveries per second: N test messages over 20 endpoints, from the first request to the
+ *    last delivery, beside the ceiling — the same receiver hit by a plain client at the
+ *    dispatcher's concurrency, nothing signed, nothing through Kafka;
+ * 2. acceptance → first attempt of a budget alert, p50 / p99: W workspaces with budgets while
+ *    usage is ingested at R events/s through POST /v1/events; each workspace crosses its
+ *    threshold with one event at a known moment (its 202);
+ * 3. GET /v1/workspaces/{id}/allowance latency, p50 / p99, beside GET /healthz.
+ */
+import { cpus, totalmem } from 'node:os';
+import { WebhookReceiver } from '../test/support/webhook-receiver';
+import {
+  ADMIN_KEY,
+  AGENT_TOKEN,
+  benchEnv,
+  dropBenchEnv,
+  percentile,
+  ServiceProc,
+  writeBenchResult,
+} from './bench-support';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const WORKSPACES = arg('--workspaces', 1000);
+const RATE = arg('--rate', 20_000);
+const SECONDS = arg('--seconds', 60);
+const MESSAGES = arg('--messages', 5000);
+const CONCURRENCY = 32; // WEBHOOK_MAX_CONCURRENCY's default
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1], n: s.length };
+};
+const fmt = (n: number) => (n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
+
+async function call(url: string, method: string, token: string, body?: unknown) {
+  const res = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text.slice(0, 300)}`);
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+async function pool<T>(items: T[], concurrency: number, each: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await each(items[next++]);
+    }),
+  );
+}
+
+function event(ws: string, i: number, endedMs: number, big: boolean) {
+  const started = endedMs - (big ? 3_600_000 : 1000);
+  return {
+    specversion: '1.0',
+    id: `${big ? 'cross' : 'bg'}-${ws}-${i}`,
+    source: 'agent://bench',
+    type: 'gpu.usage.v1',
+    subject: ws,
+    time: new Date(endedMs).toISOString(),
+    data: {
+      container_id: `ct-${i % 50}`,
+      app_id: 'app',
+      gpu_type: big ? 'H100' : 'T4',
+      gpu_count: big ? 8 : 1,
+      started_at: new Date(started).toISOString(),
+      ended_at: new Date(endedMs).toISOString(),
+    },
+  };
+}
+
+async function main() {
+  const env = await benchEnv('webhooks', 6);
+  const svc = await new ServiceProc(
+    { ...env, INVOICE_SCHEDULER_INTERVAL_SECONDS: '0', WEBHOOK_RETRY_SCHEDULE_SECONDS: '0,1,5' },
+    'all',
+  ).start();
+  const url = `http://127.0.0.1:${svc.port}`;
+  const receiver = await new WebhookReceiver().start();
+  try {
+    // 1. Deliveries per second, and the ceiling: the receiver alone.
+    const endpoints: string[] = [];
+    for (let e = 0; e < 20; e++) {
+      const r = await call(`${url}/v1/webhook-endpoints`, 'POST', ADMIN_KEY, {
+        url: receiver.url(`/d${e}`),
+        events: ['invoice.paid'],
+      });
+      receiver.secrets.set(`/d${e}`, [r.secret as string]);
+      endpoints.push(r.id as string);
+    }
+    const ceilingStart = performance.now();
+    await pool(
+      Array.from({ length: MESSAGES }, (_, i) => i),
+      CONCURRENCY,
+      async () => {
+        await (await fetch(receiver.url('/ceiling'), { method: 'POST', body: '{}' })).arrayBuffer();
+      },
+    );
+    const ceilingRate = MESSAGES / ((performance.now() - ceilingStart) / 1000);
+    const before = receiver.deliveries.length;
+    const deliveryStart = performance.now();
+    await pool(
+      Array.from({ length: MESSAGES }, (_, i) => endpoints[i % endpoints.length]),
+      16,
+      async (id) => {
+        await call(`${url}/v1/webhook-endpoints/${id}/test`, 'POST', ADMIN_KEY);
+      },
+    );
+    await receiver
+      .waitFor('test deliveries', () => receiver.deliveries.length - before >= MESSAGES + 20, 600_000)
+      .catch(() => undefined);
+    const delivered = receiver.deliveries.length - before - receiver.at('/ceiling').length;
+    const deliveryRate = delivered / ((performance.now() - deliveryStart) / 1000);
+
+    // 2. Alerts under load: W workspaces with budgets, usage at R events/s, one crossing each.
+    const workspaces = Array.from({ length: WORKSPACES }, (_, i) => `ws_${String(i).padStart(4, '0')}`);
+    await pool(workspaces, 8, async (ws) => {
+      await call(`${url}/v1/workspaces`, 'POST', ADMIN_KEY, { id: ws, name: ws, email: `${ws}@bench.test` });
+      await call(`${url}/v1/workspaces/${ws}/budget`, 'PUT', ADMIN_KEY, {
+        monthly_limit: '1.00',
+        thresholds: [50],
+        enforce: true,
+      });
+    });
+    await call(`${url}/v1/webhook-endpoints`, 'POST', ADMIN_KEY, {
+      url: receiver.url('/alerts'),
+      events: ['usage.threshold_reached'],
+    });
+    await sleep(2000);
+    const accepted = new Map<string, number>();
+    const loadStart = Date.now();
+    let sent = 0;
+    let stop = false;
+    const background = (async () => {
+      const perBatch = 1000;
+      let i = 0;
+      while (!stop) {
+        const due = Math.floor(((Date.now() - loadStart) / 1000) * RATE);
+        if (sent >= due) {
+          await sleep(5);
+          continue;
+        }
+        const now = Date.now() - 30_000;
+        const batch = Array.from({ length: perBatch }, (_, k) =>
+          event(workspaces[(i + k) % WORKSPACES], i + k, now - ((i + k) % 1000), false),
+        );
+        i += perBatch;
+        await call(`${url}/v1/events`, 'POST', AGENT_TOKEN, batch);
+        sent += perBatch;
+      }
+    })();
+    const crossingsStart = Date.now() + 5_000;
+    const window = (SECONDS - 15) * 1000;
+    await pool(
+      workspaces.map((ws, i) => ({ ws, at: crossingsStart + Math.floor((i / WORKSPACES) * window) })),
+      4,
+      async ({ ws, at }) => {
+        await sleep(Math.max(0, at - Date.now()));
+        await call(`${url}/v1/events`, 'POST', AGENT_TOKEN, [event(ws, 0, Date.now() - 60_000, true)]);
+        accepted.set(ws, Date.now());
+      },
+    );
+    const loadSeconds = (Date.now() - loadStart) / 1000;
+    stop = true;
+    await background;
+    await receiver
+      .waitFor('every alert', () => receiver.at('/alerts').length >= WORKSPACES, 180_000)
+      .catch(() => undefined);
+    const latencies: number[] = [];
+    for (const d of receiver.at('/alerts')) {
+      const ws = String(d.json.data.workspace_id);
+      const t = accepted.get(ws);
+      if (t !== undefined) latencies.push(d.receivedAtMs - t);
+    }
+    const alertStats = stats(latencies);
+
+    // 3. Allowance latency, beside GET /healthz.
+    const timed = async (path: string, token: string | null, n: number) => {
+      const ms: number[] = [];
+      await pool(
+        Array.from({ length: n }, (_, i) => i),
+        8,
+        async (i) => {
+          const started = performance.now();
+          const res = await fetch(`${url}${path.replace('{ws}', workspaces[i % WORKSPACES])}`, {
+            headers: token ? { authorization: `Bearer ${token}` } : {},
+          });
+          await res.arrayBuffer();
+          ms.push(performance.now() - started);
+        },
+      );
+      return stats(ms);
+    };
+    const healthz = await timed('/healthz', null, 5000);
+    const allowance = await timed('/v1/workspaces/{ws}/allowance', AGENT_TOKEN, 5000);
+    const denied = (
+      await Promise.all(
+        workspaces
+          .slice(0, 50)
+          .map(
+            async (ws) =>
+              (await call(`${url}/v1/workspaces/${ws}/allowance`, 'GET', AGENT_TOKEN)).allowed === false,
+          ),
+      )
+    ).filter(Boolean).length;
+
+    const date = new Date().toISOString();
+    const lines = [
+      `Last run: ${date}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; the service (role all), Kafka, ClickHouse, the receiver and the load generator on this machine.`,
+      '',
+      '| measurement | result | beside it |',
+      '| --- | --- | --- |',
+      `| deliveries to a local receiver (${MESSAGES.toLocaleString('en-US')} test messages, 20 endpoints, dispatcher concurrency ${CONCURRENCY} in all, 4 per endpoint; signed, every attempt recorded through Kafka) | ${fmt(deliveryRate)} /s (${delivered.toLocaleString('en-US')} delivered) | ceiling: the same receiver, a plain client at concurrency ${CONCURRENCY}: ${fmt(ceilingRate)} /s |`,
+      `| budget alert, acceptance of the crossing event → first delivery attempt (${WORKSPACES.toLocaleString('en-US')} workspaces with budgets, usage at ${RATE.toLocaleString('en-US')} events/s requested, ${fmt(sent / loadSeconds)} /s reached) | p50 ${fmt(alertStats.p50 / 1000)} s, p99 ${fmt(alertStats.p99 / 1000)} s, max ${fmt(alertStats.max / 1000)} s (${alertStats.n} of ${WORKSPACES} alerts) | target: first attempt within 60 s |`,
+      `| GET /v1/workspaces/{id}/allowance (5,000 requests, 8 at a time) | p50 ${fmt(allowance.p50)} ms, p99 ${fmt(allowance.p99)} ms | GET /healthz: p50 ${fmt(healthz.p50)} ms, p99 ${fmt(healthz.p99)} ms; target p99 < 5 ms; ${denied} of 50 capped workspaces answered not allowed |`,
+      '',
+      `Signature verification failures at the receiver: ${receiver.verificationFailures.length}. Peak RSS of the service: ${svc.peakRssMiB()} MiB.`,
+    ];
+    writeBenchResult('webhooks', 'Webhooks (npm run bench:webhooks)', lines, {
+      date,
+      messages: MESSAGES,
+      delivered,
+      deliveryRate,
+      ceilingRate,
+      workspaces: WORKSPACES,
+      rateRequested: RATE,
+      rateReached: sent / loadSeconds,
+      alertLatencyMs: alertStats,
+      allowanceMs: allowance,
+      healthzMs: healthz,
+      deniedOf50: denied,
+      verificationFailures: receiver.verificationFailures.length,
+    } as { date: string });
+    console.log(lines.join('\n'));
+  } finally {
+    await receiver.stop();
+    await svc.stop();
+    await dropBenchEnv(env);
+  }
+}
+
+void main();
