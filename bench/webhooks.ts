@@ -118,9 +118,9 @@ async function main() {
       },
     );
     await receiver
-      .waitFor('test deliveries', () => receiver.deliveries.length - before >= MESSAGES + 20, 600_000)
+      .waitFor('test deliveries', () => receiver.deliveries.length - before >= MESSAGES, 600_000)
       .catch(() => undefined);
-    const delivered = receiver.deliveries.length - before - receiver.at('/ceiling').length;
+    const delivered = new Set(receiver.deliveries.slice(before).map((d) => d.id)).size;
     const deliveryRate = delivered / ((performance.now() - deliveryStart) / 1000);
 
     // 2. Alerts under load: W workspaces with budgets, usage at R events/s, one crossing each.

@@ -171,40 +171,51 @@ describe('webhooks (issue 9)', () => {
     expect((await runInvoiceMonth(svc.url, month.period)).status).toBe('completed');
     const invoice = (await api(svc.url, 'GET', `/v1/invoices/inv_${month.period}_${ws}`, wsKey)).body;
     await receiver.waitFor('created and finalized', () => receiver.at('/invoices').length >= 2);
-    // Stripe says it was paid (a signed webhook, as Stripe sends it).
-    const payload = JSON.stringify({
-      id: `evt_${tag}`,
-      object: 'event',
-      type: 'invoice.paid',
-      created: Math.floor(Date.now() / 1000),
-      data: {
-        object: {
-          id: invoice.stripe.invoice_id,
-          object: 'invoice',
-          metadata: { gpumeter_invoice_id: invoice.id, gpumeter_workspace_id: ws },
+    // Stripe says a payment failed, then that it was paid (signed webhooks, as Stripe sends them).
+    const stripeEvent = async (type: string, id: string) => {
+      const payload = JSON.stringify({
+        id,
+        object: 'event',
+        type,
+        created: Math.floor(Date.now() / 1000),
+        data: {
+          object: {
+            id: invoice.stripe.invoice_id,
+            object: 'invoice',
+            metadata: { gpumeter_invoice_id: invoice.id, gpumeter_workspace_id: ws },
+            last_finalization_error: { message: 'card declined' },
+          },
         },
-      },
-    });
-    const paid = await fetch(`${svc.url}/v1/stripe/webhooks`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': new Stripe('sk_test_x').webhooks.generateTestHeaderString({
-          payload,
-          secret: WEBHOOK_SECRET,
-        }),
-      },
-      body: payload,
-    });
-    expect(paid.status).toBe(200);
-    await receiver.waitFor('paid', () => receiver.at('/invoices').length >= 3);
+      });
+      const res = await fetch(`${svc.url}/v1/stripe/webhooks`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': new Stripe('sk_test_x').webhooks.generateTestHeaderString({
+            payload,
+            secret: WEBHOOK_SECRET,
+          }),
+        },
+        body: payload,
+      });
+      expect(res.status).toBe(200);
+    };
+    await stripeEvent('invoice.payment_failed', `evt_f${tag}`);
+    await receiver.waitFor('payment failed', () => receiver.at('/invoices').length >= 3);
+    await stripeEvent('invoice.paid', `evt_${tag}`);
+    await receiver.waitFor('paid', () => receiver.at('/invoices').length >= 4);
     await new Promise((r) => setTimeout(r, 1500)); // nothing more may come
     // Deliveries to one endpoint run concurrently: no order is promised (created_at tells it).
     const got = receiver
       .at('/invoices')
       .map((d) => d.json)
       .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.type.localeCompare(b.type));
-    expect(got.map((b) => b.type)).toEqual(['invoice.created', 'invoice.finalized', 'invoice.paid']);
+    expect(got.map((b) => b.type)).toEqual([
+      'invoice.created',
+      'invoice.finalized',
+      'invoice.payment_failed',
+      'invoice.paid',
+    ]);
     const facts = {
       workspace_id: ws,
       invoice_id: invoice.id,
@@ -215,9 +226,11 @@ describe('webhooks (issue 9)', () => {
     expect(got.map((b) => b.id)).toEqual([
       `invoice.created:${invoice.id}`,
       `invoice.finalized:${invoice.id}`,
+      `invoice.payment_failed:${invoice.id}:evt_f${tag}`,
       `invoice.paid:${invoice.id}:evt_${tag}`,
     ]);
-    expect(new Set(receiver.at('/invoices').map((d) => d.id)).size).toBe(3);
+    expect(got[2].data.reason).toBe('card declined');
+    expect(new Set(receiver.at('/invoices').map((d) => d.id)).size).toBe(4);
     // The operator endpoint hears every workspace's finalized invoices.
     expect(receiver.at('/operator').map((d) => [d.json.type, d.json.data.workspace_id])).toContainEqual([
       'invoice.finalized',
@@ -381,6 +394,44 @@ describe('webhooks (issue 9)', () => {
     }
     expect(receiver.verificationFailures).toEqual([]);
     void ep;
+  });
+
+  it('under production configuration, only public https endpoints are accepted (SSRF)', async () => {
+    const prod = await new ServiceProcess('webhooks-prod', env, 'api').start({
+      GPUMETER_ENV: 'production',
+      WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
+    });
+    try {
+      for (const url of [
+        'http://hooks.example.com/x', // not https
+        'https://10.1.2.3/x', // private
+        'https://169.254.169.254/latest/meta-data/', // the metadata address
+        'https://[fd00:ec2::254]/x', // its IPv6 form
+        'https://[::ffff:127.0.0.1]/x', // loopback, IPv4-mapped
+        'https://localhost/x', // a name for loopback
+        receiver.url('/local'), // the local receiver itself
+      ]) {
+        const r = await api(prod.url, 'POST', '/v1/webhook-endpoints', ADMIN_KEY, {
+          url,
+          events: ['invoice.paid'],
+        });
+        expect({ url, status: r.status, field: r.body.error?.details?.[0]?.field }).toEqual({
+          url,
+          status: 400,
+          field: 'url',
+        });
+      }
+      const ok = await api(prod.url, 'POST', '/v1/webhook-endpoints', ADMIN_KEY, {
+        url: 'https://hooks.example.com/gpumeter',
+        events: ['invoice.paid'],
+      });
+      expect(ok.status).toBe(201);
+      // Not the last line of defence: a name that resolves to a private address is refused when
+      // dialled, and no redirect is followed (src/webhooks/endpoint-url.spec.ts, on a real socket).
+      await api(prod.url, 'DELETE', `/v1/webhook-endpoints/${ok.body.id}`, ADMIN_KEY);
+    } finally {
+      await prod.kill();
+    }
   });
 
   it('a replay rebuilds the delivery log and sends no webhook', async () => {

@@ -5,7 +5,7 @@ import { BillingPeriod } from '../invoicing/billing-period';
 import { InvoiceDocument } from '../invoicing/invoice';
 import { InvoiceCalculator } from '../invoicing/invoice-calculator.service';
 import { spendFigures } from '../invoicing/spend';
-import { newBillingEvent } from '../platform/billing-events/billing-event';
+import { BillingEvent, newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { describeError } from '../platform/errors/describe-error';
 import { UsageStoredSignal } from '../platform/usage-stored-signal';
@@ -86,11 +86,11 @@ export class BudgetAlertEvaluator implements OnApplicationShutdown {
       for (const ws of targets)
         for (const d of await this.calculator.compute(period, { workspaceId: ws, now })) docs.set(ws, d);
     }
-    let published = 0;
+    const due: BillingEvent[] = [];
     for (const ws of targets) {
       const doc = docs.get(ws);
       const figures = doc ? spendFigures(doc, now) : undefined;
-      const due = alertsDue({
+      for (const alert of alertsDue({
         workspaceId: ws,
         period: period.toString(),
         budget: budgets.get(ws)!,
@@ -98,17 +98,14 @@ export class BudgetAlertEvaluator implements OnApplicationShutdown {
         forecast: figures?.forecastTotal ?? new Money(0),
         currency: doc?.currency ?? 'usd',
         decided,
-      });
-      for (const alert of due) {
-        // Another replica may have decided it a moment ago: the id makes that harmless, and this check rare.
-        if (await this.billingEvents.exists(alert.id)) continue;
-        await this.billingEvents.publish({
-          ...newBillingEvent(alert.type, ws, alert.data, now),
-          id: alert.id,
-        });
-        published++;
-      }
+      }))
+        due.push({ ...newBillingEvent(alert.type, ws, alert.data, now), id: alert.id });
     }
+    // Another replica may have decided some a moment ago: the ids make that harmless, this check rare.
+    const already = await this.billingEvents.existing(due.map((e) => e.id));
+    const fresh = due.filter((e) => !already.has(e.id));
+    await this.billingEvents.publishAll(fresh);
+    const published = fresh.length;
     return published;
   }
 }

@@ -150,31 +150,22 @@ export class WebhookDispatcher implements OnApplicationShutdown {
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
+    const fanOut: Array<{ body: WebhookBody; endpoint: WebhookEndpoint; key: string }> = [];
     for (const m of batch.messages) {
       if (!payload.isRunning() || payload.isStale()) return;
       const parsed = parseUntrustedJson(m.value);
       // What is not a valid billing event is the billing consumer's to dead-letter.
-      if (!parsed.ok || this.billingEvents.refusal(parsed.value) !== null) {
-        payload.resolveOffset(m.offset);
-        continue;
-      }
-      const event = parsed.value as BillingEvent;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.onEvent(event);
-          break;
-        } catch (e) {
-          if (!payload.isRunning() || payload.isStale()) return;
-          this.logger.error(
-            `webhooks: handling ${event.type} ${event.id} failed (attempt ${attempt}): ${describeError(e)}`,
-          );
-          await new Promise((r) => setTimeout(r, Math.min(10_000, 200 * 2 ** attempt)));
-          await payload.heartbeat().catch(() => undefined);
-        }
+      if (parsed.ok && this.billingEvents.refusal(parsed.value) === null) {
+        const event = parsed.value as BillingEvent;
+        await this.untilDone(payload, `${event.type} ${event.id}`, async () =>
+          fanOut.push(...(await this.onEvent(event))),
+        );
       }
       payload.resolveOffset(m.offset);
-      await payload.heartbeat();
     }
+    // The batch's new messages: one look for those already published, one publish for the rest.
+    await this.untilDone(payload, 'publishing messages', () => this.createMessages(fanOut));
+    await payload.heartbeat();
     // Once per batch: a batch handled again after a crash changes nothing (messages are
     // published once, by id, and queued once).
     const last = batch.messages[batch.messages.length - 1]?.offset;
@@ -184,17 +175,38 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       ]);
   }
 
-  private async onEvent(event: BillingEvent): Promise<void> {
+  private async untilDone(
+    payload: EachBatchPayload,
+    what: string,
+    step: () => Promise<unknown>,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await step();
+        return;
+      } catch (e) {
+        if (!payload.isRunning() || payload.isStale()) throw e;
+        this.logger.error(`webhooks: ${what} failed (attempt ${attempt}): ${describeError(e)}`);
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 200 * 2 ** attempt)));
+        await payload.heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  /** Acts on one billing event; returns the messages it calls for (created by the caller, per batch). */
+  private async onEvent(
+    event: BillingEvent,
+  ): Promise<Array<{ body: WebhookBody; endpoint: WebhookEndpoint; key: string }>> {
     switch (event.type) {
       case MESSAGE_CREATED: {
         const d = event.data as MessageCreatedData;
         await this.enqueue(d.message_id, d.endpoint_id, event.subject, d.body, 0, Date.now());
-        return;
+        return [];
       }
       case RETRY_REQUESTED: {
         const d = event.data as RetryRequestedData;
         const message = await this.repository.message(d.message_id);
-        if (!message) return;
+        if (!message) return [];
         this.settled.delete(message.id);
         const made = (await this.repository.attempts({ messageId: message.id })).length;
         this.pending.set(message.id, {
@@ -205,32 +217,33 @@ export class WebhookDispatcher implements OnApplicationShutdown {
           attemptsMade: made,
           dueAtMs: Date.now(),
         });
-        return;
+        return [];
       }
       case ENDPOINT_CREATED:
       case ENDPOINT_SECRET_ROTATED:
       case ENDPOINT_DELETED:
         this.endpointCache = undefined;
-        return;
+        return [];
       case ATTEMPTED:
-        return;
+        return [];
       default:
         break;
     }
     if (event.type === ENDPOINT_DISABLED) this.endpointCache = undefined;
     const hook = webhookFor(event, () => undefined);
-    if (!hook) return;
-    if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
-      const facts = await this.invoiceFacts((event.data as { invoice_id: string }).invoice_id);
-      Object.assign(hook.body.data, facts ?? {});
-    }
+    if (!hook) return [];
     const targets = [...(await this.endpointMap()).values()].filter(
       (e) =>
         e.status === 'enabled' &&
         e.events.includes(hook.body.type) &&
         (e.workspace_id === null || (!hook.operatorOnly && e.workspace_id === hook.workspaceId)),
     );
-    for (const endpoint of targets) await this.createMessage(hook.body, endpoint, event.subject);
+    if (targets.length === 0) return [];
+    if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
+      const facts = await this.invoiceFacts((event.data as { invoice_id: string }).invoice_id);
+      Object.assign(hook.body.data, facts ?? {});
+    }
+    return targets.map((endpoint) => ({ body: hook.body, endpoint, key: event.subject }));
   }
 
   private async invoiceFacts(invoiceId: string): Promise<InvoiceFacts | undefined> {
@@ -244,22 +257,33 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     );
   }
 
-  /** One message for one endpoint, published once (its id is deterministic), then queued. */
-  private async createMessage(body: WebhookBody, endpoint: WebhookEndpoint, key: string): Promise<void> {
-    const id = messageId(body.id, endpoint.id);
-    const eventId = `${MESSAGE_CREATED}:${id}`;
-    if (await this.billingEvents.exists(eventId)) return;
-    const data: MessageCreatedData = {
-      message_id: id,
-      endpoint_id: endpoint.id,
-      workspace_id: key === SYSTEM ? '' : key,
-      type: body.type,
-      body: JSON.stringify(body),
-      source_event_id: body.id,
-      partition: await this.kafka.partitionFor(this.kafka.topics.billingEvents, key),
-    };
-    await this.billingEvents.publish({ ...newBillingEvent(MESSAGE_CREATED, key, data), id: eventId });
-    await this.enqueue(id, endpoint.id, key, data.body, 0, Date.now());
+  /** Messages for endpoints, each published once (their ids are deterministic), then queued. */
+  private async createMessages(
+    wanted: ReadonlyArray<{ body: WebhookBody; endpoint: WebhookEndpoint; key: string }>,
+  ) {
+    if (wanted.length === 0) return;
+    const events: BillingEvent[] = [];
+    for (const { body, endpoint, key } of wanted) {
+      const id = messageId(body.id, endpoint.id);
+      const data: MessageCreatedData = {
+        message_id: id,
+        endpoint_id: endpoint.id,
+        workspace_id: key === SYSTEM ? '' : key,
+        type: body.type,
+        body: JSON.stringify(body),
+        source_event_id: body.id,
+        partition: await this.kafka.partitionFor(this.kafka.topics.billingEvents, key),
+      };
+      events.push({ ...newBillingEvent(MESSAGE_CREATED, key, data), id: `${MESSAGE_CREATED}:${id}` });
+    }
+    const unique = [...new Map(events.map((e) => [e.id, e])).values()];
+    const published = await this.billingEvents.existing(unique.map((e) => e.id));
+    const fresh = unique.filter((e) => !published.has(e.id));
+    await this.billingEvents.publishAll(fresh);
+    for (const e of fresh) {
+      const d = e.data as MessageCreatedData;
+      await this.enqueue(d.message_id, d.endpoint_id, e.subject, d.body, 0, Date.now());
+    }
   }
 
   private async enqueue(
@@ -316,6 +340,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
         this.running.delete(p.id);
         this.totalInFlight--;
         this.inFlight.set(p.endpointId, (this.inFlight.get(p.endpointId) ?? 1) - 1);
+        setImmediate(() => this.tick()); // a freed slot is used at once, not at the next tick
       });
     }
   }
@@ -323,7 +348,6 @@ export class WebhookDispatcher implements OnApplicationShutdown {
   /** One attempt: sign, POST, record it (the delivery log), and decide what comes next. */
   private async attempt(p: Pending): Promise<void> {
     try {
-      this.endpointCache = undefined; // a rotation or a disable must be seen by the next attempt
       const endpoint = (await this.endpointMap()).get(p.endpointId);
       const attempt = p.attemptsMade + 1;
       const at = new Date();
@@ -403,12 +427,42 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       outcome,
       next_attempt_at: next?.toISOString() ?? null,
     };
-    await this.billingEvents.publish({
+    await this.recordLater({
       ...newBillingEvent(ATTEMPTED, p.workspaceKey, data, at),
       id: `${ATTEMPTED}:${p.id}:${attempt}`,
     });
     if (outcome !== 'failed') this.settled.add(p.id);
     if (outcome === 'succeeded') this.failingSince.delete(p.endpointId);
+  }
+
+  private records: Array<{ event: BillingEvent; done: (e?: unknown) => void }> = [];
+  private flushing?: Promise<void>;
+
+  /**
+   * Attempts are recorded together: the ones that finish within a few milliseconds share one
+   * Kafka request. Resolves once this one is acknowledged (and projected).
+   */
+  private recordLater(event: BillingEvent): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.records.push({
+        event,
+        done: (e) =>
+          e === undefined ? resolve() : reject(e instanceof Error ? e : new Error(describeError(e))),
+      });
+      this.flushing ??= (async () => {
+        await new Promise((r) => setTimeout(r, 10));
+        while (this.records.length > 0) {
+          const batch = this.records;
+          this.records = [];
+          try {
+            await this.billingEvents.publishAll(batch.map((b) => b.event));
+            for (const b of batch) b.done();
+          } catch (e) {
+            for (const b of batch) b.done(e);
+          }
+        }
+      })().finally(() => (this.flushing = undefined));
+    });
   }
 
   private readonly failingSince = new Map<string, number>();

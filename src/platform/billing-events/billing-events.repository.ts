@@ -15,6 +15,16 @@ export class BillingEventsRepository {
     return Number(rows[0]?.n ?? 0) > 0;
   }
 
+  /** Which of these ids were published (the ids travel as an external table, not SQL). */
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.clickhouse.queryWithExternalTable<{ id: string }>(
+      sql`SELECT DISTINCT id FROM billing_events WHERE id IN (SELECT id FROM wanted_ids)`,
+      { name: 'wanted_ids', structure: 'id String', rows: ids.map((id) => [id]) },
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** Distinct billing events stored (replay summaries). */
   async count(): Promise<bigint> {
     const [row] = await this.clickhouse.query<{ n: string }>(

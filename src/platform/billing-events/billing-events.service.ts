@@ -108,6 +108,11 @@ export class BillingEventsService {
     return this.repository.exists(id);
   }
 
+  /** Which of these ids were ever published, in one query. */
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    return this.repository.existing(ids);
+  }
+
   private stopping = false;
   /** false during a replay: refused records already have their dead-letter copy. */
   private deadLetter = true;
