@@ -147,11 +147,12 @@ describe('webhooks (issue 9)', () => {
     ]);
   });
 
-  it('invoices: invoice.created, invoice.finalized and invoice.paid delivered with the documented body, once each', async () => {
+  it('invoices: invoice.created, invoice.finalized, invoice.payment_failed and invoice.paid delivered with the documented body, once each', async () => {
     const ep = await createEndpoint(wsKey, '/invoices', [
       'invoice.created',
       'invoice.finalized',
       'invoice.paid',
+      'invoice.payment_failed',
     ]);
     const operator = await createEndpoint(ADMIN_KEY, '/operator', ['invoice.finalized', 'endpoint.disabled']);
     const month = monthBack(1);
@@ -399,6 +400,7 @@ describe('webhooks (issue 9)', () => {
   it('under production configuration, only public https endpoints are accepted (SSRF)', async () => {
     const prod = await new ServiceProcess('webhooks-prod', env, 'api').start({
       GPUMETER_ENV: 'production',
+      STRIPE_COMPAT: 'none',
       WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
     });
     try {

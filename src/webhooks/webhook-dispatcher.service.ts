@@ -39,6 +39,21 @@ interface Pending {
   dueAtMs: number;
 }
 
+/**
+ * When an endpoint's current run of failures began: its first failed attempt after its last
+ * success (null when its last attempt succeeded or it has none).
+ */
+export function failingSince(
+  attempts: ReadonlyArray<{ attempted_at_ms: number; outcome: string }>,
+): number | null {
+  let since: number | null = null;
+  for (const a of [...attempts].sort((x, y) => x.attempted_at_ms - y.attempted_at_ms)) {
+    if (a.outcome === 'succeeded') since = null;
+    else since ??= a.attempted_at_ms;
+  }
+  return since;
+}
+
 const TICK_MS = 200;
 const SWEEP_MS = 30_000;
 const SYSTEM = 'gpumeter';
