@@ -12,6 +12,7 @@
  * 3. GET /v1/workspaces/{id}/allowance latency, p50 / p99, beside GET /healthz.
  */
 import { cpus, totalmem } from 'node:os';
+import Stripe from 'stripe';
 import { WebhookReceiver } from '../test/support/webhook-receiver';
 import {
   ADMIN_KEY,
@@ -32,6 +33,7 @@ const RATE = arg('--rate', 20_000);
 const SECONDS = arg('--seconds', 60);
 const MESSAGES = arg('--messages', 5000);
 const CONCURRENCY = 32; // WEBHOOK_MAX_CONCURRENCY's default
+const STRIPE_SECRET = 'whsec_benchwebhooks';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const stats = (xs: number[]) => {
@@ -89,15 +91,16 @@ async function main() {
   const url = `http://127.0.0.1:${svc.port}`;
   const receiver = await new WebhookReceiver().start();
   try {
-    // 1. Deliveries per second, and the ceiling: the receiver alone.
-    const endpoints: string[] = [];
-    for (let e = 0; e < 20; e++) {
+    // 1. Deliveries per second: E operator endpoints hear invoice.paid; Stripe reports N/E
+    //    payments, so the dispatcher itself creates N messages (in batches) and delivers them.
+    //    The ceiling: the same receiver hit by a plain client at the dispatcher's concurrency.
+    const FAN_OUT = 100;
+    for (let e = 0; e < FAN_OUT; e++) {
       const r = await call(`${url}/v1/webhook-endpoints`, 'POST', ADMIN_KEY, {
         url: receiver.url(`/d${e}`),
         events: ['invoice.paid'],
       });
       receiver.secrets.set(`/d${e}`, [r.secret as string]);
-      endpoints.push(r.id as string);
     }
     const ceilingStart = performance.now();
     await pool(
@@ -108,17 +111,40 @@ async function main() {
       },
     );
     const ceilingRate = MESSAGES / ((performance.now() - ceilingStart) / 1000);
+    await sleep(3000); // the dispatcher's endpoint cache sees all endpoints
     const before = receiver.deliveries.length;
     const deliveryStart = performance.now();
-    await pool(
-      Array.from({ length: MESSAGES }, (_, i) => endpoints[i % endpoints.length]),
-      16,
-      async (id) => {
-        await call(`${url}/v1/webhook-endpoints/${id}/test`, 'POST', ADMIN_KEY);
-      },
-    );
+    const stripe = new Stripe('sk_test_bench');
+    for (let i = 0; i < Math.ceil(MESSAGES / FAN_OUT); i++) {
+      const payload = JSON.stringify({
+        id: `evt_bench_${i}`,
+        object: 'event',
+        type: 'invoice.paid',
+        created: Math.floor(Date.now() / 1000),
+        data: {
+          object: {
+            id: `in_${i}`,
+            object: 'invoice',
+            metadata: {
+              gpumeter_invoice_id: `inv_2026-11_ws_${i}`,
+              gpumeter_workspace_id: `ws_pay_${i % 10}`,
+            },
+          },
+        },
+      });
+      const res = await fetch(`${url}/v1/stripe/webhooks`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_SECRET }),
+        },
+        body: payload,
+      });
+      if (res.status !== 200) throw new Error(`stripe webhook: ${res.status} ${await res.text()}`);
+    }
+    const expected = Math.ceil(MESSAGES / FAN_OUT) * FAN_OUT;
     await receiver
-      .waitFor('test deliveries', () => receiver.deliveries.length - before >= MESSAGES, 600_000)
+      .waitFor('deliveries', () => receiver.deliveries.length - before >= expected, 600_000)
       .catch(() => undefined);
     const delivered = new Set(receiver.deliveries.slice(before).map((d) => d.id)).size;
     const deliveryRate = delivered / ((performance.now() - deliveryStart) / 1000);
@@ -186,11 +212,11 @@ async function main() {
     const alertStats = stats(latencies);
 
     // 3. Allowance latency, beside GET /healthz.
-    const timed = async (path: string, token: string | null, n: number) => {
+    const timed = async (path: string, token: string | null, n: number, concurrency: number) => {
       const ms: number[] = [];
       await pool(
         Array.from({ length: n }, (_, i) => i),
-        8,
+        concurrency,
         async (i) => {
           const started = performance.now();
           const res = await fetch(`${url}${path.replace('{ws}', workspaces[i % WORKSPACES])}`, {
@@ -202,8 +228,10 @@ async function main() {
       );
       return stats(ms);
     };
-    const healthz = await timed('/healthz', null, 5000);
-    const allowance = await timed('/v1/workspaces/{ws}/allowance', AGENT_TOKEN, 5000);
+    const healthz = await timed('/healthz', null, 5000, 8);
+    const allowance = await timed('/v1/workspaces/{ws}/allowance', AGENT_TOKEN, 5000, 8);
+    const healthz1 = await timed('/healthz', null, 5000, 1);
+    const allowance1 = await timed('/v1/workspaces/{ws}/allowance', AGENT_TOKEN, 5000, 1);
     const denied = (
       await Promise.all(
         workspaces
@@ -221,9 +249,10 @@ async function main() {
       '',
       '| measurement | result | beside it |',
       '| --- | --- | --- |',
-      `| deliveries to a local receiver (${MESSAGES.toLocaleString('en-US')} test messages, 20 endpoints, dispatcher concurrency ${CONCURRENCY} in all, 4 per endpoint; signed, every attempt recorded through Kafka) | ${fmt(deliveryRate)} /s (${delivered.toLocaleString('en-US')} delivered) | ceiling: the same receiver, a plain client at concurrency ${CONCURRENCY}: ${fmt(ceilingRate)} /s |`,
+      `| deliveries to a local receiver (${expected.toLocaleString('en-US')} messages: ${Math.ceil(MESSAGES / FAN_OUT)} Stripe payments × ${FAN_OUT} operator endpoints, created by the dispatcher; concurrency ${CONCURRENCY} in all, 4 per endpoint; signed, every attempt recorded through Kafka), from the first Stripe webhook to the last delivery | ${fmt(deliveryRate)} /s (${delivered.toLocaleString('en-US')} delivered) | ceiling: the same receiver, a plain client at concurrency ${CONCURRENCY}: ${fmt(ceilingRate)} /s |`,
       `| budget alert, acceptance of the crossing event → first delivery attempt (${WORKSPACES.toLocaleString('en-US')} workspaces with budgets, usage at ${RATE.toLocaleString('en-US')} events/s requested, ${fmt(sent / loadSeconds)} /s reached) | p50 ${fmt(alertStats.p50 / 1000)} s, p99 ${fmt(alertStats.p99 / 1000)} s, max ${fmt(alertStats.max / 1000)} s (${alertStats.n} of ${WORKSPACES} alerts) | target: first attempt within 60 s |`,
-      `| GET /v1/workspaces/{id}/allowance (5,000 requests, 8 at a time) | p50 ${fmt(allowance.p50)} ms, p99 ${fmt(allowance.p99)} ms | GET /healthz: p50 ${fmt(healthz.p50)} ms, p99 ${fmt(healthz.p99)} ms; target p99 < 5 ms; ${denied} of 50 capped workspaces answered not allowed |`,
+      `| GET /v1/workspaces/{id}/allowance, one at a time (5,000 requests) | p50 ${fmt(allowance1.p50)} ms, p99 ${fmt(allowance1.p99)} ms | GET /healthz: p50 ${fmt(healthz1.p50)} ms, p99 ${fmt(healthz1.p99)} ms; target p99 < 5 ms |`,
+      `| GET /v1/workspaces/{id}/allowance, 8 at a time (5,000 requests) | p50 ${fmt(allowance.p50)} ms, p99 ${fmt(allowance.p99)} ms | GET /healthz: p50 ${fmt(healthz.p50)} ms, p99 ${fmt(healthz.p99)} ms; ${denied} of 50 capped workspaces answered not allowed |`,
       '',
       `Signature verification failures at the receiver: ${receiver.verificationFailures.length}. Peak RSS of the service: ${svc.peakRssMiB()} MiB.`,
     ];
@@ -239,6 +268,8 @@ async function main() {
       alertLatencyMs: alertStats,
       allowanceMs: allowance,
       healthzMs: healthz,
+      allowanceSequentialMs: allowance1,
+      healthzSequentialMs: healthz1,
       deniedOf50: denied,
       verificationFailures: receiver.verificationFailures.length,
     } as { date: string });

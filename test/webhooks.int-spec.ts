@@ -242,6 +242,53 @@ describe('webhooks (issue 9)', () => {
     void operator;
   });
 
+  it('a slow endpoint delays only itself, and a message that gave up is sent again on request', async () => {
+    const slow = await createEndpoint(wsKey, '/slow', ['invoice.paid']);
+    const fast = await createEndpoint(wsKey, '/fast', ['invoice.paid']);
+    receiver.delays.set('/slow', 8000);
+    for (let i = 0; i < 6; i++) await api(svc.url, 'POST', `/v1/webhook-endpoints/${slow.id}/test`, wsKey);
+    const started = Date.now();
+    await api(svc.url, 'POST', `/v1/webhook-endpoints/${fast.id}/test`, wsKey);
+    await receiver.waitFor('the fast endpoint', () => receiver.at('/fast').length >= 1, 10_000);
+    expect(Date.now() - started).toBeLessThan(5000); // not behind the slow endpoint's 8 s answers
+    receiver.delays.delete('/slow');
+
+    // Given up (a schedule of 5 attempts, every one 500), then resent on request.
+    const stubborn = await createEndpoint(wsKey, '/stubborn', ['invoice.paid']);
+    receiver.answers.set('/stubborn', [500, 500, 500, 500, 500]);
+    const sent = await api(svc.url, 'POST', `/v1/webhook-endpoints/${stubborn.id}/test`, wsKey);
+    let log = await deliveries(wsKey, stubborn.id);
+    for (let i = 0; i < 100 && log[0]?.status !== 'gave_up'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      log = await deliveries(wsKey, stubborn.id);
+    }
+    expect(log[0]).toMatchObject({ status: 'gave_up' });
+    expect(log[0].attempts).toHaveLength(5);
+    const retry = await api(
+      svc.url,
+      'POST',
+      `/v1/webhook-endpoints/${stubborn.id}/deliveries/${sent.body.message_id}/retry`,
+      wsKey,
+    );
+    expect(retry.status).toBe(202);
+    await receiver.waitFor('the retry', () => receiver.at('/stubborn').length >= 6);
+    expect(receiver.at('/stubborn')[5]).toMatchObject({ id: sent.body.message_id, status: 204 });
+    expect(
+      (await api(svc.url, 'POST', `/v1/webhook-endpoints/${stubborn.id}/deliveries/msg_nope/retry`, wsKey))
+        .status,
+    ).toBe(404);
+    expect(
+      (
+        await api(
+          svc.url,
+          'POST',
+          `/v1/webhook-endpoints/${stubborn.id}/deliveries/${sent.body.message_id}/retry`,
+          otherKey,
+        )
+      ).status,
+    ).toBe(404);
+  });
+
   it('a rotation: both secrets verify during the overlap', async () => {
     const ep = await createEndpoint(wsKey, '/rotated', ['invoice.paid']);
     const rotated = await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/rotate-secret`, wsKey);

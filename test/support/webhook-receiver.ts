@@ -24,6 +24,8 @@ export class WebhookReceiver {
   readonly deliveries: Delivery[] = [];
   readonly secrets = new Map<string, string[]>();
   readonly answers = new Map<string, number[]>();
+  /** Milliseconds a path waits before answering. */
+  readonly delays = new Map<string, number>();
   readonly verificationFailures: string[] = [];
 
   async start(port = 0): Promise<this> {
@@ -65,8 +67,13 @@ export class WebhookReceiver {
           status,
           receivedAtMs: Date.now(),
         });
-        res.writeHead(status);
-        res.end();
+        setTimeout(
+          () => {
+            res.writeHead(status);
+            res.end();
+          },
+          this.delays.get(path) ?? 0,
+        );
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
