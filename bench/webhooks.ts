@@ -85,7 +85,12 @@ function event(ws: string, i: number, endedMs: number, big: boolean) {
 async function main() {
   const env = await benchEnv('webhooks', 6);
   const svc = await new ServiceProc(
-    { ...env, INVOICE_SCHEDULER_INTERVAL_SECONDS: '0', WEBHOOK_RETRY_SCHEDULE_SECONDS: '0,1,5' },
+    {
+      ...env,
+      INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
+      WEBHOOK_RETRY_SCHEDULE_SECONDS: '0,1,5',
+      STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
+    },
     'all',
   ).start();
   const url = `http://127.0.0.1:${svc.port}`;
