@@ -175,7 +175,7 @@ describe('worker agent → Kafka → consumer → ClickHouse', () => {
     const statusPort = await freePort();
     const agent = new AgentProcess(env, [...args, '--status-port', String(statusPort)]).start();
     await new Promise((r) => setTimeout(r, 6_000));
-    stack('down', 'kafka');
+    await stack('down', 'kafka');
     try {
       await new Promise((r) => setTimeout(r, 25_000));
       // Still accounting and spooling, and saying so on its status endpoint.
@@ -191,7 +191,7 @@ describe('worker agent → Kafka → consumer → ClickHouse', () => {
       );
       await new Promise((r) => setTimeout(r, 5_000));
     } finally {
-      stack('up', 'kafka');
+      await stack('up', 'kafka');
     }
     expect(await agent.exited).toBe(0);
     expect(agent.stderr).toContain('send failed, spooling and retrying');

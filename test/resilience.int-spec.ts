@@ -132,7 +132,7 @@ describe('resilience: crashes and outages never lose or double an event', () => 
       () => ch.totals(),
       (t) => t.rawEvents > 0n,
     );
-    stack('down', 'clickhouse');
+    await stack('down', 'clickhouse');
     const downAt = Date.now();
     try {
       await new Promise((r) => setTimeout(r, 20_000));
@@ -140,7 +140,7 @@ describe('resilience: crashes and outages never lose or double an event', () => 
       expect(await consumer.metric('gpumeter_consumer_store_failures_total')).toBeGreaterThan(0);
       expect(consumer.running).toBe(true);
     } finally {
-      stack('up', 'clickhouse');
+      await stack('up', 'clickhouse');
     }
     expect(Date.now() - downAt).toBeGreaterThanOrEqual(20_000);
     expect(await posting).toBe(24_000);
@@ -215,11 +215,11 @@ describe('resilience: crashes and outages never lose or double an event', () => 
     opened.push(ch, kafka);
     const consumer = await new ServiceProcess('kafkadown-consumer', env, 'consumer').start();
     processes.push(consumer);
-    stack('down', 'kafka');
+    await stack('down', 'kafka');
     try {
       await new Promise((r) => setTimeout(r, 45_000));
     } finally {
-      stack('up', 'kafka');
+      await stack('up', 'kafka');
     }
     const { events, expectedGpuMs } = generateEvents({ count: 1000, workspaces: ['ws_a'], seed: 15 });
     await kafka.produce(kafka.topic('usage.events.v1'), toMessages(events));

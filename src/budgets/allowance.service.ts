@@ -38,6 +38,7 @@ export class AllowanceService implements OnApplicationShutdown {
   private readonly logger = new Logger(AllowanceService.name);
   private state?: AllowanceState;
   private timer?: NodeJS.Timeout;
+  private failingSince: number | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -63,8 +64,13 @@ export class AllowanceService implements OnApplicationShutdown {
         this.alerts.capsReached(period),
       ]);
       this.state = { period, workspaces, budgets, caps, refreshedAt: now };
+      if (this.failingSince !== null) this.logger.log('allowance: reloading again');
+      this.failingSince = null;
     } catch (e) {
-      this.logger.warn(`allowance: reload failed, answering from the last one: ${describeError(e)}`);
+      // Logged once per outage, not every second.
+      if (this.failingSince === null)
+        this.logger.warn(`allowance: reload failed, answering from the last one: ${describeError(e)}`);
+      this.failingSince ??= now.getTime();
     }
   }
 
