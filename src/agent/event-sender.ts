@@ -1,4 +1,15 @@
-import { Kafka, logLevel, Producer } from 'kafkajs';
+import { Kafka, logLevel, Message, Producer } from 'kafkajs';
+import { chunkByBytes } from '../platform/chunk-by-bytes';
+import { encodedSize, isTooLargeError } from '../platform/kafka/message-size';
+
+/**
+ * Bytes of events per Kafka request: well under the usage topic's max.message.bytes (2 MiB
+ * when gpumeter created it, Kafka's default 1 MiB otherwise), whatever one partition gets.
+ */
+export const KAFKA_REQUEST_BYTES = 512 * 1024;
+/** Bytes of events per POST: under the API's 1 MiB body limit with room for the brackets. */
+export const HTTP_REQUEST_BYTES = 768 * 1024;
+export const HTTP_MAX_EVENTS = 1000;
 
 /** Where the agent delivers events. `send` resolves only when every event is acknowledged. */
 export interface EventSender {
@@ -44,19 +55,40 @@ export class KafkaEventSender implements EventSender {
       this.producer = producer;
     }
     const timestamp = String(Date.now());
+    const messages: Message[] = payloads.map((value, i) => ({ key: keys[i], value, timestamp }));
+    const refused: number[] = [];
     try {
-      await this.producer.send({
-        topic: this.topic,
-        acks: -1,
-        messages: payloads.map((value, i) => ({ key: keys[i], value, timestamp })),
-      });
+      // Requests bounded by bytes; one the broker still refuses as too large is split again,
+      // and an event that alone can never fit is refused (kept in refused.jsonl), never retried.
+      for (const [from, to] of chunkByBytes(messages.map(encodedSize), KAFKA_REQUEST_BYTES))
+        await this.sendSplitting(messages, from, to, refused);
     } catch (e) {
       // Start over with a fresh producer after an outage.
       await this.producer.disconnect().catch(() => undefined);
       this.producer = undefined;
       throw e;
     }
-    return [];
+    return refused;
+  }
+
+  private async sendSplitting(
+    messages: Message[],
+    from: number,
+    to: number,
+    refused: number[],
+  ): Promise<void> {
+    try {
+      await this.producer!.send({ topic: this.topic, acks: -1, messages: messages.slice(from, to) });
+    } catch (e) {
+      if (!isTooLargeError(e)) throw e;
+      if (to - from === 1) {
+        refused.push(from);
+        return;
+      }
+      const mid = from + Math.ceil((to - from) / 2);
+      await this.sendSplitting(messages, from, mid, refused);
+      await this.sendSplitting(messages, mid, to, refused);
+    }
   }
 
   async close(): Promise<void> {
@@ -75,27 +107,41 @@ export class HttpEventSender implements EventSender {
 
   async send(payloads: string[]): Promise<number[]> {
     const refused: number[] = [];
-    for (let from = 0; from < payloads.length; from += 1000) {
-      const chunk = payloads.slice(from, from + 1000);
-      const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}/v1/events`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          'content-type': 'application/cloudevents-batch+json',
-        },
-        body: `[${chunk.join(',')}]`,
-        signal: AbortSignal.timeout(30_000),
-      });
-      const text = await res.text();
-      if (res.status === 202 || res.status === 400) {
-        const body = JSON.parse(text) as { rejected?: Array<{ index: number }> };
-        if (res.status === 400 && !body.rejected) throw new HttpSendError(`HTTP 400: ${text.slice(0, 300)}`);
-        for (const r of body.rejected ?? []) refused.push(from + r.index);
-        continue;
-      }
-      throw new HttpSendError(`HTTP ${res.status}: ${text.slice(0, 300)}`);
-    }
+    const sizes = payloads.map((p) => Buffer.byteLength(p) + 1);
+    for (const [from, to] of chunkByBytes(sizes, HTTP_REQUEST_BYTES, HTTP_MAX_EVENTS))
+      await this.post(payloads, from, to, refused);
     return refused;
+  }
+
+  /** One POST of payloads[from, to); a 413 splits it in two, and a single event refused as too large is refused for good. */
+  private async post(payloads: string[], from: number, to: number, refused: number[]): Promise<void> {
+    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}/v1/events`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        'content-type': 'application/cloudevents-batch+json',
+      },
+      body: `[${payloads.slice(from, to).join(',')}]`,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (res.status === 413) {
+      if (to - from === 1) {
+        refused.push(from);
+        return;
+      }
+      const mid = from + Math.ceil((to - from) / 2);
+      await this.post(payloads, from, mid, refused);
+      await this.post(payloads, mid, to, refused);
+      return;
+    }
+    if (res.status === 202 || res.status === 400) {
+      const body = JSON.parse(text) as { rejected?: Array<{ index: number }> };
+      if (res.status === 400 && !body.rejected) throw new HttpSendError(`HTTP 400: ${text.slice(0, 300)}`);
+      for (const r of body.rejected ?? []) refused.push(from + r.index);
+      return;
+    }
+    throw new HttpSendError(`HTTP ${res.status}: ${text.slice(0, 300)}`);
   }
 
   async close(): Promise<void> {}

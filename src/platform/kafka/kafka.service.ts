@@ -13,6 +13,8 @@ import {
 } from 'kafkajs';
 import { AppConfig } from '../../config/app-config';
 import { Topics, topicsFor } from './topics';
+import { chunkByBytes } from '../chunk-by-bytes';
+import { BATCH_OVERHEAD_BYTES, encodedSize, isTooLargeError } from './message-size';
 
 const KAFKAJS_TO_NEST: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -37,9 +39,6 @@ export const TOPIC_MAX_MESSAGE_BYTES = {
 } as const;
 /** Kafka's own default (`message.max.bytes`), assumed for a topic whose limit cannot be read. */
 const BROKER_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
-/** Per-record framing (lengths, attributes, offsets) and per-batch header, over-estimated. */
-const RECORD_OVERHEAD_BYTES = 64;
-const BATCH_OVERHEAD_BYTES = 128;
 /** A request carries at most this share of the topic's limit, so estimates never cut it close. */
 const CHUNK_SHARE = 0.75;
 
@@ -52,30 +51,6 @@ export class MessageTooLargeError extends Error {
   ) {
     super(`a message of ${bytes} bytes cannot fit ${topic} (max.message.bytes ${limit})`);
   }
-}
-
-/** Bytes a message takes in a record batch (an upper estimate). */
-export function encodedSize(m: Message): number {
-  let n = RECORD_OVERHEAD_BYTES + byteLength(m.key) + byteLength(m.value);
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
-    n += Buffer.byteLength(k) + 8;
-    for (const part of [v].flat()) n += byteLength(part);
-  }
-  return n;
-}
-
-function byteLength(v: string | Buffer | null | undefined): number {
-  if (v === null || v === undefined) return 0;
-  return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
-}
-
-/** Whether kafkajs (or the broker through it) refused a request as too large. */
-export function isTooLargeError(e: unknown): boolean {
-  for (let err = e as { type?: unknown; originalError?: unknown; cause?: unknown } | undefined; err;) {
-    if (err.type === 'MESSAGE_TOO_LARGE' || err.type === 'RECORD_LIST_TOO_LARGE') return true;
-    err = (err.originalError ?? err.cause) as typeof err;
-  }
-  return false;
 }
 
 /**
@@ -148,14 +123,8 @@ export class KafkaService implements OnModuleDestroy {
     const tooLarge = sizes.findIndex((n) => n + BATCH_OVERHEAD_BYTES > limit);
     if (tooLarge >= 0) throw new MessageTooLargeError(topic, sizes[tooLarge], limit);
     const producer = await this.getProducer();
-    let start = 0;
-    while (start < messages.length) {
-      let end = start;
-      let bytes = BATCH_OVERHEAD_BYTES;
-      while (end < messages.length && (end === start || bytes + sizes[end] <= budget)) bytes += sizes[end++];
+    for (const [start, end] of chunkByBytes(sizes, budget - BATCH_OVERHEAD_BYTES))
       await this.sendSplitting(producer, topic, messages.slice(start, end), limit);
-      start = end;
-    }
   }
 
   private async sendSplitting(producer: Producer, topic: string, messages: Message[], limit: number) {
