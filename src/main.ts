@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { invoiceRunCommand } from './cli/invoice-run';
 import { replayCommand } from './cli/replay';
 import { ConfigurationError, loadConfig } from './config/app-config';
-import { defaultAgentName, parseDuration, runAgent } from './cli/agent';
+import { agentTransport, defaultAgentName, parseDuration, runAgent } from './cli/agent';
 import { simulate } from './cli/simulate';
 import { migrate } from './platform/clickhouse/migrator';
 import { ROLES, Role, serve } from './serve';
@@ -118,8 +118,8 @@ program
   .option('--speed <k>', 'simulated seconds per real second', '1')
   .option('--spool <dir>', 'the durable spool folder', '.local/agent-spool')
   .option('--interval <d>', 'length of one usage interval', '10s')
-  .option('--via <how>', 'kafka or http', 'kafka')
-  .option('--url <url>', 'gpumeter base URL for --via http', 'http://127.0.0.1:3000')
+  .option('--via <how>', 'kafka or http (default: http when --url is given, else kafka)')
+  .option('--url <url>', 'gpumeter base URL for --via http (default http://127.0.0.1:3000)')
   .option('--name <source>', 'CloudEvents source of this agent', defaultAgentName())
   .option('--tick <d>', 'how often to read the usage source (real time)', '1s')
   .option('--spool-max <bytes>', 'disk bound of the spool', String(1024 * 1024 * 1024))
@@ -127,8 +127,7 @@ program
   .option('--status-port <port>', 'serve /status (JSON) and /metrics on this loopback port')
   .action(async (o: Record<string, string | boolean>) => {
     const cfg = config();
-    const via = String(o.via);
-    if (via !== 'kafka' && via !== 'http') throw new Error('--via must be kafka or http');
+    const { via, url } = agentTransport(o.via, o.url);
     const num = (name: string, v: unknown, min: number) => {
       const n = Number(v);
       if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}`);
@@ -145,7 +144,7 @@ program
       spool: String(o.spool),
       intervalMs: parseDuration(String(o.interval)),
       via,
-      url: String(o.url),
+      url,
       name: String(o.name),
       tickMs: parseDuration(String(o.tick)),
       spoolMaxBytes: num('spool-max', o.spoolMax, 1024 * 1024),

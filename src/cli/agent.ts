@@ -148,6 +148,19 @@ async function drive(
   );
 }
 
+/**
+ * How the agent delivers: `--via` when given; otherwise over HTTP when `--url` is given (an
+ * agent outside the cluster network uses its own token there), else straight to Kafka.
+ */
+export function agentTransport(
+  via: string | boolean | undefined,
+  url: string | boolean | undefined,
+): { via: 'kafka' | 'http'; url: string } {
+  const chosen = via === undefined ? (url === undefined ? 'kafka' : 'http') : String(via);
+  if (chosen !== 'kafka' && chosen !== 'http') throw new Error('--via must be kafka or http');
+  return { via: chosen, url: url === undefined ? 'http://127.0.0.1:3000' : String(url) };
+}
+
 function senderFor(config: AppConfig, o: AgentCliOptions): EventSender {
   if (o.via === 'kafka') {
     return new KafkaEventSender(
