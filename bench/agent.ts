@@ -13,12 +13,8 @@ import { AgentClock, ClockSource } from '../src/agent/clock';
 import { EventSender } from '../src/agent/event-sender';
 import { SimulatedUsageSource } from '../src/agent/simulated-source';
 import { WorkerAgent } from '../src/agent/worker-agent';
-import { benchEnv, dropBenchEnv, median, ROOT, writeBenchResult } from './bench-support';
+import { benchEnv, dropBenchEnv, median, ROOT, writeBenchResult, arg } from './bench-support';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const CONTAINERS = arg('--containers', 1000);
 const SECONDS = arg('--seconds', 30);
 const TICKS = arg('--ticks', 600);

@@ -125,6 +125,21 @@ export function benchEvent(i: number, workspaces: number, baseMs: number) {
   };
 }
 
+/** A numeric command-line option (`--name N`), or its default. */
+export function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** p50 / p99 / max of latencies, and how many. */
+export function latencyStats(xs: readonly number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1], n: s.length };
+}
+
+/** A figure for a table: one decimal under 10, whole numbers with separators above. */
+export const fmtMs = (n: number) => (n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

@@ -16,32 +16,16 @@ import {
   AGENT_TOKEN,
   benchEnv,
   dropBenchEnv,
-  percentile,
   ServiceProc,
   writeBenchResult,
+  arg,
+  fmtMs,
+  latencyStats,
 } from './bench-support';
+import { forEachWithConcurrency } from '../src/platform/concurrency';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const PER_ROUTE = arg('--per-route', 2000);
 const CONCURRENCY = arg('--concurrency', 8);
-
-async function pool<T>(items: T[], concurrency: number, each: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await each(items[next++]);
-    }),
-  );
-}
-
-const stats = (ms: number[]) => {
-  const sorted = [...ms].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] };
-};
-const fmt = (ms: number) => (ms < 10 ? ms.toFixed(1) : Math.round(ms).toLocaleString('en-US'));
 
 async function main() {
   const env = await benchEnv('hostile', 3);
@@ -76,7 +60,7 @@ async function main() {
     };
     const ceilingMs: number[] = [];
     const ceilingStart = performance.now();
-    await pool(
+    await forEachWithConcurrency(
       Array.from({ length: PER_ROUTE }, () => probe),
       CONCURRENCY,
       async (r) => {
@@ -94,7 +78,7 @@ async function main() {
     const all = [...byRoute.values()].flat();
     const results = new Map<string, { ms: number[]; statuses: Map<number, number> }>();
     const started = performance.now();
-    await pool(all, CONCURRENCY, async (r) => {
+    await forEachWithConcurrency(all, CONCURRENCY, async (r) => {
       const { status, ms } = await send(url, r, tokens);
       const entry = results.get(r.route) ?? { ms: [] as number[], statuses: new Map<number, number>() };
       entry.ms.push(ms);
@@ -108,16 +92,16 @@ async function main() {
     for (const { statuses: s } of results.values())
       for (const [k, v] of s) statuses.set(k, (statuses.get(k) ?? 0) + v);
     const fiveXX = [...statuses].filter(([s]) => s >= 500).reduce((a, [, n]) => a + n, 0);
-    const overall = stats([...results.values()].flatMap((r) => r.ms));
-    const ceiling = stats(ceilingMs);
+    const overall = latencyStats([...results.values()].flatMap((r) => r.ms));
+    const ceiling = latencyStats(ceilingMs);
     const date = new Date().toISOString();
     const lines = [
       `Last run: ${date}, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; the service (role all), Kafka, ClickHouse and the client on this machine. ${PER_ROUTE.toLocaleString('en-US')} hostile requests per route, ${ROUTES.length} routes, ${CONCURRENCY} at a time (fixed seed).`,
       '',
       '| measurement | requests | 5xx | p50 / p99 / max (ms) | requests/s |',
       '| --- | --- | --- | --- | --- |',
-      `| ceiling: GET /healthz, same client | ${PER_ROUTE.toLocaleString('en-US')} | 0 | ${fmt(ceiling.p50)} / ${fmt(ceiling.p99)} / ${fmt(ceiling.max)} | ${Math.round(ceilingRate).toLocaleString('en-US')} |`,
-      `| every hostile request | ${all.length.toLocaleString('en-US')} | **${fiveXX}** | ${fmt(overall.p50)} / ${fmt(overall.p99)} / ${fmt(overall.max)} | ${Math.round(all.length / seconds).toLocaleString('en-US')} |`,
+      `| ceiling: GET /healthz, same client | ${PER_ROUTE.toLocaleString('en-US')} | 0 | ${fmtMs(ceiling.p50)} / ${fmtMs(ceiling.p99)} / ${fmtMs(ceiling.max)} | ${Math.round(ceilingRate).toLocaleString('en-US')} |`,
+      `| every hostile request | ${all.length.toLocaleString('en-US')} | **${fiveXX}** | ${fmtMs(overall.p50)} / ${fmtMs(overall.p99)} / ${fmtMs(overall.max)} | ${Math.round(all.length / seconds).toLocaleString('en-US')} |`,
       '',
       `Answers by status: ${[...statuses]
         .sort(([a], [b]) => a - b)
@@ -127,8 +111,8 @@ async function main() {
       '| route | p50 / p99 / max (ms) | statuses |',
       '| --- | --- | --- |',
       ...[...results].map(([route, r]) => {
-        const s = stats(r.ms);
-        return `| \`${route}\` | ${fmt(s.p50)} / ${fmt(s.p99)} / ${fmt(s.max)} | ${[...r.statuses]
+        const s = latencyStats(r.ms);
+        return `| \`${route}\` | ${fmtMs(s.p50)} / ${fmtMs(s.p99)} / ${fmtMs(s.max)} | ${[...r.statuses]
           .sort(([a], [b]) => a - b)
           .map(([k, v]) => `${k}×${v}`)
           .join(' ')} |`;
@@ -144,7 +128,10 @@ async function main() {
       ceiling: { ...ceiling, rate: ceilingRate },
       peakRssMiB: rss,
       routes: Object.fromEntries(
-        [...results].map(([k, r]) => [k, { ...stats(r.ms), statuses: Object.fromEntries(r.statuses) }]),
+        [...results].map(([k, r]) => [
+          k,
+          { ...latencyStats(r.ms), statuses: Object.fromEntries(r.statuses) },
+        ]),
       ),
     } as { date: string });
     console.log(lines.join('\n'));

@@ -24,12 +24,9 @@ import {
   percentile,
   ROOT,
   ServiceProc,
+  arg,
 } from './bench-support';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const N = arg('--events', 1_000_000);
 const HTTP_N = arg('--http-events', N);
 const WORKSPACES = arg('--workspaces', 100);

@@ -25,12 +25,8 @@ import { ReconciliationService } from '../src/reconciliation/reconciliation.serv
 import { stringify } from 'csv-stringify/sync';
 import { forEachWithConcurrency } from '../src/platform/concurrency';
 import { StripeApiService } from '../src/stripe/stripe-api.service';
-import { benchEnv, dropBenchEnv, median, writeBenchResult } from './bench-support';
+import { benchEnv, dropBenchEnv, median, writeBenchResult, arg } from './bench-support';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const WORKSPACES = arg('--workspaces', 10_000);
 const PUSH_INVOICES = arg('--push-invoices', 200);
 const ACTIVE_HOURS = 240; // of the month's 720: serverless usage comes in bursts

@@ -19,15 +19,14 @@ import {
   AGENT_TOKEN,
   benchEnv,
   dropBenchEnv,
-  percentile,
   ServiceProc,
   writeBenchResult,
+  arg,
+  fmtMs,
+  latencyStats,
 } from './bench-support';
+import { forEachWithConcurrency } from '../src/platform/concurrency';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const WORKSPACES = arg('--workspaces', 1000);
 const RATE = arg('--rate', 20_000);
 const SECONDS = arg('--seconds', 60);
@@ -36,11 +35,6 @@ const CONCURRENCY = 32; // WEBHOOK_MAX_CONCURRENCY's default
 const STRIPE_SECRET = 'whsec_benchwebhooks';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1], n: s.length };
-};
-const fmt = (n: number) => (n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US'));
 
 async function call(url: string, method: string, token: string, body?: unknown) {
   const res = await fetch(url, {
@@ -51,15 +45,6 @@ async function call(url: string, method: string, token: string, body?: unknown) 
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${text.slice(0, 300)}`);
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
-
-async function pool<T>(items: T[], concurrency: number, each: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await each(items[next++]);
-    }),
-  );
 }
 
 function event(ws: string, i: number, endedMs: number, big: boolean) {
@@ -108,7 +93,7 @@ async function main() {
       receiver.secrets.set(`/d${e}`, [r.secret as string]);
     }
     const ceilingStart = performance.now();
-    await pool(
+    await forEachWithConcurrency(
       Array.from({ length: MESSAGES }, (_, i) => i),
       CONCURRENCY,
       async () => {
@@ -156,7 +141,7 @@ async function main() {
 
     // 2. Alerts under load: W workspaces with budgets, usage at R events/s, one crossing each.
     const workspaces = Array.from({ length: WORKSPACES }, (_, i) => `ws_${String(i).padStart(4, '0')}`);
-    await pool(workspaces, 8, async (ws) => {
+    await forEachWithConcurrency(workspaces, 8, async (ws) => {
       await call(`${url}/v1/workspaces`, 'POST', ADMIN_KEY, { id: ws, name: ws, email: `${ws}@bench.test` });
       await call(`${url}/v1/workspaces/${ws}/budget`, 'PUT', ADMIN_KEY, {
         monthly_limit: '1.00',
@@ -193,7 +178,7 @@ async function main() {
     })();
     const crossingsStart = Date.now() + 5_000;
     const window = (SECONDS - 15) * 1000;
-    await pool(
+    await forEachWithConcurrency(
       workspaces.map((ws, i) => ({ ws, at: crossingsStart + Math.floor((i / WORKSPACES) * window) })),
       4,
       async ({ ws, at }) => {
@@ -214,12 +199,12 @@ async function main() {
       const t = accepted.get(ws);
       if (t !== undefined) latencies.push(d.receivedAtMs - t);
     }
-    const alertStats = stats(latencies);
+    const alertStats = latencyStats(latencies);
 
     // 3. Allowance latency, beside GET /healthz.
     const timed = async (path: string, token: string | null, n: number, concurrency: number) => {
       const ms: number[] = [];
-      await pool(
+      await forEachWithConcurrency(
         Array.from({ length: n }, (_, i) => i),
         concurrency,
         async (i) => {
@@ -231,7 +216,7 @@ async function main() {
           ms.push(performance.now() - started);
         },
       );
-      return stats(ms);
+      return latencyStats(ms);
     };
     const healthz = await timed('/healthz', null, 5000, 8);
     const allowance = await timed('/v1/workspaces/{ws}/allowance', AGENT_TOKEN, 5000, 8);
@@ -254,10 +239,10 @@ async function main() {
       '',
       '| measurement | result | beside it |',
       '| --- | --- | --- |',
-      `| deliveries to a local receiver (${expected.toLocaleString('en-US')} messages: ${Math.ceil(MESSAGES / FAN_OUT)} Stripe payments × ${FAN_OUT} operator endpoints, created by the dispatcher; concurrency ${CONCURRENCY} in all, 4 per endpoint; signed, every attempt recorded through Kafka), from the first Stripe webhook to the last delivery | ${fmt(deliveryRate)} /s (${delivered.toLocaleString('en-US')} delivered) | ceiling: the same receiver, a plain client at concurrency ${CONCURRENCY}: ${fmt(ceilingRate)} /s |`,
-      `| budget alert, acceptance of the crossing event → first delivery attempt (${WORKSPACES.toLocaleString('en-US')} workspaces with budgets, usage at ${RATE.toLocaleString('en-US')} events/s requested, ${fmt(sent / loadSeconds)} /s reached) | p50 ${fmt(alertStats.p50 / 1000)} s, p99 ${fmt(alertStats.p99 / 1000)} s, max ${fmt(alertStats.max / 1000)} s (${alertStats.n} of ${WORKSPACES} alerts) | target: first attempt within 60 s |`,
-      `| GET /v1/workspaces/{id}/allowance, one at a time (5,000 requests) | p50 ${fmt(allowance1.p50)} ms, p99 ${fmt(allowance1.p99)} ms | GET /healthz: p50 ${fmt(healthz1.p50)} ms, p99 ${fmt(healthz1.p99)} ms; target p99 < 5 ms |`,
-      `| GET /v1/workspaces/{id}/allowance, 8 at a time (5,000 requests) | p50 ${fmt(allowance.p50)} ms, p99 ${fmt(allowance.p99)} ms | GET /healthz: p50 ${fmt(healthz.p50)} ms, p99 ${fmt(healthz.p99)} ms; ${denied} of 50 capped workspaces answered not allowed |`,
+      `| deliveries to a local receiver (${expected.toLocaleString('en-US')} messages: ${Math.ceil(MESSAGES / FAN_OUT)} Stripe payments × ${FAN_OUT} operator endpoints, created by the dispatcher; concurrency ${CONCURRENCY} in all, 4 per endpoint; signed, every attempt recorded through Kafka), from the first Stripe webhook to the last delivery | ${fmtMs(deliveryRate)} /s (${delivered.toLocaleString('en-US')} delivered) | ceiling: the same receiver, a plain client at concurrency ${CONCURRENCY}: ${fmtMs(ceilingRate)} /s |`,
+      `| budget alert, acceptance of the crossing event → first delivery attempt (${WORKSPACES.toLocaleString('en-US')} workspaces with budgets, usage at ${RATE.toLocaleString('en-US')} events/s requested, ${fmtMs(sent / loadSeconds)} /s reached) | p50 ${fmtMs(alertStats.p50 / 1000)} s, p99 ${fmtMs(alertStats.p99 / 1000)} s, max ${fmtMs(alertStats.max / 1000)} s (${alertStats.n} of ${WORKSPACES} alerts) | target: first attempt within 60 s |`,
+      `| GET /v1/workspaces/{id}/allowance, one at a time (5,000 requests) | p50 ${fmtMs(allowance1.p50)} ms, p99 ${fmtMs(allowance1.p99)} ms | GET /healthz: p50 ${fmtMs(healthz1.p50)} ms, p99 ${fmtMs(healthz1.p99)} ms; target p99 < 5 ms |`,
+      `| GET /v1/workspaces/{id}/allowance, 8 at a time (5,000 requests) | p50 ${fmtMs(allowance.p50)} ms, p99 ${fmtMs(allowance.p99)} ms | GET /healthz: p50 ${fmtMs(healthz.p50)} ms, p99 ${fmtMs(healthz.p99)} ms; ${denied} of 50 capped workspaces answered not allowed |`,
       '',
       `Signature verification failures at the receiver: ${receiver.verificationFailures.length}. Peak RSS of the service: ${svc.peakRssMiB()} MiB.`,
     ];

@@ -1,5 +1,5 @@
 import { Kafka, logLevel, Message, Producer } from 'kafkajs';
-import { chunkByBytes } from '../platform/chunk-by-bytes';
+import { chunkByBytes, sendHalvingWhenTooLarge } from '../platform/chunk-by-bytes';
 import { encodedSize, isTooLargeError } from '../platform/kafka/message-size';
 
 /**
@@ -61,7 +61,16 @@ export class KafkaEventSender implements EventSender {
       // Requests bounded by bytes; one the broker still refuses as too large is split again,
       // and an event that alone can never fit is refused (kept in refused.jsonl), never retried.
       for (const [from, to] of chunkByBytes(messages.map(encodedSize), KAFKA_REQUEST_BYTES))
-        await this.sendSplitting(messages, from, to, refused);
+        await sendHalvingWhenTooLarge(
+          from,
+          to,
+          (a, b) =>
+            this.producer!.send({ topic: this.topic, acks: -1, messages: messages.slice(a, b) }).then(
+              () => undefined,
+            ),
+          isTooLargeError,
+          (i) => refused.push(i),
+        );
     } catch (e) {
       // Start over with a fresh producer after an outage.
       await this.producer.disconnect().catch(() => undefined);
@@ -71,32 +80,13 @@ export class KafkaEventSender implements EventSender {
     return refused;
   }
 
-  private async sendSplitting(
-    messages: Message[],
-    from: number,
-    to: number,
-    refused: number[],
-  ): Promise<void> {
-    try {
-      await this.producer!.send({ topic: this.topic, acks: -1, messages: messages.slice(from, to) });
-    } catch (e) {
-      if (!isTooLargeError(e)) throw e;
-      if (to - from === 1) {
-        refused.push(from);
-        return;
-      }
-      const mid = from + Math.ceil((to - from) / 2);
-      await this.sendSplitting(messages, from, mid, refused);
-      await this.sendSplitting(messages, mid, to, refused);
-    }
-  }
-
   async close(): Promise<void> {
     await this.producer?.disconnect().catch(() => undefined);
   }
 }
 
 export class HttpSendError extends Error {}
+class RequestTooLarge extends Error {}
 
 /** To POST /v1/events with an agent token, for hosts outside the cluster network. */
 export class HttpEventSender implements EventSender {
@@ -108,12 +98,19 @@ export class HttpEventSender implements EventSender {
   async send(payloads: string[]): Promise<number[]> {
     const refused: number[] = [];
     const sizes = payloads.map((p) => Buffer.byteLength(p) + 1);
+    // A 413 splits the request again; a single event refused as too large is refused for good.
     for (const [from, to] of chunkByBytes(sizes, HTTP_REQUEST_BYTES, HTTP_MAX_EVENTS))
-      await this.post(payloads, from, to, refused);
+      await sendHalvingWhenTooLarge(
+        from,
+        to,
+        (a, b) => this.post(payloads, a, b, refused),
+        (e) => e instanceof RequestTooLarge,
+        (i) => refused.push(i),
+      );
     return refused;
   }
 
-  /** One POST of payloads[from, to); a 413 splits it in two, and a single event refused as too large is refused for good. */
+  /** One POST of payloads[from, to); a 413 is thrown as RequestTooLarge for the caller to split. */
   private async post(payloads: string[], from: number, to: number, refused: number[]): Promise<void> {
     const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}/v1/events`, {
       method: 'POST',
@@ -125,16 +122,7 @@ export class HttpEventSender implements EventSender {
       signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();
-    if (res.status === 413) {
-      if (to - from === 1) {
-        refused.push(from);
-        return;
-      }
-      const mid = from + Math.ceil((to - from) / 2);
-      await this.post(payloads, from, mid, refused);
-      await this.post(payloads, mid, to, refused);
-      return;
-    }
+    if (res.status === 413) throw new RequestTooLarge();
     if (res.status === 202 || res.status === 400) {
       const body = JSON.parse(text) as { rejected?: Array<{ index: number }> };
       if (res.status === 400 && !body.rejected) throw new HttpSendError(`HTTP 400: ${text.slice(0, 300)}`);

@@ -20,3 +20,26 @@ export function chunkByBytes(
   }
   return runs;
 }
+
+/**
+ * Sends items[from, to) with `send`; when the receiver refuses a run as too large
+ * (`tooLarge(error)`), sends it again as two halves, down to single items, which go to
+ * `single` (refuse or throw: one item that can never fit). Any other failure is thrown.
+ */
+export async function sendHalvingWhenTooLarge(
+  from: number,
+  to: number,
+  send: (from: number, to: number) => Promise<void>,
+  tooLarge: (error: unknown) => boolean,
+  single: (index: number, error: unknown) => void,
+): Promise<void> {
+  try {
+    await send(from, to);
+  } catch (e) {
+    if (!tooLarge(e)) throw e;
+    if (to - from === 1) return single(from, e);
+    const mid = from + Math.ceil((to - from) / 2);
+    await sendHalvingWhenTooLarge(from, mid, send, tooLarge, single);
+    await sendHalvingWhenTooLarge(mid, to, send, tooLarge, single);
+  }
+}

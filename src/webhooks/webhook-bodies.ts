@@ -24,12 +24,11 @@ export interface InvoiceFacts {
 /**
  * The webhook a billing event becomes, or null. Pure: the body's `id` is deterministic (the
  * same billing fact is the same webhook event on every replica, restart and redelivery), so
- * with the endpoint it names the message (`messageId`). `invoice` looks up what a payment
- * event does not carry itself.
+ * with the endpoint it names the message (`messageId`). A payment event does not carry the
+ * invoice's period and total: the dispatcher adds them (InvoiceFacts).
  */
 export function webhookFor(
   event: BillingEvent,
-  invoice: (invoiceId: string) => InvoiceFacts | undefined,
 ): { body: WebhookBody; workspaceId: string | null; operatorOnly: boolean } | null {
   const base = (type: WebhookBody['type'], id: string, data: Record<string, unknown>) => ({
     body: { type, id, created_at: event.time, data: { workspace_id: event.subject, ...data } },
@@ -55,9 +54,8 @@ export function webhookFor(
     case INVOICE_PAID:
     case INVOICE_PAYMENT_FAILED: {
       const data = event.data as InvoicePaymentData;
-      const facts = invoice(data.invoice_id);
       return base(event.type, `${event.type}:${data.invoice_id}:${data.stripe_event_id}`, {
-        ...(facts ?? { invoice_id: data.invoice_id }),
+        invoice_id: data.invoice_id,
         ...(event.type === INVOICE_PAYMENT_FAILED ? { reason: data.reason ?? 'payment failed' } : {}),
       });
     }

@@ -9,6 +9,7 @@ import { describeError } from '../platform/errors/describe-error';
 import { parseUntrustedJson } from '../platform/json/untrusted-json';
 import { KafkaService } from '../platform/kafka/kafka.service';
 import { superviseConsumer } from '../platform/kafka/supervise-consumer';
+import { BatchAbandoned, retryUntilDone } from '../platform/kafka/batch-retry';
 import { postWebhook } from './outbound-delivery';
 import { InvoiceFacts, webhookFor } from './webhook-bodies';
 import {
@@ -134,7 +135,14 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.handleBatch(payload),
+      eachBatch: async (payload) => {
+        try {
+          await this.handleBatch(payload);
+        } catch (e) {
+          // Stopping or rebalancing: nothing of the batch was committed, the next owner reads it.
+          if (!(e instanceof BatchAbandoned)) throw e;
+        }
+      },
     });
     this.timer ??= setInterval(() => this.tick(), TICK_MS);
     this.sweeper ??= setInterval(() => void this.sweep(), SWEEP_MS);
@@ -190,22 +198,9 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       ]);
   }
 
-  private async untilDone(
-    payload: EachBatchPayload,
-    what: string,
-    step: () => Promise<unknown>,
-  ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await step();
-        return;
-      } catch (e) {
-        if (!payload.isRunning() || payload.isStale()) throw e;
-        this.logger.error(`webhooks: ${what} failed (attempt ${attempt}): ${describeError(e)}`);
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 200 * 2 ** attempt)));
-        await payload.heartbeat().catch(() => undefined);
-      }
-    }
+  /** The consumer's own retry (capped backoff, heartbeating); the batch is abandoned uncommitted on stop or rebalance. */
+  private untilDone(payload: EachBatchPayload, what: string, step: () => Promise<unknown>): Promise<void> {
+    return retryUntilDone(payload, `webhooks: ${what}`, step, this.logger);
   }
 
   /** Acts on one billing event; returns the messages it calls for (created by the caller, per batch). */
@@ -245,7 +240,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
         break;
     }
     if (event.type === ENDPOINT_DISABLED) this.endpointCache = undefined;
-    const hook = webhookFor(event, () => undefined);
+    const hook = webhookFor(event);
     if (!hook) return [];
     const targets = [...(await this.endpointMap()).values()].filter(
       (e) =>

@@ -13,7 +13,7 @@ import {
 } from 'kafkajs';
 import { AppConfig } from '../../config/app-config';
 import { Topics, topicsFor } from './topics';
-import { chunkByBytes } from '../chunk-by-bytes';
+import { chunkByBytes, sendHalvingWhenTooLarge } from '../chunk-by-bytes';
 import { BATCH_OVERHEAD_BYTES, encodedSize, isTooLargeError } from './message-size';
 
 const KAFKAJS_TO_NEST: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
@@ -124,22 +124,22 @@ export class KafkaService implements OnModuleDestroy {
     if (tooLarge >= 0) throw new MessageTooLargeError(topic, sizes[tooLarge], limit);
     const producer = await this.getProducer();
     for (const [start, end] of chunkByBytes(sizes, budget - BATCH_OVERHEAD_BYTES))
-      await this.sendSplitting(producer, topic, messages.slice(start, end), limit);
-  }
-
-  private async sendSplitting(producer: Producer, topic: string, messages: Message[], limit: number) {
-    try {
-      await producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
-    } catch (e) {
-      if (!isTooLargeError(e)) throw e;
-      if (messages.length === 1) throw new MessageTooLargeError(topic, encodedSize(messages[0]), limit);
-      this.logger.warn(
-        `${topic} refused ${messages.length} messages as too large: sending them in two halves`,
+      await sendHalvingWhenTooLarge(
+        start,
+        end,
+        (from, to) =>
+          producer
+            .send({ topic, messages: messages.slice(from, to), acks: -1, compression: CompressionTypes.None })
+            .then(() => undefined),
+        (e) => {
+          if (isTooLargeError(e))
+            this.logger.warn(`${topic} refused messages as too large: sending them in halves`);
+          return isTooLargeError(e);
+        },
+        (i) => {
+          throw new MessageTooLargeError(topic, sizes[i], limit);
+        },
       );
-      const half = Math.ceil(messages.length / 2);
-      await this.sendSplitting(producer, topic, messages.slice(0, half), limit);
-      await this.sendSplitting(producer, topic, messages.slice(half), limit);
-    }
   }
 
   /** Whether a message can ever be written to the topic (under its `max.message.bytes`). */
