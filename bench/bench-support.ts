@@ -36,6 +36,9 @@ export async function benchEnv(name: string, partitions = 6): Promise<Record<str
     ADMIN_API_KEY: ADMIN_KEY,
     INGEST_TOKENS: AGENT_TOKEN,
     LOG_LEVEL: 'warn',
+    // One client drives each bench with one credential: the limits would measure themselves.
+    RATE_LIMIT_PER_CREDENTIAL_PER_SECOND: '1000000',
+    AUTH_FAILURES_PER_MINUTE: '1000000',
   };
   const config = loadConfig(env);
   await migrate(config, join(ROOT, 'migrations'));

@@ -39,7 +39,7 @@ for _ in $(seq 1 120); do
   kill -0 $SERVICE_PID 2>/dev/null || { cat .local/demo/service.log >&2; exit 1; }
   sleep 0.5
 done
-echo "gpumeter is serving on http://127.0.0.1:$PORT (OpenAPI at /docs, metrics at /metrics)"
+echo "gpumeter is serving on http://127.0.0.1:$PORT (OpenAPI at /docs and metrics at /metrics, for the operator key)"
 # The workload runs in the last hours of last month, so that month can be invoiced now.
 node bin/gpumeter simulate --url "http://127.0.0.1:$PORT" --month last --invoice "$@"
 echo

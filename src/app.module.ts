@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { AuthModule } from './auth/auth.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { ExportsModule } from './exports/exports.module';
@@ -38,6 +39,7 @@ export function appModule(config: AppConfig) {
       }),
       PlatformModule,
       BillingEventsModule,
+      AuthModule,
       WorkspacesModule,
       IngestionModule,
       MeteringModule,

@@ -8,6 +8,7 @@ import { ConfigurationError, loadConfig } from './config/app-config';
 import { agentTransport, defaultAgentName, parseDuration, runAgent } from './cli/agent';
 import { simulate } from './cli/simulate';
 import { migrate } from './platform/clickhouse/migrator';
+import { describeKafkaSecurityError, KafkaSecurityError } from './platform/kafka/kafka-connection';
 import { ROLES, Role, serve } from './serve';
 
 const ROOT = join(__dirname, '..');
@@ -164,6 +165,12 @@ program
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
+  // Refused TLS or credentials are configuration, told as such (exit 78 like any bad setting).
+  const security = e instanceof KafkaSecurityError ? e.message : describeKafkaSecurityError(e);
+  if (security !== null) {
+    process.stderr.write(`gpumeter: ${security}\n`);
+    process.exit(78);
+  }
   process.stderr.write(`gpumeter: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

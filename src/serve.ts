@@ -1,4 +1,6 @@
+import { createServer } from 'node:http';
 import { Logger as NestLogger } from '@nestjs/common';
+import type { Request } from 'express';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -10,13 +12,17 @@ import { UsageConsumerService } from './metering/usage-consumer.service';
 import { BillingEventsService } from './platform/billing-events/billing-events.service';
 import { apiValidationPipe } from './platform/errors/validation.pipe';
 import { KafkaService } from './platform/kafka/kafka.service';
+import { kafkaConnection, probeKafkaSecurity } from './platform/kafka/kafka-connection';
 import {
   authenticateFirst,
+  guardOperationsPages,
   jsonBodyOptions,
   refuseOversizedBody,
   refuseRepeatedQueryParameters,
 } from './platform/http/http-edge';
-import { AuthGuard } from './workspaces/auth.guard';
+import { CredentialStore } from './auth/credential-store.service';
+import { AuthFailureLimiter } from './auth/rate-limits';
+import { ApiError, ApiErrorCode } from './platform/errors/api-error';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.service';
 import { AllowanceService } from './budgets/allowance.service';
 import { BudgetAlertEvaluator } from './budgets/budget-alert-evaluator.service';
@@ -30,14 +36,26 @@ export const ROLES: readonly Role[] = ['api', 'consumer', 'worker', 'all'];
  * invoice scheduler, `all` does everything.
  */
 export async function serve(config: AppConfig, role: Role): Promise<NestExpressApplication> {
+  await probeKafkaSecurity(kafkaConnection(config), config.KAFKA_CLIENT_ID);
   // The body parser is ours (http-edge.ts): it runs after authentication and keeps the raw body.
   const app = await NestFactory.create<NestExpressApplication>(appModule(config), {
     bufferLogs: true,
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
-  const guard = app.get(AuthGuard);
-  app.use(authenticateFirst((header) => guard.authenticate(header)));
+  const credentials = app.get(CredentialStore);
+  const failures = app.get(AuthFailureLimiter);
+  const authenticate = async (req: Request) => {
+    try {
+      return credentials.authenticate(req.headers.authorization);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === ApiErrorCode.Unauthenticated) await failures.failed(req);
+      throw e;
+    }
+  };
+  if (config.TRUST_PROXY > 0) app.set('trust proxy', config.TRUST_PROXY);
+  app.use(guardOperationsPages(config.METRICS_PORT, authenticate));
+  app.use(authenticateFirst(authenticate));
   app.use(refuseOversizedBody());
   app.use(refuseRepeatedQueryParameters());
   app.useBodyParser(
@@ -64,12 +82,25 @@ export async function serve(config: AppConfig, role: Role): Promise<NestExpressA
     await app.get(BillingEventsService).startConsumer();
     app.get(BudgetAlertEvaluator).start();
   }
-  if (role === 'api' || role === 'all') await app.get(AllowanceService).start();
+  if (role === 'api' || role === 'all') {
+    await credentials.start();
+    await app.get(AllowanceService).start();
+  }
   if (role === 'worker' || role === 'all') {
     app.get(InvoiceScheduler).start();
     await app.get(WebhookDispatcher).start();
   }
   await app.listen(config.PORT, config.HOST);
-  new NestLogger('gpumeter').log(`role ${role} listening on http://${config.HOST}:${config.PORT}`);
+  const logger = new NestLogger('gpumeter');
+  logger.log(`role ${role} listening on http://${config.HOST}:${config.PORT}`);
+  if (config.METRICS_PORT !== undefined) {
+    // The same application on a second port; guardOperationsPages decides what each serves.
+    const operations = createServer(app.getHttpAdapter().getInstance());
+    await new Promise<void>((resolve, reject) =>
+      operations.once('error', reject).listen(config.METRICS_PORT, config.HOST, resolve),
+    );
+    app.getHttpServer().once('close', () => operations.close());
+    logger.log(`/metrics and /docs on http://${config.HOST}:${config.METRICS_PORT}`);
+  }
   return app;
 }

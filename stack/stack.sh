@@ -17,6 +17,7 @@ STACK_DIR="${GPUMETER_STACK_DIR:-$ROOT/.local}"
 KAFKA_VERSION_DIR="$STACK_DIR/kafka/lib"
 KAFKA_PORT="${GPUMETER_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${GPUMETER_KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_SASL_SSL_PORT="${GPUMETER_KAFKA_SASL_SSL_PORT:-9094}"
 CH_HTTP_PORT="${GPUMETER_CLICKHOUSE_HTTP_PORT:-8123}"
 LOCALSTRIPE_PORT="${GPUMETER_LOCALSTRIPE_PORT:-8420}"
 STRIPE_MOCK_PORT="${GPUMETER_STRIPE_MOCK_PORT:-12111}"
@@ -141,16 +142,59 @@ stripe_mock_ready() {
 }
 
 # ---------------------------------------------------------------- kafka
+# The SASL_SSL listener's credentials (local stack only; tests read them from here too).
+KAFKA_SASL_USER=gpumeter
+KAFKA_SASL_PASSWORD=gpumeter-local-stack
+
+# A CA, a broker certificate for 127.0.0.1/localhost signed by it (in a PKCS12 keystore), and a
+# client certificate: generated once with openssl into .local/kafka/tls.
+kafka_tls() {
+  local tls="$STACK_DIR/kafka/tls"
+  [[ -f "$tls/broker.p12" && -f "$tls/client.pem" ]] && return
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+  mkdir -p "$tls"
+  log "generating the Kafka TLS certificates ($tls)"
+  (
+    cd "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj "/CN=gpumeter local stack CA" \
+      -keyout ca.key -out ca.pem 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >broker.ext
+    openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" -keyout broker.key -out broker.csr 2>/dev/null
+    openssl x509 -req -sha256 -days 3650 -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+      -extfile broker.ext -out broker.pem 2>/dev/null
+    openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
+      -passout "pass:$KAFKA_SASL_PASSWORD" -out broker.p12
+    openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=gpumeter-client" -keyout client.key -out client.csr 2>/dev/null
+    openssl x509 -req -sha256 -days 3650 -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem 2>/dev/null
+    chmod 600 ./*.key broker.p12
+  ) || die "generating the Kafka TLS certificates failed"
+}
+
+# The SCRAM user, made once per data directory through the PLAINTEXT listener.
+kafka_scram_user() {
+  local dir="$STACK_DIR/kafka" marker="$STACK_DIR/kafka/data/.gpumeter-scram-user"
+  [[ -f "$marker" ]] && return
+  java -Dlog4j.configuration="file:$dir/log4j.properties" -cp "$KAFKA_VERSION_DIR/*" kafka.admin.ConfigCommand \
+    --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter --entity-type users --entity-name "$KAFKA_SASL_USER" \
+    --add-config "SCRAM-SHA-512=[iterations=4096,password=$KAFKA_SASL_PASSWORD]" >"$dir/logs/scram.log" 2>&1 \
+    || { cat "$dir/logs/scram.log" >&2; die "creating the Kafka SCRAM user failed"; }
+  touch "$marker"
+}
+
 kafka_up() {
   install_kafka
   local dir="$STACK_DIR/kafka"
   mkdir -p "$dir/data" "$dir/logs"
   if pid_alive kafka && port_open "$KAFKA_PORT"; then
     log "kafka already running (pid $(cat "$(pid_file kafka)"))"
+    kafka_scram_user
     return
   fi
+  kafka_tls
   port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by a process this script did not start"
   sed -e "s#@DATA@#$dir/data#" -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#g" \
+    -e "s#@SPORT@#$KAFKA_SASL_SSL_PORT#g" -e "s#@TLS@#$dir/tls#g" \
+    -e "s#@USER@#$KAFKA_SASL_USER#g" -e "s#@PASSWORD@#$KAFKA_SASL_PASSWORD#g" \
     "$ROOT/stack/kafka/server.properties.template" >"$dir/server.properties"
   sed -e "s#@LOGS@#$dir/logs#" "$ROOT/stack/kafka/log4j.properties" >"$dir/log4j.properties"
   local cp="$KAFKA_VERSION_DIR/*"
@@ -167,6 +211,7 @@ kafka_up() {
     -cp "$cp" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 &
   echo $! >"$(pid_file kafka)"
   wait_until kafka 90 kafka_ready
+  kafka_scram_user
 }
 
 kafka_ready() {
@@ -188,7 +233,7 @@ clickhouse_up() {
   log "starting clickhouse"
   nohup clickhouse-server --config-file=/etc/clickhouse-server/config.xml -- \
     --path="$dir/data/" --tmp_path="$dir/data/tmp/" --user_files_path="$dir/data/user_files/" \
-    --format_schema_path="$dir/data/format_schemas/" \
+    --format_schema_path="$dir/data/format_schemas/" --users_config="$ROOT/stack/clickhouse/users.xml" \
     --logger.log="$dir/logs/ch.log" --logger.errorlog="$dir/logs/ch.err" \
     --http_port="$CH_HTTP_PORT" --tcp_port="${GPUMETER_CLICKHOUSE_TCP_PORT:-9000}" \
     >"$dir/logs/stdout.log" 2>&1 &
@@ -238,7 +283,7 @@ service_down() {
 service_status() {
   local name="$1" where
   case "$name" in
-    kafka) where="kafka      127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT)" ;;
+    kafka) where="kafka      127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT, SASL_SSL :$KAFKA_SASL_SSL_PORT)" ;;
     clickhouse) where="clickhouse http://127.0.0.1:$CH_HTTP_PORT" ;;
     localstripe) where="localstripe http://127.0.0.1:$LOCALSTRIPE_PORT (stateful Stripe emulator)" ;;
     stripe-mock) where="stripe-mock http://127.0.0.1:$STRIPE_MOCK_PORT (Stripe's request validator)" ;;

@@ -598,7 +598,7 @@ describe('invoicing: the scheduler, and every Stripe request is valid Stripe API
     // check that the Stripe invoice holds exactly our lines fails — by design, not by a refusal.
     expect(run.errors.map((e) => e.message).every((m) => m.includes('does not match'))).toBe(true);
 
-    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    const metrics = await svc.metricsText();
     const requests = metrics
       .split('\n')
       .filter((l) => l.startsWith('gpumeter_stripe_requests_total{'))

@@ -1,7 +1,7 @@
 import { chReader, stored } from './support/clickhouse';
 import { api, createWorkspace, postEvents } from './support/http';
 import { ServiceProcess } from './support/service-process';
-import { AGENT_TOKEN, isolatedEnv } from './support/test-env';
+import { ADMIN_KEY, AGENT_TOKEN, isolatedEnv } from './support/test-env';
 import { GeneratedEvent, generateEvents, sum, waitFor } from './support/workload';
 
 /**
@@ -256,9 +256,16 @@ describe('pipeline: HTTP ingest to usage API', () => {
   });
 
   it('serves OpenAPI at /docs, readiness, and Prometheus metrics', async () => {
-    const docs = await fetch(`${apiProc.url}/docs`);
+    const operator = { headers: { authorization: `Bearer ${ADMIN_KEY}` } };
+    const docs = await fetch(`${apiProc.url}/docs`, operator);
     expect(docs.status).toBe(200);
-    const spec = (await (await fetch(`${apiProc.url}/docs-json`)).json()) as {
+    // Without a metrics port, the operations pages are the operator's (issue 10).
+    expect((await fetch(`${apiProc.url}/docs`)).status).toBe(401);
+    expect((await fetch(`${apiProc.url}/metrics`)).status).toBe(401);
+    expect(
+      (await fetch(`${apiProc.url}/metrics`, { headers: { authorization: `Bearer ${AGENT_TOKEN}` } })).status,
+    ).toBe(403);
+    const spec = (await (await fetch(`${apiProc.url}/docs-json`, operator)).json()) as {
       paths: Record<string, unknown>;
     };
     expect(Object.keys(spec.paths)).toEqual(
@@ -266,7 +273,7 @@ describe('pipeline: HTTP ingest to usage API', () => {
     );
     const ready = await api(apiProc.url, 'GET', '/readyz', null);
     expect(ready).toEqual({ status: 200, body: { status: 'ready', kafka: 'up', clickhouse: 'up' } });
-    const metrics = await (await fetch(`${consumer.url}/metrics`)).text();
+    const metrics = await consumer.metricsText();
     for (const name of [
       'gpumeter_consumer_events_stored_total',
       'gpumeter_consumer_lag_messages',

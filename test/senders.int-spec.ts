@@ -45,7 +45,7 @@ describe('agent senders bounded by bytes (issue 10)', () => {
       expect(Buffer.byteLength(`[${viaHttp.join(',')}]`)).toBeGreaterThan(4 * 1024 * 1024);
       expect(await new HttpEventSender(svc.url, AGENT_TOKEN).send(viaHttp)).toEqual([]);
       const kafka = new KafkaEventSender(
-        env.KAFKA_BROKERS.split(','),
+        { brokers: env.KAFKA_BROKERS.split(',') },
         `${env.KAFKA_TOPIC_PREFIX}usage.events.v1`,
         'test-agent',
       );

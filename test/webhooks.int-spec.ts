@@ -4,7 +4,7 @@ import { api, createWorkspace, postEvents } from './support/http';
 import { LOCALSTRIPE_BILLING_ENV, monthBack, runCli, runInvoiceMonth, usageEvents } from './support/billing';
 import { chReader } from './support/clickhouse';
 import { ServiceProcess } from './support/service-process';
-import { ADMIN_KEY, AGENT_TOKEN, isolatedEnv } from './support/test-env';
+import { ADMIN_KEY, AGENT_TOKEN, isolatedEnv, productionOverrides } from './support/test-env';
 import { WebhookReceiver } from './support/webhook-receiver';
 
 /**
@@ -445,11 +445,7 @@ describe('webhooks (issue 9)', () => {
   });
 
   it('under production configuration, only public https endpoints are accepted (SSRF)', async () => {
-    const prod = await new ServiceProcess('webhooks-prod', env, 'api').start({
-      GPUMETER_ENV: 'production',
-      STRIPE_COMPAT: 'none',
-      WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
-    });
+    const prod = await new ServiceProcess('webhooks-prod', env, 'api').start(productionOverrides());
     try {
       for (const url of [
         'http://hooks.example.com/x', // not https

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, Message, Producer } from 'kafkajs';
+import type { KafkaConnection } from '../platform/kafka/kafka-connection';
 import { chunkByBytes, sendHalvingWhenTooLarge } from '../platform/chunk-by-bytes';
 import { encodedSize, isTooLargeError } from '../platform/kafka/message-size';
 
@@ -24,13 +25,13 @@ export class KafkaEventSender implements EventSender {
   private readonly kafka: Kafka;
 
   constructor(
-    brokers: string[],
+    connection: KafkaConnection,
     private readonly topic: string,
     clientId: string,
   ) {
     this.kafka = new Kafka({
       clientId,
-      brokers,
+      ...connection,
       logLevel: logLevel.NOTHING,
       connectionTimeout: 3000,
       requestTimeout: 10_000,

@@ -1,4 +1,5 @@
 import {
+  chmod,
   mkdir,
   open,
   readdir,
@@ -126,7 +127,9 @@ export class Spool {
 
   /** Opens (or creates) a spool; records not yet acknowledged are pending again. */
   static async open(dir: string, options: SpoolOptions): Promise<Spool> {
-    await mkdir(dir, { recursive: true });
+    // Usage data of every workspace on the host: for the agent's user only.
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
+    await chmod(dir, PRIVATE_DIR);
     let ack: AckPosition = { segment: 0, offset: 0 };
     try {
       ack = JSON.parse(await readFile(join(dir, 'ack.json'), 'utf8')) as AckPosition;
@@ -165,7 +168,8 @@ export class Spool {
 
   private async openSegment(n: number): Promise<void> {
     this.activeSegment = n;
-    this.active = await open(join(this.dir, segmentName(n)), 'a');
+    this.active = await open(join(this.dir, segmentName(n)), 'a', PRIVATE_FILE);
+    await this.active.chmod(PRIVATE_FILE);
     this.activeSize = (await stat(join(this.dir, segmentName(n)))).size;
     this.sizes.set(n, this.activeSize);
   }
@@ -230,7 +234,7 @@ export class Spool {
     this.syncedUpTo -= count;
     this.ack = { segment: last.segment, offset: last.end };
     const tmp = join(this.dir, 'ack.json.tmp');
-    const handle = await open(tmp, 'w');
+    const handle = await open(tmp, 'w', PRIVATE_FILE);
     await handle.writeFile(JSON.stringify(this.ack));
     await handle.sync();
     await handle.close();
@@ -249,10 +253,14 @@ export class Spool {
   }
 }
 
+/** Modes of the spool's folder and files (0700 / 0600). */
+export const PRIVATE_DIR = 0o700;
+export const PRIVATE_FILE = 0o600;
+
 /** Small JSON state beside the spool (the accountant's checkpoint), replaced atomically. */
 export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.tmp`;
-  await writeFile(tmp, JSON.stringify(value));
+  await writeFile(tmp, JSON.stringify(value), { mode: PRIVATE_FILE });
   const h = await open(tmp, 'r+');
   await h.sync();
   await h.close();

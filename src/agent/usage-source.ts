@@ -28,4 +28,10 @@ export interface SourceReading {
 export interface UsageSource {
   /** The containers running at `nowMs`, and those that stopped in (`sinceMs`, `nowMs`]. */
   read(sinceMs: number, nowMs: number): Promise<SourceReading> | SourceReading;
+  /**
+   * Called once the events of a reading are durable in the spool, with the containers that
+   * reading reported stopped: a source may then forget them (the label source deletes their
+   * files). Not called while events wait in memory for a full spool.
+   */
+  settle?(stoppedContainerIds: readonly string[]): Promise<void>;
 }

@@ -1,10 +1,10 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageCloudEvent } from '../ingestion/usage-event/usage-event';
 import { AgentClock } from './clock';
 import { EventSender } from './event-sender';
 import { IntervalAccountant } from './interval-accountant';
-import { Spool, SpoolFullError, writeJsonAtomically } from './spool';
+import { PRIVATE_FILE, Spool, SpoolFullError, writeJsonAtomically } from './spool';
 import { UsageSource } from './usage-source';
 
 export interface WorkerAgentOptions {
@@ -35,6 +35,24 @@ export interface AgentStatus {
   last_send_error: string | null;
   events_emitted: number;
   events_sent: number;
+}
+
+/** refused.jsonl's bound: beyond it, it becomes refused.jsonl.1 (the one before is dropped). */
+export const REFUSED_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Appends refused events to refused.jsonl (0600), rotating it at REFUSED_MAX_BYTES. */
+export async function keepRefused(
+  spoolDir: string,
+  lines: string,
+  maxBytes = REFUSED_MAX_BYTES,
+): Promise<void> {
+  const path = join(spoolDir, 'refused.jsonl');
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
+  if (size > 0 && size + Buffer.byteLength(lines) > maxBytes) await rename(path, `${path}.1`);
+  await appendFile(path, lines, { mode: PRIVATE_FILE });
 }
 
 /**
@@ -97,6 +115,8 @@ export class WorkerAgent {
     const reading = await this.usage.read(this.readUpTo ?? now - 1, now);
     const events = this.accountant.observe(reading, now);
     await this.persist(events, now);
+    if (this.heldInMemory.length === 0 && reading.stopped.length > 0)
+      await this.usage.settle?.(reading.stopped.map((s) => s.container_id));
   }
 
   private persisting: Promise<void> = Promise.resolve();
@@ -160,10 +180,7 @@ export class WorkerAgent {
         const refused = await this.sender.send(payloads, keys);
         if (refused.length > 0) {
           // Refused as invalid: it would be refused forever. Kept beside the spool, loudly.
-          await appendFile(
-            join(this.options.spoolDir, 'refused.jsonl'),
-            refused.map((i) => `${payloads[i]}\n`).join(''),
-          );
+          await keepRefused(this.options.spoolDir, refused.map((i) => `${payloads[i]}\n`).join(''));
           this.options.log(
             'error',
             `${refused.length} event(s) refused by the receiver; kept in refused.jsonl`,

@@ -1,12 +1,11 @@
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
-import { Allow, AuthGuard } from '../workspaces/auth.guard';
+import { Allow } from '../auth/access';
 import { AllowanceService } from './allowance.service';
 
 @ApiTags('budgets')
 @ApiBearerAuth()
-@UseGuards(AuthGuard)
 @Controller('v1/workspaces')
 export class AllowanceController {
   constructor(private readonly allowance: AllowanceService) {}

@@ -1,14 +1,13 @@
-import { Body, Controller, Get, HttpCode, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { parseRfc3339Ms } from '../ingestion/usage-event/rfc3339';
 import { ApiError } from '../platform/errors/api-error';
-import { Allow, AuthGuard } from '../workspaces/auth.guard';
+import { Allow } from '../auth/access';
 import { CatalogService } from './catalog.service';
 import { PlanChangeDto, PriceChangeDto } from './dto/price-change.dto';
 
 @ApiTags('catalog')
 @ApiBearerAuth()
-@UseGuards(AuthGuard)
 @Controller('v1/catalog')
 export class CatalogController {
   constructor(private readonly catalog: CatalogService) {}

@@ -4,6 +4,7 @@ import {
   BillingEvent,
   BillingEventProjection,
   newBillingEvent,
+  SYSTEM_SUBJECT,
 } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError } from '../platform/errors/api-error';
@@ -29,7 +30,6 @@ import { PlanChange, PriceCatalog, PriceChange } from './price-catalog';
 export const CATALOG_PRICES_CHANGED = 'catalog.prices_changed';
 export const CATALOG_PLAN_CHANGED = 'catalog.plan_changed';
 /** Subject (and Kafka key) of billing events that belong to no workspace. */
-export const SYSTEM_SUBJECT = 'gpumeter';
 
 /** Earliest instant a change may take effect: no usage predates it. */
 const EARLIEST_EFFECTIVE_MS = Date.UTC(2000, 0, 1);

@@ -1,4 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
+import { kafkaConnection, probeKafkaSecurity } from '../platform/kafka/kafka-connection';
+import { parseIngestToken } from '../auth/source-patterns';
 import { createServer, Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +8,7 @@ import { AppConfig } from '../config/app-config';
 import { topicsFor } from '../platform/kafka/topics';
 import { AgentClock, systemClock } from '../agent/clock';
 import { EventSender, HttpEventSender, KafkaEventSender } from '../agent/event-sender';
-import { NvidiaSmiUsageSource } from '../agent/nvidia-smi-source';
+import { LabelCounters, NvidiaSmiUsageSource } from '../agent/nvidia-smi-source';
 import { SimulatedUsageSource } from '../agent/simulated-source';
 import { writeJsonAtomically } from '../agent/spool';
 import { UsageSource } from '../agent/usage-source';
@@ -65,6 +67,8 @@ const stderr = (level: string, message: string) =>
  */
 export async function runAgent(config: AppConfig, o: AgentCliOptions): Promise<void> {
   await mkdir(o.spool, { recursive: true });
+  // A refused password or CA stops the agent at once (exit 78); an unreachable broker does not.
+  if (o.via === 'kafka') await probeKafkaSecurity(kafkaConnection(config), `gpumeter-agent-${o.name}`);
   if (!o.simulate) return runOnHost(config, o);
   const statePath = join(o.spool, 'simulation.json');
   let sim: SimulationState;
@@ -118,7 +122,10 @@ async function drive(
     clock,
   );
   await agent.start();
-  const statusServer = o.statusPort !== undefined ? serveStatus(agent, o.statusPort) : undefined;
+  const statusServer =
+    o.statusPort !== undefined
+      ? serveStatus(agent, o.statusPort, source instanceof NvidiaSmiUsageSource ? source.counters : undefined)
+      : undefined;
   let stopRequested = false;
   const onSignal = (signal: string) => {
     stderr('info', `${signal}: closing open intervals and draining`);
@@ -164,13 +171,17 @@ export function agentTransport(
 function senderFor(config: AppConfig, o: AgentCliOptions): EventSender {
   if (o.via === 'kafka') {
     return new KafkaEventSender(
-      config.KAFKA_BROKERS,
+      kafkaConnection(config),
       topicsFor(config).usageEvents,
       `gpumeter-agent-${o.name}`,
     );
   }
-  const token = config.INGEST_TOKENS[0];
-  if (!token) throw new Error('INGEST_TOKENS: --via http needs an agent token (the first of INGEST_TOKENS)');
+  const token =
+    config.AGENT_TOKEN ?? (config.INGEST_TOKENS[0] && parseIngestToken(config.INGEST_TOKENS[0]).token);
+  if (!token)
+    throw new Error(
+      'AGENT_TOKEN: --via http needs an agent token (AGENT_TOKEN, or the first of INGEST_TOKENS)',
+    );
   return new HttpEventSender(o.url, token);
 }
 
@@ -180,9 +191,15 @@ async function runOnHost(config: AppConfig, o: AgentCliOptions): Promise<void> {
   await drive(config, o, source, new AgentClock(systemClock), () => false);
 }
 
-function serveStatus(agent: WorkerAgent, port: number): Server {
+function serveStatus(agent: WorkerAgent, port: number, labels?: LabelCounters): Server {
   const server = createServer((req, res) => {
     const s = agent.status();
+    const labelLines = labels
+      ? [
+          `gpumeter_agent_label_files_skipped_total ${labels.skipped}`,
+          `gpumeter_agent_gpu_label_conflicts_total ${labels.conflicts}`,
+        ]
+      : [];
     if (req.url === '/metrics') {
       res.setHeader('content-type', 'text/plain; version=0.0.4');
       res.end(
@@ -193,6 +210,7 @@ function serveStatus(agent: WorkerAgent, port: number): Server {
           `gpumeter_agent_events_emitted_total ${s.events_emitted}`,
           `gpumeter_agent_events_sent_total ${s.events_sent}`,
           `gpumeter_agent_last_successful_send_timestamp_seconds ${s.last_successful_send ? Date.parse(s.last_successful_send) / 1000 : 0}`,
+          ...labelLines,
           '',
         ].join('\n'),
       );

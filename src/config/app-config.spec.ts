@@ -1,6 +1,6 @@
 import { ConfigurationError, loadConfig } from './app-config';
 
-function problems(env: Record<string, string>): string {
+function problems(env: Record<string, string | undefined>): string {
   try {
     loadConfig(env);
   } catch (e) {
@@ -60,19 +60,42 @@ describe('configuration', () => {
     expect(message).toContain('ADMIN_API_KEY');
     expect(message).not.toContain('sekrit');
   });
+  const live = {
+    GPUMETER_ENV: 'production',
+    ADMIN_API_KEY: 'k'.repeat(32),
+    WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+    STRIPE_SECRET_KEY: 'sk_live_abc123',
+    STRIPE_WEBHOOK_SECRET: 'whsec_abc',
+    CLICKHOUSE_PASSWORD: 'secret',
+    KAFKA_ALLOW_PLAINTEXT: 'true',
+  };
   it('production requires the operator key and the webhook secrets key', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ADMIN_API_KEY/);
-    expect(() => loadConfig({ GPUMETER_ENV: 'production', ADMIN_API_KEY: 'k'.repeat(32) })).toThrow(
-      /WEBHOOK_SECRETS_KEY/,
-    );
-    const key = Buffer.alloc(32, 7).toString('base64');
-    expect(
-      loadConfig({ GPUMETER_ENV: 'production', ADMIN_API_KEY: 'k'.repeat(32), WEBHOOK_SECRETS_KEY: key })
-        .GPUMETER_ENV,
-    ).toBe('production');
+    expect(() => loadConfig({ ...live, WEBHOOK_SECRETS_KEY: undefined })).toThrow(/WEBHOOK_SECRETS_KEY/);
+    expect(loadConfig(live).GPUMETER_ENV).toBe('production');
     expect(problems({ WEBHOOK_SECRETS_KEY: 'short' })).toContain('WEBHOOK_SECRETS_KEY:');
     expect(problems({ WEBHOOK_RETRY_SCHEDULE_SECONDS: '0,5,x' })).toContain(
       'WEBHOOK_RETRY_SCHEDULE_SECONDS:',
     );
+  });
+  it.each([
+    [{ STRIPE_SECRET_KEY: 'sk_test_abc' }, 'STRIPE_SECRET_KEY', 'live-mode'],
+    [{ STRIPE_SECRET_KEY: 'rk_test_abc' }, 'STRIPE_SECRET_KEY', 'live-mode'],
+    [{ STRIPE_SECRET_KEY: undefined }, 'STRIPE_SECRET_KEY', 'live-mode'], // the default is a test key
+    [{ STRIPE_API_URL: 'http://stripe.internal' }, 'STRIPE_API_URL', 'https'],
+    [{ STRIPE_WEBHOOK_SECRET: undefined }, 'STRIPE_WEBHOOK_SECRET', 'required'],
+    [{ STRIPE_WEBHOOK_SECRET: '' }, 'STRIPE_WEBHOOK_SECRET', 'required'],
+    [{ CLICKHOUSE_PASSWORD: '' }, 'CLICKHOUSE_PASSWORD', 'empty'],
+    [{ ADMIN_API_KEY: 'k'.repeat(31) }, 'ADMIN_API_KEY', '32'],
+  ])('production refuses %p naming %s', (change, variable, why) => {
+    const message = problems({ ...live, ...change });
+    expect(message).toContain(`${variable}:`);
+    expect(message).toContain(why);
+    // Development keeps accepting it.
+    expect(problems({ ...live, ...change, GPUMETER_ENV: 'development' })).toBe('');
+  });
+  it('production accepts an https Stripe URL and names no secret value', () => {
+    expect(problems({ ...live, STRIPE_API_URL: 'https://api.stripe.com' })).toBe('');
+    expect(problems({ ...live, STRIPE_SECRET_KEY: 'sk_test_sekrit99' })).not.toContain('sekrit99');
   });
 });

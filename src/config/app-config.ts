@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsIn,
@@ -59,6 +60,44 @@ export class AppConfig {
 
   @IsString()
   KAFKA_CLIENT_ID = 'gpumeter';
+
+  /** TLS to the brokers (`true` also when any KAFKA_SSL_*_FILE is set). */
+  @IsIn(['true', 'false'], { message: 'KAFKA_SSL must be true or false' })
+  KAFKA_SSL: 'true' | 'false' = 'false';
+
+  /** PEM file of the CA(s) that signed the brokers' certificates (unset: the system's CAs). */
+  @IsOptional()
+  @IsString()
+  KAFKA_SSL_CA_FILE?: string;
+
+  /** PEM files of a client certificate and its key, for brokers that authenticate clients by TLS. */
+  @IsOptional()
+  @IsString()
+  KAFKA_SSL_CERT_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  KAFKA_SSL_KEY_FILE?: string;
+
+  /** SASL authentication to the brokers. */
+  @IsIn(['none', 'plain', 'scram-sha-256', 'scram-sha-512'], {
+    message: 'KAFKA_SASL_MECHANISM must be none, plain, scram-sha-256 or scram-sha-512',
+  })
+  KAFKA_SASL_MECHANISM: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512' = 'none';
+
+  @ValidateIf((c: AppConfig) => c.KAFKA_SASL_MECHANISM !== 'none' || c.KAFKA_SASL_USERNAME !== undefined)
+  @IsString({ message: 'KAFKA_SASL_USERNAME is required when KAFKA_SASL_MECHANISM is set' })
+  @MinLength(1)
+  KAFKA_SASL_USERNAME?: string;
+
+  @ValidateIf((c: AppConfig) => c.KAFKA_SASL_MECHANISM !== 'none' || c.KAFKA_SASL_PASSWORD !== undefined)
+  @IsString({ message: 'KAFKA_SASL_PASSWORD is required when KAFKA_SASL_MECHANISM is set' })
+  @MinLength(1)
+  KAFKA_SASL_PASSWORD?: string;
+
+  /** Production refuses brokers without TLS and authentication unless this is `true`. */
+  @IsIn(['true', 'false'], { message: 'KAFKA_ALLOW_PLAINTEXT must be true or false' })
+  KAFKA_ALLOW_PLAINTEXT: 'true' | 'false' = 'false';
 
   /** Prepended to every topic name; lets several environments (or test runs) share one cluster. */
   @Matches(/^[A-Za-z0-9._-]*$/)
@@ -205,10 +244,69 @@ export class AppConfig {
   @MinLength(24, { message: 'ADMIN_API_KEY must be at least 24 characters' })
   ADMIN_API_KEY?: string;
 
-  /** Agent ingest tokens accepted by POST /v1/events. */
+  /** How often each API process reloads the credentials it keeps in memory (keys, agent tokens). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(5000)
+  CREDENTIALS_REFRESH_MILLISECONDS = 1000;
+
+  /** Requests per second one credential may make (429 with Retry-After beyond). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  RATE_LIMIT_PER_CREDENTIAL_PER_SECOND = 500;
+
+  /** Failed authentications per minute from one client address before they are answered 429. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  AUTH_FAILURES_PER_MINUTE = 30;
+
+  /**
+   * Proxies in front of the service whose X-Forwarded-For is believed (0: none, the socket's
+   * address is the client's). Set it to the number of load balancers, or failed-auth limits
+   * count the balancer's address.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  TRUST_PROXY = 0;
+
+  /**
+   * When set, /metrics and /docs are served on this port (bound to HOST) and nowhere else, open to
+   * whoever reaches it (keep it off the public network). Unset: they are served on PORT to the
+   * operator key only.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  METRICS_PORT?: number;
+
+  /**
+   * Agent ingest tokens accepted by POST /v1/events: `token` (any source; development and
+   * test only) or `token=agent://host-*|agent://rack-4/*` (the sources it may write; required
+   * in production). Agent tokens made with POST /v1/agent-tokens need no configuration.
+   */
   @Transform(toList)
-  @MinLength(16, { each: true, message: 'INGEST_TOKENS: each token must be at least 16 characters' })
+  @Matches(/^[^=\s]{16,}(=\S+)?$/, {
+    each: true,
+    message: 'INGEST_TOKENS: each token must be at least 16 characters, optionally =source|source…',
+  })
   INGEST_TOKENS: string[] = [];
+
+  /**
+   * The token `gpumeter agent --via http` sends: one made for this host with
+   * POST /v1/agent-tokens. Unset: the first of INGEST_TOKENS (development).
+   */
+  @IsOptional()
+  @Matches(/^\S{16,}$/, { message: 'AGENT_TOKEN must be at least 16 characters without spaces' })
+  AGENT_TOKEN?: string;
 
   /** How old (ended_at before ingestion) an event may be and still be accepted. */
   @Transform(toInt)
@@ -248,7 +346,9 @@ export class AppConfig {
   /** Names of the settings that are secrets: never logged, never echoed in errors. */
   static readonly SECRETS: ReadonlySet<string> = new Set([
     'ADMIN_API_KEY',
+    'AGENT_TOKEN',
     'INGEST_TOKENS',
+    'KAFKA_SASL_PASSWORD',
     'STRIPE_SECRET_KEY',
     'STRIPE_WEBHOOK_SECRET',
     'CLICKHOUSE_PASSWORD',
@@ -279,6 +379,66 @@ function describe(errors: ValidationError[], env: Record<string, string | undefi
   });
 }
 
+/**
+ * Settings that are valid but unsafe in production (issue 10): each would let the service
+ * run while charging nobody, accepting forged Stripe events, or opening its stores.
+ */
+function productionRefusals(config: AppConfig): string[] {
+  const problems: string[] = [];
+  const when = 'when GPUMETER_ENV=production';
+  if (config.STRIPE_SECRET_KEY === undefined || /^(sk|rk)_test_/.test(config.STRIPE_SECRET_KEY))
+    problems.push(`STRIPE_SECRET_KEY: STRIPE_SECRET_KEY must be a live-mode key (sk_live_/rk_live_) ${when}`);
+  if (config.STRIPE_API_URL !== undefined && !config.STRIPE_API_URL.startsWith('https://'))
+    problems.push(`STRIPE_API_URL: STRIPE_API_URL must be an https:// URL ${when}`);
+  if (config.STRIPE_WEBHOOK_SECRET === undefined)
+    problems.push(
+      `STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET is required ${when} (Stripe's webhook events are verified with it)`,
+    );
+  if (config.CLICKHOUSE_PASSWORD === '')
+    problems.push(`CLICKHOUSE_PASSWORD: CLICKHOUSE_PASSWORD must not be empty ${when}`);
+  if (config.INGEST_TOKENS.some((t) => !/^[^=]{16,}=\S/.test(t)))
+    problems.push(
+      `INGEST_TOKENS: every INGEST_TOKENS entry must name the sources it may write (token=agent://host-*) ${when}`,
+    );
+  const authenticated = config.KAFKA_SASL_MECHANISM !== 'none' || config.KAFKA_SSL_CERT_FILE !== undefined;
+  if (config.KAFKA_ALLOW_PLAINTEXT !== 'true' && !(kafkaUsesTls(config) && authenticated))
+    problems.push(
+      `KAFKA_SSL: Kafka must be reached with TLS (KAFKA_SSL=true) and authenticated (KAFKA_SASL_MECHANISM or a client certificate) ${when}, or KAFKA_ALLOW_PLAINTEXT=true on a trusted network`,
+    );
+  if (config.ADMIN_API_KEY !== undefined && config.ADMIN_API_KEY.length < 32)
+    problems.push(`ADMIN_API_KEY: ADMIN_API_KEY must be at least 32 characters ${when}`);
+  return problems;
+}
+
+/** Kafka TLS files must be readable PEM; a client certificate comes with its key. */
+function kafkaSecurityProblems(config: AppConfig): string[] {
+  const problems: string[] = [];
+  for (const name of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const) {
+    const file = config[name];
+    if (file === undefined) continue;
+    try {
+      if (!readFileSync(file, 'utf8').includes('-----BEGIN '))
+        problems.push(`${name}: ${name} must be a PEM file; got ${JSON.stringify(file)}`);
+    } catch (e) {
+      problems.push(
+        `${name}: ${name} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); got ${JSON.stringify(file)}`,
+      );
+    }
+  }
+  if ((config.KAFKA_SSL_CERT_FILE === undefined) !== (config.KAFKA_SSL_KEY_FILE === undefined))
+    problems.push('KAFKA_SSL_CERT_FILE: KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together');
+  return problems;
+}
+
+/** Whether the brokers are reached with TLS (asked for, or implied by a TLS file). */
+export function kafkaUsesTls(config: AppConfig): boolean {
+  return (
+    config.KAFKA_SSL === 'true' ||
+    config.KAFKA_SSL_CA_FILE !== undefined ||
+    config.KAFKA_SSL_CERT_FILE !== undefined
+  );
+}
+
 /** Reads and validates the environment; throws ConfigurationError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const known = Object.keys(new AppConfig());
@@ -286,6 +446,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const name of [
     ...known,
     'ADMIN_API_KEY',
+    'AGENT_TOKEN',
+    'KAFKA_SSL_CA_FILE',
+    'KAFKA_SSL_CERT_FILE',
+    'KAFKA_SSL_KEY_FILE',
+    'KAFKA_SASL_USERNAME',
+    'KAFKA_SASL_PASSWORD',
+    'METRICS_PORT',
     'STRIPE_API_URL',
     'STRIPE_WEBHOOK_SECRET',
     'WEBHOOK_SECRETS_KEY',
@@ -303,7 +470,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push(`FAULT_INJECTION: FAULT_INJECTION must not be set when GPUMETER_ENV=production`);
     if (config.STRIPE_COMPAT !== 'none')
       problems.push(`STRIPE_COMPAT: STRIPE_COMPAT must be none when GPUMETER_ENV=production`);
+    problems.push(...productionRefusals(config));
   }
+  problems.push(...kafkaSecurityProblems(config));
+  if (config.METRICS_PORT !== undefined && config.METRICS_PORT === config.PORT)
+    problems.push(`METRICS_PORT: METRICS_PORT must differ from PORT`);
   if (problems.length > 0) throw new ConfigurationError(problems);
   return config;
 }

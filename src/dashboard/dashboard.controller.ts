@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '../auth/access';
 
 /**
  * The customer usage dashboard (contract §4, `GET /`): three static files read once at start.
@@ -27,6 +28,7 @@ const CSP =
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 @ApiExcludeController()
+@Public() // static files; the page reads the API with the key its user enters
 @Controller()
 export class DashboardController {
   private readonly page = read('index.html');

@@ -1,4 +1,5 @@
-import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
 import { stringify } from 'csv-stringify/sync';
 import { ExportFormat } from './dto/export-query.dto';
@@ -18,7 +19,10 @@ export function csvSafe(value: string): string {
 
 /**
  * Streams an export: records arrive in batches (one ClickHouse read each) and are written as
- * they come, waiting for the client to drain, so memory holds one batch whatever the span.
+ * they come through `stream.pipeline`, which waits while the client is slow and, when the
+ * client goes away, destroys the response and ends the batch generator (so the ClickHouse
+ * read behind it stops): memory holds one batch whatever the span, and an abandoned export
+ * neither hangs nor keeps anything (issue 10, finding 7).
  * `textColumns` are the columns holding customer-supplied text (guarded in CSV).
  * A failure after the first byte cannot become an error status: the connection is destroyed
  * without the closing chunk, so the client sees a truncated transfer, never a short file.
@@ -32,6 +36,7 @@ export async function streamExport(
     textColumns: ReadonlySet<string>;
     batches: AsyncIterable<ExportRecord[]>;
     onError: (err: Error) => void;
+    onAbandoned?: () => void;
   },
 ): Promise<void> {
   const { format, columns, textColumns } = options;
@@ -39,26 +44,27 @@ export async function streamExport(
   res.setHeader('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
   res.setHeader('Content-Disposition', `attachment; filename="${options.filename}.${format}"`);
   res.setHeader('Cache-Control', 'no-store');
-  let closed = false;
-  res.on('close', () => (closed = true));
-  const write = async (text: string) => {
-    if (text.length > 0 && !res.write(text)) await once(res, 'drain');
-  };
-  try {
-    if (format === 'csv') await write(stringify([columns]));
+  async function* text(): AsyncGenerator<string> {
+    if (format === 'csv') yield stringify([columns]);
     for await (const batch of options.batches) {
-      if (closed) return;
+      if (batch.length === 0) continue;
       if (format === 'jsonl') {
-        await write(batch.map((r) => `${JSON.stringify(pick(r, columns))}\n`).join(''));
+        yield batch.map((r) => `${JSON.stringify(pick(r, columns))}\n`).join('');
       } else {
         const rows = batch.map((r) =>
           columns.map((c) => (textColumns.has(c) ? csvSafe(r[c] ?? '') : (r[c] ?? ''))),
         );
-        await write(stringify(rows));
+        yield stringify(rows);
       }
     }
-    res.end();
+  }
+  try {
+    await pipeline(Readable.from(text(), { objectMode: false, highWaterMark: 1 }), res);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      options.onAbandoned?.();
+      return;
+    }
     options.onError(err as Error);
     res.destroy();
   }

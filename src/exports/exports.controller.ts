@@ -1,8 +1,9 @@
-import { Controller, Get, Logger, Query, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Logger, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Allow, AuthGuard } from '../workspaces/auth.guard';
+import { Allow } from '../auth/access';
 import { InvoiceExportQueryDto, UsageExportQueryDto } from './dto/export-query.dto';
+import { MetricsService } from '../platform/metrics/metrics.service';
 import { streamExport } from './export-writer';
 import { INVOICE_EXPORT_COLUMNS, INVOICE_EXPORT_TEXT, InvoiceExportService } from './invoice-export.service';
 import { USAGE_EXPORT_COLUMNS, USAGE_EXPORT_TEXT, UsageExportService } from './usage-export.service';
@@ -10,7 +11,6 @@ import { USAGE_EXPORT_COLUMNS, USAGE_EXPORT_TEXT, UsageExportService } from './u
 /** Finance exports, streamed as CSV (default) or JSON Lines. Operator only. */
 @ApiTags('exports')
 @ApiBearerAuth()
-@UseGuards(AuthGuard)
 @Controller('v1/exports')
 export class ExportsController {
   private readonly logger = new Logger(ExportsController.name);
@@ -18,7 +18,31 @@ export class ExportsController {
   constructor(
     private readonly usage: UsageExportService,
     private readonly invoices: InvoiceExportService,
+    private readonly metrics: MetricsService,
   ) {}
+
+  /** Streams one export, counting it in flight and how it ended. */
+  private async stream(
+    res: Response,
+    name: 'usage' | 'invoices',
+    options: Omit<Parameters<typeof streamExport>[1], 'onError' | 'onAbandoned'>,
+  ): Promise<void> {
+    let outcome = 'complete';
+    this.metrics.exportsInFlight.inc({ export: name });
+    try {
+      await streamExport(res, {
+        ...options,
+        onError: (err) => {
+          outcome = 'failed';
+          this.logger.error(`${name} export stopped: ${err.message}`);
+        },
+        onAbandoned: () => (outcome = 'abandoned'),
+      });
+    } finally {
+      this.metrics.exportsInFlight.dec({ export: name });
+      this.metrics.exportsEnded.inc({ export: name, outcome });
+    }
+  }
 
   @Get('usage')
   @Allow('operator')
@@ -26,13 +50,12 @@ export class ExportsController {
   async usageExport(@Query() q: UsageExportQueryDto, @Res() res: Response): Promise<void> {
     const { fromMs, toMs } = this.usage.span(q.from, q.to);
     const name = `usage_${q.from.slice(0, 13)}_${q.to.slice(0, 13)}`.replace(/[^0-9A-Za-z_-]/g, '-');
-    await streamExport(res, {
+    await this.stream(res, 'usage', {
       format: q.format ?? 'csv',
       filename: q.workspace_id ? `${name}_${q.workspace_id}` : name,
       columns: USAGE_EXPORT_COLUMNS,
       textColumns: USAGE_EXPORT_TEXT,
       batches: this.usage.records(fromMs, toMs, q.workspace_id),
-      onError: (err) => this.logger.error(`usage export stopped: ${err.message}`),
     });
   }
 
@@ -40,13 +63,12 @@ export class ExportsController {
   @Allow('operator')
   @ApiProduces('text/csv', 'application/x-ndjson')
   async invoiceExport(@Query() q: InvoiceExportQueryDto, @Res() res: Response): Promise<void> {
-    await streamExport(res, {
+    await this.stream(res, 'invoices', {
       format: q.format ?? 'csv',
       filename: q.workspace_id ? `invoices_${q.period}_${q.workspace_id}` : `invoices_${q.period}`,
       columns: INVOICE_EXPORT_COLUMNS,
       textColumns: INVOICE_EXPORT_TEXT,
       batches: this.invoices.records(q.period, q.workspace_id),
-      onError: (err) => this.logger.error(`invoice export stopped: ${err.message}`),
     });
   }
 }

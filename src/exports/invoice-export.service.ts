@@ -33,28 +33,27 @@ export class InvoiceExportService {
   constructor(private readonly views: InvoiceViewsService) {}
 
   async *records(period: string, workspaceId?: string): AsyncGenerator<ExportRecord[]> {
-    const invoices = await this.views.list({ period, workspaceId });
-    invoices.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const inv of invoices) {
-      yield inv.lines.map((line) => ({
-        invoice_id: inv.id,
-        workspace_id: inv.workspace_id,
-        period: inv.period,
-        status: inv.status,
-        finalized_at: inv.finalized_at ?? '',
-        currency: inv.currency,
-        invoice_total: inv.total,
-        stripe_invoice_id: inv.stripe?.invoice_id ?? '',
-        line_id: line.id,
-        line_key: line.key,
-        kind: line.kind,
-        description: line.description,
-        quantity: line.quantity,
-        unit: line.unit,
-        unit_price: line.unit_price ?? '',
-        amount: line.amount,
-        adjusts_period: line.adjusts?.period ?? '',
-      }));
-    }
+    for await (const page of this.views.pages({ period, workspaceId }))
+      yield page.flatMap((inv) =>
+        inv.lines.map((line) => ({
+          invoice_id: inv.id,
+          workspace_id: inv.workspace_id,
+          period: inv.period,
+          status: inv.status,
+          finalized_at: inv.finalized_at ?? '',
+          currency: inv.currency,
+          invoice_total: inv.total,
+          stripe_invoice_id: inv.stripe?.invoice_id ?? '',
+          line_id: line.id,
+          line_key: line.key,
+          kind: line.kind,
+          description: line.description,
+          quantity: line.quantity,
+          unit: line.unit,
+          unit_price: line.unit_price ?? '',
+          amount: line.amount,
+          adjusts_period: line.adjusts?.period ?? '',
+        })),
+      );
   }
 }

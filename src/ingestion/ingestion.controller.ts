@@ -1,14 +1,14 @@
-import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { ApiBearerAuth, ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
-import { Allow, AuthGuard } from '../workspaces/auth.guard';
+import { Allow } from '../auth/access';
 import { IngestionService, MAX_EVENTS_PER_REQUEST } from './ingestion.service';
 import { UsageEventDto } from './usage-event/usage-event.dto';
 
 @ApiTags('ingestion')
 @ApiBearerAuth()
-@UseGuards(AuthGuard)
 @Controller('v1/events')
 export class IngestionController {
   constructor(private readonly ingestion: IngestionService) {}
@@ -22,7 +22,11 @@ export class IngestionController {
   @Allow('agent')
   @ApiBody({ type: [UsageEventDto] })
   @ApiResponse({ status: 202, description: '{"accepted": n, "rejected": [{"index", "id", "errors"}]}' })
-  async ingest(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+  async ingest(
+    @Body() body: unknown,
+    @Req() req: AuthenticatedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const receivedAtMs = Date.now();
     const events = Array.isArray(body) ? body : [body];
     if (body === undefined || body === null || (typeof body !== 'object' && !Array.isArray(body))) {
@@ -35,7 +39,9 @@ export class IngestionController {
         `at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${events.length}`,
       );
     }
-    const result = await this.ingestion.ingest(events, receivedAtMs);
+    const principal = req.principal;
+    const sources = principal.kind === 'agent' ? principal.sources : null;
+    const result = await this.ingestion.ingest(events, receivedAtMs, sources);
     if (result.accepted === 0) {
       res.status(400);
     }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { SourcePatterns } from '../auth/source-patterns';
 import { AppConfig } from '../config/app-config';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
 import { KafkaService } from '../platform/kafka/kafka.service';
@@ -32,7 +33,16 @@ export class IngestionService {
     };
   }
 
-  async ingest(events: unknown[], receivedAtMs: number): Promise<IngestResult> {
+  /**
+   * `sources`: what the caller's credential may write (null: any). An event of another source
+   * is rejected on its own, naming `source`: a token bound to one host cannot write another
+   * host's interval ids first and so make its real usage a "duplicate" (issue 10, finding 2).
+   */
+  async ingest(
+    events: unknown[],
+    receivedAtMs: number,
+    sources: SourcePatterns | null = null,
+  ): Promise<IngestResult> {
     const rejected: IngestResult['rejected'] = [];
     const messages: Array<{ key: string; value: string; timestamp: string }> = [];
     const timestamp = String(receivedAtMs);
@@ -47,6 +57,15 @@ export class IngestionService {
       const verdict = validateUsageEvent(raw, receivedAtMs, this.window);
       if (!verdict.ok) {
         reject(index, raw, verdict.errors);
+        continue;
+      }
+      if (sources !== null && !sources.covers(verdict.record.source)) {
+        reject(index, raw, [
+          {
+            field: 'source',
+            message: `this token may not write source ${JSON.stringify(verdict.record.source)}`,
+          },
+        ]);
         continue;
       }
       const message = { key: verdict.record.workspace_id, value: JSON.stringify(raw), timestamp };

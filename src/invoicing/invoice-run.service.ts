@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { SYSTEM_SUBJECT } from '../catalog/catalog.service';
 import { HOUR_MS } from '../catalog/price-catalog';
 import { AppConfig } from '../config/app-config';
-import { BillingEvent, newBillingEvent } from '../platform/billing-events/billing-event';
+import { BillingEvent, newBillingEvent, SYSTEM_SUBJECT } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { UsageRollupsRepository } from '../metering/usage-rollups.repository';
 import { forEachWithConcurrency } from '../platform/concurrency';

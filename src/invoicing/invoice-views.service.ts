@@ -17,6 +17,10 @@ import { InvoicesRepository, StoredInvoice } from './invoices.repository';
 import { spendFigures } from './spend';
 
 /** Reading invoices: stored ones with their lifecycle state, the open period's preview, current spend. */
+/** Invoices per page of GET /v1/invoices unless `limit` says otherwise (1–100). */
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 100;
+
 @Injectable()
 export class InvoiceViewsService {
   constructor(
@@ -64,13 +68,49 @@ export class InvoiceViewsService {
     });
   }
 
-  async list(filter: { workspaceId?: string; period?: string }): Promise<InvoiceView[]> {
-    return this.withStatus(
-      await this.invoices.documents({
+  /**
+   * A page of invoices, newest period first, then by workspace (Stripe's way: `limit`,
+   * `starting_after` an invoice id of the previous page, `has_more`). An unknown
+   * `starting_after` (or another workspace's invoice) is a 400 naming it.
+   */
+  async list(filter: {
+    workspaceId?: string;
+    period?: string;
+    limit?: number;
+    startingAfter?: string;
+  }): Promise<{ invoices: InvoiceView[]; has_more: boolean }> {
+    const limit = filter.limit ?? DEFAULT_PAGE_SIZE;
+    let after: { period: string; workspaceId: string } | undefined;
+    if (filter.startingAfter !== undefined) {
+      const [cursor] = await this.invoices.documents({
+        id: filter.startingAfter,
         workspaceId: filter.workspaceId,
-        periods: filter.period === undefined ? undefined : [filter.period],
-      }),
-    );
+      });
+      if (!cursor)
+        throw ApiError.invalid('starting_after', 'starting_after must be the id of an invoice listed');
+      after = { period: cursor.document.period, workspaceId: cursor.document.workspace_id };
+    }
+    const page = await this.invoices.documents({
+      workspaceId: filter.workspaceId,
+      periods: filter.period === undefined ? undefined : [filter.period],
+      after,
+      limit: limit + 1,
+    });
+    return { invoices: await this.withStatus(page.slice(0, limit)), has_more: page.length > limit };
+  }
+
+  /** Every invoice of the filter, a page at a time (the invoice export): memory holds one page. */
+  async *pages(
+    filter: { workspaceId?: string; period?: string },
+    pageSize = 500,
+  ): AsyncGenerator<InvoiceView[]> {
+    let startingAfter: string | undefined;
+    for (;;) {
+      const page = await this.list({ ...filter, limit: pageSize, startingAfter });
+      if (page.invoices.length > 0) yield page.invoices;
+      if (!page.has_more) return;
+      startingAfter = page.invoices[page.invoices.length - 1].id;
+    }
   }
 
   /** One invoice; a workspace asking for another workspace's invoice is told it does not exist. */

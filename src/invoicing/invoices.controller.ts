@@ -1,7 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
-import { Allow, AuthGuard, AuthenticatedRequest, scopeWorkspace } from '../workspaces/auth.guard';
+import { Allow } from '../auth/access';
+import { AuthenticatedRequest } from '../auth/auth.guard';
+import { scopeWorkspace } from '../auth/principal';
 import { BillingPeriod } from './billing-period';
 import { InvoiceListQueryDto, InvoiceRunRequestDto } from './dto/invoice-run.dto';
 import { InvoiceRunService } from './invoice-run.service';
@@ -9,7 +11,6 @@ import { InvoiceViewsService } from './invoice-views.service';
 
 @ApiTags('invoices')
 @ApiBearerAuth()
-@UseGuards(AuthGuard)
 @Controller('v1')
 export class InvoicesController {
   constructor(
@@ -23,7 +24,12 @@ export class InvoicesController {
   async list(@Query() q: InvoiceListQueryDto, @Req() req: AuthenticatedRequest) {
     const workspaceId =
       req.principal.kind === 'workspace' ? scopeWorkspace(req.principal, q.workspace_id) : q.workspace_id;
-    return { invoices: await this.views.list({ workspaceId, period: q.period }) };
+    return this.views.list({
+      workspaceId,
+      period: q.period,
+      limit: q.limit,
+      startingAfter: q.starting_after,
+    });
   }
 
   @Get('invoices/upcoming')

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
-import { and, list, Sql, sql, str } from '../platform/clickhouse/sql';
+import { and, int, list, Sql, sql, str } from '../platform/clickhouse/sql';
 import { InvoiceDocument, refuseDocument } from './invoice';
 import { BillingPeriod } from './billing-period';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
@@ -64,6 +64,9 @@ export class InvoicesRepository {
     periods?: readonly string[];
     id?: string;
     finalizedOnly?: boolean;
+    /** A page in the listing order (period descending, then workspace): after this position, at most `limit`. */
+    after?: { period: string; workspaceId: string };
+    limit?: number;
   }): Promise<StoredInvoice[]> {
     const where: Sql[] = [];
     if (filter.workspaceId !== undefined) where.push(sql`workspace_id = ${str(filter.workspaceId)}`);
@@ -73,10 +76,17 @@ export class InvoicesRepository {
     }
     if (filter.id !== undefined) where.push(sql`id = ${str(filter.id)}`);
     if (filter.finalizedOnly) where.push(sql`finalized = 1`);
+    if (filter.after !== undefined) {
+      const { period, workspaceId } = filter.after;
+      where.push(
+        sql`(period < ${str(period)} OR (period = ${str(period)} AND workspace_id > ${str(workspaceId)}))`,
+      );
+    }
+    const limit = filter.limit === undefined ? sql`` : sql`LIMIT ${int(filter.limit)}`;
     const rows = await this.clickhouse.query<{ document: string; finalized: number; version: string }>(sql`
       SELECT document, finalized, toString(version) AS version FROM invoice_documents FINAL
       WHERE ${and(where)}
-      ORDER BY period DESC, workspace_id`);
+      ORDER BY period DESC, workspace_id ${limit}`);
     return this.stored.read(
       'invoice_documents',
       rows,

@@ -1,12 +1,13 @@
-import { Controller, Get, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Allow, AuthGuard, AuthenticatedRequest, scopeWorkspace } from '../workspaces/auth.guard';
+import { Allow } from '../auth/access';
+import { AuthenticatedRequest } from '../auth/auth.guard';
+import { scopeWorkspace } from '../auth/principal';
 import { UsageQueryDto } from './dto/usage-query.dto';
 import { UsageService } from './usage.service';
 
 @ApiTags('usage')
 @ApiBearerAuth()
-@UseGuards(AuthGuard)
 @Controller('v1/usage')
 export class UsageController {
   constructor(private readonly usage: UsageService) {}

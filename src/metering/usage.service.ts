@@ -8,6 +8,7 @@ import { GroupKey, UsageRollupsRepository, UsageWindow } from './usage-rollups.r
 
 const HOUR_MS = 3_600_000;
 export const MAX_RANGE_MS = 400 * 86_400_000;
+export const MAX_HOURLY_RANGE_MS = 31 * 86_400_000;
 
 export interface UsageRowView {
   window_start: string;
@@ -58,6 +59,13 @@ export class UsageService {
     if (toMs - fromMs > MAX_RANGE_MS)
       throw ApiError.invalid('to', 'the range from–to must be at most 400 days');
     const window: UsageWindow = q.window ?? 'day';
+    // An hourly answer is held whole and priced row by row: bounded to a month of hours
+    // (× the groups asked for) so that no key can ask for 400 days of hours.
+    if (window === 'hour' && toMs - fromMs > MAX_HOURLY_RANGE_MS)
+      throw ApiError.invalid(
+        'window',
+        'window=hour covers at most 31 days from–to; use window=day for longer ranges',
+      );
     const groupBy = (q.group_by ? q.group_by.split(',') : []) as GroupKey[];
     const catalog = await this.catalogs.load();
     const segments = catalog.segments(fromMs, toMs);

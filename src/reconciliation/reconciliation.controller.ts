@@ -1,13 +1,12 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { BillingPeriod } from '../invoicing/billing-period';
-import { Allow, AuthGuard } from '../workspaces/auth.guard';
+import { Allow } from '../auth/access';
 import { ReconciliationQueryDto } from './dto/reconciliation-query.dto';
 import { ReconciliationService } from './reconciliation.service';
 
 @ApiTags('reconciliation')
 @ApiBearerAuth()
-@UseGuards(AuthGuard)
 @Controller('v1/reconciliation')
 export class ReconciliationController {
   constructor(private readonly reconciliation: ReconciliationService) {}

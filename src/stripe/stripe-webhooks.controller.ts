@@ -3,6 +3,7 @@ import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { RawBodyRequest } from '@nestjs/common';
 import type { Request } from 'express';
 import type Stripe from 'stripe';
+import { Public } from '../auth/access';
 import { AppConfig } from '../config/app-config';
 import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, InvoicePaymentData } from '../invoicing/invoice-events';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
@@ -28,6 +29,7 @@ const MAPPED: Record<string, string> = {
  * has the id `stripe:<event id>`, and a delivery whose id was already published is only
  * acknowledged. Events about invoices gpumeter did not create are acknowledged and ignored.
  */
+@Public() // Stripe proves itself by the signature of each event (checked below)
 @Controller('v1/stripe')
 export class StripeWebhooksController {
   private readonly logger = new Logger(StripeWebhooksController.name);

@@ -5,7 +5,7 @@ import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
 import { KafkaService } from '../platform/kafka/kafka.service';
-import { Principal } from '../workspaces/auth.guard';
+import { Principal } from '../auth/principal';
 import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { CreateWebhookEndpointDto } from './dto/webhook-endpoint.dto';
 import { refuseUrl, urlPolicy, UrlPolicy } from './endpoint-url';

@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Allow, AuthGuard, AuthenticatedRequest } from '../workspaces/auth.guard';
+import { Allow } from '../auth/access';
+import { AuthenticatedRequest } from '../auth/auth.guard';
 import { CreateWebhookEndpointDto, WebhookEndpointListQueryDto } from './dto/webhook-endpoint.dto';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 
 @ApiTags('webhooks')
 @ApiBearerAuth()
-@UseGuards(AuthGuard)
 @Controller('v1/webhook-endpoints')
 export class WebhooksController {
   constructor(private readonly endpoints: WebhookEndpointsService) {}

@@ -1,11 +1,11 @@
-import { Controller, Get, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Allow, AuthGuard, AuthenticatedRequest } from './auth.guard';
+import { Allow } from '../auth/access';
+import { AuthenticatedRequest } from '../auth/auth.guard';
 
 /** Who a key is (extension): lets a client such as the dashboard tell a workspace key from others. */
 @ApiTags('workspaces')
 @ApiBearerAuth()
-@UseGuards(AuthGuard)
 @Controller('v1/me')
 export class MeController {
   @Get()

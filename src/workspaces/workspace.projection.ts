@@ -1,4 +1,6 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { initialKeyId } from '../auth/credentials';
+import { CredentialRow, CredentialsRepository } from '../auth/credentials.repository';
 import { DEFAULT_PLAN } from '../catalog/catalog-seed';
 import { BillingEvent, BillingEventProjection } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
@@ -33,17 +35,43 @@ export interface WorkspaceBudgetSetData {
 }
 
 export const WORKSPACE_CREATED = 'workspace.created';
+
+/** The credential of the key a workspace is created with. */
+export function initialKeyRow(
+  workspaceId: string,
+  data: Pick<WorkspaceCreatedData, 'api_key_hash' | 'api_key_prefix'>,
+  createdAtMs: number,
+): Omit<CredentialRow, 'revoked_at_ms'> {
+  return {
+    credential_id: initialKeyId(data.api_key_hash),
+    kind: 'workspace',
+    workspace_id: workspaceId,
+    name: 'initial',
+    sources: [],
+    secret_hash: data.api_key_hash,
+    secret_prefix: data.api_key_prefix,
+    created_at_ms: createdAtMs,
+  };
+}
 export const WORKSPACE_PLAN_CHANGED = 'workspace.plan_changed';
 export const WORKSPACE_BUDGET_SET = 'workspace.budget_set';
 
-/** Projects workspace.* billing events into `workspaces`, `workspace_plans`, `workspace_budgets`. Idempotent. */
+/**
+ * Projects workspace.* billing events into `workspaces`, `workspace_plans`,
+ * `workspace_budgets` and the initial key's `credentials` row. Idempotent. The first
+ * workspace.created of an id wins: a later one (another replica's, at the same moment) is
+ * passed over, here and in every replay, since both are on the id's partition in one order.
+ */
 @Injectable()
 export class WorkspaceProjection implements BillingEventProjection, OnModuleInit {
   readonly handles = [WORKSPACE_CREATED, WORKSPACE_PLAN_CHANGED, WORKSPACE_BUDGET_SET];
 
+  private readonly logger = new Logger(WorkspaceProjection.name);
+
   constructor(
     private readonly workspaces: WorkspacesRepository,
     private readonly billingEvents: BillingEventsService,
+    private readonly credentials: CredentialsRepository,
   ) {}
 
   onModuleInit(): void {
@@ -88,8 +116,14 @@ export class WorkspaceProjection implements BillingEventProjection, OnModuleInit
       }
       case WORKSPACE_CREATED: {
         const { plan, ...data } = event.data as WorkspaceCreatedData;
+        const existing = await this.workspaces.findById(data.id);
+        if (existing && existing.api_key_hash !== data.api_key_hash) {
+          this.logger.warn(`workspace.created ${event.id} for ${data.id} passed over: the workspace exists`);
+          return;
+        }
         // version = creation time: the same event applied twice writes the same row.
         await this.workspaces.upsert({ ...data, created_at_ms: at, version: at });
+        await this.credentials.insert(initialKeyRow(data.id, data, at), event.id);
         await this.workspaces.assignPlan(data.id, plan ?? DEFAULT_PLAN, at, event.id);
         return;
       }

@@ -1,12 +1,13 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Allow, AuthGuard, AuthenticatedRequest, scopeWorkspace } from './auth.guard';
+import { Allow } from '../auth/access';
+import { AuthenticatedRequest } from '../auth/auth.guard';
+import { scopeWorkspace } from '../auth/principal';
 import { ChangePlanDto, CreateWorkspaceDto, SetBudgetDto } from './dto/create-workspace.dto';
 import { WorkspacesService } from './workspaces.service';
 
 @ApiTags('workspaces')
 @ApiBearerAuth()
-@UseGuards(AuthGuard)
 @Controller('v1/workspaces')
 export class WorkspacesController {
   constructor(private readonly workspaces: WorkspacesService) {}

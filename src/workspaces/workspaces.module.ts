@@ -1,16 +1,16 @@
-import { forwardRef, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module';
-import { AuthGuard } from './auth.guard';
 import { WorkspaceProjection } from './workspace.projection';
 import { MeController } from './me.controller';
+import { WorkspaceKeysController } from './workspace-keys.controller';
 import { WorkspacesController } from './workspaces.controller';
 import { WorkspacesRepository } from './workspaces.repository';
 import { WorkspacesService } from './workspaces.service';
 
 @Module({
-  imports: [forwardRef(() => CatalogModule)],
-  controllers: [WorkspacesController, MeController],
-  providers: [WorkspacesRepository, WorkspacesService, WorkspaceProjection, AuthGuard],
-  exports: [WorkspacesRepository, AuthGuard],
+  imports: [CatalogModule],
+  controllers: [WorkspacesController, WorkspaceKeysController, MeController],
+  providers: [WorkspacesRepository, WorkspacesService, WorkspaceProjection],
+  exports: [WorkspacesRepository],
 })
 export class WorkspacesModule {}

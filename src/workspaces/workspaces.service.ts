@@ -1,10 +1,17 @@
-import { forwardRef, Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DEFAULT_PLAN } from '../catalog/catalog-seed';
 import { CatalogService } from '../catalog/catalog.service';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
-import { apiKeyPrefix, hashApiKey, newWorkspaceApiKey } from './api-keys';
+import {
+  WORKSPACE_KEY_CREATED,
+  WORKSPACE_KEY_REVOKED,
+  WorkspaceKeyCreatedData,
+} from '../auth/credential-events';
+import { CredentialStore } from '../auth/credential-store.service';
+import { apiKeyPrefix, hashApiKey, newCredentialId, newWorkspaceApiKey } from '../auth/credentials';
+import { CredentialRow, CredentialsRepository, credentialView } from '../auth/credentials.repository';
 import { formatAmount, Money } from '../catalog/money';
 import { DEFAULT_THRESHOLDS } from './budget';
 import { ChangePlanDto, CreateWorkspaceDto, SetBudgetDto } from './dto/create-workspace.dto';
@@ -15,6 +22,7 @@ import {
   WorkspaceBudgetSetData,
   WorkspaceCreatedData,
   WorkspacePlanChangedData,
+  initialKeyRow,
 } from './workspace.projection';
 import { planForPeriod, WorkspaceRow, WorkspacesRepository } from './workspaces.repository';
 
@@ -34,15 +42,30 @@ export const toView = (w: WorkspaceRow): WorkspaceView => ({
   created_at: new Date(w.created_at_ms).toISOString(),
 });
 
+/** How long a creation waits for the billing consumer to decide it (first creation wins). */
+const CREATE_CONFIRM_TIMEOUT_MS = 30_000;
+
+export interface WorkspaceKeyView {
+  id: string;
+  name: string;
+  api_key_prefix: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+const toKeyView = (row: CredentialRow): WorkspaceKeyView => ({
+  ...credentialView(row),
+  api_key_prefix: row.secret_prefix,
+});
+
 @Injectable()
 export class WorkspacesService {
-  // One creation at a time per process: the exists-check and the publish must not interleave.
-  private creating: Promise<unknown> = Promise.resolve();
-
   constructor(
     private readonly workspaces: WorkspacesRepository,
     private readonly billingEvents: BillingEventsService,
-    @Inject(forwardRef(() => CatalogService)) private readonly catalog: CatalogService,
+    private readonly catalog: CatalogService,
+    private readonly credentials: CredentialsRepository,
+    private readonly store: CredentialStore,
   ) {}
 
   private async checkPlan(plan: string): Promise<void> {
@@ -50,36 +73,91 @@ export class WorkspacesService {
     if (!known.includes(plan)) throw ApiError.invalid('plan', `plan must be one of ${known.join(', ')}`);
   }
 
-  /** Publishes workspace.created and returns the workspace with its API key (the only time it is shown). */
-  async create(dto: CreateWorkspaceDto): Promise<WorkspaceView & { api_key: string }> {
+  private static conflict(id: string): ApiError {
+    return new ApiError(ApiErrorCode.Conflict, `workspace ${id} already exists`, [
+      { field: 'id', message: 'already exists' },
+    ]);
+  }
+
+  /**
+   * Publishes workspace.created and returns the workspace with its API key (the only time it
+   * is shown). Two replicas creating one id at once: both events land on the id's partition,
+   * the projection keeps the first, and each replica answers only after the consumer has
+   * projected its event: 201 if the stored key is its own, 409 if not (issue 10, finding 6).
+   */
+  async create(dto: CreateWorkspaceDto): Promise<WorkspaceView & { plan: string; api_key: string }> {
     const plan = dto.plan ?? DEFAULT_PLAN;
     await this.checkPlan(plan);
-    const run = this.creating.then(async () => {
-      if (await this.workspaces.findById(dto.id)) {
-        throw new ApiError(ApiErrorCode.Conflict, `workspace ${dto.id} already exists`, [
-          { field: 'id', message: 'already exists' },
-        ]);
-      }
-      const apiKey = newWorkspaceApiKey();
-      const data: WorkspaceCreatedData = {
-        id: dto.id,
-        name: dto.name,
-        email: dto.email,
-        api_key_hash: hashApiKey(apiKey),
-        api_key_prefix: apiKeyPrefix(apiKey),
-        plan,
-      };
-      const event = newBillingEvent(WORKSPACE_CREATED, dto.id, data);
-      await this.billingEvents.publish(event);
-      const created = Date.parse(event.time);
-      return {
-        ...toView({ ...data, created_at_ms: created, version: created }),
-        plan,
-        api_key: apiKey,
-      };
-    });
-    this.creating = run.catch(() => undefined);
-    return run;
+    if (await this.workspaces.findById(dto.id)) throw WorkspacesService.conflict(dto.id);
+    const apiKey = newWorkspaceApiKey();
+    const data: WorkspaceCreatedData = {
+      id: dto.id,
+      name: dto.name,
+      email: dto.email,
+      api_key_hash: hashApiKey(apiKey),
+      api_key_prefix: apiKeyPrefix(apiKey),
+      plan,
+    };
+    const event = newBillingEvent(WORKSPACE_CREATED, dto.id, data);
+    try {
+      await this.billingEvents.publishAndAwaitProjection(event, CREATE_CONFIRM_TIMEOUT_MS);
+    } catch (e) {
+      throw new ApiError(
+        ApiErrorCode.Unavailable,
+        `the creation of ${dto.id} was not confirmed in time (${(e as Error).message}); GET the workspace before retrying`,
+      );
+    }
+    const stored = await this.workspaces.findById(dto.id);
+    if (stored?.api_key_hash !== data.api_key_hash) throw WorkspacesService.conflict(dto.id);
+    const created = Date.parse(event.time);
+    this.store.remember(initialKeyRow(dto.id, data, created));
+    return {
+      ...toView({ ...data, created_at_ms: created, version: created }),
+      plan,
+      api_key: apiKey,
+    };
+  }
+
+  /** A new API key for the workspace; the ones it has keep working until revoked. */
+  async createKey(workspaceId: string, name: string | undefined) {
+    await this.get(workspaceId);
+    const apiKey = newWorkspaceApiKey();
+    const data: WorkspaceKeyCreatedData = {
+      key_id: newCredentialId('wk'),
+      name: name ?? 'unnamed',
+      key_hash: hashApiKey(apiKey),
+      key_prefix: apiKeyPrefix(apiKey),
+    };
+    const event = newBillingEvent(WORKSPACE_KEY_CREATED, workspaceId, data);
+    await this.billingEvents.publish(event);
+    const row = {
+      credential_id: data.key_id,
+      kind: 'workspace' as const,
+      workspace_id: workspaceId,
+      name: data.name,
+      sources: [],
+      secret_hash: data.key_hash,
+      secret_prefix: data.key_prefix,
+      created_at_ms: Date.parse(event.time),
+    };
+    this.store.remember(row);
+    return { ...toKeyView({ ...row, revoked_at_ms: null }), workspace_id: workspaceId, api_key: apiKey };
+  }
+
+  async listKeys(workspaceId: string): Promise<{ data: WorkspaceKeyView[] }> {
+    await this.get(workspaceId);
+    return { data: (await this.credentials.list('workspace', workspaceId)).map(toKeyView) };
+  }
+
+  /** Refused here at once; on every other replica within one credential reload (≤ 5 s). */
+  async revokeKey(workspaceId: string, keyId: string): Promise<void> {
+    const key = (await this.credentials.list('workspace', workspaceId)).find(
+      (k) => k.credential_id === keyId,
+    );
+    if (!key) throw new ApiError(ApiErrorCode.NotFound, 'key not found');
+    this.store.forget(keyId);
+    if (key.revoked_at_ms !== null) return;
+    await this.billingEvents.publish(newBillingEvent(WORKSPACE_KEY_REVOKED, workspaceId, { key_id: keyId }));
   }
 
   async get(id: string, nowMs = Date.now()): Promise<WorkspaceView & { plan: string }> {

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, ROOT } from './test-env';
+import { ADMIN_KEY, freePort, ROOT } from './test-env';
 
 /**
  * A real gpumeter process (the compiled service, as production runs it), so that tests can
@@ -11,6 +11,8 @@ export class ServiceProcess {
   private child?: ChildProcess;
   port = 0;
   exited?: Promise<number | null>;
+  /** What the process printed (stdout and stderr), also kept in its log file. */
+  output = '';
 
   constructor(
     readonly name: string,
@@ -34,6 +36,11 @@ export class ServiceProcess {
     });
     child.stdout.pipe(log);
     child.stderr.pipe(log);
+    const keep = (chunk: Buffer) => {
+      if (this.output.length < 1_000_000) this.output += chunk.toString('utf8');
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     this.child = child;
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
     if (!waitUntilHealthy) return this;
@@ -65,8 +72,15 @@ export class ServiceProcess {
     return this.child !== undefined && this.child.exitCode === null;
   }
 
+  /** /metrics, read as the operator (without METRICS_PORT it is served to the operator key only). */
+  async metricsText(): Promise<string> {
+    const r = await fetch(`${this.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    if (r.status !== 200) throw new Error(`GET /metrics: ${r.status}`);
+    return r.text();
+  }
+
   async metric(name: string): Promise<number> {
-    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const text = await this.metricsText();
     let total = 0;
     for (const line of text.split('\n')) {
       if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) {

@@ -9,6 +9,26 @@ export const ROOT = join(__dirname, '..', '..');
 export const ADMIN_KEY = 'test-operator-key-0123456789abcdef';
 export const AGENT_TOKEN = 'test-agent-token-0123456789abcdef';
 
+/**
+ * What a service needs, on top of an isolated environment, to start with GPUMETER_ENV=production
+ * on the local stack: a live-shaped Stripe key (nothing here calls Stripe), a webhook secret,
+ * the stack's ClickHouse user with a password (stack/clickhouse/users.xml).
+ */
+export function productionOverrides(): Record<string, string> {
+  return {
+    GPUMETER_ENV: 'production',
+    STRIPE_COMPAT: 'none',
+    STRIPE_SECRET_KEY: 'sk_live_localstacknotreal',
+    STRIPE_WEBHOOK_SECRET: 'whsec_localstacknotreal',
+    STRIPE_API_URL: '', // the emulators are http: Stripe itself (nothing here calls it)
+    INGEST_TOKENS: `${AGENT_TOKEN}=agent://*`,
+    KAFKA_ALLOW_PLAINTEXT: 'true', // the SASL_SSL listener has its own test (kafka-security)
+    CLICKHOUSE_USER: 'gpumeter',
+    CLICKHOUSE_PASSWORD: 'gpumeter-local-stack',
+    WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
+  };
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -42,6 +62,9 @@ export async function isolatedEnv(
     INGEST_TOKENS: AGENT_TOKEN,
     LOG_LEVEL: 'warn',
     KAFKA_SESSION_TIMEOUT_MS: '6000',
+    // Suites send thousands of bad tokens from one address on purpose (fuzzing); the limit
+    // itself is tested in auth.int-spec.ts.
+    AUTH_FAILURES_PER_MINUTE: '1000000',
     ...extra,
   };
   const config = loadConfig(env);

@@ -1,6 +1,8 @@
 import { IsBillingPeriod } from './is-billing-period';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { MAX_PAGE_SIZE } from '../invoice-views.service';
 
 export class InvoiceRunRequestDto {
   @ApiProperty({ example: '2026-11', description: 'a calendar month (UTC), YYYY-MM' })
@@ -20,4 +22,18 @@ export class InvoiceListQueryDto {
   @IsString()
   @IsBillingPeriod()
   period?: string;
+
+  @ApiPropertyOptional({ description: 'invoices per page, 1–100 (default 100)' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number from 1 to 100' })
+  @Min(1, { message: 'limit must be a whole number from 1 to 100' })
+  @Max(MAX_PAGE_SIZE, { message: 'limit must be a whole number from 1 to 100' })
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'the id of the last invoice of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  starting_after?: string;
 }

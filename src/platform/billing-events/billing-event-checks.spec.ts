@@ -4,6 +4,7 @@ import { CatalogService } from '../../catalog/catalog.service';
 import { loadConfig } from '../../config/app-config';
 import { InvoiceProjection } from '../../invoicing/invoice.projection';
 import { WorkspaceProjection } from '../../workspaces/workspace.projection';
+import { CredentialProjection } from '../../auth/credential.projection';
 import { StripeInvoicePusher } from '../../stripe/stripe-invoice-pusher.service';
 import { isCausedByRecord } from '../clickhouse/clickhouse-errors';
 import { parseUntrustedJson } from '../json/untrusted-json';
@@ -22,7 +23,8 @@ function service(): BillingEventsService {
     new MetricsService(),
   );
   /* eslint-disable @typescript-eslint/no-explicit-any -- only the refuse() checks run */
-  new WorkspaceProjection({} as any, svc).onModuleInit();
+  new WorkspaceProjection({} as any, svc, {} as any).onModuleInit();
+  new CredentialProjection({} as any, svc).onModuleInit();
   new CatalogService({} as any, svc, {} as any).onModuleInit();
   new InvoiceProjection({} as any, svc).onModuleInit();
   new StripeInvoicePusher({} as any, {} as any, svc, loadConfig({ GPUMETER_ENV: 'test' })).onModuleInit();
@@ -55,6 +57,21 @@ describe('billing events: what the projections refuse (issue 8)', () => {
         plan: 'team',
       }),
       newBillingEvent('workspace.budget_set', 'ws_a', { monthly_limit: '500.00', thresholds: [50, 80, 100] }),
+      newBillingEvent('workspace.key_created', 'ws_a', {
+        key_id: 'wk_0123456789abcdef',
+        name: 'ci',
+        key_hash: 'e'.repeat(64),
+        key_prefix: 'gpm_ws_abcde',
+      }),
+      newBillingEvent('workspace.key_revoked', 'ws_a', { key_id: 'wk_0123456789abcdef' }),
+      newBillingEvent('agent_token.created', 'gpumeter', {
+        token_id: 'at_0123456789abcdef',
+        name: 'gpu-host-17',
+        sources: ['agent://gpu-host-17', 'agent://rack-4/*'],
+        token_hash: 'd'.repeat(64),
+        token_prefix: 'gpm_at_abcde',
+      }),
+      newBillingEvent('agent_token.revoked', 'gpumeter', { token_id: 'at_0123456789abcdef' }),
       newBillingEvent('workspace.budget_set', 'ws_a', { monthly_limit: null, thresholds: [] }),
       newBillingEvent('workspace.plan_changed', 'ws_a', {
         plan: 'team',

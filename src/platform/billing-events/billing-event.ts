@@ -11,6 +11,9 @@ export interface BillingEvent<T = unknown> {
   data: T;
 }
 
+/** The subject of billing events that belong to no workspace (catalog, runs, agent tokens). */
+export const SYSTEM_SUBJECT = 'gpumeter';
+
 export function newBillingEvent<T>(
   type: string,
   workspaceId: string,

@@ -83,6 +83,23 @@ export class BillingEventsService {
     }
   }
 
+  /**
+   * Publishes one event without projecting it here, and resolves once the billing consumer
+   * group has projected it and everything before it on its partition. For facts whose
+   * projection decides between competing writers in topic order (the first workspace.created
+   * of an id wins): the caller then reads the projection to learn whether it won.
+   */
+  async publishAndAwaitProjection(event: BillingEvent, timeoutMs: number): Promise<void> {
+    const refused = this.refusal(event);
+    if (refused) throw new Error(`refusing to publish billing event ${event.type} ${event.id}: ${refused}`);
+    const topic = this.kafka.topics.billingEvents;
+    const position = await this.kafka.sendLocated(topic, {
+      key: event.subject,
+      value: JSON.stringify(event),
+    });
+    await this.kafka.awaitCommitted(this.groupId, topic, position, timeoutMs);
+  }
+
   async project(events: readonly BillingEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.repository.append(events);

@@ -8,6 +8,7 @@ export enum ApiErrorCode {
   InvalidRequest = 'invalid_request',
   Conflict = 'conflict',
   PayloadTooLarge = 'payload_too_large',
+  RateLimited = 'rate_limited',
   Unavailable = 'unavailable',
 }
 
@@ -18,6 +19,7 @@ const STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.InvalidRequest]: HttpStatus.BAD_REQUEST,
   [ApiErrorCode.Conflict]: HttpStatus.CONFLICT,
   [ApiErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
+  [ApiErrorCode.RateLimited]: HttpStatus.TOO_MANY_REQUESTS,
   [ApiErrorCode.Unavailable]: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
@@ -37,6 +39,13 @@ export class ApiError extends Error {
   get status(): HttpStatus {
     return STATUS[this.code];
   }
+  /** 429 with the seconds after which to try again (sent as Retry-After). */
+  static rateLimited(message: string, retryAfterSeconds: number): ApiError {
+    return Object.assign(new ApiError(ApiErrorCode.RateLimited, message), {
+      retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)),
+    });
+  }
+  retryAfterSeconds?: number;
   static invalid(field: string, message: string): ApiError {
     return new ApiError(ApiErrorCode.InvalidRequest, message, [{ field, message }]);
   }

@@ -11,6 +11,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (exception instanceof ApiError) {
+      if (exception.retryAfterSeconds !== undefined)
+        res.setHeader('Retry-After', String(exception.retryAfterSeconds));
       res.status(exception.status).json({
         error: { code: exception.code, message: exception.message, details: exception.details },
       });
@@ -66,6 +68,8 @@ function codeFor(status: number): string {
       return ApiErrorCode.Conflict;
     case 413:
       return ApiErrorCode.PayloadTooLarge;
+    case 429:
+      return ApiErrorCode.RateLimited;
     case 503:
       return ApiErrorCode.Unavailable;
     default:

@@ -1,11 +1,15 @@
 import { Controller, Get, Header, HttpCode, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { Public } from '../../auth/access';
 import { ClickHouseService } from '../clickhouse/clickhouse.service';
 import { KafkaService } from '../kafka/kafka.service';
 import { MetricsService } from '../metrics/metrics.service';
 
 @ApiTags('operations')
+// Health is for load balancers; who may read /metrics is decided at the HTTP edge
+// (guardOperationsPages: the metrics port, or the operator key).
+@Public()
 @Controller()
 export class HealthController {
   constructor(

@@ -21,7 +21,8 @@ export const BODY_TOO_DEEP = 'entity.too.deep';
 /** Routes under /v1 that authenticate otherwise: Stripe signs its webhooks. */
 const SELF_AUTHENTICATING = ['/v1/stripe/webhooks'];
 
-export type Authenticate = (authorization: string | undefined) => Promise<unknown>;
+/** Resolves to the caller (kept on the request) or rejects with the ApiError to answer. */
+export type Authenticate = (req: Request) => Promise<unknown>;
 
 function needsBearer(path: string): boolean {
   return path.startsWith('/v1/') && !SELF_AUTHENTICATING.includes(path.replace(/\/+$/, ''));
@@ -37,6 +38,24 @@ function refuseEarly(req: Request, res: Response, next: NextFunction, error: Api
   next(error);
 }
 
+function authenticateInto(req: Request, res: Response, next: NextFunction, authenticate: Authenticate) {
+  authenticate(req).then(
+    (principal) => {
+      (req as Request & { principal?: unknown }).principal = principal;
+      next();
+    },
+    (e: unknown) =>
+      refuseEarly(
+        req,
+        res,
+        next,
+        e instanceof ApiError
+          ? e
+          : new ApiError(ApiErrorCode.Unavailable, 'authentication is unavailable; retry'),
+      ),
+  );
+}
+
 /**
  * Authenticates /v1 requests before anything else; the principal is kept on the request for
  * the route's guard, which decides whether that kind of caller may use the route (403).
@@ -44,20 +63,45 @@ function refuseEarly(req: Request, res: Response, next: NextFunction, error: Api
 export function authenticateFirst(authenticate: Authenticate): RequestHandler {
   return (req, res, next) => {
     if (!needsBearer(req.path)) return next();
-    authenticate(req.headers.authorization).then(
-      (principal) => {
-        (req as Request & { principal?: unknown }).principal = principal;
+    authenticateInto(req, res, next, authenticate);
+  };
+}
+
+/** The operations pages: Prometheus metrics and the OpenAPI document with its UI. */
+function isOperationsPage(path: string): boolean {
+  return path === '/metrics' || path === '/docs' || path.startsWith('/docs/') || path.startsWith('/docs-');
+}
+
+/**
+ * Who may read /metrics and /docs (issue 10, finding 4). With a metrics port they are served
+ * there only (anyone who reaches that port may read them; the port serves nothing else but
+ * health); without one they are served on the main port to the operator key only.
+ */
+export function guardOperationsPages(
+  metricsPort: number | undefined,
+  authenticate: Authenticate,
+): RequestHandler {
+  const notFound = () => new ApiError(ApiErrorCode.NotFound, 'not found');
+  return (req, res, next) => {
+    const operations = isOperationsPage(req.path);
+    if (metricsPort !== undefined) {
+      const onMetricsPort = req.socket.localPort === metricsPort;
+      if (operations !== onMetricsPort && !(onMetricsPort && ['/healthz', '/readyz'].includes(req.path)))
+        return next(notFound());
+      return next();
+    }
+    if (!operations) return next();
+    authenticateInto(
+      req,
+      res,
+      (error?: unknown) => {
+        if (error) return next(error);
+        const principal = (req as Request & { principal?: { kind: string } }).principal;
+        if (principal?.kind !== 'operator')
+          return next(new ApiError(ApiErrorCode.Forbidden, `${req.path} is for the operator key`));
         next();
       },
-      (e: unknown) =>
-        refuseEarly(
-          req,
-          res,
-          next,
-          e instanceof ApiError
-            ? e
-            : new ApiError(ApiErrorCode.Unavailable, 'authentication is unavailable; retry'),
-        ),
+      authenticate,
     );
   };
 }

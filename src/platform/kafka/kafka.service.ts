@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { kafkaConnection } from './kafka-connection';
 import {
   Admin,
   CompressionTypes,
@@ -74,7 +75,7 @@ export class KafkaService implements OnModuleDestroy {
     this.topics = topicsFor(config);
     this.kafka = new Kafka({
       clientId: config.KAFKA_CLIENT_ID,
-      brokers: config.KAFKA_BROKERS,
+      ...kafkaConnection(config),
       connectionTimeout: 3000,
       requestTimeout: 30000,
       retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
@@ -140,6 +141,52 @@ export class KafkaService implements OnModuleDestroy {
           throw new MessageTooLargeError(topic, sizes[i], limit);
         },
       );
+  }
+
+  /**
+   * Sends one message and says where Kafka put it: the partition's order is what decides
+   * between two writers of the same key (see awaitCommitted).
+   */
+  async sendLocated(topic: string, message: Message): Promise<{ partition: number; offset: bigint }> {
+    if (!(await this.fits(topic, message)))
+      throw new MessageTooLargeError(topic, encodedSize(message), await this.messageLimit(topic));
+    const producer = await this.getProducer();
+    const [meta] = await producer.send({
+      topic,
+      messages: [message],
+      acks: -1,
+      compression: CompressionTypes.None,
+    });
+    return { partition: meta.partition, offset: BigInt(meta.baseOffset ?? '-1') };
+  }
+
+  /**
+   * Waits until `groupId` has committed past `offset` on the partition: its consumer has
+   * processed that message and everything before it. Throws after `timeoutMs`.
+   */
+  async awaitCommitted(
+    groupId: string,
+    topic: string,
+    position: { partition: number; offset: bigint },
+    timeoutMs: number,
+  ): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const at = committed.partitions.find((p) => p.partition === position.partition);
+        if (at && BigInt(at.offset) > position.offset) return;
+        if (Date.now() > deadline)
+          throw new Error(
+            `consumer group ${groupId} did not pass ${topic}[${position.partition}]@${position.offset} within ${timeoutMs} ms`,
+          );
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** Whether a message can ever be written to the topic (under its `max.message.bytes`). */

@@ -6,6 +6,18 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class MetricsService {
   readonly registry = new Registry();
 
+  readonly exportsInFlight = new Gauge({
+    name: 'gpumeter_exports_in_flight',
+    help: 'Finance exports being streamed now',
+    labelNames: ['export'],
+    registers: [this.registry],
+  });
+  readonly exportsEnded = new Counter({
+    name: 'gpumeter_exports_total',
+    help: 'Finance exports ended, by outcome (complete, abandoned by the client, failed)',
+    labelNames: ['export', 'outcome'],
+    registers: [this.registry],
+  });
   readonly eventsAccepted = new Counter({
     name: 'gpumeter_ingest_events_accepted_total',
     help: 'Usage events accepted by POST /v1/events and acknowledged by Kafka',
