@@ -147,6 +147,8 @@ describe('auth: credentials, replicas and limits (issue 10)', () => {
   it('workspace keys rotate: a new key works beside the old one, a revoked key is 401 on every replica within 5 s', async () => {
     const oldKey = await createWorkspace(first.url, 'ws_rotate');
     const otherKey = await createWorkspace(first.url, 'ws_other');
+    // Made on the first replica: the second knows the key within one credential reload.
+    await untilStatus(second, oldKey, 200);
     const made = await api(second.url, 'POST', '/v1/workspaces/ws_rotate/keys', oldKey, { name: 'deploys' });
     expect(made.status).toBe(201);
     const newKey: string = made.body.api_key;

@@ -519,14 +519,34 @@ describe('hostile HTTP requests to every route (issue 8)', () => {
         workspace: wsKey,
       };
       const statuses = new Map<number, number>();
+      const rssBefore = await svc.metric('process_resident_memory_bytes');
       await fc.assert(
         fc.asyncProperty(hostileRequest, async (request) => {
-          const { status } = await send(svc.url, request, tokens);
+          const { status, error } = await send(svc.url, request, tokens);
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
           expect({ request, status: status < 500 }).toEqual({ request, status: true });
+          // A refusal of a body or parameter names what was wrong.
+          if (status === 400 && error?.code === 'invalid_request')
+            expect({
+              request,
+              named: (error.details?.[0]?.field ?? '').length > 0 || /JSON/.test(error.message),
+            }).toEqual({
+              request,
+              named: true,
+            });
         }),
         { numRuns: 1500 },
       );
+      // Headers too large are the HTTP parser's 431 (or a closed connection), never a 5xx.
+      const bigHeader = await fetch(`${svc.url}/v1/me`, {
+        headers: { 'x-padding': 'x'.repeat(40_000) },
+      }).then(
+        (r) => r.status,
+        () => 0,
+      );
+      expect(bigHeader).toBeLessThan(500);
+      // Memory stays bounded over the fuzz.
+      expect((await svc.metric('process_resident_memory_bytes')) - rssBefore).toBeLessThan(200 * 1024 * 1024);
       // The fuzz reached the routes, not only the edge: authenticated refusals and successes too.
       expect([...statuses.keys()].filter((s) => s >= 200 && s < 300).length).toBeGreaterThan(0);
       expect(statuses.get(400) ?? 0).toBeGreaterThan(50);

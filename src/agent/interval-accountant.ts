@@ -6,6 +6,9 @@ interface OpenInterval {
   startMs: number;
 }
 
+/** How far ahead of the agent's clock a container's reported start may be. */
+export const MAX_START_AHEAD_MS = 60_000;
+
 /** Identity of an interval: the same (container, start) is the same event, billed once. */
 export const intervalEventId = (containerId: string, startedAtMs: number) => `${containerId}:${startedAtMs}`;
 
@@ -65,7 +68,11 @@ export class IntervalAccountant {
       if (!o) {
         const start = this.resumeFrom.get(obs.container_id) ?? obs.started_at_ms ?? nowMs;
         this.resumeFrom.delete(obs.container_id);
-        this.open.set(obs.container_id, { observation: obs, startMs: Math.min(start, nowMs) });
+        // A start a little ahead of the agent's clock (the runtime's clock, read a few ms
+        // earlier) is taken as it is: billing from `now` would bill time before the start.
+        // One far ahead is not believed.
+        const startMs = start - nowMs > MAX_START_AHEAD_MS ? nowMs : start;
+        this.open.set(obs.container_id, { observation: obs, startMs });
       } else if (obs.gpu_count !== o.observation.gpu_count || obs.gpu_type !== o.observation.gpu_type) {
         this.emitUpTo(o, nowMs, events, true);
         o.observation = obs;
@@ -73,9 +80,11 @@ export class IntervalAccountant {
         o.observation = obs;
       }
     }
-    // A container no longer reported, without an explicit stop: it ended by now.
+    // A container no longer reported, without an explicit stop: it ended by now (unless its
+    // state could not be read this time).
+    const unreadable = new Set(reading.unreadable ?? []);
     for (const [id, o] of this.open) {
-      if (!running.has(id)) {
+      if (!running.has(id) && !unreadable.has(id)) {
         this.emitUpTo(o, nowMs, events, true);
         this.open.delete(id);
       }

@@ -90,6 +90,8 @@ describe('nvidia-smi parsing on recorded outputs', () => {
         args[0].startsWith('--query-gpu') ? fixture('h100-8x.gpus.csv') : fixture('h100-8x.apps.csv'),
     );
     const reading = await source.read();
+    await source.read(); // a file unreadable twice in a row is reported (once may be mid-write)
+    expect(reading.unreadable).toEqual(['broken']);
     expect(reading.running).toEqual([
       {
         container_id: 'ct_train',

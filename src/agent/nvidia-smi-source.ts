@@ -83,6 +83,8 @@ export function parseComputeApps(text: string): ComputeApp[] {
  * deletes the file itself once the final interval is durable in its spool. A runtime that
  * only deletes the file still works, approximately: the container is closed at the first
  * reading that misses it (up to a tick late; one that lives between two readings is missed).
+ * Write each version of a label atomically (a temporary file renamed into place): a file
+ * caught half-written leaves its container as it was and is reported if it stays unreadable.
  * GPUs are attributed by UUID, which survives index renumbering.
  */
 export interface ContainerLabel {
@@ -219,6 +221,7 @@ export class NvidiaSmiUsageSource implements UsageSource {
   /** Skipped files already reported (a bad file is reported once, not every tick). */
   private readonly reported = new Set<string>();
   private readonly warned = new Set<string>();
+  private readonly unparsedOnce = new Set<string>();
 
   constructor(
     private readonly labelsDir: string,
@@ -226,7 +229,7 @@ export class NvidiaSmiUsageSource implements UsageSource {
     private readonly run: Run = runCommand,
   ) {}
 
-  async read(): Promise<SourceReading> {
+  async read(_sinceMs = 0, nowMs = Date.now()): Promise<SourceReading> {
     let gpuText: string;
     try {
       gpuText = await this.run('nvidia-smi', GPU_QUERY);
@@ -237,6 +240,7 @@ export class NvidiaSmiUsageSource implements UsageSource {
     }
     const devices = parseGpuQuery(gpuText);
     const labels: Array<{ label: ContainerLabel; file: string }> = [];
+    const unreadable: string[] = [];
     for (const f of (await readdir(this.labelsDir).catch(() => [] as string[])).sort()) {
       if (!f.endsWith('.json')) continue;
       let parsed: unknown;
@@ -245,9 +249,14 @@ export class NvidiaSmiUsageSource implements UsageSource {
       } catch (e) {
         // Gone since the listing (the runtime deleted it): nothing to report.
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        this.skip(f, `unreadable: ${(e as Error).message}`);
+        // Possibly caught mid-write: its container (named by the file) is left as it was, and
+        // the file is reported only if it is still unreadable at the next reading.
+        unreadable.push(f.slice(0, -'.json'.length));
+        if (this.unparsedOnce.has(f)) this.skip(f, `unreadable: ${(e as Error).message}`);
+        else this.unparsedOnce.add(f);
         continue;
       }
+      this.unparsedOnce.delete(f);
       const refused = refuseLabel(parsed);
       if (refused) {
         this.skip(f, refused);
@@ -269,11 +278,13 @@ export class NvidiaSmiUsageSource implements UsageSource {
       () => this.counters.conflicts++,
     );
     const byId = new Map(labels.map((l) => [l.label.container_id, l]));
-    const reading: SourceReading = { running: [], stopped: [] };
+    const reading: SourceReading = { running: [], stopped: [], unreadable };
     for (const obs of observations) {
       const { label, file } = byId.get(obs.container_id)!;
       const stoppedAt = labelTimeMs(label.stopped_at);
-      if (stoppedAt === null) {
+      // A stop the agent's clock has not reached yet is still running: billed to stopped_at
+      // at a later reading, never cut at now.
+      if (stoppedAt === null || stoppedAt > nowMs) {
         reading.running.push(obs);
         continue;
       }

@@ -22,6 +22,11 @@ export interface SourceReading {
    * agent was down) adds its observation, so that it is billed too.
    */
   stopped: Array<{ container_id: string; stopped_at_ms?: number; observation?: ContainerObservation }>;
+  /**
+   * Containers whose state could not be read this time (a label file caught mid-write):
+   * neither closed nor changed; an open interval of theirs simply stays open.
+   */
+  unreadable?: string[];
 }
 
 /** A source of container usage: the simulator, nvidia-smi, or a host runtime embedding the agent. */

@@ -160,6 +160,23 @@ const body = fc.oneof(
     '{"id":"ws_fuzz","name":"n","email":"a@b.test"}',
     '{"period":"2026-11"}',
     '{"monthly_limit":"5.00"}',
+    // Duplicate keys (JSON.parse keeps the last), huge and odd numbers, NUL bytes.
+    '{"id":"ws_fuzz","id":"ws_other","name":"n","email":"a@b.test"}',
+    '{"monthly_limit":"5.00","monthly_limit":5}',
+    '{"name":"n","sources":["agent://a"],"sources":"agent://b"}',
+    '{"monthly_limit":1e400,"thresholds":[1e308,-0,123456789012345678901234567890]}',
+    '{"limit":-1,"gpu_per_second":{"H100":"0.0000000000000000000000000001"}}',
+    '{"name":"a\u0000b","email":"\u0000@x.test"}',
+    `{"name":"${'é'.repeat(5000)}","sources":["${'😀'.repeat(300)}"]}`,
+  ),
+  // Bytes that are not UTF-8 inside otherwise valid JSON.
+  fc.constantFrom(
+    Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from('"}')]),
+    Buffer.concat([
+      Buffer.from('{"id":"'),
+      Buffer.from([0xed, 0xa0, 0x80]),
+      Buffer.from('","name":"x","email":"a@b.test"}'),
+    ]),
   ),
 );
 
@@ -193,7 +210,11 @@ export async function send(
   baseUrl: string,
   r: HostileRequest,
   tokens: Record<HostileRequest['token'], string | null>,
-): Promise<{ status: number; ms: number }> {
+): Promise<{
+  status: number;
+  ms: number;
+  error?: { code?: string; message: string; details?: Array<{ field: string }> };
+}> {
   const headers: Record<string, string> = {};
   const token = tokens[r.token];
   if (token) headers.authorization = `Bearer ${token}`;
@@ -205,6 +226,15 @@ export async function send(
     body: r.body === null ? undefined : typeof r.body === 'string' ? r.body : new Uint8Array(r.body),
     signal: AbortSignal.timeout(30_000),
   });
-  await res.arrayBuffer();
-  return { status: res.status, ms: performance.now() - started };
+  const text = await res.text();
+  const ms = performance.now() - started;
+  let error: { code?: string; message: string; details?: Array<{ field: string }> } | undefined;
+  if (res.status >= 400) {
+    try {
+      error = (JSON.parse(text) as { error?: typeof error }).error;
+    } catch {
+      /* not our JSON error shape (e.g. the dashboard's 404 page) */
+    }
+  }
+  return { status: res.status, ms, error };
 }

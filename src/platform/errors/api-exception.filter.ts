@@ -18,6 +18,17 @@ export class ApiExceptionFilter implements ExceptionFilter {
       });
       return;
     }
+    // Express could not percent-decode a path parameter (e.g. %ED%A0%80, a lone surrogate).
+    if (
+      exception instanceof URIError ||
+      /^Failed to decode param/.test((exception as Error)?.message ?? '')
+    ) {
+      const message = 'a path segment is not valid percent-encoded UTF-8';
+      res.status(400).json({
+        error: { code: ApiErrorCode.InvalidRequest, message, details: [{ field: '(path)', message }] },
+      });
+      return;
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
