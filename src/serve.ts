@@ -22,7 +22,7 @@ import {
 } from './platform/http/http-edge';
 import { CredentialStore } from './auth/credential-store.service';
 import { AuthFailureLimiter } from './auth/rate-limits';
-import { ApiError, ApiErrorCode } from './platform/errors/api-error';
+import { ApiError, ApiErrorCode } from './common/api-error';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.service';
 import { AllowanceService } from './budgets/allowance.service';
 import { BudgetAlertEvaluator } from './budgets/budget-alert-evaluator.service';

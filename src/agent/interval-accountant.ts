@@ -1,5 +1,6 @@
 import { UsageCloudEvent } from '../ingestion/usage-event/usage-event';
 import { ContainerObservation, SourceReading } from './usage-source';
+import { HOUR_MS } from '../common/time';
 
 interface OpenInterval {
   observation: ContainerObservation;
@@ -29,7 +30,7 @@ export class IntervalAccountant {
     private readonly intervalMs: number,
     private readonly resumeFrom: Map<string, number> = new Map(),
   ) {
-    if (!Number.isInteger(intervalMs) || intervalMs < 1000 || intervalMs > 3_600_000) {
+    if (!Number.isInteger(intervalMs) || intervalMs < 1000 || intervalMs > HOUR_MS) {
       throw new RangeError('interval must be a whole number of ms between 1 s and 3600 s');
     }
   }

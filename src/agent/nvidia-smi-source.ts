@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parseRfc3339Ms } from '../ingestion/usage-event/rfc3339';
+import { parseRfc3339Ms } from '../common/rfc3339';
 import { ContainerObservation, SourceReading, UsageSource } from './usage-source';
 
 export interface GpuDevice {

@@ -1,6 +1,7 @@
 import { SEED_GPU_TYPES } from '../catalog/gpu-types';
 import { seededRandom } from './synthetic-workload';
 import { ContainerObservation, SourceReading, UsageSource } from './usage-source';
+import { HOUR_MS } from '../common/time';
 
 interface SimulatedContainer {
   observation: ContainerObservation & { started_at_ms: number };
@@ -36,7 +37,7 @@ export class SimulatedUsageSource implements UsageSource {
       let n = 0;
       while (t < options.endMs) {
         // Log-uniform between 5 s and 3 h: many short functions, some long trainings.
-        const duration = Math.floor(5_000 * Math.exp(random() * Math.log((3 * 3_600_000) / 5_000)));
+        const duration = Math.floor(5_000 * Math.exp(random() * Math.log((3 * HOUR_MS) / 5_000)));
         const gpuCount = pick([1, 1, 1, 2, 4, 8]);
         const withResources = random() < 0.7;
         const observation: ContainerObservation & { started_at_ms: number } = {

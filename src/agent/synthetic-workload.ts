@@ -1,5 +1,6 @@
 import { SEED_GPU_TYPES } from '../catalog/gpu-types';
 import { UsageCloudEvent } from '../ingestion/usage-event/usage-event';
+import { HOUR_MS } from '../common/time';
 
 /**
  * A small, seedable synthetic GPU workload: containers of every GPU type running for a
@@ -41,7 +42,7 @@ export function syntheticWorkload(opts: {
       const gpuCount = [1, 1, 2, 4, 8][Math.floor(random() * 5)];
       const containerId = `ct_${ws}_${c}_${Math.floor(random() * 1e9).toString(36)}`;
       const host = `agent://gpu-host-${Math.floor(random() * 20)}`;
-      const runMs = 1_000 + Math.floor(random() * Math.min(opts.spanMs - 1_000, 2 * 3_600_000));
+      const runMs = 1_000 + Math.floor(random() * Math.min(opts.spanMs - 1_000, 2 * HOUR_MS));
       const startMs = opts.endMs - runMs - Math.floor(random() * (opts.spanMs - runMs));
       const app = `app_${Math.floor(random() * 3)}`;
       const fn = `fn_${Math.floor(random() * 4)}`;

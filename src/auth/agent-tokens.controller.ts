@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Allow } from './access';
+import { Allow } from '../common/access';
 import { AgentTokensService } from './agent-tokens.service';
 import { CreateAgentTokenDto } from './dto/credential.dto';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { newBillingEvent, SYSTEM_SUBJECT } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { ApiError, ApiErrorCode } from '../common/api-error';
 import { AGENT_TOKEN_CREATED, AGENT_TOKEN_REVOKED, AgentTokenCreatedData } from './credential-events';
 import { CredentialStore } from './credential-store.service';
 import { apiKeyPrefix, hashApiKey, newAgentToken, newCredentialId } from './credentials';

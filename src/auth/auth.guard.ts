@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
-import { Access, ACCESS } from './access';
+import { ApiError, ApiErrorCode } from '../common/api-error';
+import { Access, ACCESS } from '../common/access';
 import { CredentialStore } from './credential-store.service';
 import type { Principal } from './principal';
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { ApiError, ApiErrorCode } from '../common/api-error';
 import { describeError } from '../platform/errors/describe-error';
 import { hasIssuedShape, hashApiKey, secretEquals } from './credentials';
 import { CredentialRow, CredentialsRepository } from './credentials.repository';

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/app-config';
-import { ApiError } from '../platform/errors/api-error';
+import { ApiError } from '../common/api-error';
 import { CredentialStore } from './credential-store.service';
 import { hashApiKey, newAgentToken, newWorkspaceApiKey } from './credentials';
 import { CredentialRow, CredentialsRepository } from './credentials.repository';

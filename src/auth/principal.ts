@@ -1,7 +1,7 @@
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { ApiError, ApiErrorCode } from '../common/api-error';
 import type { SourcePatterns } from './source-patterns';
 
-export type PrincipalKind = 'operator' | 'workspace' | 'agent';
+export type { PrincipalKind } from '../common/access';
 
 /**
  * Who is calling. An agent carries the sources it may write (null: any, only for development

@@ -2,7 +2,7 @@ import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app-config';
-import { ApiError } from '../platform/errors/api-error';
+import { ApiError } from '../common/api-error';
 import { principalKey, type Principal } from './principal';
 
 /**

@@ -1,7 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
-import { Allow } from '../auth/access';
+import { ApiError, ApiErrorCode } from '../common/api-error';
+import { Allow } from '../common/access';
 import { AllowanceService } from './allowance.service';
 
 @ApiTags('budgets')

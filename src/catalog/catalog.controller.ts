@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { parseRfc3339Ms } from '../ingestion/usage-event/rfc3339';
-import { ApiError } from '../platform/errors/api-error';
-import { Allow } from '../auth/access';
+import { parseRfc3339Ms } from '../common/rfc3339';
+import { ApiError } from '../common/api-error';
+import { Allow } from '../common/access';
 import { CatalogService } from './catalog.service';
 import { PlanChangeDto, PriceChangeDto } from './dto/price-change.dto';
 

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { parseRfc3339Ms } from '../ingestion/usage-event/rfc3339';
+import { parseRfc3339Ms } from '../common/rfc3339';
 import {
   BillingEvent,
   BillingEventProjection,
@@ -7,7 +7,7 @@ import {
   SYSTEM_SUBJECT,
 } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
-import { ApiError } from '../platform/errors/api-error';
+import { ApiError } from '../common/api-error';
 import { CatalogRepository } from './catalog.repository';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
 import {

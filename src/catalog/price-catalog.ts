@@ -37,8 +37,6 @@ export interface PriceSegment {
   prices: PriceTable;
 }
 
-export const HOUR_MS = 3_600_000;
-
 /**
  * The effective-dated catalog: the seed, then changes in the order they take effect (ties
  * in the order they were published). Pure and immutable; built from the catalog events.

@@ -13,6 +13,7 @@ import { SimulatedUsageSource } from '../agent/simulated-source';
 import { writeJsonAtomically } from '../agent/spool';
 import { UsageSource } from '../agent/usage-source';
 import { WorkerAgent } from '../agent/worker-agent';
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../common/time';
 
 export interface AgentCliOptions {
   simulate: boolean;
@@ -39,7 +40,7 @@ export interface AgentCliOptions {
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (!m) throw new Error(`not a duration: ${text} (e.g. 60s, 5m, 2h)`);
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const factor = { ms: 1, s: SECOND_MS, m: MINUTE_MS, h: HOUR_MS }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   return Math.round(Number(m[1]) * factor);
 }
 

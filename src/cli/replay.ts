@@ -9,8 +9,9 @@ import { UsageEventsRepository } from '../metering/usage-events.repository';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { migrate } from '../platform/clickhouse/migrator';
 import { KafkaService } from '../platform/kafka/kafka.service';
+import { HOUR_MS } from '../common/time';
 
-const REPLAY_TIMEOUT_MS = 6 * 3_600_000;
+const REPLAY_TIMEOUT_MS = 6 * HOUR_MS;
 
 /**
  * `gpumeter replay [--database NAME]`: rebuilds every ClickHouse projection from Kafka, the

@@ -1,5 +1,6 @@
 import { syntheticWorkload } from '../agent/synthetic-workload';
 import { formatAmount, Money, msToSecondsString } from '../catalog/money';
+import { HOUR_MS } from '../common/time';
 
 interface SimulateOptions {
   url: string;
@@ -43,7 +44,7 @@ export async function simulate(o: SimulateOptions, print: (line: string) => void
     workspaces,
     containersPerWorkspace: o.containers,
     endMs,
-    spanMs: o.hours * 3_600_000,
+    spanMs: o.hours * HOUR_MS,
   });
   for (const [i, id] of workspaces.entries()) {
     const r = await call(`${o.url}/v1/workspaces`, 'POST', o.adminKey, {
@@ -65,10 +66,8 @@ export async function simulate(o: SimulateOptions, print: (line: string) => void
   }
   print(`accepted by Kafka in ${Date.now() - started} ms; waiting until ClickHouse has all of it …`);
 
-  const from = new Date(
-    Math.floor((endMs - o.hours * 3_600_000) / 3_600_000) * 3_600_000 - 3_600_000,
-  ).toISOString();
-  const to = new Date(Math.ceil(endMs / 3_600_000) * 3_600_000 + 3_600_000).toISOString();
+  const from = new Date(Math.floor((endMs - o.hours * HOUR_MS) / HOUR_MS) * HOUR_MS - HOUR_MS).toISOString();
+  const to = new Date(Math.ceil(endMs / HOUR_MS) * HOUR_MS + HOUR_MS).toISOString();
   const billed = new Map<
     string,
     Array<{ gpu_type: string; gpu_ms: string; gpu_seconds: string; amount: string }>

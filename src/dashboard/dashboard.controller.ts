@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../auth/access';
+import { Public } from '../common/access';
 
 /**
  * The customer usage dashboard (contract §4, `GET /`): three static files read once at start.

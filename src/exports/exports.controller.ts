@@ -1,7 +1,7 @@
 import { Controller, Get, Logger, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Allow } from '../auth/access';
+import { Allow } from '../common/access';
 import { InvoiceExportQueryDto, UsageExportQueryDto } from './dto/export-query.dto';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { streamExport } from './export-writer';

@@ -2,12 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { CatalogService } from '../catalog/catalog.service';
 import { CURRENCY } from '../catalog/money';
 import { priceQuantity, quantityInUnits } from '../catalog/rating';
-import { ApiError } from '../platform/errors/api-error';
 import { SpanRow, UsageRollupsRepository } from '../metering/usage-rollups.repository';
-import { hourAligned, MAX_RANGE_MS } from '../metering/usage.service';
+import { UsageSpan } from '../common/usage-span';
 import { ExportRecord } from './export-writer';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../common/time';
 
 export const USAGE_EXPORT_COLUMNS = [
   'workspace_id',
@@ -48,11 +46,7 @@ export class UsageExportService {
 
   /** Checks the span before anything is written, so a bad request is a 400, not a short file. */
   span(from: string, to: string): { fromMs: number; toMs: number } {
-    const fromMs = hourAligned('from', from, 0);
-    const toMs = hourAligned('to', to, 0);
-    if (toMs <= fromMs) throw ApiError.invalid('to', 'to must be after from');
-    if (toMs - fromMs > MAX_RANGE_MS)
-      throw ApiError.invalid('to', 'the range from–to must be at most 400 days');
+    const { fromMs, toMs } = UsageSpan.parse(from, to);
     return { fromMs, toMs };
   }
 

@@ -2,8 +2,8 @@ import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { ApiBearerAuth, ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
-import { Allow } from '../auth/access';
+import { ApiError, ApiErrorCode } from '../common/api-error';
+import { Allow } from '../common/access';
 import { IngestionService, MAX_EVENTS_PER_REQUEST } from './ingestion.service';
 import { UsageEventDto } from './usage-event/usage-event.dto';
 

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { SourcePatterns } from '../auth/source-patterns';
 import { AppConfig } from '../config/app-config';
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { ApiError, ApiErrorCode } from '../common/api-error';
 import { KafkaService } from '../platform/kafka/kafka.service';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { FieldError } from './usage-event/usage-event';
 import { TimeWindow, validateUsageEvent } from './usage-event/usage-event.validator';
+import { DAY_MS } from '../common/time';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 
@@ -29,7 +30,7 @@ export class IngestionService {
   ) {
     this.window = {
       maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000,
-      maxAgeMs: config.EVENT_MAX_AGE_DAYS * 86_400_000,
+      maxAgeMs: config.EVENT_MAX_AGE_DAYS * DAY_MS,
     };
   }
 

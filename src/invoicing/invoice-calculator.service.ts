@@ -9,8 +9,7 @@ import { BillingPeriod } from './billing-period';
 import { InvoiceDocument, InvoiceLine } from './invoice';
 import { adjustmentLines, billedForPeriod, buildInvoice, periodLines } from './invoice-builder';
 import { InvoicesRepository, StoredInvoice } from './invoices.repository';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../common/time';
 
 /**
  * Derives invoices from usage: the one place that turns a period's usage into invoice

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { HOUR_MS } from '../catalog/price-catalog';
+import { HOUR_MS } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { BillingEvent, newBillingEvent, SYSTEM_SUBJECT } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
@@ -10,7 +10,7 @@ import { MetricsService } from '../platform/metrics/metrics.service';
 import { StripeInvoicePusher } from '../stripe/stripe-invoice-pusher.service';
 import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
-import { ApiError } from '../platform/errors/api-error';
+import { ApiError } from '../common/api-error';
 import { InvoiceDocument } from './invoice';
 import { InvoiceCalculator } from './invoice-calculator.service';
 import {

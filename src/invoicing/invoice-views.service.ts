@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { formatAmount, Money } from '../catalog/money';
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { ApiError, ApiErrorCode } from '../common/api-error';
 import { budgetStatus } from '../workspaces/budget';
 import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';

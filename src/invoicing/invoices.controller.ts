@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
-import { Allow } from '../auth/access';
+import { ApiError, ApiErrorCode } from '../common/api-error';
+import { Allow } from '../common/access';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { scopeWorkspace } from '../auth/principal';
 import { BillingPeriod } from './billing-period';

@@ -1,3 +1,4 @@
+import { HOUR_MS } from '../common/time';
 /**
  * Hours that a price change cuts in two. Usage is rolled up per hour, so an hour rolled up
  * whole can only be priced whole: for an hour in which a price segment starts, the rollup
@@ -5,7 +6,6 @@
  * the raw events instead, clipped to each piece — the same clipping the hourly view applies
  * at hour boundaries, so the pieces of an hour add up to its rollup exactly.
  */
-const HOUR_MS = 3_600_000;
 
 export interface HourPiece {
   segment: number; // index of the price segment this piece lies in

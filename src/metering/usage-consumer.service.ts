@@ -12,6 +12,7 @@ import { StoreCoalescer } from './store-coalescer';
 import { dedupeKey, StoredUsageEvent, UsageEventsRepository } from './usage-events.repository';
 import { parseUntrustedJson } from '../platform/json/untrusted-json';
 import { describeError } from '../platform/errors/describe-error';
+import { DAY_MS } from '../common/time';
 
 export interface UsageDeadLetter extends DeadLetter {
   /** invalid-json: not JSON (or nested too deep); invalid-event: breaks contract §1; unprocessable: our code failed on it */
@@ -45,7 +46,7 @@ export class UsageConsumerService {
   ) {
     this.window = {
       maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000,
-      maxAgeMs: config.EVENT_MAX_AGE_DAYS * 86_400_000,
+      maxAgeMs: config.EVENT_MAX_AGE_DAYS * DAY_MS,
     };
   }
 

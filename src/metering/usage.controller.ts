@@ -1,6 +1,6 @@
 import { Controller, Get, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Allow } from '../auth/access';
+import { Allow } from '../common/access';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { scopeWorkspace } from '../auth/principal';
 import { UsageQueryDto } from './dto/usage-query.dto';

@@ -2,13 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { CURRENCY, formatAmount, Money, msToSecondsString, roundToCents } from '../catalog/money';
 import { CatalogService } from '../catalog/catalog.service';
 import { priceQuantity } from '../catalog/rating';
-import { parseRfc3339Ms } from '../ingestion/usage-event/rfc3339';
-import { ApiError } from '../platform/errors/api-error';
+import { DAY_MS, HOUR_MS } from '../common/time';
+import { UsageSpan } from '../common/usage-span';
+import { ApiError } from '../common/api-error';
 import { GroupKey, UsageRollupsRepository, UsageWindow } from './usage-rollups.repository';
 
-const HOUR_MS = 3_600_000;
-export const MAX_RANGE_MS = 400 * 86_400_000;
-export const MAX_HOURLY_RANGE_MS = 31 * 86_400_000;
+export const MAX_HOURLY_RANGE_MS = 31 * DAY_MS;
 
 export interface UsageRowView {
   window_start: string;
@@ -24,15 +23,6 @@ export interface UsageRowView {
   events: string;
   amount: string;
   currency: string;
-}
-
-export function hourAligned(field: 'from' | 'to', value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const ms = parseRfc3339Ms(value);
-  if (ms === null) throw ApiError.invalid(field, `${field} must be an RFC 3339 date-time`);
-  if (ms % HOUR_MS !== 0)
-    throw ApiError.invalid(field, `${field} must be a whole hour (UTC): usage is kept per hour`);
-  return ms;
 }
 
 function monthStart(yyyymm: number): number {
@@ -53,11 +43,10 @@ export class UsageService {
     nowMs = Date.now(),
   ) {
     const now = new Date(nowMs);
-    const fromMs = hourAligned('from', q.from, Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    const toMs = hourAligned('to', q.to, Math.ceil((nowMs + 1) / HOUR_MS) * HOUR_MS);
-    if (toMs <= fromMs) throw ApiError.invalid('to', 'to must be after from');
-    if (toMs - fromMs > MAX_RANGE_MS)
-      throw ApiError.invalid('to', 'the range from–to must be at most 400 days');
+    const { fromMs, toMs } = UsageSpan.parse(q.from, q.to, {
+      fromMs: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1),
+      toMs: Math.ceil((nowMs + 1) / HOUR_MS) * HOUR_MS,
+    });
     const window: UsageWindow = q.window ?? 'day';
     // An hourly answer is held whole and priced row by row: bounded to a month of hours
     // (× the groups asked for) so that no key can ask for 400 days of hours.

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { BillingPeriod } from '../invoicing/billing-period';
-import { Allow } from '../auth/access';
+import { Allow } from '../common/access';
 import { ReconciliationQueryDto } from './dto/reconciliation-query.dto';
 import { ReconciliationService } from './reconciliation.service';
 

@@ -12,8 +12,7 @@ import { KafkaService } from '../platform/kafka/kafka.service';
 import { StripeApiService } from '../stripe/stripe-api.service';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
 import { META } from '../stripe/stripe-invoice-pusher.service';
-
-const HOUR_MS = 3_600_000;
+import { HOUR_MS } from '../common/time';
 
 export interface Difference {
   check: string; // which comparison found it

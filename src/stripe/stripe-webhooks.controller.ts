@@ -3,15 +3,15 @@ import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { RawBodyRequest } from '@nestjs/common';
 import type { Request } from 'express';
 import type Stripe from 'stripe';
-import { Public } from '../auth/access';
+import { Public } from '../common/access';
 import { AppConfig } from '../config/app-config';
 import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, InvoicePaymentData } from '../invoicing/invoice-events';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { ApiError, ApiErrorCode } from '../common/api-error';
 import { StripeApiService } from './stripe-api.service';
 import { META } from './stripe-invoice-pusher.service';
-import { WORKSPACE_ID_PATTERN } from '../ingestion/usage-event/usage-event.dto';
+import { WORKSPACE_ID_PATTERN } from '../common/ids';
 
 function failureReason(invoice: Stripe.Invoice | undefined): string {
   const message: unknown = invoice?.last_finalization_error?.message;

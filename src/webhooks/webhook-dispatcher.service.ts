@@ -29,6 +29,7 @@ import {
 } from './webhook-events';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { WebhookEndpoint, WebhooksRepository } from './webhooks.repository';
+import { DAY_MS } from '../common/time';
 
 /** A message waiting for its next attempt in this process. */
 interface Pending {
@@ -490,7 +491,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       since = failures.length > 0 ? Math.min(...failures.map((a) => a.attempted_at_ms)) : nowMs;
       this.failingSince.set(endpoint.id, since);
     }
-    return nowMs - since >= this.config.WEBHOOK_DISABLE_AFTER_DAYS * 86_400_000;
+    return nowMs - since >= this.config.WEBHOOK_DISABLE_AFTER_DAYS * DAY_MS;
   }
 
   private async disable(endpoint: WebhookEndpoint, reason: EndpointDisabledData['reason'], detail: string) {

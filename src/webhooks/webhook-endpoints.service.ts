@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { ApiError, ApiErrorCode } from '../common/api-error';
 import { KafkaService } from '../platform/kafka/kafka.service';
 import { Principal } from '../auth/principal';
 import { WorkspacesRepository } from '../workspaces/workspaces.repository';
@@ -23,9 +23,10 @@ import {
   WebhookBody,
 } from './webhook-events';
 import { WebhookEndpoint, WebhooksRepository } from './webhooks.repository';
+import { DAY_MS } from '../common/time';
 
 /** How long a rotated-out secret keeps signing beside the new one. */
-export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
+export const ROTATION_OVERLAP_MS = DAY_MS;
 const SYSTEM = 'gpumeter';
 
 export interface EndpointView {

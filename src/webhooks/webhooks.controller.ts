@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Allow } from '../auth/access';
+import { Allow } from '../common/access';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { CreateWebhookEndpointDto, WebhookEndpointListQueryDto } from './dto/webhook-endpoint.dto';
 import { WebhookEndpointsService } from './webhook-endpoints.service';

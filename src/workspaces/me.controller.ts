@@ -1,6 +1,6 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Allow } from '../auth/access';
+import { Allow } from '../common/access';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 
 /** Who a key is (extension): lets a client such as the dashboard tell a workspace key from others. */

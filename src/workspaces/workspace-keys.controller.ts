@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Allow } from '../auth/access';
+import { Allow } from '../common/access';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { CreateWorkspaceKeyDto } from '../auth/dto/credential.dto';
 import { scopeWorkspace } from '../auth/principal';

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Allow } from '../auth/access';
+import { Allow } from '../common/access';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { scopeWorkspace } from '../auth/principal';
 import { ChangePlanDto, CreateWorkspaceDto, SetBudgetDto } from './dto/create-workspace.dto';

@@ -3,7 +3,7 @@ import { DEFAULT_PLAN } from '../catalog/catalog-seed';
 import { CatalogService } from '../catalog/catalog.service';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
-import { ApiError, ApiErrorCode } from '../platform/errors/api-error';
+import { ApiError, ApiErrorCode } from '../common/api-error';
 import {
   WORKSPACE_KEY_CREATED,
   WORKSPACE_KEY_REVOKED,

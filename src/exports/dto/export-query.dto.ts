@@ -1,7 +1,7 @@
 import { IsBillingPeriod } from '../../invoicing/dto/is-billing-period';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
-import { WORKSPACE_ID_PATTERN } from '../../ingestion/usage-event/usage-event.dto';
+import { WORKSPACE_ID_PATTERN } from '../../common/ids';
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

@@ -18,11 +18,11 @@ import {
 } from 'class-validator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { isKnownGpuType, SEED_GPU_TYPES } from '../../catalog/gpu-types';
-import { parseRfc3339Ms } from './rfc3339';
+import { parseRfc3339Ms } from '../../common/rfc3339';
+import { WORKSPACE_ID_PATTERN } from '../../common/ids';
 
 /** Largest CPU or memory figure accepted: keeps every product with a duration an exact integer. */
 export const MAX_RESOURCE_AMOUNT = 2_147_483_647;
-export const WORKSPACE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 function IsRfc3339(exactMillis: boolean, options?: ValidationOptions) {
   return (object: object, propertyName: string) =>

@@ -1,7 +1,8 @@
 import isLength from 'validator/lib/isLength';
 import { isKnownGpuType } from '../../catalog/gpu-types';
-import { MAX_RESOURCE_AMOUNT, WORKSPACE_ID_PATTERN } from './usage-event.dto';
-import { parseRfc3339Ms } from './rfc3339';
+import { MAX_RESOURCE_AMOUNT } from './usage-event.dto';
+import { WORKSPACE_ID_PATTERN } from '../../common/ids';
+import { parseRfc3339Ms } from '../../common/rfc3339';
 
 /**
  * The hot-path twin of UsageEventDto: the same field rules, written as plain checks

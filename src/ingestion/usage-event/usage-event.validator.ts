@@ -4,8 +4,9 @@ import { UsageEventDto } from './usage-event.dto';
 import { fastCheckUsageEvent } from './usage-event.fast-check';
 import { FieldError, UsageEventVerdict } from './usage-event';
 import { findJsonProblem } from '../../platform/json/untrusted-json';
+import { DAY_MS, HOUR_MS } from '../../common/time';
 
-export const MAX_INTERVAL_MS = 3_600_000;
+export const MAX_INTERVAL_MS = HOUR_MS;
 
 export interface TimeWindow {
   /** How far after ingestion `ended_at` may lie (agent clock skew). */
@@ -92,7 +93,7 @@ export function validateUsageEvent(raw: any, ingestedAtMs: number, window: TimeW
   if (ended < ingestedAtMs - window.maxAgeMs) {
     errors.push({
       field: 'data.ended_at',
-      message: `data.ended_at must not be more than ${window.maxAgeMs / 86_400_000} days before the moment of ingestion`,
+      message: `data.ended_at must not be more than ${window.maxAgeMs / DAY_MS} days before the moment of ingestion`,
     });
   }
   if (fast.timeMs !== ended) {

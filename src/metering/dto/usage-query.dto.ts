@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
-import { WORKSPACE_ID_PATTERN } from '../../ingestion/usage-event/usage-event.dto';
+import { WORKSPACE_ID_PATTERN } from '../../common/ids';
 
 export class UsageQueryDto {
   @ApiPropertyOptional({ description: 'RFC 3339, a whole hour (UTC); default: start of the current month' })

@@ -1,5 +1,5 @@
-import { WORKSPACE_ID_PATTERN } from '../../ingestion/usage-event/usage-event.dto';
-import { parseRfc3339Ms } from '../../ingestion/usage-event/rfc3339';
+import { WORKSPACE_ID_PATTERN } from '../../common/ids';
+import { parseRfc3339Ms } from '../../common/rfc3339';
 import { findJsonProblem } from '../json/untrusted-json';
 import { BillingEvent } from './billing-event';
 

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { ApiError, ApiErrorCode } from './api-error';
+import { ApiError, ApiErrorCode } from '../../common/api-error';
 import { BODY_TOO_DEEP } from '../http/http-edge';
 
 /** Maps every error to one JSON shape: {"error": {"code", "message", "details"}}. */

@@ -1,6 +1,6 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { findJsonProblem } from '../json/untrusted-json';
-import { ApiError, ApiErrorCode, ApiErrorDetail } from './api-error';
+import { ApiError, ApiErrorCode, ApiErrorDetail } from '../../common/api-error';
 
 function details(errors: ValidationError[], prefix = ''): ApiErrorDetail[] {
   return errors.flatMap((e) => {

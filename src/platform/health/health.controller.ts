@@ -1,7 +1,7 @@
 import { Controller, Get, Header, HttpCode, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Public } from '../../auth/access';
+import { Public } from '../../common/access';
 import { ClickHouseService } from '../clickhouse/clickhouse.service';
 import { KafkaService } from '../kafka/kafka.service';
 import { MetricsService } from '../metrics/metrics.service';

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { ApiError, ApiErrorCode } from '../../common/api-error';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../json/untrusted-json';
 
 /**

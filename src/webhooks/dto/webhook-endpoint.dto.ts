@@ -9,7 +9,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
-import { WORKSPACE_ID_PATTERN } from '../../ingestion/usage-event/usage-event.dto';
+import { WORKSPACE_ID_PATTERN } from '../../common/ids';
 import { WEBHOOK_EVENT_TYPES } from '../webhook-events';
 
 const SUBSCRIBABLE = WEBHOOK_EVENT_TYPES.filter((t) => t !== 'webhook.test');

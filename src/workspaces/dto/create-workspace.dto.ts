@@ -13,7 +13,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { WORKSPACE_ID_PATTERN } from '../../ingestion/usage-event/usage-event.dto';
+import { WORKSPACE_ID_PATTERN } from '../../common/ids';
 
 export class CreateWorkspaceDto {
   @ApiProperty({ example: 'ws_acme', pattern: WORKSPACE_ID_PATTERN.source })

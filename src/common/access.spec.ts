@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { ACCESS } from './access';
+import { ACCESS } from '../common/access';
 
 /** Every route declares who may call it: the global guard refuses one that does not. */
 function controllerFiles(dir: string): string[] {
