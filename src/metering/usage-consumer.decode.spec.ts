@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { FaultInjection } from '../platform/fault-injection';
 import { KafkaMessage } from 'kafkajs';
 import { hostileUsageRecord } from '../../test/support/hostile-records';
 import { loadConfig } from '../config/app-config';
@@ -16,6 +17,7 @@ const consumer = new UsageConsumerService(
   {} as UsageEventsRepository,
   new MetricsService(),
   new UsageStoredSignal(),
+  new FaultInjection(loadConfig({ GPUMETER_ENV: 'test' })),
 );
 const NOW = Date.UTC(2026, 10, 27, 10, 0, 10);
 const message = (value: Buffer | null, offset = 0): KafkaMessage => ({

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { FaultInjection } from '../platform/fault-injection';
 import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { DeadLetter, sendDeadLetters } from '../platform/kafka/dead-letter';
 import { AppConfig } from '../config/app-config';
@@ -43,6 +44,7 @@ export class UsageConsumerService {
     private readonly usageEvents: UsageEventsRepository,
     private readonly metrics: MetricsService,
     private readonly usageStored: UsageStoredSignal,
+    private readonly faults: FaultInjection,
   ) {
     this.window = {
       maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000,
@@ -106,10 +108,7 @@ export class UsageConsumerService {
         await this.untilDone(payload, 'dead-lettering', () => this.sendDeadLetters(deadLetters, batch.topic));
       else this.skippedInvalid += deadLetters.length;
       await this.untilDone(payload, 'storing', () => this.coalescer.submit(events));
-      if (this.config.FAULT_INJECTION === 'crash-after-insert' && events.length > 0) {
-        this.logger.warn('FAULT_INJECTION=crash-after-insert: killing this process before the offset commit');
-        process.kill(process.pid, 'SIGKILL');
-      }
+      if (events.length > 0) this.faults.afterInsert();
       const last = slice[slice.length - 1].offset;
       await this.untilDone(payload, 'committing', () =>
         this.consumer!.commitOffsets([

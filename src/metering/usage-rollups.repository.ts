@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
-import { int, list, Sql, sql, str } from '../platform/clickhouse/sql';
+import { ident, int, list, Sql, sql, str } from '../platform/clickhouse/sql';
 import { SplitHour, splitHours } from './price-split-hours';
 
 export type UsageWindow = 'hour' | 'day' | 'month';
@@ -21,9 +21,9 @@ export interface RollupRow {
 }
 
 const BUCKET: Record<UsageWindow, Sql> = {
-  hour: new Sql('toUInt32(hour)'),
-  day: new Sql('intDiv(toUInt32(hour), 86400) * 86400'),
-  month: new Sql("toYYYYMM(hour, 'UTC')"),
+  hour: sql`toUInt32(hour)`,
+  day: sql`intDiv(toUInt32(hour), 86400) * 86400`,
+  month: sql`toYYYYMM(hour, 'UTC')`,
 };
 
 export interface RatingRow {
@@ -68,8 +68,8 @@ function wholeHoursOnly(split: readonly SplitHour[]): Sql {
     : sql`AND hour NOT IN (${list(split.map((h) => sql`toDateTime(${int(h.hourMs / 1000)})`))})`;
 }
 
-const PIECE_FROM = new Sql('tupleElement(piece, 2)');
-const PIECE_TO = new Sql('tupleElement(piece, 3)');
+const PIECE_FROM = sql`tupleElement(piece, 2)`;
+const PIECE_TO = sql`tupleElement(piece, 3)`;
 /** An event's milliseconds inside the piece (rows are filtered to events that overlap it). */
 const IN_PIECE = sql`toUInt64(least(ended_at_ms, ${PIECE_TO}) - greatest(started_at_ms, ${PIECE_FROM}))`;
 
@@ -125,7 +125,7 @@ export class UsageRollupsRepository {
   ): Promise<RollupRow[]> {
     const keys = [...new Set<GroupKey>(['gpu_type', ...groupBy])];
     // Column names come from the GROUP_KEYS whitelist, never from the request text.
-    const cols = new Sql(keys.filter((k) => GROUP_KEYS.includes(k)).join(', '));
+    const cols = list(keys.filter((k) => GROUP_KEYS.includes(k)).map((k) => ident(k)));
     const split = splitHours(segmentStartsMs);
     const rows = await this.clickhouse.query<RollupRow>(sql`
       SELECT ${segmentIndex(segmentStartsMs)} AS segment, ${BUCKET[window]} AS bucket, ${cols},
@@ -166,7 +166,7 @@ export class UsageRollupsRepository {
   ): Promise<RatingRow[]> {
     const split = splitHours(segmentStartsMs).filter((h) => h.hourMs >= fromMs && h.hourMs < toMs);
     const only = workspaceId === undefined ? sql`` : sql`AND workspace_id = ${str(workspaceId)}`;
-    const cols = new Sql('workspace_id, gpu_type, app_id, function_id');
+    const cols = sql`workspace_id, gpu_type, app_id, function_id`;
     const rows = await this.clickhouse.query<RatingRow>(sql`
       SELECT ${segmentIndex(segmentStartsMs)} AS segment, ${cols},
              sum(gpu_ms) AS gpu_ms, sum(cpu_millicore_ms) AS cpu_millicore_ms, sum(memory_mib_ms) AS memory_mib_ms
@@ -199,7 +199,7 @@ export class UsageRollupsRepository {
   ): Promise<SpanRow[]> {
     const split = splitHours(segmentStartsMs).filter((h) => h.hourMs >= fromMs && h.hourMs < toMs);
     const only = workspaceId === undefined ? sql`` : sql`AND workspace_id = ${str(workspaceId)}`;
-    const cols = new Sql('workspace_id, gpu_type, app_id, function_id, region');
+    const cols = sql`workspace_id, gpu_type, app_id, function_id, region`;
     const rows = await this.clickhouse.query<SpanRow>(sql`
       SELECT toUInt64(toUInt32(hour)) * 1000 AS from_ms, from_ms + 3600000 AS to_ms,
              ${segmentIndex(segmentStartsMs)} AS segment, ${cols},

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { FaultInjection } from '../platform/fault-injection';
 import type Stripe from 'stripe';
-import { AppConfig } from '../config/app-config';
 import { toMinorUnits, Money } from '../catalog/money';
 import { InvoiceDocument } from '../invoicing/invoice';
 import { InvoicePushedData } from '../invoicing/invoice-events';
@@ -75,17 +75,13 @@ export class StripeInvoicePusher implements BillingEventProjection, OnModuleInit
   private readonly logger = new Logger(StripeInvoicePusher.name);
   readonly handles = [WORKSPACE_STRIPE_CUSTOMER_LINKED];
   private itemsCreated = 0;
-  private readonly crashAfterItems: number | undefined;
 
   constructor(
     private readonly stripe: StripeApiService,
     private readonly customers: StripeCustomersRepository,
     private readonly billingEvents: BillingEventsService,
-    config: AppConfig,
-  ) {
-    const m = /^crash-after-stripe-items=(\d+)$/.exec(config.FAULT_INJECTION);
-    this.crashAfterItems = m ? Number(m[1]) : undefined;
-  }
+    private readonly faults: FaultInjection,
+  ) {}
 
   onModuleInit(): void {
     this.billingEvents.register(this);
@@ -157,12 +153,7 @@ export class StripeInvoicePusher implements BillingEventProjection, OnModuleInit
         `gpumeter-item-${line.id}`,
       );
       this.itemsCreated++;
-      if (this.crashAfterItems !== undefined && this.itemsCreated >= this.crashAfterItems) {
-        this.logger.warn(
-          `FAULT_INJECTION: killing this process after ${this.itemsCreated} Stripe invoice items`,
-        );
-        process.kill(process.pid, 'SIGKILL');
-      }
+      this.faults.afterStripeItems(this.itemsCreated);
     }
   }
 

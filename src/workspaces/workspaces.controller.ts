@@ -3,7 +3,9 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Allow } from '../common/access';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { scopeWorkspace } from '../auth/principal';
-import { ChangePlanDto, CreateWorkspaceDto, SetBudgetDto } from './dto/create-workspace.dto';
+import { ChangePlanDto } from './dto/change-plan.dto';
+import { CreateWorkspaceDto } from './dto/create-workspace.dto';
+import { SetBudgetDto } from './dto/set-budget.dto';
 import { WorkspacesService } from './workspaces.service';
 
 @ApiTags('workspaces')

@@ -14,7 +14,9 @@ import { apiKeyPrefix, hashApiKey, newCredentialId, newWorkspaceApiKey } from '.
 import { CredentialRow, CredentialsRepository, credentialView } from '../auth/credentials.repository';
 import { formatAmount, Money } from '../catalog/money';
 import { DEFAULT_THRESHOLDS } from './budget';
-import { ChangePlanDto, CreateWorkspaceDto, SetBudgetDto } from './dto/create-workspace.dto';
+import { ChangePlanDto } from './dto/change-plan.dto';
+import { CreateWorkspaceDto } from './dto/create-workspace.dto';
+import { SetBudgetDto } from './dto/set-budget.dto';
 import {
   WORKSPACE_BUDGET_SET,
   WORKSPACE_CREATED,

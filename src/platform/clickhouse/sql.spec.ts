@@ -1,4 +1,4 @@
-import { ident, int, sql, str, toTabSeparated, tsvEscape } from './sql';
+import { ident, int, Sql, sql, str, toTabSeparated, tsvEscape } from './sql';
 
 describe('SQL literal helpers', () => {
   it('escapes quote and backslash so no value can leave its literal', () => {
@@ -35,5 +35,13 @@ describe('toTabSeparated', () => {
       ]),
     ).toBe('a\\tb\t1\nc\t2\n');
     expect(() => toTabSeparated([[1.5]])).toThrow();
+  });
+});
+
+describe('Sql fragments', () => {
+  it('cannot be made from text outside sql.ts', () => {
+    const Forge = Sql as unknown as new (token: unknown, text: string) => Sql;
+    expect(() => new Forge(Symbol('sql.safe'), 'DROP TABLE usage_events')).toThrow(/helpers in sql.ts/);
+    expect(() => new Forge(undefined, '1')).toThrow(TypeError);
   });
 });

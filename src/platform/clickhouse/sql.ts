@@ -5,9 +5,20 @@
  * Repositories build SQL only with these helpers (see ./README.md).
  */
 
-/** A fragment of SQL that is already safe to splice (built by these helpers only). */
+/** Only this file can make a fragment: the token is not exported. */
+const SAFE: unique symbol = Symbol('sql.safe');
+
+/**
+ * A fragment of SQL that is already safe to splice, built by these helpers only: the
+ * constructor takes a token that only this file holds, so no caller can wrap text by hand.
+ */
 export class Sql {
-  constructor(readonly text: string) {}
+  constructor(
+    token: typeof SAFE,
+    readonly text: string,
+  ) {
+    if (token !== SAFE) throw new TypeError('Sql fragments are built by the helpers in sql.ts only');
+  }
   toString(): string {
     return this.text;
   }
@@ -35,41 +46,41 @@ function escapeWith(value: string, escapes: Readonly<Record<string, string>>): s
  */
 export function str(value: string): Sql {
   if (typeof value !== 'string') throw new TypeError('sql.str expects a string');
-  return new Sql(`'${escapeWith(value, LITERAL_ESCAPES)}'`);
+  return new Sql(SAFE, `'${escapeWith(value, LITERAL_ESCAPES)}'`);
 }
 
 /** An unsigned or signed integer literal; rejects anything that is not a safe integer or bigint. */
 export function int(value: number | bigint): Sql {
-  if (typeof value === 'bigint') return new Sql(value.toString());
+  if (typeof value === 'bigint') return new Sql(SAFE, value.toString());
   if (!Number.isSafeInteger(value))
     throw new TypeError(`sql.int expects a safe integer, got ${String(value)}`);
-  return new Sql(String(value));
+  return new Sql(SAFE, String(value));
 }
 
 /** A DateTime from epoch milliseconds (whole seconds; the ms part lives in its own column). */
 export function dateTimeFromMs(epochMs: number): Sql {
-  return new Sql(`toDateTime(${int(Math.floor(epochMs / 1000)).text})`);
+  return new Sql(SAFE, `toDateTime(${int(Math.floor(epochMs / 1000)).text})`);
 }
 
 /** An identifier (table or database name) checked against a strict pattern, backquoted. */
 export function ident(name: string): Sql {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new TypeError(`not a safe identifier: ${name}`);
-  return new Sql('`' + name + '`');
+  return new Sql(SAFE, '`' + name + '`');
 }
 
 /** `(a, b, c)` from already-safe parts. */
 export function tuple(parts: Sql[]): Sql {
-  return new Sql(`(${parts.map((p) => p.text).join(', ')})`);
+  return new Sql(SAFE, `(${parts.map((p) => p.text).join(', ')})`);
 }
 
 /** A comma-separated list of safe parts. */
 export function list(parts: Sql[]): Sql {
-  return new Sql(parts.map((p) => p.text).join(', '));
+  return new Sql(SAFE, parts.map((p) => p.text).join(', '));
 }
 
 /** `(a) AND (b) AND …` from already-safe conditions; `1` (true) when there are none. */
 export function and(conditions: Sql[]): Sql {
-  return new Sql(conditions.length ? conditions.map((c) => `(${c.text})`).join(' AND ') : '1');
+  return new Sql(SAFE, conditions.length ? conditions.map((c) => `(${c.text})`).join(' AND ') : '1');
 }
 
 /**
@@ -82,7 +93,7 @@ export function sql(strings: TemplateStringsArray, ...values: Sql[]): Sql {
     if (!(v instanceof Sql)) throw new TypeError('sql`` takes only Sql fragments; use str(), int(), ident()');
     text += v.text + strings[i + 1];
   });
-  return new Sql(text);
+  return new Sql(SAFE, text);
 }
 
 /**
