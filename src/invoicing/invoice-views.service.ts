@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { invoiceStatus } from './invoice-status';
 import { formatAmount, Money } from '../catalog/money';
 import { ApiError, ApiErrorCode } from '../common/api-error';
 import { budgetStatus } from '../workspaces/budget';
@@ -39,15 +40,7 @@ export class InvoiceViewsService {
       const pushed = mine.find((r) => r.type === INVOICE_PUSHED)?.data as InvoicePushedData | undefined;
       const payment = mine.filter((r) => r.type === INVOICE_PAID || r.type === INVOICE_PAYMENT_FAILED).pop();
       const paid = mine.find((r) => r.type === INVOICE_PAID);
-      const status = paid
-        ? 'paid'
-        : payment?.type === INVOICE_PAYMENT_FAILED
-          ? 'payment_failed'
-          : pushed
-            ? 'pushed'
-            : finalized
-              ? 'finalized'
-              : 'draft';
+      const status = invoiceStatus(finalized, mine);
       return {
         ...document,
         status,

@@ -1,0 +1,19 @@
+import { invoiceStatus } from './invoice-status';
+
+const facts = (...types: string[]) => types.map((type) => ({ type }));
+
+describe('invoice status', () => {
+  it.each([
+    [false, [], 'draft'],
+    [true, [], 'finalized'],
+    [true, ['invoice.pushed'], 'pushed'],
+    [true, ['invoice.pushed', 'invoice.payment_failed'], 'payment_failed'],
+    [true, ['invoice.pushed', 'invoice.payment_failed', 'invoice.paid'], 'paid'],
+    [true, ['invoice.pushed', 'invoice.paid', 'invoice.payment_failed'], 'paid'], // a payment is never undone
+    [true, ['invoice.pushed', 'invoice.payment_failed', 'invoice.payment_failed'], 'payment_failed'],
+    [false, ['invoice.pushed'], 'pushed'],
+    [true, ['invoice.drafted', 'invoice.finalized'], 'finalized'], // other facts do not change it
+  ])('finalized %p with %p → %s', (finalized, types, status) => {
+    expect(invoiceStatus(finalized, facts(...types))).toBe(status);
+  });
+});
