@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { HOUR_MS } from '../common/time';
 import { AppConfig } from '../config/app-config';
-import { BillingEvent, newBillingEvent, SYSTEM_SUBJECT } from '../platform/billing-events/billing-event';
+import { newBillingEvent, SYSTEM_SUBJECT } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { UsageRollupsRepository } from '../metering/usage-rollups.repository';
 import { forEachWithConcurrency } from '../platform/concurrency';
@@ -11,17 +11,15 @@ import { StripeInvoicePusher } from '../stripe/stripe-invoice-pusher.service';
 import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
 import { ApiError } from '../common/api-error';
-import { InvoiceDocument } from './invoice';
 import { InvoiceCalculator } from './invoice-calculator.service';
 import {
-  INVOICE_DRAFTED,
-  INVOICE_FINALIZED,
   INVOICE_PERIOD_CLOSED,
   INVOICE_PUSHED,
   INVOICE_RUN_UPDATED,
   InvoiceRunState,
 } from './invoice-events';
 import { InvoicesRepository } from './invoices.repository';
+import { planRunEvents } from './run-plan';
 
 const PROGRESS_EVERY_MS = 5_000;
 const HEARTBEAT_MS = 15_000;
@@ -29,13 +27,6 @@ const ABANDONED_AFTER_MS = 4 * HEARTBEAT_MS;
 const MAX_ERRORS_KEPT = 50;
 const ROLLUP_CHECK_ATTEMPTS = 4;
 const ROLLUP_CHECK_PAUSE_MS = 1500;
-
-/** A document's content without the moment it was computed: equal content, same invoice. */
-function contentHash(doc: InvoiceDocument): string {
-  const content: Partial<InvoiceDocument> = { ...doc };
-  delete content.computed_at;
-  return createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 16);
-}
 
 /**
  * Invoice runs: derive every invoice of a period from its usage, draft them, finalize them
@@ -187,30 +178,11 @@ export class InvoiceRunService {
     const existing = new Map(
       (await this.invoices.documents({ periods: [period.toString()] })).map((s) => [s.document.id, s]),
     );
-    state.counts.invoices = docs.length;
-    const events: BillingEvent[] = [];
-    for (const doc of docs) {
-      const stored = existing.get(doc.id);
-      if (stored?.finalized) {
-        state.counts.already_finalized++;
-        continue;
-      }
-      const hash = contentHash(doc);
-      if (!stored || contentHash(stored.document) !== hash) {
-        events.push({
-          ...newBillingEvent(INVOICE_DRAFTED, doc.workspace_id, { invoice: doc }),
-          id: `${INVOICE_DRAFTED}:${doc.id}:${hash}`,
-        });
-        state.counts.drafted++;
-      }
-      if (state.finalize) {
-        events.push({
-          ...newBillingEvent(INVOICE_FINALIZED, doc.workspace_id, { invoice: doc }),
-          id: `${INVOICE_FINALIZED}:${doc.id}`,
-        });
-        state.counts.finalized++;
-      }
-    }
+    const { events, counts } = planRunEvents(docs, existing, state.finalize);
+    state.counts.invoices = counts.invoices;
+    state.counts.drafted += counts.drafted;
+    state.counts.finalized += counts.finalized;
+    state.counts.already_finalized += counts.already_finalized;
     await this.billingEvents.publishAll(events);
     if (state.finalize) {
       await this.billingEvents.publish({
