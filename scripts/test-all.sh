@@ -7,7 +7,7 @@ source scripts/lib.sh
 
 ensure_node_deps
 build
-echo "[lint] eslint + prettier" >&2
+echo "[lint] eslint, module cycles, prettier" >&2
 npm run --silent lint
 npm run --silent format:check >/dev/null
 # In CI, stop what was started even when start-up itself fails half-way.

@@ -1,11 +1,13 @@
 import { InvoiceDocument } from './invoice';
 
-/** Invoice lifecycle events on billing.events.v1 (subject: the workspace). */
+/**
+ * Invoice lifecycle events on billing.events.v1 (subject: the workspace). What Stripe holds
+ * and reports (invoice.pushed, invoice.paid, invoice.payment_failed) is declared by the
+ * stripe module, which publishes it (stripe-events.ts): invoicing depends on stripe, never
+ * the other way.
+ */
 export const INVOICE_DRAFTED = 'invoice.drafted';
 export const INVOICE_FINALIZED = 'invoice.finalized';
-export const INVOICE_PUSHED = 'invoice.pushed';
-export const INVOICE_PAID = 'invoice.paid';
-export const INVOICE_PAYMENT_FAILED = 'invoice.payment_failed';
 /** Subject `gpumeter`: every invoice of the period is finalized. */
 export const INVOICE_PERIOD_CLOSED = 'invoice.period_closed';
 /** Subject `gpumeter`: an invoice run's whole state after a step. */
@@ -13,23 +15,6 @@ export const INVOICE_RUN_UPDATED = 'invoice_run.updated';
 
 export interface InvoiceDocumentData {
   invoice: InvoiceDocument;
-}
-
-export interface InvoicePushedData {
-  invoice_id: string;
-  period: string;
-  stripe_customer_id: string;
-  stripe_invoice_id: string;
-  /** our line id → Stripe invoice item id */
-  stripe_invoice_item_ids: Record<string, string>;
-  stripe_finalized: boolean;
-}
-
-export interface InvoicePaymentData {
-  invoice_id: string;
-  stripe_event_id: string;
-  stripe_invoice_id: string;
-  reason?: string;
 }
 
 export interface PeriodClosedData {

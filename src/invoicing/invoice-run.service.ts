@@ -12,12 +12,8 @@ import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
 import { ApiError } from '../common/api-error';
 import { InvoiceCalculator } from './invoice-calculator.service';
-import {
-  INVOICE_PERIOD_CLOSED,
-  INVOICE_PUSHED,
-  INVOICE_RUN_UPDATED,
-  InvoiceRunState,
-} from './invoice-events';
+import { INVOICE_PERIOD_CLOSED, INVOICE_RUN_UPDATED, InvoiceRunState } from './invoice-events';
+import { INVOICE_PUSHED } from '../stripe/stripe-events';
 import { InvoicesRepository } from './invoices.repository';
 import { planRunEvents } from './run-plan';
 

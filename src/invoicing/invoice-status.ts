@@ -1,5 +1,5 @@
 import { InvoiceStatus } from './invoice';
-import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, INVOICE_PUSHED } from './invoice-events';
+import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, INVOICE_PUSHED } from '../stripe/stripe-events';
 
 /**
  * An invoice's status from its lifecycle facts, in the order they were recorded: paid once

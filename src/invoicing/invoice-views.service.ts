@@ -13,7 +13,7 @@ import {
   INVOICE_PUSHED,
   InvoicePaymentData,
   InvoicePushedData,
-} from './invoice-events';
+} from '../stripe/stripe-events';
 import { InvoicesRepository, StoredInvoice } from './invoices.repository';
 import { spendFigures } from './spend';
 

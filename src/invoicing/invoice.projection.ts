@@ -4,15 +4,13 @@ import { BillingEventsService } from '../platform/billing-events/billing-events.
 import {
   INVOICE_DRAFTED,
   INVOICE_FINALIZED,
-  INVOICE_PAID,
-  INVOICE_PAYMENT_FAILED,
   INVOICE_PERIOD_CLOSED,
-  INVOICE_PUSHED,
   INVOICE_RUN_UPDATED,
   InvoiceDocumentData,
   InvoiceRunState,
   PeriodClosedData,
 } from './invoice-events';
+import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, INVOICE_PUSHED } from '../stripe/stripe-events';
 import { InvoicesRepository } from './invoices.repository';
 import { isPeriod, refuseDocument } from './invoice';
 import { checkFields, isObject, rfc3339, text } from '../platform/billing-events/billing-event-checks';

@@ -3,7 +3,7 @@ import { formatAmount, Money, toMinorUnits } from '../catalog/money';
 import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from '../invoicing/billing-period';
 import { InvoiceCalculator } from '../invoicing/invoice-calculator.service';
-import { InvoicePushedData, INVOICE_PUSHED } from '../invoicing/invoice-events';
+import { InvoicePushedData, INVOICE_PUSHED } from '../stripe/stripe-events';
 import { InvoicesRepository } from '../invoicing/invoices.repository';
 import { UsageEventsRepository } from '../metering/usage-events.repository';
 import { UsageRollupsRepository } from '../metering/usage-rollups.repository';

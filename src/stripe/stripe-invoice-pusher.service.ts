@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { StripeInvoiceInput } from './stripe-invoice-input';
 import { FaultInjection } from '../platform/fault-injection';
 import type Stripe from 'stripe';
 import { toMinorUnits, Money } from '../catalog/money';
-import { InvoiceDocument } from '../invoicing/invoice';
-import { InvoicePushedData } from '../invoicing/invoice-events';
+import { InvoicePushedData } from './stripe-events';
 import {
   BillingEvent,
   BillingEventProjection,
@@ -123,7 +123,7 @@ export class StripeInvoicePusher implements BillingEventProjection, OnModuleInit
     return id;
   }
 
-  private async createItems(doc: InvoiceDocument, customer: string): Promise<void> {
+  private async createItems(doc: StripeInvoiceInput, customer: string): Promise<void> {
     const pending = await this.stripe.listPendingInvoiceItems(customer);
     const foreign = pending.filter((i) => i.metadata?.[META.invoice] && i.metadata[META.invoice] !== doc.id);
     if (foreign.length > 0)
@@ -158,7 +158,7 @@ export class StripeInvoicePusher implements BillingEventProjection, OnModuleInit
   }
 
   /** Checks that the Stripe invoice holds exactly our lines and amounts; returns line id → item id. */
-  private async verify(doc: InvoiceDocument, invoice: Stripe.Invoice): Promise<Record<string, string>> {
+  private async verify(doc: StripeInvoiceInput, invoice: Stripe.Invoice): Promise<Record<string, string>> {
     const lines = await this.stripe.listInvoiceLines(invoice.id);
     const ours = new Map(doc.lines.map((l) => [l.id, toMinorUnits(new Money(l.amount))]));
     const ids: Record<string, string> = {};
@@ -180,7 +180,7 @@ export class StripeInvoicePusher implements BillingEventProjection, OnModuleInit
 
   /** Pushes one finalized invoice; safe to call again after a crash at any point. */
   async push(
-    doc: InvoiceDocument,
+    doc: StripeInvoiceInput,
     ws: PushWorkspace,
     directory: CustomerDirectory,
   ): Promise<InvoicePushedData> {

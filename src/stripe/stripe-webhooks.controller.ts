@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import type Stripe from 'stripe';
 import { Public } from '../common/access';
 import { AppConfig } from '../config/app-config';
-import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, InvoicePaymentData } from '../invoicing/invoice-events';
+import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, InvoicePaymentData } from './stripe-events';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError, ApiErrorCode } from '../common/api-error';

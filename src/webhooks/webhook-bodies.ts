@@ -1,11 +1,6 @@
 import { BillingEvent } from '../platform/billing-events/billing-event';
-import { InvoiceDocumentData, InvoicePaymentData } from '../invoicing/invoice-events';
-import {
-  INVOICE_DRAFTED,
-  INVOICE_FINALIZED,
-  INVOICE_PAID,
-  INVOICE_PAYMENT_FAILED,
-} from '../invoicing/invoice-events';
+import { INVOICE_DRAFTED, INVOICE_FINALIZED, InvoiceDocumentData } from '../invoicing/invoice-events';
+import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, InvoicePaymentData } from '../stripe/stripe-events';
 import { ENDPOINT_DISABLED, EndpointDisabledData, WebhookBody } from './webhook-events';
 import {
   BUDGET_EXCEEDED,

@@ -1,0 +1,78 @@
+// Fails on any import cycle between the folders of src/ (bounded contexts, platform, common)
+// and on any cycle between files, so the layering cannot regress (issue 11, item 4).
+// dependency-cruiser reads the imports (type-only imports are left out: they vanish at
+// compile time); this script collapses them to folders and looks for strongly connected parts.
+import { cruise } from 'dependency-cruiser';
+
+const result = await cruise(['src'], {
+  tsConfig: { fileName: 'tsconfig.json' },
+  exclude: { path: '\\.spec\\.ts$' },
+  doNotFollow: { path: 'node_modules' },
+});
+const modules = result.output.modules.filter((m) => m.source.startsWith('src/'));
+const folder = (path) => {
+  const parts = path.split('/');
+  return parts[0] === 'src' && parts.length > 2 ? parts[1] : null;
+};
+
+/** Strongly connected components of a graph with more than one node (Tarjan). */
+function cycles(edges) {
+  let index = 0;
+  const stack = [];
+  const on = new Set();
+  const idx = new Map();
+  const low = new Map();
+  const out = [];
+  const visit = (v) => {
+    idx.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    on.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v), low.get(w)));
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const part = [];
+      let w;
+      do {
+        w = stack.pop();
+        on.delete(w);
+        part.push(w);
+      } while (w !== v);
+      if (part.length > 1) out.push(part.sort());
+    }
+  };
+  for (const v of edges.keys()) if (!idx.has(v)) visit(v);
+  return out;
+}
+
+const folderEdges = new Map();
+const fileEdges = new Map();
+const example = new Map();
+for (const m of modules) {
+  for (const d of m.dependencies) {
+    if (!d.resolved.startsWith('src/') || d.dependencyTypes.includes('type-only')) continue;
+    fileEdges.set(m.source, [...(fileEdges.get(m.source) ?? []), d.resolved]);
+    const [a, b] = [folder(m.source), folder(d.resolved)];
+    if (a && b && a !== b) {
+      folderEdges.set(a, [...new Set([...(folderEdges.get(a) ?? []), b])]);
+      if (!example.has(`${a}>${b}`)) example.set(`${a}>${b}`, `${m.source} → ${d.resolved}`);
+    }
+  }
+}
+const problems = [];
+for (const part of cycles(folderEdges)) {
+  const via = part.flatMap((a) =>
+    part.filter((b) => example.has(`${a}>${b}`)).map((b) => example.get(`${a}>${b}`)),
+  );
+  problems.push(`folders import each other: ${part.join(' ↔ ')}\n    ${via.join('\n    ')}`);
+}
+for (const part of cycles(fileEdges)) problems.push(`files import each other: ${part.join(' ↔ ')}`);
+if (problems.length > 0) {
+  console.error(`check-modules: ${problems.length} cycle(s)\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+console.log(`check-modules: ${modules.length} files, ${folderEdges.size} folders, no cycle`);

@@ -1,0 +1,25 @@
+/**
+ * The billing events the stripe module publishes (subject: the workspace): an invoice pushed
+ * to Stripe, and what Stripe's webhooks report of its payment. Invoicing, the reconciliation
+ * and webhooks read them.
+ */
+export const INVOICE_PUSHED = 'invoice.pushed';
+export const INVOICE_PAID = 'invoice.paid';
+export const INVOICE_PAYMENT_FAILED = 'invoice.payment_failed';
+
+export interface InvoicePushedData {
+  invoice_id: string;
+  period: string;
+  stripe_customer_id: string;
+  stripe_invoice_id: string;
+  /** our line id → Stripe invoice item id */
+  stripe_invoice_item_ids: Record<string, string>;
+  stripe_finalized: boolean;
+}
+
+export interface InvoicePaymentData {
+  invoice_id: string;
+  stripe_event_id: string;
+  stripe_invoice_id: string;
+  reason?: string;
+}
