@@ -66,7 +66,7 @@ describe('bounded reads', () => {
 
   it('an export abandoned while backed up ends at once, ten times over; the next export is whole', async () => {
     const path = `/v1/exports/usage?from=${new Date(month.start).toISOString()}&to=${new Date(month.end).toISOString()}&format=jsonl`;
-    const abandonedBefore = await metricWith(svc, 'gpumeter_exports_total', 'abandoned');
+    const abandonedBefore = await svc.metric('gpumeter_exports_total', 'abandoned');
     const rssBefore = await svc.metric('process_resident_memory_bytes');
     for (let i = 0; i < 10; i++) {
       await new Promise<void>((resolve, reject) => {
@@ -95,14 +95,14 @@ describe('bounded reads', () => {
       (n) => n === 0,
       10_000,
     );
-    expect((await metricWith(svc, 'gpumeter_exports_total', 'abandoned')) - abandonedBefore).toBe(10);
+    expect((await svc.metric('gpumeter_exports_total', 'abandoned')) - abandonedBefore).toBe(10);
     const rssAfter = await svc.metric('process_resident_memory_bytes');
     expect(rssAfter - rssBefore).toBeLessThan(150 * 1024 * 1024);
     // The service still streams a whole export, every record once.
     const whole = await fetch(`${svc.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     const lines = (await whole.text()).split('\n').filter((l) => l.length > 0);
     expect(lines.length).toBeGreaterThanOrEqual(workspaces.length * 8_000);
-    expect(await metricWith(svc, 'gpumeter_exports_total', 'complete')).toBeGreaterThanOrEqual(1);
+    expect(await svc.metric('gpumeter_exports_total', 'complete')).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
   it('GET /v1/invoices pages with limit, starting_after and has_more; the export reads every page', async () => {
@@ -155,11 +155,3 @@ describe('bounded reads', () => {
     expect(lines).toHaveLength(lineCount);
   }, 240_000);
 });
-
-async function metricWith(svc: ServiceProcess, name: string, label: string): Promise<number> {
-  let total = 0;
-  for (const line of (await svc.metricsText()).split('\n'))
-    if (line.startsWith(`${name}{`) && line.includes(`"${label}"`))
-      total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return total;
-}

@@ -29,10 +29,6 @@ export class UsageSpan {
       throw ApiError.invalid('to', 'the range from–to must be at most 400 days');
     return new UsageSpan(fromMs, toMs);
   }
-
-  get lengthMs(): number {
-    return this.toMs - this.fromMs;
-  }
 }
 
 function hourAligned(field: 'from' | 'to', value: string | undefined, fallback: number): number {

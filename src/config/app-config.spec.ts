@@ -69,6 +69,19 @@ describe('configuration', () => {
     CLICKHOUSE_PASSWORD: 'secret',
     KAFKA_ALLOW_PLAINTEXT: 'true',
   };
+  it('production refuses a plaintext, unauthenticated broker unless KAFKA_ALLOW_PLAINTEXT=true', () => {
+    const production = { ...live, KAFKA_ALLOW_PLAINTEXT: undefined };
+    expect(() => loadConfig(production)).toThrow(/KAFKA_SSL:.*KAFKA_ALLOW_PLAINTEXT/);
+    expect(() => loadConfig({ ...production, KAFKA_SSL: 'true' })).toThrow(/KAFKA_SSL:/);
+    const sasl = {
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'gpumeter',
+      KAFKA_SASL_PASSWORD: 'a-password',
+    };
+    expect(loadConfig({ ...production, ...sasl }).KAFKA_SASL_MECHANISM).toBe('scram-sha-512');
+    expect(loadConfig({ ...production, KAFKA_ALLOW_PLAINTEXT: 'true' }).GPUMETER_ENV).toBe('production');
+  });
   it('production requires the operator key and the webhook secrets key', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ADMIN_API_KEY/);
     expect(() => loadConfig({ ...live, WEBHOOK_SECRETS_KEY: undefined })).toThrow(/WEBHOOK_SECRETS_KEY/);

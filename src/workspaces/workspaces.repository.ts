@@ -55,13 +55,6 @@ export class WorkspacesRepository {
     return rows[0] && normalize(rows[0]);
   }
 
-  async findByApiKeyHash(hash: string): Promise<WorkspaceRow | undefined> {
-    const rows = await this.clickhouse.query<WorkspaceRow>(
-      sql`SELECT * FROM workspaces FINAL WHERE api_key_hash = ${str(hash)} LIMIT 1`,
-    );
-    return rows[0] && normalize(rows[0]);
-  }
-
   async assignPlan(
     workspaceId: string,
     plan: string,

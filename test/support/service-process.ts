@@ -79,10 +79,12 @@ export class ServiceProcess {
     return r.text();
   }
 
-  async metric(name: string): Promise<number> {
+  /** The sum of a metric's samples; with `labelValue`, of the samples carrying that label value. */
+  async metric(name: string, labelValue?: string): Promise<number> {
     const text = await this.metricsText();
     let total = 0;
     for (const line of text.split('\n')) {
+      if (labelValue !== undefined && !line.includes(`"${labelValue}"`)) continue;
       if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) {
         total += Number(line.slice(line.lastIndexOf(' ') + 1));
       }

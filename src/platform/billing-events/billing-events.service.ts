@@ -69,10 +69,7 @@ export class BillingEventsService {
    * refusal here is a programming error and nothing of the call is published).
    */
   async publishAll(events: readonly BillingEvent[]): Promise<void> {
-    for (const e of events) {
-      const refused = this.refusal(e);
-      if (refused) throw new Error(`refusing to publish billing event ${e.type} ${e.id}: ${refused}`);
-    }
+    for (const e of events) this.assertPublishable(e);
     for (let i = 0; i < events.length; i += PUBLISH_CHUNK_EVENTS) {
       const chunk = events.slice(i, i + PUBLISH_CHUNK_EVENTS);
       await this.kafka.send(
@@ -90,14 +87,19 @@ export class BillingEventsService {
    * of an id wins): the caller then reads the projection to learn whether it won.
    */
   async publishAndAwaitProjection(event: BillingEvent, timeoutMs: number): Promise<void> {
-    const refused = this.refusal(event);
-    if (refused) throw new Error(`refusing to publish billing event ${event.type} ${event.id}: ${refused}`);
+    this.assertPublishable(event);
     const topic = this.kafka.topics.billingEvents;
     const position = await this.kafka.sendLocated(topic, {
       key: event.subject,
       value: JSON.stringify(event),
     });
     await this.kafka.awaitCommitted(this.groupId, topic, position, timeoutMs);
+  }
+
+  /** Nothing is published that the projections would refuse (a refusal here is a programming error). */
+  private assertPublishable(e: BillingEvent): void {
+    const refused = this.refusal(e);
+    if (refused) throw new Error(`refusing to publish billing event ${e.type} ${e.id}: ${refused}`);
   }
 
   async project(events: readonly BillingEvent[]): Promise<void> {

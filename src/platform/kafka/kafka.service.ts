@@ -170,19 +170,44 @@ export class KafkaService implements OnModuleDestroy {
     position: { partition: number; offset: bigint },
     timeoutMs: number,
   ): Promise<void> {
+    await this.untilCommitted(
+      groupId,
+      topic,
+      async () => new Map([[position.partition, position.offset + 1n]]),
+      {
+        timeoutMs,
+        pollMs: 25,
+        what: `pass ${topic}[${position.partition}]@${position.offset}`,
+      },
+    );
+  }
+
+  /**
+   * Polls the group's committed offsets until each target partition's commit reaches its
+   * target offset (`targets` is read once, with the admin client), or throws after `timeoutMs`.
+   */
+  private async untilCommitted(
+    groupId: string,
+    topic: string,
+    targets: (admin: Admin) => Promise<Map<number, bigint>>,
+    o: { timeoutMs: number; pollMs: number; what: string },
+  ): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const deadline = Date.now() + timeoutMs;
+      const wanted = await targets(admin);
+      const deadline = Date.now() + o.timeoutMs;
       for (;;) {
         const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-        const at = committed.partitions.find((p) => p.partition === position.partition);
-        if (at && BigInt(at.offset) > position.offset) return;
+        const at = new Map(committed.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+        const behind = [...wanted].filter(([partition, offset]) => (at.get(partition) ?? -1n) < offset);
+        if (behind.length === 0) return;
         if (Date.now() > deadline)
           throw new Error(
-            `consumer group ${groupId} did not pass ${topic}[${position.partition}]@${position.offset} within ${timeoutMs} ms`,
+            `consumer group ${groupId} did not ${o.what} within ${o.timeoutMs} ms ` +
+              `(partitions behind: ${behind.map(([p]) => p).join(', ')})`,
           );
-        await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setTimeout(r, o.pollMs));
       }
     } finally {
       await admin.disconnect().catch(() => undefined);
@@ -298,29 +323,17 @@ export class KafkaService implements OnModuleDestroy {
    * (its consumers have processed everything published so far). Throws after `timeoutMs`.
    */
   async awaitGroupCaughtUp(groupId: string, topic: string, timeoutMs: number): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const targets = (await admin.fetchTopicOffsets(topic)).map((o) => ({
-        partition: o.partition,
-        high: BigInt(o.high),
-      }));
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-        const at = new Map(committed.partitions.map((p) => [p.partition, BigInt(p.offset)]));
-        const behind = targets.filter((t) => t.high > 0n && (at.get(t.partition) ?? -1n) < t.high);
-        if (behind.length === 0) return;
-        if (Date.now() > deadline)
-          throw new Error(
-            `consumer group ${groupId} did not catch up with ${topic} within ${timeoutMs} ms ` +
-              `(partitions behind: ${behind.map((b) => b.partition).join(', ')})`,
-          );
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    await this.untilCommitted(
+      groupId,
+      topic,
+      async (admin) =>
+        new Map(
+          (await admin.fetchTopicOffsets(topic))
+            .filter((o) => BigInt(o.high) > 0n)
+            .map((o) => [o.partition, BigInt(o.high)]),
+        ),
+      { timeoutMs, pollMs: 200, what: `catch up with ${topic}` },
+    );
   }
 
   /**
