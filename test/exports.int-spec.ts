@@ -38,6 +38,12 @@ describe('exports: rated usage and invoice lines, streamed', () => {
   const cutAt = month.start + 9 * 86_400_000 + 15 * 3_600_000 + 41 * 60_000 + 3_217;
   const cutHour = cutAt - (cutAt % 3_600_000);
   const formula = '=HYPERLINK("http://evil.test","x")';
+  // One workspace whose month is one hour of one GPU type, app and function: one record in the
+  // usage export, one row in /v1/usage, one line per charge on the invoice (issue 11).
+  const single = `ex${tag}-one`;
+  const singleHour = month.start + 3 * 86_400_000 + 10 * 3_600_000;
+  const SINGLE_DURATIONS_MS = [7_300, 1_500];
+  const SINGLE_EVENTS = SINGLE_DURATIONS_MS.length;
   let svc: ServiceProcess;
   let ch: ReturnType<typeof chReader>;
   let eventCount = 0;
@@ -46,7 +52,7 @@ describe('exports: rated usage and invoice lines, streamed', () => {
     const env = await isolatedEnv('exports', LOCALSTRIPE_BILLING_ENV);
     svc = await new ServiceProcess('exports', env, 'all').start();
     ch = chReader(env);
-    await createPlannedWorkspaces(svc.url, workspaces, (i) => (i === 0 ? 'team' : 'starter'));
+    await createPlannedWorkspaces(svc.url, [...workspaces, single], (i) => (i === 0 ? 'team' : 'starter'));
     const change = await api(svc.url, 'POST', '/v1/catalog/price-changes', ADMIN_KEY, {
       effective_from: new Date(cutAt).toISOString(),
       gpu_per_second: { H100: '0.001210', A10G: '0.000333' },
@@ -69,7 +75,28 @@ describe('exports: rated usage and invoice lines, streamed', () => {
       seed: 62,
       idPrefix: `c${tag}`,
     });
-    const events = [...spread.events, ...around.events];
+    // 7.3 s and 1.5 s on one H100 each, with 2.5 cores and 1 GiB: 8.8 GPU-s, 22 core-s, 8.8 GiB-s.
+    const oneHour = SINGLE_DURATIONS_MS.map((ms, i) => ({
+      specversion: '1.0',
+      id: `ct_${tag}_one_${i}:${singleHour + i * 60_000}`,
+      source: 'agent://host-1',
+      type: 'gpu.usage.v1',
+      subject: single,
+      time: new Date(singleHour + i * 60_000 + ms).toISOString(),
+      data: {
+        container_id: `ct_${tag}_one_${i}`,
+        app_id: 'app_one',
+        function_id: 'fn_one',
+        gpu_type: 'H100',
+        gpu_count: 1,
+        started_at: new Date(singleHour + i * 60_000).toISOString(),
+        ended_at: new Date(singleHour + i * 60_000 + ms).toISOString(),
+        cpu_millicores: 2_500,
+        memory_mib: 1_024,
+        region: 'us-east',
+      },
+    }));
+    const events = [...spread.events, ...around.events, ...oneHour];
     // Customer text that a spreadsheet would run.
     (events[0].data as { app_id: string }).app_id = formula;
     eventCount = events.length;
@@ -90,6 +117,55 @@ describe('exports: rated usage and invoice lines, streamed', () => {
   const usageUrl = (format: string) =>
     `${svc.url}/v1/exports/usage?from=${new Date(month.start).toISOString()}&to=${new Date(month.end).toISOString()}&format=${format}`;
 
+  it('one usage, one quantity string and one amount in /v1/usage, the usage export and the invoice line (issue 11)', async () => {
+    const span = `from=${new Date(singleHour).toISOString()}&to=${new Date(singleHour + 3_600_000).toISOString()}`;
+    const usage = await api(
+      svc.url,
+      'GET',
+      `/v1/usage?workspace_id=${single}&${span}&window=hour&group_by=gpu_type`,
+      ADMIN_KEY,
+    );
+    expect(usage.status).toBe(200);
+    expect(usage.body.rows).toHaveLength(1);
+    const u = usage.body.rows[0];
+    const exported = await download(
+      `${svc.url}/v1/exports/usage?${span}&workspace_id=${single}&format=jsonl`,
+      ADMIN_KEY,
+    );
+    expect(exported.status).toBe(200);
+    const records = jsonl(exported.text);
+    expect(records).toHaveLength(1);
+    const [r] = records;
+    const listed = await api(
+      svc.url,
+      'GET',
+      `/v1/invoices?period=${month.period}&workspace_id=${single}`,
+      ADMIN_KEY,
+    );
+    const [inv] = listed.body.invoices;
+    const line = (key: string) => inv.lines.find((l: { key: string }) => l.key === key);
+
+    // The quantity, as each reader writes it: the same string, in the one format.
+    expect([u.gpu_seconds, r.gpu_seconds, line('gpu:H100').quantity]).toEqual(['8.8', '8.8', '8.8']);
+    expect([u.cpu_core_seconds, r.cpu_core_seconds, line('cpu').quantity]).toEqual(['22', '22', '22']);
+    expect([u.memory_gib_seconds, r.memory_gib_seconds, line('memory').quantity]).toEqual([
+      '8.8',
+      '8.8',
+      '8.8',
+    ]);
+    expect(usage.body.totals.gpu_seconds).toBe('8.8');
+    // The amount: the export's exact amount, rounded by the one rule, is what the invoice line
+    // charges (per charge) and what /v1/usage shows (the row's charges together).
+    for (const [key, amount] of [
+      ['gpu:H100', r.gpu_amount],
+      ['cpu', r.cpu_amount],
+      ['memory', r.memory_amount],
+    ])
+      expect([key, line(key).amount]).toEqual([key, formatAmount(new Money(amount))]);
+    expect(u.amount).toBe(formatAmount(new Money(r.amount)));
+    expect(line('gpu:H100').unit_price).toBe(r.gpu_unit_price);
+  });
+
   it('usage export: exact amounts that add up, per workspace and charge, to the invoice lines', async () => {
     const got = await download(usageUrl('jsonl'), ADMIN_KEY);
     expect(got.status).toBe(200);
@@ -97,7 +173,7 @@ describe('exports: rated usage and invoice lines, streamed', () => {
     const records = jsonl(got.text).filter((r) => workspaces.includes(r.workspace_id));
     expect(records.length).toBeGreaterThan(100);
     // Every event is counted once, in the span it started in.
-    expect(records.reduce((a, r) => a + Number(r.events), 0)).toBe(eventCount);
+    expect(records.reduce((a, r) => a + Number(r.events), 0)).toBe(eventCount - SINGLE_EVENTS);
 
     const sums = new Map<string, { quantity: Money; amount: Money }>();
     const add = (key: string, quantity: string, amount: string) => {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { newBillingEvent, SYSTEM_SUBJECT } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError, ApiErrorCode } from '../common/api-error';
-import { AGENT_TOKEN_CREATED, AGENT_TOKEN_REVOKED, AgentTokenCreatedData } from './credential-events';
+import { AgentTokenCreatedData } from './credential-events';
 import { CredentialStore } from './credential-store.service';
 import { apiKeyPrefix, hashApiKey, newAgentToken, newCredentialId } from './credentials';
 import { CredentialRow, CredentialsRepository, credentialView } from './credentials.repository';
@@ -42,7 +42,7 @@ export class AgentTokensService {
       token_hash: hashApiKey(token),
       token_prefix: apiKeyPrefix(token),
     };
-    const event = newBillingEvent(AGENT_TOKEN_CREATED, SYSTEM_SUBJECT, data);
+    const event = newBillingEvent('agent_token.created', SYSTEM_SUBJECT, data);
     await this.billingEvents.publish(event);
     const row = {
       credential_id: data.token_id,
@@ -68,6 +68,8 @@ export class AgentTokensService {
     if (!token) throw new ApiError(ApiErrorCode.NotFound, 'agent token not found');
     this.store.forget(id);
     if (token.revoked_at_ms !== null) return;
-    await this.billingEvents.publish(newBillingEvent(AGENT_TOKEN_REVOKED, SYSTEM_SUBJECT, { token_id: id }));
+    await this.billingEvents.publish(
+      newBillingEvent('agent_token.revoked', SYSTEM_SUBJECT, { token_id: id }),
+    );
   }
 }

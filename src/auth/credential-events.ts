@@ -3,10 +3,6 @@
  * the secret, never the secret. Workspace keys have the workspace as subject; agent tokens
  * the system subject.
  */
-export const WORKSPACE_KEY_CREATED = 'workspace.key_created';
-export const WORKSPACE_KEY_REVOKED = 'workspace.key_revoked';
-export const AGENT_TOKEN_CREATED = 'agent_token.created';
-export const AGENT_TOKEN_REVOKED = 'agent_token.revoked';
 
 export interface WorkspaceKeyCreatedData {
   key_id: string;

@@ -1,22 +1,25 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { BillingEvent, BillingEventProjection } from '../platform/billing-events/billing-event';
+import {
+  BillingEvent,
+  BillingEventEnvelope,
+  BillingEventProjection,
+  BillingEventType,
+} from '../platform/billing-events/billing-event';
 import { checkFields, matching, text } from '../platform/billing-events/billing-event-checks';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
-import {
-  AGENT_TOKEN_CREATED,
-  AGENT_TOKEN_REVOKED,
-  AgentTokenCreatedData,
-  AgentTokenRevokedData,
-  WORKSPACE_KEY_CREATED,
-  WORKSPACE_KEY_REVOKED,
-  WorkspaceKeyCreatedData,
-  WorkspaceKeyRevokedData,
-} from './credential-events';
 import { CredentialsRepository } from './credentials.repository';
 import { MAX_SOURCE_PATTERNS, SOURCE_PATTERN } from './source-patterns';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const CREDENTIAL_ID = /^(wk|at)_[0-9a-f]{16}$/;
+
+const HANDLES = [
+  'workspace.key_created',
+  'workspace.key_revoked',
+  'agent_token.created',
+  'agent_token.revoked',
+] as const satisfies readonly BillingEventType[];
+type Handled = (typeof HANDLES)[number];
 
 /**
  * Projects credential events into `credentials` and `credential_revocations` (idempotent:
@@ -24,8 +27,8 @@ const CREDENTIAL_ID = /^(wk|at)_[0-9a-f]{16}$/;
  * the workspace projection, which alone knows whether that creation won (first one wins).
  */
 @Injectable()
-export class CredentialProjection implements BillingEventProjection, OnModuleInit {
-  readonly handles = [WORKSPACE_KEY_CREATED, WORKSPACE_KEY_REVOKED, AGENT_TOKEN_CREATED, AGENT_TOKEN_REVOKED];
+export class CredentialProjection implements BillingEventProjection<Handled>, OnModuleInit {
+  readonly handles = HANDLES;
 
   constructor(
     private readonly credentials: CredentialsRepository,
@@ -36,16 +39,16 @@ export class CredentialProjection implements BillingEventProjection, OnModuleIni
     this.billingEvents.register(this);
   }
 
-  refuse(event: BillingEvent): string | null {
+  refuse(event: BillingEventEnvelope<Handled>): string | null {
     switch (event.type) {
-      case WORKSPACE_KEY_CREATED:
+      case 'workspace.key_created':
         return checkFields(event.data, {
           key_id: matching(CREDENTIAL_ID),
           name: text(200),
           key_hash: matching(SHA256_HEX),
           key_prefix: text(64),
         });
-      case AGENT_TOKEN_CREATED:
+      case 'agent_token.created':
         return checkFields(event.data, {
           token_id: matching(CREDENTIAL_ID),
           name: text(200),
@@ -57,20 +60,18 @@ export class CredentialProjection implements BillingEventProjection, OnModuleIni
           token_hash: matching(SHA256_HEX),
           token_prefix: text(64),
         });
-      case WORKSPACE_KEY_REVOKED:
+      case 'workspace.key_revoked':
         return checkFields(event.data, { key_id: matching(CREDENTIAL_ID) });
-      case AGENT_TOKEN_REVOKED:
+      case 'agent_token.revoked':
         return checkFields(event.data, { token_id: matching(CREDENTIAL_ID) });
-      default:
-        return `the credential projection does not handle ${event.type}`;
     }
   }
 
-  async apply(event: BillingEvent): Promise<void> {
+  async apply(event: BillingEvent<Handled>): Promise<void> {
     const at = Date.parse(event.time);
     switch (event.type) {
-      case WORKSPACE_KEY_CREATED: {
-        const d = event.data as WorkspaceKeyCreatedData;
+      case 'workspace.key_created': {
+        const d = event.data;
         await this.credentials.insert(
           {
             credential_id: d.key_id,
@@ -86,8 +87,8 @@ export class CredentialProjection implements BillingEventProjection, OnModuleIni
         );
         return;
       }
-      case AGENT_TOKEN_CREATED: {
-        const d = event.data as AgentTokenCreatedData;
+      case 'agent_token.created': {
+        const d = event.data;
         await this.credentials.insert(
           {
             credential_id: d.token_id,
@@ -103,11 +104,11 @@ export class CredentialProjection implements BillingEventProjection, OnModuleIni
         );
         return;
       }
-      case WORKSPACE_KEY_REVOKED:
-        await this.credentials.revoke((event.data as WorkspaceKeyRevokedData).key_id, at, event.id);
+      case 'workspace.key_revoked':
+        await this.credentials.revoke(event.data.key_id, at, event.id);
         return;
-      case AGENT_TOKEN_REVOKED:
-        await this.credentials.revoke((event.data as AgentTokenRevokedData).token_id, at, event.id);
+      case 'agent_token.revoked':
+        await this.credentials.revoke(event.data.token_id, at, event.id);
         return;
     }
   }

@@ -1,24 +1,22 @@
-/** Budget alerts on billing.events.v1 (subject: the workspace), each decided once. */
-export const BUDGET_THRESHOLD_REACHED = 'budget.threshold_reached';
-export const BUDGET_EXCEEDED = 'budget.exceeded';
-export const BUDGET_FORECAST_EXCEEDED = 'budget.forecast_exceeded';
-/** An enforced budget's spend reached its limit: the allowance says no from now on this month. */
-export const BUDGET_CAP_REACHED = 'budget.cap_reached';
-
+/**
+ * Budget alerts on billing.events.v1 (subject: the workspace), each decided once.
+ * budget.cap_reached: an enforced budget's spend reached its limit, so the allowance says no
+ * from now on this month.
+ */
 export const BUDGET_ALERT_TYPES = [
-  BUDGET_THRESHOLD_REACHED,
-  BUDGET_EXCEEDED,
-  BUDGET_FORECAST_EXCEEDED,
-  BUDGET_CAP_REACHED,
+  'budget.threshold_reached',
+  'budget.exceeded',
+  'budget.forecast_exceeded',
+  'budget.cap_reached',
 ] as const;
 export type BudgetAlertType = (typeof BUDGET_ALERT_TYPES)[number];
 
 export type AlertKind = 'threshold' | 'exceeded' | 'forecast' | 'cap';
 export const KIND_OF: Record<BudgetAlertType, AlertKind> = {
-  [BUDGET_THRESHOLD_REACHED]: 'threshold',
-  [BUDGET_EXCEEDED]: 'exceeded',
-  [BUDGET_FORECAST_EXCEEDED]: 'forecast',
-  [BUDGET_CAP_REACHED]: 'cap',
+  'budget.threshold_reached': 'threshold',
+  'budget.exceeded': 'exceeded',
+  'budget.forecast_exceeded': 'forecast',
+  'budget.cap_reached': 'cap',
 };
 
 export interface BudgetAlertData {

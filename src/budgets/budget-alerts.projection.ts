@@ -1,17 +1,21 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { MONEY_PATTERN } from '../catalog/dto/price-change.dto';
 import { isPeriod } from '../invoicing/invoice';
-import { BillingEvent, BillingEventProjection } from '../platform/billing-events/billing-event';
+import {
+  BillingEvent,
+  BillingEventEnvelope,
+  BillingEventProjection,
+} from '../platform/billing-events/billing-event';
 import { checkFields, matching, text } from '../platform/billing-events/billing-event-checks';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
-import { BUDGET_ALERT_TYPES, BudgetAlertData, BudgetAlertType, KIND_OF } from './budget-alert-events';
+import { BUDGET_ALERT_TYPES, BudgetAlertType, KIND_OF } from './budget-alert-events';
 import { BudgetAlertsRepository } from './budget-alerts.repository';
 
 const DECIMAL = /^-?\d{1,15}(\.\d{1,15})?$/;
 
 /** Projects budget alerts into `budget_alerts`. Idempotent (rows keyed by event id). */
 @Injectable()
-export class BudgetAlertsProjection implements BillingEventProjection, OnModuleInit {
+export class BudgetAlertsProjection implements BillingEventProjection<BudgetAlertType>, OnModuleInit {
   readonly handles = BUDGET_ALERT_TYPES;
 
   constructor(
@@ -23,7 +27,7 @@ export class BudgetAlertsProjection implements BillingEventProjection, OnModuleI
     this.billingEvents.register(this);
   }
 
-  refuse(event: BillingEvent): string | null {
+  refuse(event: BillingEventEnvelope<BudgetAlertType>): string | null {
     return checkFields(event.data, {
       period: isPeriod,
       monthly_limit: matching(MONEY_PATTERN),
@@ -35,20 +39,20 @@ export class BudgetAlertsProjection implements BillingEventProjection, OnModuleI
     });
   }
 
-  async apply(event: BillingEvent): Promise<void> {
+  async apply(event: BillingEvent<BudgetAlertType>): Promise<void> {
     await this.applyBatch([event]);
   }
 
-  async applyBatch(events: BillingEvent[]): Promise<void> {
+  async applyBatch(events: BillingEvent<BudgetAlertType>[]): Promise<void> {
     await this.alerts.append(
       events.map((e) => {
-        const d = e.data as BudgetAlertData;
+        const d = e.data;
         return {
           event_id: e.id,
           workspace_id: e.subject,
           period: d.period,
           monthly_limit: d.monthly_limit,
-          kind: KIND_OF[e.type as BudgetAlertType],
+          kind: KIND_OF[e.type],
           threshold: d.threshold ?? 0,
           spend: d.spend,
           decided_at_ms: Date.parse(e.time),

@@ -1,14 +1,6 @@
 import { formatAmount, Money } from '../catalog/money';
 import { Budget } from '../workspaces/budget';
-import {
-  alertId,
-  BUDGET_CAP_REACHED,
-  BUDGET_EXCEEDED,
-  BUDGET_FORECAST_EXCEEDED,
-  BUDGET_THRESHOLD_REACHED,
-  BudgetAlertData,
-  BudgetAlertType,
-} from './budget-alert-events';
+import { alertId, BudgetAlertData, BudgetAlertType } from './budget-alert-events';
 
 export interface AlertDecision {
   type: BudgetAlertType;
@@ -50,9 +42,9 @@ export function alertsDue(input: {
   };
   for (const t of budget.thresholds)
     if (limit.isZero() ? spend.gt(0) : spend.times(100).gte(limit.times(t)))
-      add(BUDGET_THRESHOLD_REACHED, t, t);
-  if (spend.gt(limit)) add(BUDGET_EXCEEDED, 'exceeded', null);
-  if (forecast.gt(limit)) add(BUDGET_FORECAST_EXCEEDED, 'forecast', null);
-  if (budget.enforce && spend.gte(limit)) add(BUDGET_CAP_REACHED, 'cap', null);
+      add('budget.threshold_reached', t, t);
+  if (spend.gt(limit)) add('budget.exceeded', 'exceeded', null);
+  if (forecast.gt(limit)) add('budget.forecast_exceeded', 'forecast', null);
+  if (budget.enforce && spend.gte(limit)) add('budget.cap_reached', 'cap', null);
   return out;
 }

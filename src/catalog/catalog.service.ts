@@ -2,7 +2,9 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { parseRfc3339Ms } from '../common/rfc3339';
 import {
   BillingEvent,
+  BillingEventEnvelope,
   BillingEventProjection,
+  BillingEventType,
   newBillingEvent,
   SYSTEM_SUBJECT,
 } from '../platform/billing-events/billing-event';
@@ -27,10 +29,6 @@ import {
 import { isKnownGpuType } from './gpu-types';
 import { PlanChange, PriceCatalog, PriceChange } from './price-catalog';
 
-export const CATALOG_PRICES_CHANGED = 'catalog.prices_changed';
-export const CATALOG_PLAN_CHANGED = 'catalog.plan_changed';
-/** Subject (and Kafka key) of billing events that belong to no workspace. */
-
 /** Earliest instant a change may take effect: no usage predates it. */
 const EARLIEST_EFFECTIVE_MS = Date.UTC(2000, 0, 1);
 /** How far ahead a change may be scheduled. */
@@ -42,13 +40,19 @@ export const MAX_EFFECTIVE_AHEAD_YEARS = 5;
  */
 export type EffectiveFromGuard = (atMs: number) => Promise<string | null>;
 
+const HANDLES = [
+  'catalog.prices_changed',
+  'catalog.plan_changed',
+] as const satisfies readonly BillingEventType[];
+type Handled = (typeof HANDLES)[number];
+
 /**
  * The effective-dated price catalog: changes are published as events and projected into
  * `catalog_changes`; `load()` builds the catalog in force (seed + changes) for rating.
  */
 @Injectable()
-export class CatalogService implements BillingEventProjection, OnModuleInit {
-  readonly handles = [CATALOG_PRICES_CHANGED, CATALOG_PLAN_CHANGED];
+export class CatalogService implements BillingEventProjection<Handled>, OnModuleInit {
+  readonly handles = HANDLES;
 
   constructor(
     private readonly repository: CatalogRepository,
@@ -88,9 +92,9 @@ export class CatalogService implements BillingEventProjection, OnModuleInit {
     return ms;
   }
 
-  refuse(event: BillingEvent): string | null {
+  refuse(event: BillingEventEnvelope<Handled>): string | null {
     switch (event.type) {
-      case CATALOG_PRICES_CHANGED:
+      case 'catalog.prices_changed':
         return checkFields(event.data, {
           effective_from: rfc3339,
           gpu_per_second: optional(
@@ -103,20 +107,18 @@ export class CatalogService implements BillingEventProjection, OnModuleInit {
           cpu_per_core_second: optional(matching(PRICE_PATTERN)),
           memory_per_gib_second: optional(matching(PRICE_PATTERN)),
         });
-      case CATALOG_PLAN_CHANGED:
+      case 'catalog.plan_changed':
         return checkFields(event.data, {
           effective_from: rfc3339,
           plan: matching(PLAN_PATTERN),
           base_fee: matching(MONEY_PATTERN),
           monthly_credits: matching(MONEY_PATTERN),
         });
-      default:
-        return `the catalog does not handle ${event.type}`;
     }
   }
 
-  async apply(event: BillingEvent): Promise<void> {
-    const data = event.data as { effective_from: string };
+  async apply(event: BillingEvent<Handled>): Promise<void> {
+    const data = event.data;
     await this.repository.append({
       event_id: event.id,
       type: event.type,
@@ -133,17 +135,23 @@ export class CatalogService implements BillingEventProjection, OnModuleInit {
       'catalog_changes',
       await this.repository.all(),
       (row) => {
-        const data = JSON.parse(row.data) as unknown;
+        const type = HANDLES.find((t) => t === row.type);
+        if (!type) return undefined;
+        const event = { type, data: JSON.parse(row.data) as unknown } as BillingEventEnvelope<Handled>;
         // The same checks as on consuming: a row an older build wrote is skipped, not misread.
-        return this.refuse({ type: row.type, data } as BillingEvent) === null
-          ? { type: row.type, data }
-          : undefined;
+        return this.refuse(event) === null ? (event as BillingEvent<Handled>) : undefined;
       },
       (row) => row.event_id,
     );
-    for (const { type, data } of changes) {
-      if (type === CATALOG_PRICES_CHANGED) prices.push(data as PriceChange);
-      else plans.push(data as PlanChange);
+    for (const change of changes) {
+      switch (change.type) {
+        case 'catalog.prices_changed':
+          prices.push(change.data);
+          break;
+        case 'catalog.plan_changed':
+          plans.push(change.data);
+          break;
+      }
     }
     return new PriceCatalog(prices, plans);
   }
@@ -165,7 +173,7 @@ export class CatalogService implements BillingEventProjection, OnModuleInit {
       ...(dto.cpu_per_core_second ? { cpu_per_core_second: dto.cpu_per_core_second } : {}),
       ...(dto.memory_per_gib_second ? { memory_per_gib_second: dto.memory_per_gib_second } : {}),
     };
-    await this.billingEvents.publish(newBillingEvent(CATALOG_PRICES_CHANGED, SYSTEM_SUBJECT, change));
+    await this.billingEvents.publish(newBillingEvent('catalog.prices_changed', SYSTEM_SUBJECT, change));
     return change;
   }
 
@@ -177,7 +185,7 @@ export class CatalogService implements BillingEventProjection, OnModuleInit {
       base_fee: dto.base_fee,
       monthly_credits: dto.monthly_credits,
     };
-    await this.billingEvents.publish(newBillingEvent(CATALOG_PLAN_CHANGED, SYSTEM_SUBJECT, change));
+    await this.billingEvents.publish(newBillingEvent('catalog.plan_changed', SYSTEM_SUBJECT, change));
     return change;
   }
 

@@ -28,14 +28,6 @@ export function formatAmount(amount: Decimal): string {
   return roundToCents(amount).toFixed(2);
 }
 
-/** Integer milliseconds → seconds as an exact decimal string with three decimals. */
-export function msToSecondsString(ms: bigint): string {
-  const negative = ms < 0n;
-  const abs = negative ? -ms : ms;
-  const s = `${abs / 1000n}.${(abs % 1000n).toString().padStart(3, '0')}`;
-  return negative ? `-${s}` : s;
-}
-
 /** An amount as integer minor units (cents) after the rounding rule, as Stripe takes it. */
 export function toMinorUnits(amount: Decimal): number {
   const cents = roundToCents(amount).times(100);

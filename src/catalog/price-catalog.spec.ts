@@ -1,5 +1,5 @@
 import { PriceCatalog } from './price-catalog';
-import { priceQuantity, quantityInUnits, rateUsage } from './rating';
+import { priceQuantity, quantityInUnits, rateRow, rateUsage } from './rating';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 9, 1);
@@ -73,6 +73,68 @@ describe('rating', () => {
     // 32 GiB for one hour: 115,200 GiB-s × 0.00000222 = 0.255744
     expect(priceQuantity('memory', 32_768n * 3_600_000n, '0.00000222').toString()).toBe('0.255744');
     expect(quantityInUnits('memory', 1n)).toBe('0.0000009765625');
+  });
+
+  it('writes every quantity in one format: its unit, exact, no trailing zeros, no exponent', () => {
+    const table: Array<[Parameters<typeof quantityInUnits>[0], bigint, string]> = [
+      ['gpu', 7_300n, '7.3'],
+      ['gpu', 1_500n, '1.5'],
+      ['gpu', 2_000n, '2'],
+      ['gpu', 0n, '0'],
+      ['gpu', 7n, '0.007'],
+      ['gpu', 40_984n, '40.984'],
+      ['gpu', 12_345_678_901_234_567n, '12345678901234.567'],
+      ['gpu', 10n ** 30n, '1' + '0'.repeat(27)],
+      ['cpu', 2_500n, '0.0025'],
+      ['cpu', 4_000n * 3_600_000n, '14400'],
+      ['memory', 1_024_000n, '1'],
+      ['memory', 512n, '0.0005'],
+    ];
+    for (const [kind, ms, text] of table)
+      expect([kind, ms, quantityInUnits(kind, ms)]).toEqual([kind, ms, text]);
+  });
+
+  it('rates a row the one way every reader does: each charge at the segment’s prices, summed exactly', () => {
+    const c = new PriceCatalog([], []);
+    const [segment] = c.segments(T0, T0 + H);
+    const rated = rateRow(c, segment.prices, {
+      gpu_type: 'H100',
+      gpu_ms: 7_300n,
+      cpu_millicore_ms: 2_500n * 7_300n,
+      memory_mib_ms: 1_024n * 7_300n,
+    });
+    const gpuPrice = segment.prices.gpu_per_second.H100;
+    expect(rated.gpu).toEqual({
+      kind: 'gpu',
+      quantity_ms: 7_300n,
+      unit_price: gpuPrice,
+      amount: priceQuantity('gpu', 7_300n, gpuPrice),
+    });
+    expect(
+      rated.cpu.amount.eq(priceQuantity('cpu', 2_500n * 7_300n, segment.prices.cpu_per_core_second)),
+    ).toBe(true);
+    expect(rated.amount.eq(rated.gpu.amount.plus(rated.cpu.amount).plus(rated.memory.amount))).toBe(true);
+    // …and rateUsage, which invoices use, comes to the same amounts for the same row.
+    const charges = rateUsage(
+      c,
+      [segment],
+      [
+        {
+          segment: 0,
+          app_id: 'a',
+          function_id: 'f',
+          ...{
+            gpu_type: 'H100',
+            gpu_ms: 7_300n,
+            cpu_millicore_ms: 2_500n * 7_300n,
+            memory_mib_ms: 1_024n * 7_300n,
+          },
+        },
+      ],
+    );
+    expect(charges.get('gpu:H100')!.amount.eq(rated.gpu.amount)).toBe(true);
+    expect(charges.get('cpu')!.amount.eq(rated.cpu.amount)).toBe(true);
+    expect(charges.get('memory')!.amount.eq(rated.memory.amount)).toBe(true);
   });
 
   it('rates a period across a price change piecewise, with a breakdown by app and function', () => {

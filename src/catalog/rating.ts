@@ -1,5 +1,5 @@
 import { Money } from './money';
-import { PriceCatalog, PriceSegment } from './price-catalog';
+import { PriceCatalog, PriceSegment, PriceTable } from './price-catalog';
 
 /**
  * Usage summed over one price segment for one workspace × GPU type × app × function.
@@ -53,9 +53,46 @@ export function priceQuantity(kind: ChargeKind, quantityMs: bigint, unitPrice: s
   return new Money(unitPrice).times(quantityMs.toString()).div(UNIT_DIVISOR[kind]);
 }
 
-function unitPrice(catalog: PriceCatalog, segment: PriceSegment, kind: ChargeKind, gpuType: string): string {
-  if (kind === 'gpu') return catalog.gpuPrice(segment.prices, gpuType).toString();
-  return kind === 'cpu' ? segment.prices.cpu_per_core_second : segment.prices.memory_per_gib_second;
+/** Usage quantities of one row (one GPU type, within one price segment), in integer ms units. */
+export interface UsageQuantities {
+  gpu_type: string;
+  gpu_ms: bigint;
+  cpu_millicore_ms: bigint;
+  memory_mib_ms: bigint;
+}
+
+/** One charge of a rated row: its quantity, the unit price in force, the exact amount. */
+export interface RatedQuantity {
+  kind: ChargeKind;
+  quantity_ms: bigint;
+  unit_price: string;
+  amount: Money; // unrounded
+}
+
+/** A row of usage rated at one price table: GPU, CPU and memory, and their exact sum. */
+export interface RatedRow {
+  gpu: RatedQuantity;
+  cpu: RatedQuantity;
+  memory: RatedQuantity;
+  amount: Money; // unrounded
+}
+
+/**
+ * THE rating of usage: every reader that prices usage (invoices through `rateUsage`, GET
+ * /v1/usage, the usage export) prices each row here, at the prices of the segment the row
+ * lies in. Exact; rounding happens once, where an amount is shown or charged (money.ts).
+ */
+export function rateRow(catalog: PriceCatalog, prices: PriceTable, usage: UsageQuantities): RatedRow {
+  const rated = (kind: ChargeKind, quantity_ms: bigint, unit_price: string): RatedQuantity => ({
+    kind,
+    quantity_ms,
+    unit_price,
+    amount: priceQuantity(kind, quantity_ms, unit_price),
+  });
+  const gpu = rated('gpu', usage.gpu_ms, catalog.gpuPrice(prices, usage.gpu_type).toString());
+  const cpu = rated('cpu', usage.cpu_millicore_ms, prices.cpu_per_core_second);
+  const memory = rated('memory', usage.memory_mib_ms, prices.memory_per_gib_second);
+  return { gpu, cpu, memory, amount: gpu.amount.plus(cpu.amount).plus(memory.amount) };
 }
 
 /**
@@ -72,16 +109,14 @@ export function rateUsage(
   for (const row of rows) {
     const segment = segments[row.segment];
     if (!segment) throw new Error(`usage row refers to unknown segment ${row.segment}`);
-    const quantities: [ChargeKind, bigint][] = [
-      ['gpu', row.gpu_ms],
-      ['cpu', row.cpu_millicore_ms],
-      ['memory', row.memory_mib_ms],
-    ];
-    for (const [kind, quantity] of quantities) {
+    const rated = rateRow(catalog, segment.prices, row);
+    for (const { kind, quantity_ms: quantity, unit_price: price, amount } of [
+      rated.gpu,
+      rated.cpu,
+      rated.memory,
+    ]) {
       if (quantity === 0n) continue;
       const key = chargeKey(kind, row.gpu_type);
-      const price = unitPrice(catalog, segment, kind, row.gpu_type);
-      const amount = priceQuantity(kind, quantity, price);
       let charge = charges.get(key);
       if (!charge) {
         charge = {
@@ -126,7 +161,12 @@ export function rateUsage(
   return charges;
 }
 
-/** A quantity in ms written in its billing unit, exactly (e.g. "12.345" GPU-seconds). */
+/**
+ * THE quantity format, used by every reader (GET /v1/usage, the usage export, invoice lines,
+ * the dashboard): a quantity in ms written in its billing unit — GPU-seconds, core-seconds,
+ * GiB-seconds — as an exact plain decimal with no trailing zeros and no exponent: 7,300
+ * GPU-ms is "7.3", 1,500 is "1.5", 2,000 is "2", 1 MiB-ms is "0.0000009765625" GiB-s.
+ */
 export function quantityInUnits(kind: ChargeKind, quantityMs: bigint): string {
   return new Money(quantityMs.toString()).div(UNIT_DIVISOR[kind]).toFixed();
 }

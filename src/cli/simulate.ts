@@ -1,5 +1,6 @@
 import { syntheticWorkload } from '../agent/synthetic-workload';
-import { formatAmount, Money, msToSecondsString } from '../catalog/money';
+import { formatAmount, Money } from '../catalog/money';
+import { quantityInUnits } from '../catalog/rating';
 import { HOUR_MS } from '../common/time';
 
 interface SimulateOptions {
@@ -96,7 +97,7 @@ export async function simulate(o: SimulateOptions, print: (line: string) => void
           [...perType.entries()].map(([gpu_type, e]) => ({
             gpu_type,
             gpu_ms: e.gpu_ms.toString(),
-            gpu_seconds: msToSecondsString(e.gpu_ms),
+            gpu_seconds: quantityInUnits('gpu', e.gpu_ms),
             amount: formatAmount(e.amount),
           })),
         );
@@ -120,7 +121,7 @@ export async function simulate(o: SimulateOptions, print: (line: string) => void
       const ok = row !== undefined && BigInt(row.gpu_ms) === expected;
       allMatch &&= ok;
       print(
-        `${ws.padEnd(24)} ${t.padEnd(10)} ${(row?.gpu_seconds ?? '0.000').padStart(20)} ${msToSecondsString(expected).padStart(20)} ${(row?.amount ?? '0.00').padStart(12)}  ${ok ? 'yes' : 'NO'}`,
+        `${ws.padEnd(24)} ${t.padEnd(10)} ${(row?.gpu_seconds ?? '0').padStart(20)} ${quantityInUnits('gpu', expected).padStart(20)} ${(row?.amount ?? '0.00').padStart(12)}  ${ok ? 'yes' : 'NO'}`,
       );
     }
   }
@@ -187,7 +188,7 @@ async function invoiceWorkload(
         `  ${l.key.padEnd(16)} ${`${l.quantity} ${l.unit}`.padStart(30)} ${`× ${l.unit_price ?? 'several'}`.padEnd(14)} ${l.amount.padStart(12)}`,
       );
       if (l.kind === 'gpu') {
-        const expected = msToSecondsString(ledger.get(ws)?.get(l.key.slice(4)) ?? 0n).replace(/\.?0+$/, '');
+        const expected = quantityInUnits('gpu', ledger.get(ws)?.get(l.key.slice(4)) ?? 0n);
         if (expected !== l.quantity) {
           ok = false;
           print(`  MISMATCH: the ledger says ${expected} GPU-seconds`);

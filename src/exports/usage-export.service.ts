@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogService } from '../catalog/catalog.service';
 import { CURRENCY } from '../catalog/money';
-import { priceQuantity, quantityInUnits } from '../catalog/rating';
+import { quantityInUnits, RatedQuantity, RatedRow, rateRow } from '../catalog/rating';
 import { SpanRow, UsageRollupsRepository } from '../metering/usage-rollups.repository';
 import { UsageSpan } from '../common/usage-span';
 import { ExportRecord } from './export-writer';
@@ -58,23 +58,30 @@ export class UsageExportService {
     for (let dayFrom = fromMs; dayFrom < toMs;) {
       const dayTo = Math.min(toMs, Math.floor(dayFrom / DAY_MS) * DAY_MS + DAY_MS);
       const rows = await this.rollups.spans(dayFrom, dayTo, starts, workspaceId);
-      yield rows.map((row) => {
-        const prices = segments[Number(row.segment)].prices;
-        return rate(row, catalog.gpuPrice(prices, row.gpu_type).toString(), prices);
-      });
+      yield rows.map((row) =>
+        exportRecord(
+          row,
+          rateRow(catalog, segments[Number(row.segment)].prices, {
+            gpu_type: row.gpu_type,
+            gpu_ms: BigInt(row.gpu_ms),
+            cpu_millicore_ms: BigInt(row.cpu_millicore_ms),
+            memory_mib_ms: BigInt(row.memory_mib_ms),
+          }),
+        ),
+      );
       dayFrom = dayTo;
     }
   }
 }
 
-function rate(
-  row: SpanRow,
-  gpuPrice: string,
-  prices: { cpu_per_core_second: string; memory_per_gib_second: string },
-): ExportRecord {
-  const gpu = priceQuantity('gpu', BigInt(row.gpu_ms), gpuPrice);
-  const cpu = priceQuantity('cpu', BigInt(row.cpu_millicore_ms), prices.cpu_per_core_second);
-  const memory = priceQuantity('memory', BigInt(row.memory_mib_ms), prices.memory_per_gib_second);
+/** A span's record: each charge's quantity (the one format), unit price and exact amount. */
+function exportRecord(row: SpanRow, rated: RatedRow): ExportRecord {
+  const charge = (q: RatedQuantity) => ({
+    quantity: quantityInUnits(q.kind, q.quantity_ms),
+    unit_price: q.unit_price,
+    amount: q.amount.toFixed(),
+  });
+  const [gpu, cpu, memory] = [charge(rated.gpu), charge(rated.cpu), charge(rated.memory)];
   return {
     workspace_id: row.workspace_id,
     from: new Date(Number(row.from_ms)).toISOString(),
@@ -84,16 +91,16 @@ function rate(
     function_id: row.function_id,
     region: row.region,
     events: String(row.events),
-    gpu_seconds: quantityInUnits('gpu', BigInt(row.gpu_ms)),
-    gpu_unit_price: gpuPrice,
-    gpu_amount: gpu.toFixed(),
-    cpu_core_seconds: quantityInUnits('cpu', BigInt(row.cpu_millicore_ms)),
-    cpu_unit_price: prices.cpu_per_core_second,
-    cpu_amount: cpu.toFixed(),
-    memory_gib_seconds: quantityInUnits('memory', BigInt(row.memory_mib_ms)),
-    memory_unit_price: prices.memory_per_gib_second,
-    memory_amount: memory.toFixed(),
-    amount: gpu.plus(cpu).plus(memory).toFixed(),
+    gpu_seconds: gpu.quantity,
+    gpu_unit_price: gpu.unit_price,
+    gpu_amount: gpu.amount,
+    cpu_core_seconds: cpu.quantity,
+    cpu_unit_price: cpu.unit_price,
+    cpu_amount: cpu.amount,
+    memory_gib_seconds: memory.quantity,
+    memory_unit_price: memory.unit_price,
+    memory_amount: memory.amount,
+    amount: rated.amount.toFixed(),
     currency: CURRENCY,
   };
 }

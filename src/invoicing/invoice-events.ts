@@ -6,12 +6,6 @@ import { InvoiceDocument } from './invoice';
  * stripe module, which publishes it (stripe-events.ts): invoicing depends on stripe, never
  * the other way.
  */
-export const INVOICE_DRAFTED = 'invoice.drafted';
-export const INVOICE_FINALIZED = 'invoice.finalized';
-/** Subject `gpumeter`: every invoice of the period is finalized. */
-export const INVOICE_PERIOD_CLOSED = 'invoice.period_closed';
-/** Subject `gpumeter`: an invoice run's whole state after a step. */
-export const INVOICE_RUN_UPDATED = 'invoice_run.updated';
 
 export interface InvoiceDocumentData {
   invoice: InvoiceDocument;

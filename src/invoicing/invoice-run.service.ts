@@ -12,8 +12,7 @@ import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
 import { ApiError } from '../common/api-error';
 import { InvoiceCalculator } from './invoice-calculator.service';
-import { INVOICE_PERIOD_CLOSED, INVOICE_RUN_UPDATED, InvoiceRunState } from './invoice-events';
-import { INVOICE_PUSHED } from '../stripe/stripe-events';
+import { InvoiceRunState } from './invoice-events';
 import { InvoicesRepository } from './invoices.repository';
 import { planRunEvents } from './run-plan';
 
@@ -112,8 +111,8 @@ export class InvoiceRunService {
     state.version++;
     state.updated_at = new Date().toISOString();
     await this.billingEvents.publish({
-      ...newBillingEvent(INVOICE_RUN_UPDATED, SYSTEM_SUBJECT, { ...state }),
-      id: `${INVOICE_RUN_UPDATED}:${state.id}:${state.version}`,
+      ...newBillingEvent('invoice_run.updated', SYSTEM_SUBJECT, { ...state }),
+      id: `invoice_run.updated:${state.id}:${state.version}`,
     });
   }
 
@@ -182,11 +181,11 @@ export class InvoiceRunService {
     await this.billingEvents.publishAll(events);
     if (state.finalize) {
       await this.billingEvents.publish({
-        ...newBillingEvent(INVOICE_PERIOD_CLOSED, SYSTEM_SUBJECT, {
+        ...newBillingEvent('invoice.period_closed', SYSTEM_SUBJECT, {
           period: period.toString(),
           run_id: state.id,
         }),
-        id: `${INVOICE_PERIOD_CLOSED}:${period.toString()}`,
+        id: `invoice.period_closed:${period.toString()}`,
       });
     }
     await this.publishState(state);
@@ -199,7 +198,7 @@ export class InvoiceRunService {
     ).map((s) => s.document);
     const pushed = new Set(
       (await this.invoices.statusRows(finalized.map((d) => d.id)))
-        .filter((r) => r.type === INVOICE_PUSHED)
+        .filter((r) => r.type === 'invoice.pushed')
         .map((r) => r.invoice_id),
     );
     const toPush = finalized.filter((d) => !pushed.has(d.id));
@@ -218,8 +217,8 @@ export class InvoiceRunService {
           directory,
         );
         await this.billingEvents.publish({
-          ...newBillingEvent(INVOICE_PUSHED, doc.workspace_id, data),
-          id: `${INVOICE_PUSHED}:${doc.id}`,
+          ...newBillingEvent('invoice.pushed', doc.workspace_id, data),
+          id: `invoice.pushed:${doc.id}`,
         });
         state.counts.pushed++;
         this.metrics.invoicesPushed.inc();

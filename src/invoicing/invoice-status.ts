@@ -1,5 +1,4 @@
 import { InvoiceStatus } from './invoice';
-import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, INVOICE_PUSHED } from '../stripe/stripe-events';
 
 /**
  * An invoice's status from its lifecycle facts, in the order they were recorded: paid once
@@ -8,11 +7,11 @@ import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, INVOICE_PUSHED } from '../stripe/
  * month closed; draft before.
  */
 export function invoiceStatus(finalized: boolean, lifecycle: ReadonlyArray<{ type: string }>): InvoiceStatus {
-  if (lifecycle.some((r) => r.type === INVOICE_PAID)) return 'paid';
+  if (lifecycle.some((r) => r.type === 'invoice.paid')) return 'paid';
   const lastPayment = lifecycle
-    .filter((r) => r.type === INVOICE_PAID || r.type === INVOICE_PAYMENT_FAILED)
+    .filter((r) => r.type === 'invoice.paid' || r.type === 'invoice.payment_failed')
     .pop();
-  if (lastPayment?.type === INVOICE_PAYMENT_FAILED) return 'payment_failed';
-  if (lifecycle.some((r) => r.type === INVOICE_PUSHED)) return 'pushed';
+  if (lastPayment?.type === 'invoice.payment_failed') return 'payment_failed';
+  if (lifecycle.some((r) => r.type === 'invoice.pushed')) return 'pushed';
   return finalized ? 'finalized' : 'draft';
 }

@@ -7,13 +7,6 @@ import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
 import { InvoiceDocument, invoiceId, InvoiceView } from './invoice';
 import { InvoiceCalculator } from './invoice-calculator.service';
-import {
-  INVOICE_PAID,
-  INVOICE_PAYMENT_FAILED,
-  INVOICE_PUSHED,
-  InvoicePaymentData,
-  InvoicePushedData,
-} from '../stripe/stripe-events';
 import { InvoicesRepository, StoredInvoice } from './invoices.repository';
 import { spendFigures } from './spend';
 
@@ -37,9 +30,11 @@ export class InvoiceViewsService {
     for (const r of rows) byInvoice.set(r.invoice_id, [...(byInvoice.get(r.invoice_id) ?? []), r]);
     return stored.map(({ document, finalized, finalizedAtMs }) => {
       const mine = byInvoice.get(document.id) ?? [];
-      const pushed = mine.find((r) => r.type === INVOICE_PUSHED)?.data as InvoicePushedData | undefined;
-      const payment = mine.filter((r) => r.type === INVOICE_PAID || r.type === INVOICE_PAYMENT_FAILED).pop();
-      const paid = mine.find((r) => r.type === INVOICE_PAID);
+      const pushed = mine.flatMap((r) => (r.type === 'invoice.pushed' ? [r.data] : []))[0];
+      const payment = mine
+        .filter((r) => r.type === 'invoice.paid' || r.type === 'invoice.payment_failed')
+        .pop();
+      const paid = mine.find((r) => r.type === 'invoice.paid');
       const status = invoiceStatus(finalized, mine);
       return {
         ...document,
@@ -54,9 +49,7 @@ export class InvoiceViewsService {
           : null,
         paid_at: paid ? new Date(paid.occurred_at_ms).toISOString() : null,
         payment_failure:
-          payment?.type === INVOICE_PAYMENT_FAILED
-            ? ((payment.data as InvoicePaymentData).reason ?? 'failed')
-            : null,
+          payment?.type === 'invoice.payment_failed' ? (payment.data.reason ?? 'failed') : null,
       };
     });
   }

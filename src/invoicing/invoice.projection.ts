@@ -1,21 +1,28 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { BillingEvent, BillingEventProjection } from '../platform/billing-events/billing-event';
-import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import {
-  INVOICE_DRAFTED,
-  INVOICE_FINALIZED,
-  INVOICE_PERIOD_CLOSED,
-  INVOICE_RUN_UPDATED,
-  InvoiceDocumentData,
-  InvoiceRunState,
-  PeriodClosedData,
-} from './invoice-events';
-import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, INVOICE_PUSHED } from '../stripe/stripe-events';
-import { InvoicesRepository } from './invoices.repository';
+  BillingEvent,
+  BillingEventEnvelope,
+  BillingEventProjection,
+  BillingEventType,
+} from '../platform/billing-events/billing-event';
+import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { InvoiceRunState } from './invoice-events';
+import { InvoiceStatusRow, InvoicesRepository } from './invoices.repository';
 import { isPeriod, refuseDocument } from './invoice';
 import { checkFields, isObject, rfc3339, text } from '../platform/billing-events/billing-event-checks';
 
 const RUN_STATUSES: readonly string[] = ['running', 'completed', 'failed'];
+
+const HANDLES = [
+  'invoice.drafted',
+  'invoice.finalized',
+  'invoice.pushed',
+  'invoice.paid',
+  'invoice.payment_failed',
+  'invoice.period_closed',
+  'invoice_run.updated',
+] as const satisfies readonly BillingEventType[];
+type Handled = (typeof HANDLES)[number];
 
 /**
  * Projects invoice lifecycle events into ClickHouse. Idempotent and order-tolerant: documents
@@ -23,16 +30,8 @@ const RUN_STATUSES: readonly string[] = ['running', 'completed', 'failed'];
  * status rows are keyed by event id, runs by their own version counter.
  */
 @Injectable()
-export class InvoiceProjection implements BillingEventProjection, OnModuleInit {
-  readonly handles = [
-    INVOICE_DRAFTED,
-    INVOICE_FINALIZED,
-    INVOICE_PUSHED,
-    INVOICE_PAID,
-    INVOICE_PAYMENT_FAILED,
-    INVOICE_PERIOD_CLOSED,
-    INVOICE_RUN_UPDATED,
-  ];
+export class InvoiceProjection implements BillingEventProjection<Handled>, OnModuleInit {
+  readonly handles = HANDLES;
 
   constructor(
     private readonly invoices: InvoicesRepository,
@@ -43,24 +42,24 @@ export class InvoiceProjection implements BillingEventProjection, OnModuleInit {
     this.billingEvents.register(this);
   }
 
-  refuse(event: BillingEvent): string | null {
+  refuse(event: BillingEventEnvelope<Handled>): string | null {
     switch (event.type) {
-      case INVOICE_DRAFTED:
-      case INVOICE_FINALIZED:
-        return refuseDocument((event.data as { invoice?: unknown }).invoice, event.subject);
-      case INVOICE_PUSHED:
+      case 'invoice.drafted':
+      case 'invoice.finalized':
+        return refuseDocument(isObject(event.data) ? event.data.invoice : undefined, event.subject);
+      case 'invoice.pushed':
         return checkFields(event.data, {
           invoice_id: text(),
           stripe_customer_id: text(),
           stripe_invoice_id: text(),
           stripe_invoice_item_ids: isObject,
         });
-      case INVOICE_PAID:
-      case INVOICE_PAYMENT_FAILED:
+      case 'invoice.paid':
+      case 'invoice.payment_failed':
         return checkFields(event.data, { invoice_id: text(), stripe_event_id: text() });
-      case INVOICE_PERIOD_CLOSED:
+      case 'invoice.period_closed':
         return checkFields(event.data, { period: isPeriod, run_id: text() });
-      case INVOICE_RUN_UPDATED:
+      case 'invoice_run.updated':
         return checkFields(event.data, {
           id: text(),
           period: isPeriod,
@@ -69,48 +68,47 @@ export class InvoiceProjection implements BillingEventProjection, OnModuleInit {
           status: (v) => typeof v === 'string' && RUN_STATUSES.includes(v),
           counts: isObject,
         });
-      default:
-        return `the invoice projection does not handle ${event.type}`;
     }
   }
 
-  async apply(event: BillingEvent): Promise<void> {
+  async apply(event: BillingEvent<Handled>): Promise<void> {
     await this.applyBatch([event]);
   }
 
-  async applyBatch(events: BillingEvent[]): Promise<void> {
+  async applyBatch(events: BillingEvent<Handled>[]): Promise<void> {
     const documents = [];
-    const statuses = [];
+    const statuses: Array<InvoiceStatusRow & { workspace_id: string }> = [];
     const closed = [];
     const runs: InvoiceRunState[] = [];
     for (const event of events) {
       const at = Date.parse(event.time);
       switch (event.type) {
-        case INVOICE_DRAFTED:
-        case INVOICE_FINALIZED: {
-          const { invoice } = event.data as InvoiceDocumentData;
-          documents.push({ document: invoice, finalized: event.type === INVOICE_FINALIZED, atMs: at });
+        case 'invoice.drafted':
+        case 'invoice.finalized': {
+          const { invoice } = event.data;
+          documents.push({ document: invoice, finalized: event.type === 'invoice.finalized', atMs: at });
           break;
         }
-        case INVOICE_PERIOD_CLOSED: {
-          const data = event.data as PeriodClosedData;
+        case 'invoice.period_closed': {
+          const data = event.data;
           closed.push({ period: data.period, run_id: data.run_id, closed_at_ms: at });
           break;
         }
-        case INVOICE_RUN_UPDATED:
-          runs.push(event.data as InvoiceRunState);
+        case 'invoice_run.updated':
+          runs.push(event.data);
           break;
-        default: {
-          const data = event.data as { invoice_id: string };
+        case 'invoice.pushed':
+        case 'invoice.paid':
+        case 'invoice.payment_failed':
+          // `type` and `data` come from one event: the pair is one member of the union.
           statuses.push({
             workspace_id: event.subject,
-            invoice_id: data.invoice_id,
+            invoice_id: event.data.invoice_id,
             event_id: event.id,
-            type: event.type,
             occurred_at_ms: at,
-            data,
-          });
-        }
+            type: event.type,
+            data: event.data,
+          } as InvoiceStatusRow & { workspace_id: string });
       }
     }
     if (documents.length) await this.invoices.putDocuments(documents);

@@ -5,6 +5,7 @@ import { InvoiceDocument, refuseDocument } from './invoice';
 import { BillingPeriod } from './billing-period';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
 import { InvoiceRunState } from './invoice-events';
+import { BillingEventPayloads } from '../platform/billing-events/billing-event';
 
 export interface StoredInvoice {
   document: InvoiceDocument;
@@ -13,13 +14,20 @@ export interface StoredInvoice {
   finalizedAtMs: number | null;
 }
 
-export interface InvoiceStatusRow {
-  invoice_id: string;
-  event_id: string;
-  type: string;
-  occurred_at_ms: number;
-  data: unknown;
-}
+/** The facts Stripe reports of an invoice, kept per invoice in `invoice_status_events`. */
+export const INVOICE_STATUS_TYPES = ['invoice.pushed', 'invoice.paid', 'invoice.payment_failed'] as const;
+export type InvoiceStatusType = (typeof INVOICE_STATUS_TYPES)[number];
+
+/** One of them as stored, its payload as the billing event carried it. */
+export type InvoiceStatusRow = {
+  [K in InvoiceStatusType]: {
+    invoice_id: string;
+    event_id: string;
+    type: K;
+    occurred_at_ms: number;
+    data: BillingEventPayloads[K];
+  };
+}[InvoiceStatusType];
 
 const FINALIZED_VERSION_BASE = 2n ** 62n;
 
@@ -108,7 +116,13 @@ export class InvoicesRepository {
     if (invoiceIds.length === 0) return [];
     // The ids travel as an external table: a period's 10,000 ids as SQL literals would pass
     // ClickHouse's 256 KiB query size limit.
-    const rows = await this.clickhouse.queryWithExternalTable<InvoiceStatusRow & { data: string }>(
+    const rows = await this.clickhouse.queryWithExternalTable<{
+      invoice_id: string;
+      event_id: string;
+      type: string;
+      occurred_at_ms: string;
+      data: string;
+    }>(
       sql`
       SELECT invoice_id, event_id, type, occurred_at_ms, data FROM invoice_status_events FINAL
       WHERE invoice_id IN (SELECT id FROM wanted_invoices)
@@ -118,7 +132,17 @@ export class InvoicesRepository {
     return this.stored.read(
       'invoice_status_events',
       rows,
-      (r) => ({ ...r, occurred_at_ms: Number(r.occurred_at_ms), data: JSON.parse(r.data) as unknown }),
+      (r) => {
+        const type = INVOICE_STATUS_TYPES.find((t) => t === r.type);
+        if (!type) return undefined; // written by a newer build: not read as some other fact
+        // Checked by the invoice projection's `refuse` before it was stored.
+        return {
+          ...r,
+          type,
+          occurred_at_ms: Number(r.occurred_at_ms),
+          data: JSON.parse(r.data) as unknown,
+        } as InvoiceStatusRow;
+      },
       (r) => r.event_id,
     );
   }

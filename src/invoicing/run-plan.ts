@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BillingEvent, newBillingEvent } from '../platform/billing-events/billing-event';
 import { InvoiceDocument } from './invoice';
-import { INVOICE_DRAFTED, INVOICE_FINALIZED } from './invoice-events';
 
 /** A document's content without the moment it was computed: equal content, same invoice. */
 export function contentHash(doc: InvoiceDocument): string {
@@ -40,15 +39,15 @@ export function planRunEvents(
     const hash = contentHash(doc);
     if (!previous || contentHash(previous.document) !== hash) {
       events.push({
-        ...newBillingEvent(INVOICE_DRAFTED, doc.workspace_id, { invoice: doc }),
-        id: `${INVOICE_DRAFTED}:${doc.id}:${hash}`,
+        ...newBillingEvent('invoice.drafted', doc.workspace_id, { invoice: doc }),
+        id: `invoice.drafted:${doc.id}:${hash}`,
       });
       counts.drafted++;
     }
     if (finalize) {
       events.push({
-        ...newBillingEvent(INVOICE_FINALIZED, doc.workspace_id, { invoice: doc }),
-        id: `${INVOICE_FINALIZED}:${doc.id}`,
+        ...newBillingEvent('invoice.finalized', doc.workspace_id, { invoice: doc }),
+        id: `invoice.finalized:${doc.id}`,
       });
       counts.finalized++;
     }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { CURRENCY, formatAmount, Money, msToSecondsString, roundToCents } from '../catalog/money';
+import { CURRENCY, formatAmount, Money, roundToCents } from '../catalog/money';
 import { CatalogService } from '../catalog/catalog.service';
-import { priceQuantity } from '../catalog/rating';
+import { quantityInUnits, rateRow } from '../catalog/rating';
 import { DAY_MS, HOUR_MS } from '../common/time';
 import { UsageSpan } from '../common/usage-span';
 import { ApiError } from '../common/api-error';
@@ -76,20 +76,17 @@ export class UsageService {
     for (const r of rows) {
       const startMs = window === 'month' ? monthStart(Number(r.bucket)) : Number(r.bucket) * 1000;
       const nextMs =
-        window === 'hour'
-          ? startMs + HOUR_MS
-          : window === 'day'
-            ? startMs + 24 * HOUR_MS
-            : nextMonth(startMs);
+        window === 'hour' ? startMs + HOUR_MS : window === 'day' ? startMs + DAY_MS : nextMonth(startMs);
       const groups: Partial<UsageRowView> = {};
       for (const k of groupBy) groups[k] = r[k] ?? '';
       const key = `${startMs}|${groupBy.map((k) => groups[k]).join('|')}`;
-      const quantities = {
+      // Each row lies in one price segment (an hour a change cuts comes as one row per piece).
+      const rated = rateRow(catalog, segments[Number(r.segment)].prices, {
         gpu_type: r.gpu_type,
         gpu_ms: BigInt(r.gpu_ms),
         cpu_millicore_ms: BigInt(r.cpu_millicore_ms),
         memory_mib_ms: BigInt(r.memory_mib_ms),
-      };
+      });
       const entry = merged.get(key) ?? {
         view: {
           window_start: new Date(Math.max(startMs, fromMs)).toISOString(),
@@ -102,16 +99,11 @@ export class UsageService {
         events: 0n,
         amount: new Money(0),
       };
-      entry.gpu += quantities.gpu_ms;
-      entry.cpu += quantities.cpu_millicore_ms;
-      entry.mem += quantities.memory_mib_ms;
+      entry.gpu += rated.gpu.quantity_ms;
+      entry.cpu += rated.cpu.quantity_ms;
+      entry.mem += rated.memory.quantity_ms;
       entry.events += BigInt(r.events);
-      // Each row lies in one price segment (an hour a change cuts comes as one row per piece).
-      const prices = segments[Number(r.segment)].prices;
-      entry.amount = entry.amount
-        .plus(priceQuantity('gpu', quantities.gpu_ms, catalog.gpuPrice(prices, r.gpu_type).toString()))
-        .plus(priceQuantity('cpu', quantities.cpu_millicore_ms, prices.cpu_per_core_second))
-        .plus(priceQuantity('memory', quantities.memory_mib_ms, prices.memory_per_gib_second));
+      entry.amount = entry.amount.plus(rated.amount);
       merged.set(key, entry);
     }
     let totalGpu = 0n;
@@ -122,10 +114,10 @@ export class UsageService {
       totalAmount = totalAmount.plus(amount);
       return {
         ...(e.view as UsageRowView),
-        gpu_seconds: msToSecondsString(e.gpu),
+        gpu_seconds: quantityInUnits('gpu', e.gpu),
         gpu_ms: e.gpu.toString(),
-        cpu_core_seconds: new Money(e.cpu.toString()).div(1_000_000).toString(),
-        memory_gib_seconds: new Money(e.mem.toString()).div(1024 * 1000).toString(),
+        cpu_core_seconds: quantityInUnits('cpu', e.cpu),
+        memory_gib_seconds: quantityInUnits('memory', e.mem),
         events: e.events.toString(),
         amount: formatAmount(amount),
         currency: CURRENCY,
@@ -139,7 +131,7 @@ export class UsageService {
       group_by: groupBy,
       rows: out,
       totals: {
-        gpu_seconds: msToSecondsString(totalGpu),
+        gpu_seconds: quantityInUnits('gpu', totalGpu),
         gpu_ms: totalGpu.toString(),
         amount: formatAmount(totalAmount),
         currency: CURRENCY,

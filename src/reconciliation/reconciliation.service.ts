@@ -3,7 +3,6 @@ import { formatAmount, Money, toMinorUnits } from '../catalog/money';
 import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from '../invoicing/billing-period';
 import { InvoiceCalculator } from '../invoicing/invoice-calculator.service';
-import { InvoicePushedData, INVOICE_PUSHED } from '../stripe/stripe-events';
 import { InvoicesRepository } from '../invoicing/invoices.repository';
 import { UsageEventsRepository } from '../metering/usage-events.repository';
 import { UsageRollupsRepository } from '../metering/usage-rollups.repository';
@@ -116,7 +115,7 @@ export class ReconciliationService {
 
     // 4. Invoices → Stripe: each pushed invoice once in Stripe, with our total, no items left over.
     const statuses = await this.invoices.statusRows(stored.map((s) => s.document.id));
-    const pushed = statuses.filter((r) => r.type === INVOICE_PUSHED).map((r) => r.data as InvoicePushedData);
+    const pushed = statuses.flatMap((r) => (r.type === 'invoice.pushed' ? [r.data] : []));
     const stripeSummary = { checked: 0, skipped: !options.stripe };
     if (options.stripe) {
       const docs = new Map(stored.map((s) => [s.document.id, s.document]));

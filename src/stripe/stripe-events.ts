@@ -3,9 +3,6 @@
  * to Stripe, and what Stripe's webhooks report of its payment. Invoicing, the reconciliation
  * and webhooks read them.
  */
-export const INVOICE_PUSHED = 'invoice.pushed';
-export const INVOICE_PAID = 'invoice.paid';
-export const INVOICE_PAYMENT_FAILED = 'invoice.payment_failed';
 
 export interface InvoicePushedData {
   invoice_id: string;
@@ -22,4 +19,9 @@ export interface InvoicePaymentData {
   stripe_event_id: string;
   stripe_invoice_id: string;
   reason?: string;
+}
+
+/** workspace.stripe_customer_linked (id `workspace.stripe_customer_linked:<workspace>`): the workspace's Stripe customer. */
+export interface StripeCustomerLinkedData {
+  stripe_customer_id: string;
 }

@@ -6,15 +6,15 @@ import { toMinorUnits, Money } from '../catalog/money';
 import { InvoicePushedData } from './stripe-events';
 import {
   BillingEvent,
+  BillingEventEnvelope,
   BillingEventProjection,
+  BillingEventType,
   newBillingEvent,
 } from '../platform/billing-events/billing-event';
 import { checkFields, text } from '../platform/billing-events/billing-event-checks';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { StripeApiService } from './stripe-api.service';
 import { StripeCustomersRepository } from './stripe-customers.repository';
-
-export const WORKSPACE_STRIPE_CUSTOMER_LINKED = 'workspace.stripe_customer_linked';
 
 /** Metadata keys gpumeter writes on Stripe objects and finds them again by. */
 export const META = {
@@ -63,6 +63,9 @@ function lineItemId(line: Stripe.InvoiceLineItem): string {
   return l.parent?.invoice_item_details?.invoice_item ?? l.invoice_item ?? line.id;
 }
 
+const HANDLES = ['workspace.stripe_customer_linked'] as const satisfies readonly BillingEventType[];
+type Handled = (typeof HANDLES)[number];
+
 /**
  * Pushes a finalized invoice to Stripe exactly once: customer, one invoice item per line,
  * the invoice, its finalization. Every write carries a deterministic Idempotency-Key, and
@@ -71,9 +74,9 @@ function lineItemId(line: Stripe.InvoiceLineItem): string {
  * ignores them. A Stripe invoice whose lines differ from ours is reported, never finalized.
  */
 @Injectable()
-export class StripeInvoicePusher implements BillingEventProjection, OnModuleInit {
+export class StripeInvoicePusher implements BillingEventProjection<Handled>, OnModuleInit {
   private readonly logger = new Logger(StripeInvoicePusher.name);
-  readonly handles = [WORKSPACE_STRIPE_CUSTOMER_LINKED];
+  readonly handles = HANDLES;
   private itemsCreated = 0;
 
   constructor(
@@ -87,13 +90,12 @@ export class StripeInvoicePusher implements BillingEventProjection, OnModuleInit
     this.billingEvents.register(this);
   }
 
-  refuse(event: BillingEvent): string | null {
+  refuse(event: BillingEventEnvelope<Handled>): string | null {
     return checkFields(event.data, { stripe_customer_id: text(255) });
   }
 
-  async apply(event: BillingEvent): Promise<void> {
-    const data = event.data as { stripe_customer_id: string };
-    await this.customers.link(event.subject, data.stripe_customer_id, Date.parse(event.time));
+  async apply(event: BillingEvent<Handled>): Promise<void> {
+    await this.customers.link(event.subject, event.data.stripe_customer_id, Date.parse(event.time));
   }
 
   async directory(): Promise<CustomerDirectory> {
@@ -115,8 +117,8 @@ export class StripeInvoicePusher implements BillingEventProjection, OnModuleInit
     }
     if (directory.linked.get(ws.id) !== id) {
       await this.billingEvents.publish({
-        ...newBillingEvent(WORKSPACE_STRIPE_CUSTOMER_LINKED, ws.id, { stripe_customer_id: id }),
-        id: `${WORKSPACE_STRIPE_CUSTOMER_LINKED}:${ws.id}`,
+        ...newBillingEvent('workspace.stripe_customer_linked', ws.id, { stripe_customer_id: id }),
+        id: `workspace.stripe_customer_linked:${ws.id}`,
       });
       directory.linked.set(ws.id, id);
     }

@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import type Stripe from 'stripe';
 import { Public } from '../common/access';
 import { AppConfig } from '../config/app-config';
-import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, InvoicePaymentData } from './stripe-events';
+import { InvoicePaymentData } from './stripe-events';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError, ApiErrorCode } from '../common/api-error';
@@ -18,9 +18,10 @@ function failureReason(invoice: Stripe.Invoice | undefined): string {
   return typeof message === 'string' && message.isWellFormed() ? message.slice(0, 500) : 'payment failed';
 }
 
-const MAPPED: Record<string, string> = {
-  'invoice.paid': INVOICE_PAID,
-  'invoice.payment_failed': INVOICE_PAYMENT_FAILED,
+/** Stripe's event type → the billing event it becomes. */
+const MAPPED: Record<string, 'invoice.paid' | 'invoice.payment_failed'> = {
+  'invoice.paid': 'invoice.paid',
+  'invoice.payment_failed': 'invoice.payment_failed',
 };
 
 /**
@@ -97,7 +98,7 @@ export class StripeWebhooksController {
       invoice_id: invoiceId,
       stripe_event_id: event.id,
       stripe_invoice_id: typeof invoice?.id === 'string' && invoice.id.isWellFormed() ? invoice.id : '',
-      ...(type === INVOICE_PAYMENT_FAILED ? { reason: failureReason(invoice) } : {}),
+      ...(type === 'invoice.payment_failed' ? { reason: failureReason(invoice) } : {}),
     };
     await this.billingEvents.publish({ ...newBillingEvent(type, workspaceId, data), id });
     return { received: true, handled: type };

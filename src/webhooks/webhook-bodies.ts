@@ -1,13 +1,5 @@
-import { BillingEvent } from '../platform/billing-events/billing-event';
-import { INVOICE_DRAFTED, INVOICE_FINALIZED, InvoiceDocumentData } from '../invoicing/invoice-events';
-import { INVOICE_PAID, INVOICE_PAYMENT_FAILED, InvoicePaymentData } from '../stripe/stripe-events';
-import { ENDPOINT_DISABLED, EndpointDisabledData, WebhookBody } from './webhook-events';
-import {
-  BUDGET_EXCEEDED,
-  BUDGET_FORECAST_EXCEEDED,
-  BUDGET_THRESHOLD_REACHED,
-  BudgetAlertData,
-} from '../budgets/budget-alert-events';
+import { BillingEvent, ofType } from '../platform/billing-events/billing-event';
+import { WebhookBody } from './webhook-events';
 
 /** What a receiver needs about an invoice to act without calling back. */
 export interface InvoiceFacts {
@@ -30,10 +22,11 @@ export function webhookFor(
     workspaceId: event.subject,
     operatorOnly: false,
   });
+  if (!becomesWebhook(event)) return null;
   switch (event.type) {
-    case INVOICE_DRAFTED:
-    case INVOICE_FINALIZED: {
-      const doc = (event.data as InvoiceDocumentData).invoice;
+    case 'invoice.drafted':
+    case 'invoice.finalized': {
+      const doc = event.data.invoice;
       const facts = {
         invoice_id: doc.id,
         period: doc.period,
@@ -42,20 +35,20 @@ export function webhookFor(
         period_end: doc.period_end,
       };
       // Every draft of an invoice maps to the one invoice.created event: only the first counts.
-      return event.type === INVOICE_DRAFTED
+      return event.type === 'invoice.drafted'
         ? base('invoice.created', `invoice.created:${doc.id}`, facts)
         : base('invoice.finalized', `invoice.finalized:${doc.id}`, facts);
     }
-    case INVOICE_PAID:
-    case INVOICE_PAYMENT_FAILED: {
-      const data = event.data as InvoicePaymentData;
+    case 'invoice.paid':
+    case 'invoice.payment_failed': {
+      const data = event.data;
       return base(event.type, `${event.type}:${data.invoice_id}:${data.stripe_event_id}`, {
         invoice_id: data.invoice_id,
-        ...(event.type === INVOICE_PAYMENT_FAILED ? { reason: data.reason ?? 'payment failed' } : {}),
+        ...(event.type === 'invoice.payment_failed' ? { reason: data.reason ?? 'payment failed' } : {}),
       });
     }
-    case ENDPOINT_DISABLED: {
-      const data = event.data as EndpointDisabledData;
+    case 'webhook_endpoint.disabled': {
+      const data = event.data;
       return {
         body: {
           type: 'endpoint.disabled',
@@ -72,10 +65,10 @@ export function webhookFor(
         operatorOnly: true,
       };
     }
-    case BUDGET_THRESHOLD_REACHED:
-    case BUDGET_EXCEEDED:
-    case BUDGET_FORECAST_EXCEEDED: {
-      const d = event.data as BudgetAlertData;
+    case 'budget.threshold_reached':
+    case 'budget.exceeded':
+    case 'budget.forecast_exceeded': {
+      const d = event.data;
       const money = (amount: string) => ({ amount, currency: d.currency });
       return base(ALERT_WEBHOOK[event.type], event.id, {
         period: d.period,
@@ -86,14 +79,24 @@ export function webhookFor(
         enforced: d.enforced,
       });
     }
-    default:
-      return null;
   }
 }
 
+/** The billing events that become webhooks (budget.cap_reached is the allowance's, not a webhook). */
+const becomesWebhook = ofType(
+  'invoice.drafted',
+  'invoice.finalized',
+  'invoice.paid',
+  'invoice.payment_failed',
+  'webhook_endpoint.disabled',
+  'budget.threshold_reached',
+  'budget.exceeded',
+  'budget.forecast_exceeded',
+);
+
 /** Budget alerts as the webhook types receivers subscribe to (the cap itself is the allowance's, not a webhook). */
 const ALERT_WEBHOOK = {
-  [BUDGET_THRESHOLD_REACHED]: 'usage.threshold_reached',
-  [BUDGET_EXCEEDED]: 'budget.exceeded',
-  [BUDGET_FORECAST_EXCEEDED]: 'budget.forecast_exceeded',
+  'budget.threshold_reached': 'usage.threshold_reached',
+  'budget.exceeded': 'budget.exceeded',
+  'budget.forecast_exceeded': 'budget.forecast_exceeded',
 } as const;

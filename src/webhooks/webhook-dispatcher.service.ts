@@ -13,18 +13,11 @@ import { BatchAbandoned, retryUntilDone } from '../platform/kafka/batch-retry';
 import { postWebhook } from './outbound-delivery';
 import { InvoiceFacts, webhookFor } from './webhook-bodies';
 import {
-  ATTEMPTED,
   AttemptedData,
-  ENDPOINT_CREATED,
-  ENDPOINT_DELETED,
-  ENDPOINT_DISABLED,
-  ENDPOINT_SECRET_ROTATED,
   EndpointDisabledData,
-  MESSAGE_CREATED,
+  isEndpointChange,
   MessageCreatedData,
   messageId,
-  RETRY_REQUESTED,
-  RetryRequestedData,
   WebhookBody,
 } from './webhook-events';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
@@ -178,9 +171,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     for (const m of batch.messages) {
       if (!payload.isRunning() || payload.isStale()) return;
       const parsed = parseUntrustedJson(m.value);
-      // What is not a valid billing event is the billing consumer's to dead-letter.
-      if (parsed.ok && this.billingEvents.refusal(parsed.value) === null) {
-        const event = parsed.value as BillingEvent;
+      const event = parsed.ok ? this.billingEvents.acceptable(parsed.value) : null;
+      if (event) {
         await this.untilDone(payload, `${event.type} ${event.id}`, async () =>
           fanOut.push(...(await this.onEvent(event))),
         );
@@ -208,39 +200,28 @@ export class WebhookDispatcher implements OnApplicationShutdown {
   private async onEvent(
     event: BillingEvent,
   ): Promise<Array<{ body: WebhookBody; endpoint: WebhookEndpoint; key: string }>> {
-    switch (event.type) {
-      case MESSAGE_CREATED: {
-        const d = event.data as MessageCreatedData;
-        await this.enqueue(d.message_id, d.endpoint_id, event.subject, d.body, 0, Date.now());
-        return [];
-      }
-      case RETRY_REQUESTED: {
-        const d = event.data as RetryRequestedData;
-        const message = await this.repository.message(d.message_id);
-        if (!message) return [];
-        this.settled.delete(message.id);
-        const made = (await this.repository.attempts({ messageId: message.id })).length;
-        this.pending.set(message.id, {
-          id: message.id,
-          endpointId: message.endpoint_id,
-          workspaceKey: event.subject,
-          body: message.body,
-          attemptsMade: made,
-          dueAtMs: Date.now(),
-        });
-        return [];
-      }
-      case ENDPOINT_CREATED:
-      case ENDPOINT_SECRET_ROTATED:
-      case ENDPOINT_DELETED:
-        this.endpointCache = undefined;
-        return [];
-      case ATTEMPTED:
-        return [];
-      default:
-        break;
+    // The dispatcher's own facts first; every other event may become a webhook (webhookFor).
+    if (event.type === 'webhook.message_created') {
+      const d = event.data;
+      await this.enqueue(d.message_id, d.endpoint_id, event.subject, d.body, 0, Date.now());
+      return [];
     }
-    if (event.type === ENDPOINT_DISABLED) this.endpointCache = undefined;
+    if (event.type === 'webhook.retry_requested') {
+      const message = await this.repository.message(event.data.message_id);
+      if (!message) return [];
+      this.settled.delete(message.id);
+      const made = (await this.repository.attempts({ messageId: message.id })).length;
+      this.pending.set(message.id, {
+        id: message.id,
+        endpointId: message.endpoint_id,
+        workspaceKey: event.subject,
+        body: message.body,
+        attemptsMade: made,
+        dueAtMs: Date.now(),
+      });
+      return [];
+    }
+    if (isEndpointChange(event)) this.endpointCache = undefined;
     const hook = webhookFor(event);
     if (!hook) return [];
     const targets = [...(await this.endpointMap()).values()].filter(
@@ -251,7 +232,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     );
     if (targets.length === 0) return [];
     if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
-      const facts = await this.invoiceFacts((event.data as { invoice_id: string }).invoice_id);
+      const facts = await this.invoiceFacts(event.data.invoice_id);
       Object.assign(hook.body.data, facts ?? {});
     }
     return targets.map((endpoint) => ({ body: hook.body, endpoint, key: event.subject }));
@@ -273,7 +254,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     wanted: ReadonlyArray<{ body: WebhookBody; endpoint: WebhookEndpoint; key: string }>,
   ) {
     if (wanted.length === 0) return;
-    const events: BillingEvent[] = [];
+    const events: BillingEvent<'webhook.message_created'>[] = [];
     for (const { body, endpoint, key } of wanted) {
       const id = messageId(body.id, endpoint.id);
       const data: MessageCreatedData = {
@@ -285,14 +266,17 @@ export class WebhookDispatcher implements OnApplicationShutdown {
         source_event_id: body.id,
         partition: await this.kafka.partitionFor(this.kafka.topics.billingEvents, key),
       };
-      events.push({ ...newBillingEvent(MESSAGE_CREATED, key, data), id: `${MESSAGE_CREATED}:${id}` });
+      events.push({
+        ...newBillingEvent('webhook.message_created', key, data),
+        id: `webhook.message_created:${id}`,
+      });
     }
     const unique = [...new Map(events.map((e) => [e.id, e])).values()];
     const published = await this.billingEvents.existing(unique.map((e) => e.id));
     const fresh = unique.filter((e) => !published.has(e.id));
     await this.billingEvents.publishAll(fresh);
     for (const e of fresh) {
-      const d = e.data as MessageCreatedData;
+      const d = e.data;
       await this.enqueue(d.message_id, d.endpoint_id, e.subject, d.body, 0, Date.now());
     }
   }
@@ -439,8 +423,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       next_attempt_at: next?.toISOString() ?? null,
     };
     await this.recordLater({
-      ...newBillingEvent(ATTEMPTED, p.workspaceKey, data, at),
-      id: `${ATTEMPTED}:${p.id}:${attempt}`,
+      ...newBillingEvent('webhook.attempted', p.workspaceKey, data, at),
+      id: `webhook.attempted:${p.id}:${attempt}`,
     });
     if (outcome !== 'failed') this.settled.add(p.id);
     if (outcome === 'succeeded') this.failingSince.delete(p.endpointId);
@@ -497,8 +481,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
   private async disable(endpoint: WebhookEndpoint, reason: EndpointDisabledData['reason'], detail: string) {
     const data: EndpointDisabledData = { id: endpoint.id, reason, detail };
     await this.billingEvents.publish({
-      ...newBillingEvent(ENDPOINT_DISABLED, endpoint.workspace_id ?? SYSTEM, data),
-      id: `${ENDPOINT_DISABLED}:${endpoint.id}:${endpoint.created_at_ms}`,
+      ...newBillingEvent('webhook_endpoint.disabled', endpoint.workspace_id ?? SYSTEM, data),
+      id: `webhook_endpoint.disabled:${endpoint.id}:${endpoint.created_at_ms}`,
     });
     this.endpointCache = undefined;
     this.logger.warn(`webhook endpoint ${endpoint.id} disabled: ${detail}`);

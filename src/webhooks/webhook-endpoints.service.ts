@@ -11,15 +11,10 @@ import { CreateWebhookEndpointDto } from './dto/webhook-endpoint.dto';
 import { refuseUrl, urlPolicy, UrlPolicy } from './endpoint-url';
 import { newSigningSecret, SecretBox } from './secret-box';
 import {
-  ENDPOINT_CREATED,
-  ENDPOINT_DELETED,
-  ENDPOINT_SECRET_ROTATED,
   EndpointCreatedData,
   EndpointSecretRotatedData,
-  MESSAGE_CREATED,
   MessageCreatedData,
   messageId,
-  RETRY_REQUESTED,
   WebhookBody,
 } from './webhook-events';
 import { WebhookEndpoint, WebhooksRepository } from './webhooks.repository';
@@ -95,7 +90,7 @@ export class WebhookEndpointsService {
       description: dto.description ?? '',
       secret: this.box.seal(secret),
     };
-    const event = newBillingEvent(ENDPOINT_CREATED, workspaceId ?? SYSTEM, data);
+    const event = newBillingEvent('webhook_endpoint.created', workspaceId ?? SYSTEM, data);
     await this.billingEvents.publish(event);
     return { ...view({ ...(await this.mustFind(principal, data.id)) }), secret };
   }
@@ -118,7 +113,9 @@ export class WebhookEndpointsService {
 
   async remove(principal: Principal, id: string): Promise<void> {
     const e = await this.mustFind(principal, id);
-    await this.billingEvents.publish(newBillingEvent(ENDPOINT_DELETED, e.workspace_id ?? SYSTEM, { id }));
+    await this.billingEvents.publish(
+      newBillingEvent('webhook_endpoint.deleted', e.workspace_id ?? SYSTEM, { id }),
+    );
   }
 
   /** A new secret; the old one keeps signing beside it for 24 h (two signatures per message). */
@@ -132,7 +129,7 @@ export class WebhookEndpointsService {
       previous_valid_until: new Date(nowMs + ROTATION_OVERLAP_MS).toISOString(),
     };
     await this.billingEvents.publish(
-      newBillingEvent(ENDPOINT_SECRET_ROTATED, e.workspace_id ?? SYSTEM, data),
+      newBillingEvent('webhook_endpoint.secret_rotated', e.workspace_id ?? SYSTEM, data),
     );
     return { id, secret, previous_secret_valid_until: data.previous_valid_until };
   }
@@ -158,8 +155,8 @@ export class WebhookEndpointsService {
       partition: await this.kafka.partitionFor(this.kafka.topics.billingEvents, key),
     };
     await this.billingEvents.publish({
-      ...newBillingEvent(MESSAGE_CREATED, key, data),
-      id: `${MESSAGE_CREATED}:${data.message_id}`,
+      ...newBillingEvent('webhook.message_created', key, data),
+      id: `webhook.message_created:${data.message_id}`,
     });
     return { message_id: data.message_id };
   }
@@ -172,7 +169,7 @@ export class WebhookEndpointsService {
       throw new ApiError(ApiErrorCode.NotFound, 'message not found');
     const key = message.workspace_id === '' ? SYSTEM : message.workspace_id;
     await this.billingEvents.publish(
-      newBillingEvent(RETRY_REQUESTED, key, { message_id: message.id, endpoint_id: e.id }),
+      newBillingEvent('webhook.retry_requested', key, { message_id: message.id, endpoint_id: e.id }),
     );
     return { message_id: message.id, retry: 'requested' };
   }

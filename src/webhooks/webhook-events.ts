@@ -1,3 +1,4 @@
+import { ofType } from '../platform/billing-events/billing-event';
 import { createHash } from 'node:crypto';
 
 /** The webhook event types an endpoint may subscribe to (contract §5, extended). */
@@ -14,14 +15,20 @@ export const WEBHOOK_EVENT_TYPES = [
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
-/** Billing events of the webhooks module (subject: the workspace, or `gpumeter` for operator endpoints). */
-export const ENDPOINT_CREATED = 'webhook_endpoint.created';
-export const ENDPOINT_SECRET_ROTATED = 'webhook_endpoint.secret_rotated';
-export const ENDPOINT_DISABLED = 'webhook_endpoint.disabled';
-export const ENDPOINT_DELETED = 'webhook_endpoint.deleted';
-export const MESSAGE_CREATED = 'webhook.message_created';
-export const ATTEMPTED = 'webhook.attempted';
+/** The billing events that change an endpoint (folded into its state by foldEndpoint). */
+export const ENDPOINT_CHANGE_TYPES = [
+  'webhook_endpoint.created',
+  'webhook_endpoint.secret_rotated',
+  'webhook_endpoint.disabled',
+  'webhook_endpoint.deleted',
+] as const;
+export type EndpointChangeType = (typeof ENDPOINT_CHANGE_TYPES)[number];
+export const isEndpointChange = ofType(...ENDPOINT_CHANGE_TYPES);
 
+/**
+ * Payloads of the webhooks module's billing events (subject: the workspace, or `gpumeter` for
+ * operator endpoints); their names are in BillingEventPayloads.
+ */
 export interface EndpointCreatedData {
   id: string;
   /** null: an operator endpoint, for every workspace's events */
@@ -89,7 +96,6 @@ export function messageId(sourceEventId: string, endpointId: string): string {
 }
 
 /** Someone asked to resend a message now (POST …/deliveries/{message_id}/retry). */
-export const RETRY_REQUESTED = 'webhook.retry_requested';
 export interface RetryRequestedData {
   message_id: string;
   endpoint_id: string;

@@ -1,19 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { BillingEvent, BillingEventProjection } from '../platform/billing-events/billing-event';
+import {
+  BillingEvent,
+  BillingEventEnvelope,
+  BillingEventProjection,
+  BillingEventType,
+} from '../platform/billing-events/billing-event';
 import { checkFields, rfc3339, text } from '../platform/billing-events/billing-event-checks';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
-import {
-  ATTEMPTED,
-  AttemptedData,
-  ENDPOINT_CREATED,
-  ENDPOINT_DELETED,
-  ENDPOINT_DISABLED,
-  ENDPOINT_SECRET_ROTATED,
-  MESSAGE_CREATED,
-  MessageCreatedData,
-  RETRY_REQUESTED,
-  WEBHOOK_EVENT_TYPES,
-} from './webhook-events';
+import { AttemptedData, MessageCreatedData, WEBHOOK_EVENT_TYPES } from './webhook-events';
 import { EndpointChangeRow, WebhooksRepository } from './webhooks.repository';
 
 const SEALED = /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -22,17 +16,24 @@ const isEventList = (v: unknown) =>
   Array.isArray(v) && v.length > 0 && v.every((t) => (WEBHOOK_EVENT_TYPES as readonly unknown[]).includes(t));
 const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 
-/** Projects webhook endpoint changes, messages and attempts (migrations/0005). Idempotent. */
+const HANDLES = [
+  'webhook_endpoint.created',
+  'webhook_endpoint.secret_rotated',
+  'webhook_endpoint.disabled',
+  'webhook_endpoint.deleted',
+  'webhook.message_created',
+  'webhook.attempted',
+  'webhook.retry_requested',
+] as const satisfies readonly BillingEventType[];
+type Handled = (typeof HANDLES)[number];
+
+/**
+ * Projects webhook endpoint changes, messages and attempts (migrations/0005). Idempotent. A
+ * retry request is only checked here (the dispatcher acts on it; nothing is stored).
+ */
 @Injectable()
-export class WebhookProjection implements BillingEventProjection, OnModuleInit {
-  readonly handles = [
-    ENDPOINT_CREATED,
-    ENDPOINT_SECRET_ROTATED,
-    ENDPOINT_DISABLED,
-    ENDPOINT_DELETED,
-    MESSAGE_CREATED,
-    ATTEMPTED,
-  ];
+export class WebhookProjection implements BillingEventProjection<Handled>, OnModuleInit {
+  readonly handles = HANDLES;
 
   constructor(
     private readonly webhooks: WebhooksRepository,
@@ -43,9 +44,9 @@ export class WebhookProjection implements BillingEventProjection, OnModuleInit {
     this.billingEvents.register(this);
   }
 
-  refuse(event: BillingEvent): string | null {
+  refuse(event: BillingEventEnvelope<Handled>): string | null {
     switch (event.type) {
-      case ENDPOINT_CREATED:
+      case 'webhook_endpoint.created':
         return checkFields(event.data, {
           id: text(64),
           workspace_id: (v) => v === null || v === event.subject,
@@ -54,22 +55,22 @@ export class WebhookProjection implements BillingEventProjection, OnModuleInit {
           description: (v) => typeof v === 'string' && v.length <= 500,
           secret: isSealed,
         });
-      case ENDPOINT_SECRET_ROTATED:
+      case 'webhook_endpoint.secret_rotated':
         return checkFields(event.data, {
           id: text(64),
           secret: isSealed,
           previous_secret: isSealed,
           previous_valid_until: rfc3339,
         });
-      case ENDPOINT_DISABLED:
+      case 'webhook_endpoint.disabled':
         return checkFields(event.data, {
           id: text(64),
           reason: text(32),
           detail: (v) => typeof v === 'string',
         });
-      case ENDPOINT_DELETED:
+      case 'webhook_endpoint.deleted':
         return checkFields(event.data, { id: text(64) });
-      case MESSAGE_CREATED:
+      case 'webhook.message_created':
         return checkFields(event.data, {
           message_id: text(64),
           endpoint_id: text(64),
@@ -79,7 +80,7 @@ export class WebhookProjection implements BillingEventProjection, OnModuleInit {
           source_event_id: text(),
           partition: isCount,
         });
-      case ATTEMPTED:
+      case 'webhook.attempted':
         return checkFields(event.data, {
           message_id: text(64),
           endpoint_id: text(64),
@@ -91,42 +92,41 @@ export class WebhookProjection implements BillingEventProjection, OnModuleInit {
           outcome: (v) => v === 'succeeded' || v === 'failed' || v === 'gave_up',
           next_attempt_at: (v) => v === null || rfc3339(v),
         });
-      case RETRY_REQUESTED:
+      case 'webhook.retry_requested':
         return checkFields(event.data, { message_id: text(64), endpoint_id: text(64) });
-      default:
-        return `the webhook projection does not handle ${event.type}`;
     }
   }
 
-  async apply(event: BillingEvent): Promise<void> {
+  async apply(event: BillingEvent<Handled>): Promise<void> {
     await this.applyBatch([event]);
   }
 
-  async applyBatch(events: BillingEvent[]): Promise<void> {
+  async applyBatch(events: BillingEvent<Handled>[]): Promise<void> {
     const changes: EndpointChangeRow[] = [];
     const messages: Array<MessageCreatedData & { created_at_ms: number }> = [];
     const attempts: Array<AttemptedData & { event_id: string }> = [];
     for (const event of events) {
       switch (event.type) {
-        case MESSAGE_CREATED:
-          messages.push({ ...(event.data as MessageCreatedData), created_at_ms: Date.parse(event.time) });
+        case 'webhook.message_created':
+          messages.push({ ...event.data, created_at_ms: Date.parse(event.time) });
           break;
-        case ATTEMPTED:
-          attempts.push({ ...(event.data as AttemptedData), event_id: event.id });
+        case 'webhook.attempted':
+          attempts.push({ ...event.data, event_id: event.id });
           break;
-        case RETRY_REQUESTED:
+        case 'webhook.retry_requested':
           break;
-        default: {
-          const data = event.data as { id: string };
+        case 'webhook_endpoint.created':
+        case 'webhook_endpoint.secret_rotated':
+        case 'webhook_endpoint.disabled':
+        case 'webhook_endpoint.deleted':
           changes.push({
-            endpoint_id: data.id,
+            endpoint_id: event.data.id,
             workspace_id: event.subject === 'gpumeter' ? '' : event.subject,
             event_id: event.id,
             type: event.type,
             at_ms: Date.parse(event.time),
             data: JSON.stringify(event.data),
           });
-        }
       }
     }
     if (changes.length) await this.webhooks.appendEndpointChanges(changes);

@@ -2,17 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
 import { and, int, Sql, sql, str } from '../platform/clickhouse/sql';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
+import { BillingEventPayloads } from '../platform/billing-events/billing-event';
 import {
   AttemptedData,
-  ENDPOINT_CREATED,
-  ENDPOINT_DELETED,
-  ENDPOINT_DISABLED,
-  ENDPOINT_SECRET_ROTATED,
-  EndpointCreatedData,
-  EndpointDisabledData,
-  EndpointSecretRotatedData,
+  ENDPOINT_CHANGE_TYPES,
+  EndpointChangeType,
   MessageCreatedData,
 } from './webhook-events';
+
+/** One stored endpoint change, its payload as the billing event that made it carried. */
+export type EndpointChange = {
+  [K in EndpointChangeType]: { type: K; at_ms: number; data: BillingEventPayloads[K] };
+}[EndpointChangeType];
 
 /** An endpoint as its changes leave it. */
 export interface WebhookEndpoint {
@@ -62,13 +63,11 @@ export interface AttemptRow {
 }
 
 /** Folds an endpoint's changes, in time order, into its current state (undefined before it was created). */
-export function foldEndpoint(
-  changes: readonly { type: string; at_ms: number; data: unknown }[],
-): WebhookEndpoint | undefined {
+export function foldEndpoint(changes: readonly EndpointChange[]): WebhookEndpoint | undefined {
   let e: WebhookEndpoint | undefined;
   for (const c of [...changes].sort((a, b) => a.at_ms - b.at_ms)) {
-    if (c.type === ENDPOINT_CREATED) {
-      const d = c.data as EndpointCreatedData;
+    if (c.type === 'webhook_endpoint.created') {
+      const d = c.data;
       e = {
         id: d.id,
         workspace_id: d.workspace_id,
@@ -85,18 +84,18 @@ export function foldEndpoint(
       };
     } else if (!e) {
       continue;
-    } else if (c.type === ENDPOINT_SECRET_ROTATED) {
-      const d = c.data as EndpointSecretRotatedData;
+    } else if (c.type === 'webhook_endpoint.secret_rotated') {
+      const d = c.data;
       e = {
         ...e,
         secret: d.secret,
         previous_secret: d.previous_secret,
         previous_valid_until_ms: Date.parse(d.previous_valid_until),
       };
-    } else if (c.type === ENDPOINT_DISABLED) {
-      const d = c.data as EndpointDisabledData;
+    } else if (c.type === 'webhook_endpoint.disabled') {
+      const d = c.data;
       e = { ...e, status: 'disabled', disabled_reason: `${d.reason}: ${d.detail}` };
-    } else if (c.type === ENDPOINT_DELETED) {
+    } else if (c.type === 'webhook_endpoint.deleted') {
       e = { ...e, deleted: true };
     }
   }
@@ -163,12 +162,17 @@ export class WebhooksRepository {
     const changes = this.stored.read(
       'webhook_endpoint_changes',
       rows,
-      (r) => ({
-        endpoint_id: r.endpoint_id,
-        type: r.type,
-        at_ms: Number(r.at_ms),
-        data: JSON.parse(r.data) as unknown,
-      }),
+      (r) => {
+        const type = ENDPOINT_CHANGE_TYPES.find((t) => t === r.type);
+        if (!type) return undefined; // written by a newer build: not read as some other change
+        // Checked by the projection's `refuse` before it was stored.
+        const change = {
+          type,
+          at_ms: Number(r.at_ms),
+          data: JSON.parse(r.data) as unknown,
+        } as EndpointChange;
+        return { endpoint_id: r.endpoint_id, ...change };
+      },
       (r) => r.event_id,
     );
     const byId = new Map<string, typeof changes>();

@@ -2,8 +2,14 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { initialKeyId } from '../auth/credentials';
 import { CredentialRow, CredentialsRepository } from '../auth/credentials.repository';
 import { DEFAULT_PLAN } from '../catalog/catalog-seed';
-import { BillingEvent, BillingEventProjection } from '../platform/billing-events/billing-event';
+import {
+  BillingEvent,
+  BillingEventEnvelope,
+  BillingEventProjection,
+  BillingEventType,
+} from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { WorkspaceCreatedData } from './workspace-events';
 import { WorkspacesRepository } from './workspaces.repository';
 import {
   checkFields,
@@ -13,28 +19,6 @@ import {
   text,
 } from '../platform/billing-events/billing-event-checks';
 import { MONEY_PATTERN, PLAN_PATTERN } from '../catalog/dto/price-change.dto';
-
-export interface WorkspaceCreatedData {
-  id: string;
-  name: string;
-  email: string;
-  api_key_hash: string;
-  api_key_prefix: string;
-  plan?: string; // absent in events from before plans: the default plan
-}
-
-export interface WorkspacePlanChangedData {
-  plan: string;
-  effective_from: string;
-}
-
-export interface WorkspaceBudgetSetData {
-  monthly_limit: string | null; // null: the budget is removed
-  thresholds: number[];
-  enforce?: boolean; // a hard cap (absent in events from before caps: not enforced)
-}
-
-export const WORKSPACE_CREATED = 'workspace.created';
 
 /** The credential of the key a workspace is created with. */
 export function initialKeyRow(
@@ -53,8 +37,13 @@ export function initialKeyRow(
     created_at_ms: createdAtMs,
   };
 }
-export const WORKSPACE_PLAN_CHANGED = 'workspace.plan_changed';
-export const WORKSPACE_BUDGET_SET = 'workspace.budget_set';
+
+const HANDLES = [
+  'workspace.created',
+  'workspace.plan_changed',
+  'workspace.budget_set',
+] as const satisfies readonly BillingEventType[];
+type Handled = (typeof HANDLES)[number];
 
 /**
  * Projects workspace.* billing events into `workspaces`, `workspace_plans`,
@@ -63,8 +52,8 @@ export const WORKSPACE_BUDGET_SET = 'workspace.budget_set';
  * passed over, here and in every replay, since both are on the id's partition in one order.
  */
 @Injectable()
-export class WorkspaceProjection implements BillingEventProjection, OnModuleInit {
-  readonly handles = [WORKSPACE_CREATED, WORKSPACE_PLAN_CHANGED, WORKSPACE_BUDGET_SET];
+export class WorkspaceProjection implements BillingEventProjection<Handled>, OnModuleInit {
+  readonly handles = HANDLES;
 
   private readonly logger = new Logger(WorkspaceProjection.name);
 
@@ -78,9 +67,9 @@ export class WorkspaceProjection implements BillingEventProjection, OnModuleInit
     this.billingEvents.register(this);
   }
 
-  refuse(event: BillingEvent): string | null {
+  refuse(event: BillingEventEnvelope<Handled>): string | null {
     switch (event.type) {
-      case WORKSPACE_CREATED:
+      case 'workspace.created':
         return checkFields(event.data, {
           id: (v) => v === event.subject,
           name: text(200),
@@ -89,33 +78,31 @@ export class WorkspaceProjection implements BillingEventProjection, OnModuleInit
           api_key_prefix: text(64),
           plan: optional(matching(PLAN_PATTERN)),
         });
-      case WORKSPACE_PLAN_CHANGED:
+      case 'workspace.plan_changed':
         return checkFields(event.data, { plan: matching(PLAN_PATTERN), effective_from: rfc3339 });
-      case WORKSPACE_BUDGET_SET:
+      case 'workspace.budget_set':
         return checkFields(event.data, {
           monthly_limit: (v) => v === null || matching(MONEY_PATTERN)(v),
           thresholds: (v) =>
             Array.isArray(v) && v.length <= 10 && v.every((t) => Number.isInteger(t) && t >= 1 && t <= 1000),
           enforce: optional((v) => typeof v === 'boolean'),
         });
-      default:
-        return `the workspace projection does not handle ${event.type}`;
     }
   }
 
-  async apply(event: BillingEvent): Promise<void> {
+  async apply(event: BillingEvent<Handled>): Promise<void> {
     const at = Date.parse(event.time);
     switch (event.type) {
-      case WORKSPACE_BUDGET_SET:
-        await this.workspaces.setBudget(event.subject, event.data as WorkspaceBudgetSetData, at, event.id);
+      case 'workspace.budget_set':
+        await this.workspaces.setBudget(event.subject, event.data, at, event.id);
         return;
-      case WORKSPACE_PLAN_CHANGED: {
-        const data = event.data as WorkspacePlanChangedData;
+      case 'workspace.plan_changed': {
+        const data = event.data;
         await this.workspaces.assignPlan(event.subject, data.plan, Date.parse(data.effective_from), event.id);
         return;
       }
-      case WORKSPACE_CREATED: {
-        const { plan, ...data } = event.data as WorkspaceCreatedData;
+      case 'workspace.created': {
+        const { plan, ...data } = event.data;
         const existing = await this.workspaces.findById(data.id);
         if (existing && existing.api_key_hash !== data.api_key_hash) {
           this.logger.warn(`workspace.created ${event.id} for ${data.id} passed over: the workspace exists`);

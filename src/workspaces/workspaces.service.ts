@@ -4,11 +4,7 @@ import { CatalogService } from '../catalog/catalog.service';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError, ApiErrorCode } from '../common/api-error';
-import {
-  WORKSPACE_KEY_CREATED,
-  WORKSPACE_KEY_REVOKED,
-  WorkspaceKeyCreatedData,
-} from '../auth/credential-events';
+import { WorkspaceKeyCreatedData } from '../auth/credential-events';
 import { CredentialStore } from '../auth/credential-store.service';
 import { apiKeyPrefix, hashApiKey, newCredentialId, newWorkspaceApiKey } from '../auth/credentials';
 import { CredentialRow, CredentialsRepository, credentialView } from '../auth/credentials.repository';
@@ -17,15 +13,8 @@ import { DEFAULT_THRESHOLDS } from './budget';
 import { ChangePlanDto } from './dto/change-plan.dto';
 import { CreateWorkspaceDto } from './dto/create-workspace.dto';
 import { SetBudgetDto } from './dto/set-budget.dto';
-import {
-  WORKSPACE_BUDGET_SET,
-  WORKSPACE_CREATED,
-  WORKSPACE_PLAN_CHANGED,
-  WorkspaceBudgetSetData,
-  WorkspaceCreatedData,
-  WorkspacePlanChangedData,
-  initialKeyRow,
-} from './workspace.projection';
+import { WorkspaceBudgetSetData, WorkspaceCreatedData, WorkspacePlanChangedData } from './workspace-events';
+import { initialKeyRow } from './workspace.projection';
 import { planForPeriod, WorkspaceRow, WorkspacesRepository } from './workspaces.repository';
 
 export interface WorkspaceView {
@@ -100,7 +89,7 @@ export class WorkspacesService {
       api_key_prefix: apiKeyPrefix(apiKey),
       plan,
     };
-    const event = newBillingEvent(WORKSPACE_CREATED, dto.id, data);
+    const event = newBillingEvent('workspace.created', dto.id, data);
     try {
       await this.billingEvents.publishAndAwaitProjection(event, CREATE_CONFIRM_TIMEOUT_MS);
     } catch (e) {
@@ -130,7 +119,7 @@ export class WorkspacesService {
       key_hash: hashApiKey(apiKey),
       key_prefix: apiKeyPrefix(apiKey),
     };
-    const event = newBillingEvent(WORKSPACE_KEY_CREATED, workspaceId, data);
+    const event = newBillingEvent('workspace.key_created', workspaceId, data);
     await this.billingEvents.publish(event);
     const row = {
       credential_id: data.key_id,
@@ -159,7 +148,9 @@ export class WorkspacesService {
     if (!key) throw new ApiError(ApiErrorCode.NotFound, 'key not found');
     this.store.forget(keyId);
     if (key.revoked_at_ms !== null) return;
-    await this.billingEvents.publish(newBillingEvent(WORKSPACE_KEY_REVOKED, workspaceId, { key_id: keyId }));
+    await this.billingEvents.publish(
+      newBillingEvent('workspace.key_revoked', workspaceId, { key_id: keyId }),
+    );
   }
 
   async get(id: string, nowMs = Date.now()): Promise<WorkspaceView & { plan: string }> {
@@ -182,7 +173,7 @@ export class WorkspacesService {
       thresholds: dto.monthly_limit === null ? [] : thresholds,
       enforce: dto.monthly_limit !== null && dto.enforce === true,
     };
-    await this.billingEvents.publish(newBillingEvent(WORKSPACE_BUDGET_SET, id, data));
+    await this.billingEvents.publish(newBillingEvent('workspace.budget_set', id, data));
     return { workspace_id: id, ...data };
   }
 
@@ -198,7 +189,7 @@ export class WorkspacesService {
     if (at !== Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1))
       throw ApiError.invalid('effective_from', 'effective_from must be the start of a month (UTC)');
     const data: WorkspacePlanChangedData = { plan: dto.plan, effective_from: d.toISOString() };
-    await this.billingEvents.publish(newBillingEvent(WORKSPACE_PLAN_CHANGED, id, data));
+    await this.billingEvents.publish(newBillingEvent('workspace.plan_changed', id, data));
     return { workspace_id: id, ...data };
   }
 }

@@ -96,7 +96,9 @@ describe('billing events: what the projections refuse (issue 8)', () => {
       ),
     ).toMatch(/well-formed Unicode/);
     const doc = { id: 'inv', workspace_id: 'ws_b', period: '2026-10', currency: 'usd', plan: {}, lines: [] };
-    expect(svc.refusal(newBillingEvent('invoice.drafted', 'ws_a', { invoice: doc }))).toBe(
+    // Deliberately not an InvoiceDocument: what a hand-made record on the topic could hold.
+    const malformed = { invoice: doc } as never;
+    expect(svc.refusal(newBillingEvent('invoice.drafted', 'ws_a', malformed))).toBe(
       'data.invoice.workspace_id is missing or invalid',
     );
   });

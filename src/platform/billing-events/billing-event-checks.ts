@@ -1,7 +1,7 @@
 import { WORKSPACE_ID_PATTERN } from '../../common/ids';
 import { parseRfc3339Ms } from '../../common/rfc3339';
 import { findJsonProblem } from '../json/untrusted-json';
-import { BillingEvent } from './billing-event';
+import { BillingEventEnvelope } from './billing-event';
 
 /**
  * What every billing event must be before any projection sees it, and small checks that
@@ -16,7 +16,7 @@ const TYPE_PATTERN = /^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/;
 /** The envelope: a CloudEvent from gpumeter with a workspace (or `gpumeter`) subject and an object payload. */
 export function checkEnvelope(
   raw: unknown,
-): { ok: true; event: BillingEvent } | { ok: false; detail: string } {
+): { ok: true; event: BillingEventEnvelope } | { ok: false; detail: string } {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     return { ok: false, detail: 'a billing event must be a JSON object' };
   const problem = findJsonProblem(raw, '(event)');
@@ -32,7 +32,7 @@ export function checkEnvelope(
       'subject must be a workspace id or gpumeter') ||
     (parseRfc3339Ms(e.time) === null && 'time must be an RFC 3339 date-time') ||
     (!isObject(e.data) && 'data must be an object');
-  return refusal ? { ok: false, detail: refusal } : { ok: true, event: raw as BillingEvent };
+  return refusal ? { ok: false, detail: refusal } : { ok: true, event: raw as BillingEventEnvelope };
 }
 
 export const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../clickhouse/clickhouse.service';
 import { sql, str } from '../clickhouse/sql';
-import { BillingEvent } from './billing-event';
+import { BillingEventEnvelope } from './billing-event';
 
 /** The `billing_events` table: every billing event as published. */
 @Injectable()
@@ -33,7 +33,7 @@ export class BillingEventsRepository {
     return BigInt(row.n);
   }
 
-  async append(events: readonly BillingEvent[]): Promise<void> {
+  async append(events: readonly BillingEventEnvelope[]): Promise<void> {
     await this.clickhouse.insert(
       'billing_events',
       events.map((e) => ({

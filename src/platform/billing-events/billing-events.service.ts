@@ -3,7 +3,7 @@ import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { AppConfig } from '../../config/app-config';
 import { BILLING_MAX_MESSAGE_BYTES, KafkaService } from '../kafka/kafka.service';
 import { superviseConsumer } from '../kafka/supervise-consumer';
-import { BillingEvent, BillingEventProjection } from './billing-event';
+import { BillingEvent, BillingEventEnvelope, BillingEventProjection, hasKnownType } from './billing-event';
 import { BillingEventsRepository } from './billing-events.repository';
 import { checkEnvelope } from './billing-event-checks';
 import { isCausedByRecord } from '../clickhouse/clickhouse-errors';
@@ -51,15 +51,29 @@ export class BillingEventsService {
    * Why an event cannot be published or projected (its envelope, or a projection of its type
    * refusing it), or null when every projection can apply it.
    */
-  refusal(event: unknown): string | null {
-    const envelope = checkEnvelope(event);
+  refusal(raw: unknown): string | null {
+    const envelope = checkEnvelope(raw);
     if (!envelope.ok) return envelope.detail;
+    const event = envelope.event;
+    if (!hasKnownType(event)) return null; // see decode
     for (const p of this.projections) {
-      if (!p.handles.includes(envelope.event.type)) continue;
-      const refused = p.refuse(envelope.event);
+      if (!p.handles.includes(event.type)) continue;
+      const refused = p.refuse(event);
       if (refused) return refused;
     }
     return null;
+  }
+
+  /**
+   * A record's value as a billing event of a known type that every projection accepts, or
+   * null (for readers of the topic other than the projections: what is not a valid billing
+   * event is the billing consumer's to dead-letter, a type this build does not know is none
+   * of their business).
+   */
+  acceptable(raw: unknown): BillingEvent | null {
+    if (this.refusal(raw) !== null) return null;
+    const event = raw as BillingEventEnvelope;
+    return hasKnownType(event) ? (event as BillingEvent) : null;
   }
 
   /**
@@ -102,11 +116,17 @@ export class BillingEventsService {
     if (refused) throw new Error(`refusing to publish billing event ${e.type} ${e.id}: ${refused}`);
   }
 
-  async project(events: readonly BillingEvent[]): Promise<void> {
+  /**
+   * Appends events to the event log and applies each to the projections of its type. An
+   * event of a type this build does not know is only logged (decode counted it).
+   */
+  async project(events: readonly BillingEventEnvelope[]): Promise<void> {
     if (events.length === 0) return;
     await this.repository.append(events);
+    // Known types only; `refusal` accepted each of them, so `data` is its declared payload.
+    const known = events.filter((e) => hasKnownType(e)) as BillingEvent[];
     for (const p of this.projections) {
-      const mine = events.filter((e) => p.handles.includes(e.type));
+      const mine = known.filter((e) => p.handles.includes(e.type));
       if (mine.length === 0) continue;
       if (p.applyBatch) await p.applyBatch(mine);
       else for (const event of mine) await p.apply(event);
@@ -180,7 +200,7 @@ export class BillingEventsService {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
     const deadLetters: DeadLetter[] = [];
-    const events: Array<{ event: BillingEvent; message: KafkaMessage }> = [];
+    const events: Array<{ event: BillingEventEnvelope; message: KafkaMessage }> = [];
     for (const message of batch.messages) {
       const decoded = this.decode(message);
       if ('event' in decoded) events.push({ event: decoded.event, message });
@@ -209,17 +229,20 @@ export class BillingEventsService {
   }
 
   /** A record as a billing event every projection can apply, or why not. Never throws. */
-  private decode(message: KafkaMessage): { event: BillingEvent } | { reason: string; detail: string } {
+  private decode(
+    message: KafkaMessage,
+  ): { event: BillingEventEnvelope } | { reason: string; detail: string } {
     try {
       const parsed = parseUntrustedJson(message.value);
       if (!parsed.ok) return { reason: 'invalid-json', detail: parsed.detail };
       const refused = this.refusal(parsed.value);
       if (refused) return { reason: 'invalid-event', detail: refused };
-      const event = parsed.value as BillingEvent;
-      if (!this.projections.some((p) => p.handles.includes(event.type))) {
-        // A type from a newer gpumeter: kept in the event log, applied by no projection here.
+      const event = parsed.value as BillingEventEnvelope;
+      if (!hasKnownType(event)) {
+        // A type from a newer gpumeter: kept in the event log, applied by no projection here,
+        // never read as another type (a build that knows it applies it on replay).
         this.metrics.billingEventsUnknownType.inc();
-        this.logger.warn(`billing event ${event.id} has a type no projection handles (${event.type})`);
+        this.logger.warn(`billing event ${event.id} has a type this build does not know (${event.type})`);
       }
       return { event };
     } catch (e) {
@@ -228,7 +251,7 @@ export class BillingEventsService {
   }
 
   private async projectOneByOne(
-    events: ReadonlyArray<{ event: BillingEvent; message: KafkaMessage }>,
+    events: ReadonlyArray<{ event: BillingEventEnvelope; message: KafkaMessage }>,
     partition: number,
     deadLetters: DeadLetter[],
   ): Promise<void> {

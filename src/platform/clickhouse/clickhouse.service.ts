@@ -68,7 +68,7 @@ export class ClickHouseService implements OnApplicationShutdown {
   /** Rows as JSONEachRow into a table named by the caller's code (never by user input). */
   async insert(table: string, rows: readonly object[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.client.insert({ table, values: rows as object[], format: 'JSONEachRow' });
+    await this.client.insert({ table, values: rows, format: 'JSONEachRow' });
   }
 
   /**
