@@ -11,6 +11,12 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
+// The OpenAPI validator's reference parser ships only ES modules: swc turns them into CommonJS.
+const swcJs = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
+const ESM_PACKAGES = '@apidevtools/json-schema-ref-parser';
 module.exports = {
   projects: [
     {
@@ -18,7 +24,8 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/src'],
       testMatch: ['**/*.spec.ts'],
-      transform: { '^.+\\.ts$': swc },
+      transform: { '^.+\\.ts$': swc, [`/node_modules/${ESM_PACKAGES}/.+\\.js$`]: swcJs },
+      transformIgnorePatterns: [`/node_modules/(?!${ESM_PACKAGES}/)`],
     },
     {
       displayName: 'integration',

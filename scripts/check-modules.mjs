@@ -1,5 +1,11 @@
-// Fails on any import cycle between the folders of src/ (bounded contexts, platform, common)
-// and on any cycle between files, so the layering cannot regress (issue 11, item 4).
+// Fails on any import cycle between the folders of src/ (bounded contexts, platform, common),
+// on any cycle between files, and on any import of a module's internals from another module,
+// so the layering cannot regress (issue 11, item 4). A module's internals are how the outside
+// reaches it and how it writes: its request DTOs (dto/*.dto.ts), controllers and projections.
+// What others may use is everything else: its services, repositories (its read models),
+// events, types, pure functions and response schemas (dto/*.response.ts: an invoice's answer
+// shows the catalog's plan terms). The root files (app.module.ts, serve.ts, main.ts) assemble the
+// modules and may import anything.
 // dependency-cruiser reads the imports (type-only imports are left out: they vanish at
 // compile time); this script collapses them to folders and looks for strongly connected parts.
 import { cruise } from 'dependency-cruiser';
@@ -49,6 +55,9 @@ function cycles(edges) {
   return out;
 }
 
+const INTERNAL = /(^|\/)dto\/(?!.*\.response\.ts$)|\.controller\.ts$|\.projection\.ts$/;
+const internals = [];
+
 const folderEdges = new Map();
 const fileEdges = new Map();
 const example = new Map();
@@ -57,6 +66,8 @@ for (const m of modules) {
     if (!d.resolved.startsWith('src/') || d.dependencyTypes.includes('type-only')) continue;
     fileEdges.set(m.source, [...(fileEdges.get(m.source) ?? []), d.resolved]);
     const [a, b] = [folder(m.source), folder(d.resolved)];
+    if (a && b && a !== b && INTERNAL.test(d.resolved.slice(`src/${b}/`.length)))
+      internals.push(`${m.source} → ${d.resolved}`);
     if (a && b && a !== b) {
       folderEdges.set(a, [...new Set([...(folderEdges.get(a) ?? []), b])]);
       if (!example.has(`${a}>${b}`)) example.set(`${a}>${b}`, `${m.source} → ${d.resolved}`);
@@ -71,8 +82,12 @@ for (const part of cycles(folderEdges)) {
   problems.push(`folders import each other: ${part.join(' ↔ ')}\n    ${via.join('\n    ')}`);
 }
 for (const part of cycles(fileEdges)) problems.push(`files import each other: ${part.join(' ↔ ')}`);
+for (const edge of internals)
+  problems.push(`imports another module's internals (dto/, a controller or projection): ${edge}`);
 if (problems.length > 0) {
-  console.error(`check-modules: ${problems.length} cycle(s)\n  ${problems.join('\n  ')}`);
+  console.error(`check-modules: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`check-modules: ${modules.length} files, ${folderEdges.size} folders, no cycle`);
+console.log(
+  `check-modules: ${modules.length} files, ${folderEdges.size} folders, no cycle, no import of another module's internals`,
+);

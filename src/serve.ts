@@ -3,7 +3,9 @@ import { Logger as NestLogger } from '@nestjs/common';
 import type { Request } from 'express';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
+import { openApiDocument } from './platform/http/openapi';
+import { checkResponsesAgainst } from './platform/http/response-check';
 import { Logger } from 'nestjs-pino';
 import { appModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -68,13 +70,8 @@ export async function serve(config: AppConfig, role: Role): Promise<NestExpressA
   );
   app.useGlobalPipes(apiValidationPipe());
   app.enableShutdownHooks();
-  const openapi = new DocumentBuilder()
-    .setTitle('gpumeter')
-    .setDescription('Usage metering and billing for serverless GPU clouds')
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi));
+  SwaggerModule.setup('docs', app, () => openApiDocument(app));
+  if (config.OPENAPI_RESPONSE_CHECK === 'true') app.use(checkResponsesAgainst(openApiDocument(app)));
 
   await app.get(KafkaService).ensureTopics();
   if (role === 'consumer' || role === 'all') {

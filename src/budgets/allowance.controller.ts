@@ -1,5 +1,6 @@
+import { AllowanceResponse } from './dto/allowance.response';
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiError, ApiErrorCode } from '../common/api-error';
 import { Allow } from '../common/access';
 import { AllowanceService } from './allowance.service';
@@ -11,6 +12,7 @@ export class AllowanceController {
   constructor(private readonly allowance: AllowanceService) {}
 
   /** For the control plane, on every container start: may this workspace spend more? From memory. */
+  @ApiOkResponse({ type: AllowanceResponse })
   @Get(':id/allowance')
   @Allow('operator', 'agent')
   async get(@Param('id') id: string) {

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { MONEY_PATTERN } from '../catalog/dto/price-change.dto';
+import { MONEY_PATTERN } from '../catalog/patterns';
 import { isPeriod } from '../invoicing/invoice';
 import {
   BillingEvent,

@@ -1,5 +1,6 @@
+import { CatalogResponse, PlanChangeResponse, PriceChangeResponse } from './dto/catalog.response';
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { parseRfc3339Ms } from '../common/rfc3339';
 import { ApiError } from '../common/api-error';
 import { Allow } from '../common/access';
@@ -13,6 +14,7 @@ export class CatalogController {
   constructor(private readonly catalog: CatalogService) {}
 
   /** Prices and plans in force at `at` (default: now). */
+  @ApiOkResponse({ type: CatalogResponse })
   @Get()
   @Allow('operator', 'workspace')
   get(@Query('at') at?: string) {
@@ -21,6 +23,7 @@ export class CatalogController {
     return this.catalog.view(ms);
   }
 
+  @ApiCreatedResponse({ type: PriceChangeResponse })
   @Post('price-changes')
   @HttpCode(201)
   @Allow('operator')
@@ -28,6 +31,7 @@ export class CatalogController {
     return this.catalog.changePrices(dto);
   }
 
+  @ApiCreatedResponse({ type: PlanChangeResponse })
   @Post('plan-changes')
   @HttpCode(201)
   @Allow('operator')

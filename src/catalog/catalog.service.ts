@@ -12,13 +12,8 @@ import { BillingEventsService } from '../platform/billing-events/billing-events.
 import { ApiError } from '../common/api-error';
 import { CatalogRepository } from './catalog.repository';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
-import {
-  MONEY_PATTERN,
-  PLAN_PATTERN,
-  PlanChangeDto,
-  PRICE_PATTERN,
-  PriceChangeDto,
-} from './dto/price-change.dto';
+import { PlanChangeDto, PriceChangeDto } from './dto/price-change.dto';
+import { MONEY_PATTERN, PLAN_PATTERN, PRICE_PATTERN } from './patterns';
 import {
   checkFields,
   isObject,

@@ -52,6 +52,8 @@ describe('configuration', () => {
       { FAULT_INJECTION: 'crash-after-insert', GPUMETER_ENV: 'production', ADMIN_API_KEY: 'x'.repeat(30) },
       'FAULT_INJECTION',
     ],
+    [{ OPENAPI_RESPONSE_CHECK: 'yes' }, 'OPENAPI_RESPONSE_CHECK'],
+    [{ OPENAPI_RESPONSE_CHECK: 'true', GPUMETER_ENV: 'production' }, 'OPENAPI_RESPONSE_CHECK'],
   ])('refuses %p naming %s', (env, variable) => {
     expect(problems(env)).toContain(`${variable}:`);
   });

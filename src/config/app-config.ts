@@ -95,6 +95,15 @@ export class AppConfig {
   @MinLength(1)
   KAFKA_SASL_PASSWORD?: string;
 
+  /**
+   * `true`: every JSON answer of a 2xx status is checked against the OpenAPI document's schema
+   * of its route before it leaves (a mismatch becomes a 500 naming the route and the field).
+   * For the test suite, which turns it on: every route any test calls proves its documented
+   * schema; it costs one validation per answer.
+   */
+  @IsIn(['true', 'false'], { message: 'OPENAPI_RESPONSE_CHECK must be true or false' })
+  OPENAPI_RESPONSE_CHECK: 'true' | 'false' = 'false';
+
   /** Production refuses brokers without TLS and authentication unless this is `true`. */
   @IsIn(['true', 'false'], { message: 'KAFKA_ALLOW_PLAINTEXT must be true or false' })
   KAFKA_ALLOW_PLAINTEXT: 'true' | 'false' = 'false';
@@ -470,6 +479,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push(`FAULT_INJECTION: FAULT_INJECTION must not be set when GPUMETER_ENV=production`);
     if (config.STRIPE_COMPAT !== 'none')
       problems.push(`STRIPE_COMPAT: STRIPE_COMPAT must be none when GPUMETER_ENV=production`);
+    if (config.OPENAPI_RESPONSE_CHECK === 'true')
+      problems.push(
+        `OPENAPI_RESPONSE_CHECK: OPENAPI_RESPONSE_CHECK must not be true when GPUMETER_ENV=production`,
+      );
     problems.push(...productionRefusals(config));
   }
   problems.push(...kafkaSecurityProblems(config));

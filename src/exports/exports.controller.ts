@@ -1,5 +1,6 @@
 import { Controller, Get, Logger, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { exportResponse } from './dto/export.response';
 import type { Response } from 'express';
 import { Allow } from '../common/access';
 import { InvoiceExportQueryDto, UsageExportQueryDto } from './dto/export-query.dto';
@@ -47,6 +48,7 @@ export class ExportsController {
   @Get('usage')
   @Allow('operator')
   @ApiProduces('text/csv', 'application/x-ndjson')
+  @ApiOkResponse(exportResponse(USAGE_EXPORT_COLUMNS, 'one rated usage record per line (jsonl)'))
   async usageExport(@Query() q: UsageExportQueryDto, @Res() res: Response): Promise<void> {
     const { fromMs, toMs } = this.usage.span(q.from, q.to);
     const name = `usage_${q.from.slice(0, 13)}_${q.to.slice(0, 13)}`.replace(/[^0-9A-Za-z_-]/g, '-');
@@ -62,6 +64,7 @@ export class ExportsController {
   @Get('invoices')
   @Allow('operator')
   @ApiProduces('text/csv', 'application/x-ndjson')
+  @ApiOkResponse(exportResponse(INVOICE_EXPORT_COLUMNS, 'one invoice line per line (jsonl)'))
   async invoiceExport(@Query() q: InvoiceExportQueryDto, @Res() res: Response): Promise<void> {
     await this.stream(res, 'invoices', {
       format: q.format ?? 'csv',

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
-import { ApiBearerAuth, ApiBody, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import { IngestResponse } from './dto/ingest.response';
 import type { Response } from 'express';
 import { ApiError, ApiErrorCode } from '../common/api-error';
 import { Allow } from '../common/access';
@@ -21,7 +22,10 @@ export class IngestionController {
   @HttpCode(202)
   @Allow('agent')
   @ApiBody({ type: [UsageEventDto] })
-  @ApiResponse({ status: 202, description: '{"accepted": n, "rejected": [{"index", "id", "errors"}]}' })
+  @ApiAcceptedResponse({
+    type: IngestResponse,
+    description: 'the accepted events are durable in Kafka; each rejected one is named with its fields',
+  })
   async ingest(
     @Body() body: unknown,
     @Req() req: AuthenticatedRequest,

@@ -1,5 +1,12 @@
+import {
+  CurrentSpendResponse,
+  InvoiceListResponse,
+  InvoiceResponse,
+  InvoiceRunResponse,
+  UpcomingInvoiceResponse,
+} from './dto/invoice.response';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiError, ApiErrorCode } from '../common/api-error';
 import { Allow } from '../common/access';
 import { AuthenticatedRequest } from '../auth/auth.guard';
@@ -19,6 +26,7 @@ export class InvoicesController {
   ) {}
 
   /** A workspace sees its own invoices; the operator sees all (or one workspace's). */
+  @ApiOkResponse({ type: InvoiceListResponse })
   @Get('invoices')
   @Allow('workspace', 'operator')
   async list(@Query() q: InvoiceListQueryDto, @Req() req: AuthenticatedRequest) {
@@ -32,18 +40,21 @@ export class InvoicesController {
     });
   }
 
+  @ApiOkResponse({ type: UpcomingInvoiceResponse })
   @Get('invoices/upcoming')
   @Allow('workspace', 'operator')
   upcoming(@Query('workspace_id') workspaceId: string | undefined, @Req() req: AuthenticatedRequest) {
     return this.views.upcoming(scopeWorkspace(req.principal, workspaceId));
   }
 
+  @ApiOkResponse({ type: InvoiceResponse })
   @Get('invoices/:id')
   @Allow('workspace', 'operator')
   get(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
     return this.views.get(id, req.principal.kind === 'workspace' ? req.principal.workspaceId : undefined);
   }
 
+  @ApiOkResponse({ type: CurrentSpendResponse })
   @Get('spend/current')
   @Allow('workspace', 'operator')
   spend(@Query('workspace_id') workspaceId: string | undefined, @Req() req: AuthenticatedRequest) {
@@ -51,6 +62,7 @@ export class InvoicesController {
   }
 
   /** Starts a run for the period (or returns the one already running here); safe to repeat. */
+  @ApiAcceptedResponse({ type: InvoiceRunResponse })
   @Post('invoice-runs')
   @HttpCode(202)
   @Allow('operator')
@@ -61,6 +73,7 @@ export class InvoicesController {
     return state;
   }
 
+  @ApiOkResponse({ type: InvoiceRunResponse })
   @Get('invoice-runs/:id')
   @Allow('operator')
   async getRun(@Param('id') id: string) {

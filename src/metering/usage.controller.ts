@@ -1,5 +1,6 @@
+import { UsageResponse } from './dto/usage.response';
 import { Controller, Get, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Allow } from '../common/access';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { scopeWorkspace } from '../auth/principal';
@@ -12,6 +13,7 @@ import { UsageService } from './usage.service';
 export class UsageController {
   constructor(private readonly usage: UsageService) {}
 
+  @ApiOkResponse({ type: UsageResponse })
   @Get()
   @Allow('workspace', 'operator')
   get(@Query() q: UsageQueryDto, @Req() req: AuthenticatedRequest) {

@@ -1,5 +1,6 @@
+import { ReconciliationResponse } from './dto/reconciliation.response';
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { BillingPeriod } from '../invoicing/billing-period';
 import { Allow } from '../common/access';
 import { ReconciliationQueryDto } from './dto/reconciliation-query.dto';
@@ -12,6 +13,7 @@ export class ReconciliationController {
   constructor(private readonly reconciliation: ReconciliationService) {}
 
   /** Events vs ClickHouse vs invoices vs Stripe for a month, with every difference. Operator only. */
+  @ApiOkResponse({ type: ReconciliationResponse })
   @Get()
   @Allow('operator')
   reconcile(@Query() q: ReconciliationQueryDto) {

@@ -1,5 +1,21 @@
+import {
+  CreatedWebhookEndpointResponse,
+  DeliveriesResponse,
+  RetryRequestedResponse,
+  RotatedSecretResponse,
+  TestMessageResponse,
+  WebhookEndpointListResponse,
+  WebhookEndpointResponse,
+} from './dto/webhook-endpoint.response';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Allow } from '../common/access';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { CreateWebhookEndpointDto, WebhookEndpointListQueryDto } from './dto/webhook-endpoint.dto';
@@ -12,6 +28,7 @@ export class WebhooksController {
   constructor(private readonly endpoints: WebhookEndpointsService) {}
 
   /** 201 with the signing secret, shown this once. */
+  @ApiCreatedResponse({ type: CreatedWebhookEndpointResponse })
   @Post()
   @HttpCode(201)
   @Allow('operator', 'workspace')
@@ -19,18 +36,21 @@ export class WebhooksController {
     return this.endpoints.create(req.principal, dto);
   }
 
+  @ApiOkResponse({ type: WebhookEndpointListResponse })
   @Get()
   @Allow('operator', 'workspace')
   async list(@Query() q: WebhookEndpointListQueryDto, @Req() req: AuthenticatedRequest) {
     return { endpoints: await this.endpoints.list(req.principal, q.workspace_id) };
   }
 
+  @ApiOkResponse({ type: WebhookEndpointResponse })
   @Get(':id')
   @Allow('operator', 'workspace')
   get(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
     return this.endpoints.get(req.principal, id);
   }
 
+  @ApiNoContentResponse({ description: 'deleted' })
   @Delete(':id')
   @HttpCode(204)
   @Allow('operator', 'workspace')
@@ -38,6 +58,7 @@ export class WebhooksController {
     await this.endpoints.remove(req.principal, id);
   }
 
+  @ApiOkResponse({ type: RotatedSecretResponse })
   @Post(':id/rotate-secret')
   @HttpCode(200)
   @Allow('operator', 'workspace')
@@ -45,6 +66,7 @@ export class WebhooksController {
     return this.endpoints.rotate(req.principal, id);
   }
 
+  @ApiAcceptedResponse({ type: TestMessageResponse })
   @Post(':id/test')
   @HttpCode(202)
   @Allow('operator', 'workspace')
@@ -52,12 +74,14 @@ export class WebhooksController {
     return this.endpoints.test(req.principal, id);
   }
 
+  @ApiOkResponse({ type: DeliveriesResponse })
   @Get(':id/deliveries')
   @Allow('operator', 'workspace')
   deliveries(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
     return this.endpoints.deliveries(req.principal, id);
   }
 
+  @ApiAcceptedResponse({ type: RetryRequestedResponse })
   @Post(':id/deliveries/:messageId/retry')
   @HttpCode(202)
   @Allow('operator', 'workspace')

@@ -1,5 +1,6 @@
+import { MeResponse } from './dto/workspace.response';
 import { Controller, Get, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Allow } from '../common/access';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 
@@ -8,6 +9,7 @@ import { AuthenticatedRequest } from '../auth/auth.guard';
 @ApiBearerAuth()
 @Controller('v1/me')
 export class MeController {
+  @ApiOkResponse({ type: MeResponse })
   @Get()
   @Allow('operator', 'workspace', 'agent')
   me(@Req() req: AuthenticatedRequest) {

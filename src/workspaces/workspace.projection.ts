@@ -18,7 +18,7 @@ import {
   rfc3339,
   text,
 } from '../platform/billing-events/billing-event-checks';
-import { MONEY_PATTERN, PLAN_PATTERN } from '../catalog/dto/price-change.dto';
+import { MONEY_PATTERN, PLAN_PATTERN } from '../catalog/patterns';
 
 /** The credential of the key a workspace is created with. */
 export function initialKeyRow(

@@ -1,5 +1,11 @@
+import {
+  BudgetSetResponse,
+  CreatedWorkspaceResponse,
+  PlanChangedResponse,
+  WorkspaceResponse,
+} from './dto/workspace.response';
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Allow } from '../common/access';
 import { AuthenticatedRequest } from '../auth/auth.guard';
 import { scopeWorkspace } from '../auth/principal';
@@ -14,6 +20,7 @@ import { WorkspacesService } from './workspaces.service';
 export class WorkspacesController {
   constructor(private readonly workspaces: WorkspacesService) {}
 
+  @ApiCreatedResponse({ type: CreatedWorkspaceResponse })
   @Post()
   @HttpCode(201)
   @Allow('operator')
@@ -21,6 +28,7 @@ export class WorkspacesController {
     return this.workspaces.create(dto);
   }
 
+  @ApiOkResponse({ type: WorkspaceResponse })
   @Get(':id')
   @Allow('operator', 'workspace')
   get(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
@@ -28,12 +36,14 @@ export class WorkspacesController {
   }
 
   /** A workspace sets its own budget; the operator any workspace's. */
+  @ApiOkResponse({ type: BudgetSetResponse })
   @Put(':id/budget')
   @Allow('operator', 'workspace')
   setBudget(@Param('id') id: string, @Body() dto: SetBudgetDto, @Req() req: AuthenticatedRequest) {
     return this.workspaces.setBudget(scopeWorkspace(req.principal, id), dto);
   }
 
+  @ApiOkResponse({ type: PlanChangedResponse })
   @Put(':id/plan')
   @Allow('operator')
   changePlan(@Param('id') id: string, @Body() dto: ChangePlanDto) {

@@ -26,6 +26,7 @@ export function productionOverrides(): Record<string, string> {
     CLICKHOUSE_USER: 'gpumeter',
     CLICKHOUSE_PASSWORD: 'gpumeter-local-stack',
     WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
+    OPENAPI_RESPONSE_CHECK: 'false', // a test aid production refuses
   };
 }
 
@@ -65,6 +66,8 @@ export async function isolatedEnv(
     // Suites send thousands of bad tokens from one address on purpose (fuzzing); the limit
     // itself is tested in auth.int-spec.ts.
     AUTH_FAILURES_PER_MINUTE: '1000000',
+    // Every JSON answer any suite receives is checked against the OpenAPI document.
+    OPENAPI_RESPONSE_CHECK: 'true',
     ...extra,
   };
   const config = loadConfig(env);

@@ -1,9 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsOptional,
   IsString,
   Matches,
   MaxLength,
@@ -31,13 +30,4 @@ export class CreateAgentTokenDto {
       'sources: each must be 1–512 printable ASCII characters without spaces (agent://host-17, agent://rack-4/*)',
   })
   sources!: string[];
-}
-
-export class CreateWorkspaceKeyDto {
-  @ApiPropertyOptional({ example: 'ci deploys' })
-  @IsOptional()
-  @IsString({ message: 'name must be a string' })
-  @MinLength(1, { message: 'name must not be empty' })
-  @MaxLength(200)
-  name?: string;
 }

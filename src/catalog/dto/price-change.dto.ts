@@ -1,11 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, Matches } from 'class-validator';
-
-/** A decimal price: up to 12 integer digits and 12 decimals, never a float. */
-export const PRICE_PATTERN = /^\d{1,12}(\.\d{1,12})?$/;
-export const MONEY_PATTERN = /^\d{1,12}(\.\d{1,2})?$/;
-/** A plan's name. */
-export const PLAN_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+import { MONEY_PATTERN, PLAN_PATTERN, PRICE_PATTERN } from '../patterns';
 
 export class PriceChangeDto {
   @ApiProperty({

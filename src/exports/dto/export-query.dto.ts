@@ -1,4 +1,4 @@
-import { IsBillingPeriod } from '../../invoicing/dto/is-billing-period';
+import { IsBillingPeriod } from '../../invoicing/is-billing-period';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { WORKSPACE_ID_PATTERN } from '../../common/ids';

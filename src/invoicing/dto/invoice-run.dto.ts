@@ -1,4 +1,4 @@
-import { IsBillingPeriod } from './is-billing-period';
+import { IsBillingPeriod } from '../is-billing-period';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';

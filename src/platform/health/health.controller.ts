@@ -1,5 +1,6 @@
+import { LivenessResponse, ReadinessResponse } from './dto/health.response';
 import { Controller, Get, Header, HttpCode, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../../common/access';
 import { ClickHouseService } from '../clickhouse/clickhouse.service';
@@ -19,6 +20,7 @@ export class HealthController {
   ) {}
 
   /** Liveness: the process answers. */
+  @ApiOkResponse({ type: LivenessResponse })
   @Get('healthz')
   @HttpCode(200)
   healthz() {
@@ -26,6 +28,7 @@ export class HealthController {
   }
 
   /** Readiness: Kafka and ClickHouse both reachable; 503 naming the one that is not. */
+  @ApiOkResponse({ type: ReadinessResponse, description: 'ready; 503 with the same shape when not' })
   @Get('readyz')
   async readyz(@Res({ passthrough: true }) res: Response) {
     const [kafka, clickhouse] = await Promise.all([this.kafka.isReachable(), this.clickhouse.ping()]);

@@ -1,5 +1,5 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
-import { BillingPeriod } from '../billing-period';
+import { BillingPeriod } from './billing-period';
 
 /** A field holding a billing period, checked by the one parser (BillingPeriod.parse). */
 export function IsBillingPeriod(options?: ValidationOptions) {

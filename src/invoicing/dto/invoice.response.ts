@@ -1,0 +1,233 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { AmountResponse, PlanTermsResponse } from '../../catalog/dto/catalog.response';
+import { BudgetStatusResponse } from '../../workspaces/dto/workspace.response';
+import {
+  InvoiceDocument,
+  InvoiceLine,
+  InvoiceStatus,
+  InvoiceView,
+  LineBreakdown,
+  LinePrice,
+} from '../invoice';
+import { InvoiceRunState, InvoiceRunStatus } from '../invoice-events';
+
+const LINE_KINDS = ['gpu', 'cpu', 'memory', 'plan_fee', 'credits', 'adjustment'] as const;
+const LINE_UNITS = ['gpu_second', 'core_second', 'gib_second', 'month', 'usd'] as const;
+
+export class LinePriceResponse implements LinePrice {
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
+  @ApiProperty({ example: '0.001097' })
+  unit_price!: string;
+  @ApiProperty({ example: '7.3', description: 'in the line’s unit, exact (rating.ts quantityInUnits)' })
+  quantity!: string;
+  @ApiProperty({ description: 'exact, unrounded: the line’s amount is the rounded sum of these' })
+  amount!: string;
+}
+
+export class LineBreakdownResponse implements LineBreakdown {
+  @ApiProperty()
+  app_id!: string;
+  @ApiProperty()
+  function_id!: string;
+  @ApiProperty({ example: '7.3' })
+  quantity!: string;
+  @ApiProperty({ description: 'rounded on its own; informational' })
+  amount!: string;
+}
+
+class AdjustedLineResponse {
+  @ApiProperty({ example: '2026-10' })
+  period!: string;
+  @ApiProperty({ example: 'gpu:H100' })
+  key!: string;
+}
+
+export class InvoiceLineResponse implements InvoiceLine {
+  @ApiProperty({ example: 'inv_2026-11_acme-ml:gpu:H100' })
+  id!: string;
+  @ApiProperty({ example: 'gpu:H100' })
+  key!: string;
+  @ApiProperty({ enum: LINE_KINDS })
+  kind!: (typeof LINE_KINDS)[number];
+  @ApiProperty()
+  description!: string;
+  @ApiProperty({
+    example: '7.3',
+    description:
+      'in `unit`, an exact plain decimal without trailing zeros (the one quantity format of /v1/usage, exports and invoices)',
+  })
+  quantity!: string;
+  @ApiProperty({ enum: LINE_UNITS })
+  unit!: (typeof LINE_UNITS)[number];
+  @ApiProperty({ type: String, nullable: true, description: 'null when several prices applied (see prices)' })
+  unit_price!: string | null;
+  @ApiProperty({ type: () => [LinePriceResponse] })
+  prices!: LinePriceResponse[];
+  @ApiProperty({ example: '8.01', description: 'major units, rounded half-up to the cent' })
+  amount!: string;
+  @ApiProperty({ type: () => [LineBreakdownResponse] })
+  breakdown!: LineBreakdownResponse[];
+  @ApiProperty({ type: () => AdjustedLineResponse, required: false })
+  adjusts?: AdjustedLineResponse;
+}
+
+/** An invoice's content (a finalized one never changes; a correction is an adjustment line). */
+export class InvoiceDocumentResponse implements InvoiceDocument {
+  @ApiProperty({ example: 'inv_2026-11_acme-ml' })
+  id!: string;
+  @ApiProperty()
+  workspace_id!: string;
+  @ApiProperty({ example: '2026-11' })
+  period!: string;
+  @ApiProperty({ format: 'date-time' })
+  period_start!: string;
+  @ApiProperty({ format: 'date-time' })
+  period_end!: string;
+  @ApiProperty({ example: 'usd' })
+  currency!: string;
+  @ApiProperty({ type: () => PlanTermsResponse })
+  plan!: PlanTermsResponse;
+  @ApiProperty({ type: () => [InvoiceLineResponse] })
+  lines!: InvoiceLineResponse[];
+  @ApiProperty({ example: '412.07' })
+  usage_subtotal!: string;
+  @ApiProperty({ example: '100.00' })
+  credits_applied!: string;
+  @ApiProperty({ example: '612.07' })
+  total!: string;
+  @ApiProperty({ format: 'date-time' })
+  computed_at!: string;
+}
+
+class InvoiceStripeResponse {
+  @ApiProperty({ example: 'cus_…' })
+  customer_id!: string;
+  @ApiProperty({ example: 'in_…' })
+  invoice_id!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'our line id → Stripe invoice item id',
+  })
+  invoice_item_ids!: Record<string, string>;
+}
+
+const INVOICE_STATUSES: InvoiceStatus[] = ['draft', 'finalized', 'pushed', 'paid', 'payment_failed'];
+
+export class InvoiceResponse extends InvoiceDocumentResponse implements InvoiceView {
+  @ApiProperty({ enum: INVOICE_STATUSES })
+  status!: InvoiceStatus;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  finalized_at!: string | null;
+  @ApiProperty({ type: () => InvoiceStripeResponse, nullable: true })
+  stripe!: InvoiceStripeResponse | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  paid_at!: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  payment_failure!: string | null;
+}
+
+/** GET /v1/invoices: a page, newest period first (Stripe's way: limit, starting_after, has_more). */
+export class InvoiceListResponse {
+  @ApiProperty({ type: () => [InvoiceResponse] })
+  invoices!: InvoiceResponse[];
+  @ApiProperty()
+  has_more!: boolean;
+}
+
+/** GET /v1/invoices/upcoming: the open period's invoice as it stands now (never stored). */
+export class UpcomingInvoiceResponse extends InvoiceDocumentResponse {
+  @ApiProperty({ enum: ['upcoming'] })
+  status!: 'upcoming';
+}
+
+class SpendForecastResponse {
+  @ApiProperty({ example: 'linear: usage so far × period length ÷ time elapsed' })
+  method!: string;
+  @ApiProperty({ type: () => AmountResponse })
+  usage!: AmountResponse;
+  @ApiProperty({ type: () => AmountResponse })
+  credits_applied!: AmountResponse;
+  @ApiProperty({ type: () => AmountResponse })
+  total!: AmountResponse;
+}
+
+/** GET /v1/spend/current: the open period's spend so far and a linear forecast. */
+export class CurrentSpendResponse {
+  @ApiProperty()
+  workspace_id!: string;
+  @ApiProperty({ example: '2026-12' })
+  period!: string;
+  @ApiProperty({ format: 'date-time' })
+  period_start!: string;
+  @ApiProperty({ format: 'date-time' })
+  period_end!: string;
+  @ApiProperty({ format: 'date-time' })
+  as_of!: string;
+  @ApiProperty({ example: 'team' })
+  plan!: string;
+  @ApiProperty({ type: () => AmountResponse })
+  usage!: AmountResponse;
+  @ApiProperty({ type: () => AmountResponse })
+  credits_applied!: AmountResponse;
+  @ApiProperty({ type: () => AmountResponse })
+  plan_fee!: AmountResponse;
+  @ApiProperty({ type: () => AmountResponse })
+  adjustments!: AmountResponse;
+  @ApiProperty({ type: () => AmountResponse })
+  spend_so_far!: AmountResponse;
+  @ApiProperty({ type: () => SpendForecastResponse })
+  forecast!: SpendForecastResponse;
+  @ApiProperty({ type: () => BudgetStatusResponse, nullable: true })
+  budget!: BudgetStatusResponse | null;
+}
+
+class InvoiceRunCountsResponse {
+  @ApiProperty() invoices!: number;
+  @ApiProperty() drafted!: number;
+  @ApiProperty() finalized!: number;
+  @ApiProperty() already_finalized!: number;
+  @ApiProperty() pushed!: number;
+  @ApiProperty() already_pushed!: number;
+  @ApiProperty() push_failed!: number;
+}
+
+class InvoiceRunErrorResponse {
+  @ApiProperty({ required: false })
+  invoice_id?: string;
+  @ApiProperty()
+  message!: string;
+}
+
+const RUN_STATUSES: InvoiceRunStatus[] = ['running', 'completed', 'failed', 'abandoned'];
+
+/** An invoice run's state (POST /v1/invoice-runs answers 202 with it; poll GET …/{id}). */
+export class InvoiceRunResponse implements InvoiceRunState {
+  @ApiProperty()
+  id!: string;
+  @ApiProperty({ example: '2026-11' })
+  period!: string;
+  @ApiProperty({ enum: ['api', 'cli', 'scheduler'] })
+  trigger!: 'api' | 'cli' | 'scheduler';
+  @ApiProperty({ enum: RUN_STATUSES, description: 'abandoned: its process stopped beating' })
+  status!: InvoiceRunStatus;
+  @ApiProperty({ description: 'false while the period is within its grace period: drafts only' })
+  finalize!: boolean;
+  @ApiProperty({ format: 'date-time' })
+  started_at!: string;
+  @ApiProperty({ format: 'date-time' })
+  updated_at!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  finished_at!: string | null;
+  @ApiProperty()
+  version!: number;
+  @ApiProperty({ type: () => InvoiceRunCountsResponse })
+  counts!: InvoiceRunCountsResponse;
+  @ApiProperty({ type: () => [InvoiceRunErrorResponse] })
+  errors!: InvoiceRunErrorResponse[];
+  @ApiProperty()
+  pid!: number;
+}

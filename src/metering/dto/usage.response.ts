@@ -1,0 +1,63 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { UsageRowView } from '../usage.service';
+
+const QUANTITY =
+  'an exact plain decimal without trailing zeros, the one quantity format of /v1/usage, exports and invoice lines';
+
+export class UsageRowResponse implements UsageRowView {
+  @ApiProperty({ format: 'date-time' })
+  window_start!: string;
+  @ApiProperty({ format: 'date-time' })
+  window_end!: string;
+  @ApiProperty({ required: false, description: 'when grouped by gpu_type' })
+  gpu_type?: string;
+  @ApiProperty({ required: false, description: 'when grouped by app_id' })
+  app_id?: string;
+  @ApiProperty({ required: false, description: 'when grouped by function_id' })
+  function_id?: string;
+  @ApiProperty({ required: false, description: 'when grouped by region' })
+  region?: string;
+  @ApiProperty({ example: '7.3', description: `GPU-seconds, ${QUANTITY}` })
+  gpu_seconds!: string;
+  @ApiProperty({ example: '7300', description: 'GPU-milliseconds, an integer' })
+  gpu_ms!: string;
+  @ApiProperty({ example: '18.25', description: `core-seconds, ${QUANTITY}` })
+  cpu_core_seconds!: string;
+  @ApiProperty({ example: '7.3', description: `GiB-seconds, ${QUANTITY}` })
+  memory_gib_seconds!: string;
+  @ApiProperty({ example: '2', description: 'usage events, an integer' })
+  events!: string;
+  @ApiProperty({ example: '0.01', description: 'GPU, CPU and memory at the prices in force, rounded once' })
+  amount!: string;
+  @ApiProperty({ example: 'usd' })
+  currency!: string;
+}
+
+class UsageTotalsResponse {
+  @ApiProperty({ example: '7.3' })
+  gpu_seconds!: string;
+  @ApiProperty({ example: '7300' })
+  gpu_ms!: string;
+  @ApiProperty({ example: '0.01', description: 'the sum of the rows’ rounded amounts' })
+  amount!: string;
+  @ApiProperty({ example: 'usd' })
+  currency!: string;
+}
+
+/** GET /v1/usage: rated usage per window and group. */
+export class UsageResponse {
+  @ApiProperty()
+  workspace_id!: string;
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
+  @ApiProperty({ enum: ['hour', 'day', 'month'] })
+  window!: 'hour' | 'day' | 'month';
+  @ApiProperty({ type: [String], example: ['gpu_type'] })
+  group_by!: string[];
+  @ApiProperty({ type: () => [UsageRowResponse] })
+  rows!: UsageRowResponse[];
+  @ApiProperty({ type: () => UsageTotalsResponse })
+  totals!: UsageTotalsResponse;
+}
