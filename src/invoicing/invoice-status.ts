@@ -1,4 +1,5 @@
 import { InvoiceStatus } from './invoice';
+import type { InvoiceStatusType } from './invoices.repository';
 
 /**
  * An invoice's status from its lifecycle facts, in the order they were recorded: paid once
@@ -6,7 +7,10 @@ import { InvoiceStatus } from './invoice';
  * the latest payment event is a failure; pushed once Stripe holds it; finalized once its
  * month closed; draft before.
  */
-export function invoiceStatus(finalized: boolean, lifecycle: ReadonlyArray<{ type: string }>): InvoiceStatus {
+export function invoiceStatus(
+  finalized: boolean,
+  lifecycle: ReadonlyArray<{ type: InvoiceStatusType }>,
+): InvoiceStatus {
   if (lifecycle.some((r) => r.type === 'invoice.paid')) return 'paid';
   const lastPayment = lifecycle
     .filter((r) => r.type === 'invoice.paid' || r.type === 'invoice.payment_failed')
