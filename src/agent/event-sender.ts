@@ -2,6 +2,8 @@ import { Kafka, logLevel, Message, Producer } from 'kafkajs';
 import type { KafkaConnection } from '../platform/kafka/kafka-connection';
 import { chunkByBytes, sendHalvingWhenTooLarge } from '../platform/chunk-by-bytes';
 import { encodedSize, isTooLargeError } from '../platform/kafka/message-size';
+import { UsageCloudEvent } from '../ingestion/usage-event/usage-event';
+import { packUsageRecords } from '../ingestion/usage-event/usage-records';
 
 /**
  * Bytes of events per Kafka request: well under the usage topic's max.message.bytes (2 MiB
@@ -15,11 +17,11 @@ export const HTTP_MAX_EVENTS = 1000;
 /** Where the agent delivers events. `send` resolves only when every event is acknowledged. */
 export interface EventSender {
   /** Returns the indexes of events the receiver refused as invalid (they will never be accepted). */
-  send(payloads: string[], keys: string[]): Promise<number[]>;
+  send(payloads: string[]): Promise<number[]>;
   close(): Promise<void>;
 }
 
-/** Straight to usage.events.v1: idempotent producer, acks = all. */
+/** Straight to usage.events.v1 (records of one source, keyed by it): idempotent producer, acks = all. */
 export class KafkaEventSender implements EventSender {
   private producer?: Producer;
   private readonly kafka: Kafka;
@@ -40,7 +42,7 @@ export class KafkaEventSender implements EventSender {
     });
   }
 
-  async send(payloads: string[], keys: string[]): Promise<number[]> {
+  async send(payloads: string[]): Promise<number[]> {
     if (!this.producer) {
       const producer = this.kafka.producer({
         idempotent: true,
@@ -56,11 +58,17 @@ export class KafkaEventSender implements EventSender {
       this.producer = producer;
     }
     const timestamp = String(Date.now());
-    const messages: Message[] = payloads.map((value, i) => ({ key: keys[i], value, timestamp }));
-    const refused: number[] = [];
+    // A record per workspace and source, keyed by the source (usage-records.ts).
+    const { records, tooLarge } = packUsageRecords(
+      payloads.map((json) => {
+        return { source: (JSON.parse(json) as UsageCloudEvent).source, json };
+      }),
+    );
+    const refused: number[] = [...tooLarge];
+    const messages: Message[] = records.map((r) => ({ key: r.key, value: r.value, timestamp }));
     try {
       // Requests bounded by bytes; one the broker still refuses as too large is split again,
-      // and an event that alone can never fit is refused (kept in refused.jsonl), never retried.
+      // and a record that alone can never fit is refused (its events kept in refused.jsonl).
       for (const [from, to] of chunkByBytes(messages.map(encodedSize), KAFKA_REQUEST_BYTES))
         await sendHalvingWhenTooLarge(
           from,
@@ -70,7 +78,7 @@ export class KafkaEventSender implements EventSender {
               () => undefined,
             ),
           isTooLargeError,
-          (i) => refused.push(i),
+          (i) => refused.push(...records[i].indexes),
         );
     } catch (e) {
       // Start over with a fresh producer after an outage.

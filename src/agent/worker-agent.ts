@@ -176,8 +176,7 @@ export class WorkerAgent {
       }
       try {
         const payloads = batch.map((r) => r.payload);
-        const keys = payloads.map((p) => (JSON.parse(p) as UsageCloudEvent).subject);
-        const refused = await this.sender.send(payloads, keys);
+        const refused = await this.sender.send(payloads);
         if (refused.length > 0) {
           // Refused as invalid: it would be refused forever. Kept beside the spool, loudly.
           await keepRefused(this.options.spoolDir, refused.map((i) => `${payloads[i]}\n`).join(''));

@@ -6,6 +6,7 @@ import { KafkaService } from '../platform/kafka/kafka.service';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { FieldError } from './usage-event/usage-event';
 import { TimeWindow, validateUsageEvent } from './usage-event/usage-event.validator';
+import { PackableEvent, packUsageRecords } from './usage-event/usage-records';
 import { DAY_MS } from '../common/time';
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -16,8 +17,9 @@ export interface IngestResult {
 }
 
 /**
- * Validates a batch of usage events and produces the valid ones to usage.events.v1, keyed
- * by workspace, acknowledged by all in-sync replicas before the caller hears "accepted".
+ * Validates a batch of usage events and produces the valid ones to usage.events.v1 — records
+ * of one source each, keyed by the source (usage-records.ts) — acknowledged by all in-sync
+ * replicas before the caller hears "accepted".
  */
 @Injectable()
 export class IngestionService {
@@ -45,7 +47,6 @@ export class IngestionService {
     sources: SourcePatterns | null = null,
   ): Promise<IngestResult> {
     const rejected: IngestResult['rejected'] = [];
-    const messages: Array<{ key: string; value: string; timestamp: string }> = [];
     const timestamp = String(receivedAtMs);
     const topic = this.kafka.topics.usageEvents;
     const reject = (index: number, raw: unknown, errors: FieldError[]) => {
@@ -53,6 +54,8 @@ export class IngestionService {
       rejected.push({ index, id: typeof id === 'string' && id.isWellFormed() ? id : null, errors });
       this.metrics.eventsRejected.inc({ field: errors[0]?.field ?? 'unknown' });
     };
+    const valid: PackableEvent[] = [];
+    const validIndex: number[] = [];
     for (let index = 0; index < events.length; index++) {
       const raw = events[index];
       const verdict = validateUsageEvent(raw, receivedAtMs, this.window);
@@ -69,16 +72,28 @@ export class IngestionService {
         ]);
         continue;
       }
-      const message = { key: verdict.record.workspace_id, value: JSON.stringify(raw), timestamp };
+      valid.push({
+        source: verdict.record.source,
+        json: JSON.stringify(raw),
+      });
+      validIndex.push(index);
+    }
+    // Records of one source each (usage-records.ts), keyed by the source.
+    const { records, tooLarge } = packUsageRecords(valid);
+    const messages = records.map((r) => ({ key: r.key, value: r.value, timestamp }));
+    let accepted = valid.length - tooLarge.length;
+    for (const i of tooLarge) {
+      const message = { key: valid[i].source, value: `[${valid[i].json}]`, timestamp };
       // Only possible with huge extension attributes: refused here rather than failing the batch.
-      if (!(await this.kafka.fits(topic, message))) {
-        reject(index, raw, [
+      if (await this.kafka.fits(topic, message)) {
+        messages.push(message);
+        accepted++;
+      } else
+        reject(validIndex[i], events[validIndex[i]], [
           { field: '(event)', message: `the event is larger than ${topic} takes (max.message.bytes)` },
         ]);
-        continue;
-      }
-      messages.push(message);
     }
+    rejected.sort((a, b) => a.index - b.index);
     try {
       await this.kafka.send(topic, messages);
     } catch (e) {
@@ -89,7 +104,7 @@ export class IngestionService {
         `Kafka did not acknowledge the events; retry the request (${(e as Error).message})`,
       );
     }
-    this.metrics.eventsAccepted.inc(messages.length);
-    return { accepted: messages.length, rejected };
+    this.metrics.eventsAccepted.inc(accepted);
+    return { accepted, rejected };
   }
 }

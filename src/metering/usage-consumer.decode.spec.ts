@@ -36,7 +36,10 @@ describe('usage consumer decode: no record can make it throw (issue 8)', () => {
       fc.property(fc.array(hostileUsageRecord(NOW - 5000), { minLength: 1, maxLength: 5 }), (records) => {
         const messages = [...records.map((r, i) => message(r.value, i)), message(good, records.length)];
         const { events, deadLetters } = consumer.decode(messages, 0);
-        expect(deadLetters.map((d) => d.message.offset)).toEqual(records.map((_, i) => String(i)));
+        // Every hostile record is dead-lettered (a batch record event by event), none stored.
+        expect([...new Set(deadLetters.map((d) => d.message.offset))]).toEqual(
+          records.map((_, i) => String(i)),
+        );
         for (const d of deadLetters) {
           expect(['invalid-json', 'invalid-event', 'unprocessable']).toContain(d.reason);
           expect(d.detail.length).toBeGreaterThan(0);
@@ -70,5 +73,52 @@ describe('usage consumer decode: no record can make it throw (issue 8)', () => {
     expect(events).toHaveLength(0);
     expect(deadLetters[0]).toMatchObject({ reason: 'invalid-event' });
     expect(deadLetters[0].detail).toMatch(/^id must be well-formed Unicode/);
+  });
+
+  it('takes a batch record event by event: the valid ones stored, each invalid one dead-lettered alone with its index', () => {
+    const a = sampleUsageEvent(NOW - 5000, { id: 'a' });
+    const bad = { ...sampleUsageEvent(NOW - 5000, { id: 'b' }), type: 'gpu.other.v1' };
+    const c = sampleUsageEvent(NOW - 5000, { id: 'c' });
+    const { events, deadLetters } = consumer.decode(
+      [message(Buffer.from(JSON.stringify([a, bad, c])), 7)],
+      0,
+    );
+    expect(events.map((e) => [e.id, e.kafka_offset])).toEqual([
+      ['a', 7],
+      ['c', 7],
+    ]);
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0]).toMatchObject({ index: 1, reason: 'invalid-event' });
+    expect(JSON.parse(deadLetters[0].message.value!.toString())).toEqual(bad);
+    expect(deadLetters[0].message.offset).toBe('7');
+    const empty = consumer.decode([message(Buffer.from('[]'), 8)], 0);
+    expect(empty.deadLetters.map((d) => [d.reason, d.detail, d.index])).toEqual([
+      ['invalid-event', 'an empty batch', undefined],
+    ]);
+  });
+
+  it('sets aside an event read outside its source’s partition, to be produced again keyed by its source', () => {
+    const routed = new UsageConsumerService(
+      loadConfig({ GPUMETER_ENV: 'test' }),
+      {} as KafkaService,
+      {} as UsageEventsRepository,
+      new MetricsService(),
+      new UsageStoredSignal(),
+      new FaultInjection(loadConfig({ GPUMETER_ENV: 'test' })),
+    );
+    // Two partitions: agent://even → 0, anything else → 1.
+    (routed as unknown as { partitionOfSource: (s: string) => number }).partitionOfSource = (s) =>
+      s === 'agent://even' ? 0 : 1;
+    const here = sampleUsageEvent(NOW - 5000, { id: 'here', source: 'agent://even' });
+    const there = sampleUsageEvent(NOW - 5000, { id: 'there', source: 'agent://odd' });
+    const { events, misrouted, deadLetters } = routed.decode(
+      [message(Buffer.from(JSON.stringify([here, there])), 3)],
+      0,
+    );
+    expect(deadLetters).toEqual([]);
+    expect(events.map((e) => e.id)).toEqual(['here']);
+    expect(misrouted.map((m) => [m.source, JSON.parse(m.json).id, m.message.offset])).toEqual([
+      ['agent://odd', 'there', '3'],
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { FaultInjection } from '../platform/fault-injection';
-import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { Consumer, EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
+import { packUsageRecords } from '../ingestion/usage-event/usage-records';
 import { DeadLetter, sendDeadLetters } from '../platform/kafka/dead-letter';
 import { AppConfig } from '../config/app-config';
 import { validateUsageEvent, TimeWindow } from '../ingestion/usage-event/usage-event.validator';
@@ -14,6 +15,20 @@ import { dedupeKey, StoredUsageEvent, UsageEventsRepository } from './usage-even
 import { parseUntrustedJson } from '../platform/json/untrusted-json';
 import { describeError } from '../platform/errors/describe-error';
 import { DAY_MS } from '../common/time';
+
+/** An event read in a partition that is not its source's (see sendToTheirPartitions). */
+interface MisroutedEvent {
+  json: string;
+  source: string;
+  message: KafkaMessage;
+  partition: number;
+}
+
+interface Decoded {
+  events: StoredUsageEvent[];
+  deadLetters: UsageDeadLetter[];
+  misrouted: MisroutedEvent[];
+}
 
 export interface UsageDeadLetter extends DeadLetter {
   /** invalid-json: not JSON (or nested too deep); invalid-event: breaks contract §1; unprocessable: our code failed on it */
@@ -58,10 +73,25 @@ export class UsageConsumerService {
   /** Invalid messages a replay passed over (they are on the DLQ from the first time). */
   skippedInvalid = 0;
 
+  /**
+   * Which partition an event's source belongs to (records are keyed by source). Unset (unit
+   * tests of decode), every event is taken where it arrives.
+   */
+  private partitionOfSource?: (source: string) => number;
+  /**
+   * false during a replay: it runs in one process, whose store rounds are serialized, so an
+   * event read outside its source's partition is deduplicated exactly where it is.
+   */
+  private reroute = true;
+
   /** Starts consuming; `deadLetter: false` is for replays (see `gpumeter replay`). */
   async start(options: { deadLetter?: boolean } = {}): Promise<void> {
-    if (options.deadLetter !== undefined) this.deadLetter = options.deadLetter;
+    if (options.deadLetter !== undefined) {
+      this.deadLetter = options.deadLetter;
+      this.reroute = options.deadLetter;
+    }
     const topic = this.kafka.topics.usageEvents;
+    this.partitionOfSource = await this.kafka.partitionerOf(topic);
     const consumer = this.kafka.createConsumer({
       groupId: this.config.KAFKA_CONSUMER_GROUP,
       maxBytesPerPartition: 8 * 1024 * 1024,
@@ -100,16 +130,20 @@ export class UsageConsumerService {
     const { batch, heartbeat } = payload;
     if (batch.messages.length === 0) return;
     const maxEvents = this.config.CONSUMER_MAX_BATCH_EVENTS;
-    // Large fetches are stored in slices, each committed on its own.
-    for (let start = 0; start < batch.messages.length; start += maxEvents) {
-      const slice = batch.messages.slice(start, start + maxEvents);
-      const { events, deadLetters } = this.decode(slice, batch.partition);
+    // Large fetches are stored in slices of about maxEvents events, each committed on its own.
+    for (let start = 0; start < batch.messages.length;) {
+      const slice: Decoded = { events: [], deadLetters: [], misrouted: [] };
+      let end = start;
+      while (end < batch.messages.length && slice.events.length < maxEvents)
+        this.decodeInto(batch.messages[end++], batch.partition, slice);
+      const { events, deadLetters, misrouted } = slice;
       if (this.deadLetter)
         await this.untilDone(payload, 'dead-lettering', () => this.sendDeadLetters(deadLetters, batch.topic));
       else this.skippedInvalid += deadLetters.length;
+      await this.untilDone(payload, 're-routing', () => this.sendToTheirPartitions(misrouted, batch));
       await this.untilDone(payload, 'storing', () => this.coalescer.submit(events));
       if (events.length > 0) this.faults.afterInsert();
-      const last = slice[slice.length - 1].offset;
+      const last = batch.messages[end - 1].offset;
       await this.untilDone(payload, 'committing', () =>
         this.consumer!.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
@@ -119,51 +153,120 @@ export class UsageConsumerService {
       await heartbeat();
       const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
       this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag));
+      start = end;
     }
   }
 
   /**
-   * Splits messages into events to store and dead letters. Never throws, whatever the bytes:
-   * a record that made any step here fail is dead-lettered as `unprocessable`, so one record
-   * can never stop its partition.
+   * Splits messages into events to store, dead letters and events of another partition.
+   * Never throws, whatever the bytes: a record that made any step here fail is dead-lettered
+   * as `unprocessable`, so one record can never stop its partition.
    */
-  decode(
-    messages: KafkaMessage[],
-    partition: number,
-  ): { events: StoredUsageEvent[]; deadLetters: UsageDeadLetter[] } {
-    const events: StoredUsageEvent[] = [];
-    const deadLetters: UsageDeadLetter[] = [];
-    for (const message of messages) {
-      try {
-        const verdict = this.decodeOne(message, partition);
-        if ('reason' in verdict) deadLetters.push(verdict);
-        else events.push(verdict);
-      } catch (e) {
-        deadLetters.push({ message, partition, reason: 'unprocessable', detail: describeError(e) });
-      }
-    }
-    return { events, deadLetters };
+  decode(messages: KafkaMessage[], partition: number): Decoded {
+    const decoded: Decoded = { events: [], deadLetters: [], misrouted: [] };
+    for (const message of messages) this.decodeInto(message, partition, decoded);
+    return decoded;
   }
 
-  private decodeOne(message: KafkaMessage, partition: number): StoredUsageEvent | UsageDeadLetter {
-    const parsed = parseUntrustedJson(message.value);
-    if (!parsed.ok) return { message, partition, reason: 'invalid-json', detail: parsed.detail };
+  /**
+   * One record: a usage event (JSON object) or a batch of them (JSON array). Each event of a
+   * batch is judged on its own: an invalid one is dead-lettered alone (its bytes, its index),
+   * the others are stored.
+   */
+  private decodeInto(message: KafkaMessage, partition: number, into: Decoded): void {
+    const before = {
+      events: into.events.length,
+      deadLetters: into.deadLetters.length,
+      misrouted: into.misrouted.length,
+    };
+    try {
+      const parsed = parseUntrustedJson(message.value);
+      if (!parsed.ok) {
+        into.deadLetters.push({ message, partition, reason: 'invalid-json', detail: parsed.detail });
+        return;
+      }
+      if (!Array.isArray(parsed.value)) {
+        this.decodeEvent(parsed.value, message, partition, undefined, into);
+        return;
+      }
+      if (parsed.value.length === 0) {
+        into.deadLetters.push({ message, partition, reason: 'invalid-event', detail: 'an empty batch' });
+        return;
+      }
+      for (let i = 0; i < parsed.value.length; i++)
+        this.decodeEvent(parsed.value[i], message, partition, i, into);
+    } catch (e) {
+      // Nothing of a record that made decoding fail is kept: all of it goes to the DLQ.
+      into.events.length = before.events;
+      into.deadLetters.length = before.deadLetters;
+      into.misrouted.length = before.misrouted;
+      into.deadLetters.push({ message, partition, reason: 'unprocessable', detail: describeError(e) });
+    }
+  }
+
+  private decodeEvent(
+    value: unknown,
+    message: KafkaMessage,
+    partition: number,
+    index: number | undefined,
+    into: Decoded,
+  ): void {
     const ingestedAtMs = Number(message.timestamp);
-    const verdict = validateUsageEvent(parsed.value, ingestedAtMs, this.window);
+    const verdict = validateUsageEvent(value, ingestedAtMs, this.window);
     if (!verdict.ok) {
-      return {
-        message,
+      into.deadLetters.push({
+        message: index === undefined ? message : { ...message, value: Buffer.from(JSON.stringify(value)) },
         partition,
+        index,
         reason: 'invalid-event',
         detail: verdict.errors.map((e) => e.message).join('; '),
-      };
+      });
+      return;
+    }
+    const record = verdict.record;
+    if (this.reroute && this.partitionOfSource && this.partitionOfSource(record.source) !== partition) {
+      into.misrouted.push({
+        json: JSON.stringify(value),
+        source: record.source,
+        message,
+        partition,
+      });
+      return;
     }
     // The verdict's record is fresh: extend it in place rather than copy it (hot path).
-    const stored = verdict.record as StoredUsageEvent;
+    const stored = record as StoredUsageEvent;
     stored.ingested_at_ms = ingestedAtMs;
     stored.kafka_partition = partition;
     stored.kafka_offset = Number(message.offset);
-    return stored;
+    into.events.push(stored);
+  }
+
+  /**
+   * Events read outside their source's partition (records keyed by workspace, as producers
+   * before issue 12 wrote them, or by hand) are produced again keyed by their source, with
+   * their original timestamp, and stored from there: so every copy of a (source, id) is
+   * judged by the one consumer of its source's partition, whichever consumer reads the copy.
+   * Acknowledged by Kafka before the batch is committed, so none is lost.
+   */
+  private async sendToTheirPartitions(misrouted: MisroutedEvent[], batch: { topic: string }): Promise<void> {
+    if (misrouted.length === 0) return;
+    const byRecord = new Map<KafkaMessage, MisroutedEvent[]>();
+    for (const m of misrouted) byRecord.set(m.message, [...(byRecord.get(m.message) ?? []), m]);
+    const messages: Message[] = [];
+    for (const [original, events] of byRecord) {
+      const { records, tooLarge } = packUsageRecords(events);
+      for (const i of tooLarge)
+        records.push({ key: events[i].source, value: `[${events[i].json}]`, indexes: [i] });
+      for (const r of records)
+        messages.push({
+          key: r.key,
+          value: r.value,
+          timestamp: original.timestamp,
+          headers: { 'rerouted-from': `${events[0].partition}:${original.offset}` },
+        });
+    }
+    await this.kafka.send(batch.topic, messages);
+    this.metrics.consumerRerouted.inc(misrouted.length);
   }
 
   /** Stores the first copy of each key not yet in ClickHouse. Safe to call again after a failure. */

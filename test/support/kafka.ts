@@ -1,3 +1,4 @@
+import { chunkByBytes } from '../../src/platform/chunk-by-bytes';
 import { Kafka, logLevel, Message } from 'kafkajs';
 
 /** A plain kafkajs client for tests: writes straight to topics, reads the DLQ. */
@@ -16,9 +17,10 @@ export function testKafka(env: Record<string, string>) {
         await producer.connect();
         connected = true;
       }
-      for (let i = 0; i < messages.length; i += 2000) {
-        await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) });
-      }
+      // At most 2,000 messages and 512 KiB a request (batch records are large).
+      const sizes = messages.map((m) => Buffer.byteLength(m.value ?? '') + 64);
+      for (const [from, to] of chunkByBytes(sizes, 512 * 1024, 2000))
+        await producer.send({ topic, acks: -1, messages: messages.slice(from, to) });
     },
     /** Reads every message of a topic currently there (from the beginning). */
     async readAll(topic: string, expected: number, timeoutMs = 30_000) {
@@ -49,6 +51,21 @@ export function testKafka(env: Record<string, string>) {
       try {
         const offsets = await admin.fetchTopicOffsets(topic);
         return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    /** Whether a consumer group has committed everything the topic holds now. */
+    async caughtUp(topic: string, groupId: string): Promise<boolean> {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return ends.every((e) => {
+          const c = committed?.partitions.find((p) => p.partition === e.partition);
+          return c !== undefined && BigInt(c.offset === '-1' ? e.low : c.offset) >= BigInt(e.high);
+        });
       } finally {
         await admin.disconnect();
       }

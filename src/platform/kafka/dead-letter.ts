@@ -3,15 +3,19 @@ import { KafkaService } from './kafka.service';
 
 /** A record refused by a consumer, with why (contract §2's dead-letter headers). */
 export interface DeadLetter {
+  /** The record, or for one event of a batch record that event on its own (`index`). */
   message: KafkaMessage;
   partition: number;
   reason: string;
   detail: string;
+  /** The event's position in its batch record (header `original-index`). */
+  index?: number;
 }
 
 /**
  * Writes refused records to a dead-letter topic: the original key, bytes and headers, plus
- * `error-reason`, `error-detail`, `original-topic`, `original-partition`, `original-offset`.
+ * `error-reason`, `error-detail`, `original-topic`, `original-partition`, `original-offset`,
+ * and `original-index` for one event out of a batch record (its bytes are that event alone).
  * A DLQ takes twice what its source topic does; should an operator have raised the source's
  * limit past it, the record is written cut short (`original-truncated: true`) rather than
  * blocking its partition; the original stays on the source topic at original-offset.
@@ -34,6 +38,7 @@ export async function sendDeadLetters(
         'original-topic': sourceTopic,
         'original-partition': String(d.partition),
         'original-offset': d.message.offset,
+        ...(d.index === undefined ? {} : { 'original-index': String(d.index) }),
       },
     };
     if (!(await kafka.fits(dlqTopic, message))) {

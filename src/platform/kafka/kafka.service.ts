@@ -408,6 +408,23 @@ export class KafkaService implements OnModuleDestroy {
     return this.partitioner({ topic, partitionMetadata, message: { key, value: null } });
   }
 
+  /**
+   * A synchronous `partitionFor` of one topic (its partition count read once): for hot paths
+   * that check, per event, which partition its key belongs to.
+   */
+  async partitionerOf(topic: string): Promise<(key: string) => number> {
+    await this.partitionFor(topic, '');
+    const count = this.partitionCounts.get(topic)!;
+    const partitionMetadata = Array.from({ length: count }, (_, i) => ({
+      partitionId: i,
+      partitionErrorCode: 0,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+    }));
+    return (key) => this.partitioner({ topic, partitionMetadata, message: { key, value: null } });
+  }
+
   /** Readiness: a metadata round trip to the cluster. */
   async isReachable(): Promise<boolean> {
     const admin = this.kafka.admin({ retry: { retries: 0 } });

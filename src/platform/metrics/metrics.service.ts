@@ -34,6 +34,11 @@ export class MetricsService {
     help: 'Usage events the consumer stored in ClickHouse (first copies only)',
     registers: [this.registry],
   });
+  readonly consumerRerouted = new Counter({
+    name: 'gpumeter_consumer_rerouted_events_total',
+    help: 'Usage events read outside their source’s partition and produced again keyed by their source',
+    registers: [this.registry],
+  });
   readonly consumerDuplicates = new Counter({
     name: 'gpumeter_consumer_duplicates_skipped_total',
     help: 'Copies of an already stored (source, id) that the consumer skipped',
