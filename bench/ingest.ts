@@ -304,6 +304,112 @@ function pathResult(
   };
 }
 
+interface SteadyResult {
+  offeredEventsPerSecond: number;
+  seconds: number;
+  events: number;
+  delayP50Ms: number;
+  delayP99Ms: number;
+  delayMaxMs: number;
+  samples: number;
+  peakRssMiB: Record<string, number>;
+  exact: boolean;
+}
+
+/**
+ * Freshness at steady load: agents offer `rate` events/s (records every 100 ms) for the span
+ * `p` covers; 1 event in 100 is sampled, and its delay is from its Kafka acknowledgement to
+ * the first poll (every 50 ms) that finds it in ClickHouse — so a figure here is at most
+ * ~60 ms worse than the truth, never better.
+ */
+async function steadyPath(p: Prepared, rate: number): Promise<SteadyResult> {
+  const env = await benchEnv('steady');
+  const consumer = await new ServiceProc(env, 'consumer').start();
+  await new Promise((r) => setTimeout(r, 2000)); // group joined
+  const kafka = kafkaFor(env);
+  const topic = `${env.KAFKA_TOPIC_PREFIX}usage.events.v1`;
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const accepted = new Map<number, number>();
+  const SAMPLE = 100;
+  const t0 = Date.now();
+  let next = 0;
+  let sent = 0;
+  const producing = (async () => {
+    for (let tick = 1; next < p.records.length; tick++) {
+      // The events due by this tick at the offered rate, sent as the records that hold them.
+      const due = Math.floor((rate * tick) / 10);
+      const batch: PackedRecord[] = [];
+      while (next < p.records.length && sent < due) {
+        batch.push(p.records[next]);
+        sent += p.records[next++].indexes.length;
+      }
+      if (batch.length > 0) {
+        const timestamp = String(Date.now());
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: batch.map((r) => ({ key: r.key, value: r.value, timestamp })),
+        });
+        const at = Date.now();
+        for (const r of batch) for (const i of r.indexes) if (i % SAMPLE === 0) accepted.set(i, at);
+      }
+      const wait = t0 + tick * 100 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  })();
+  const client = createClient({ url: env.CLICKHOUSE_URL, database: env.CLICKHOUSE_DATABASE });
+  const pending = new Set<number>();
+  const delays: number[] = [];
+  let producingDone = false;
+  void producing.then(() => (producingDone = true));
+  while (!producingDone || pending.size > 0) {
+    await new Promise((r) => setTimeout(r, 50));
+    for (const i of accepted.keys()) if (!delays[i] && !pending.has(i)) pending.add(i);
+    const ready = [...pending];
+    if (ready.length === 0) {
+      if (producingDone) break;
+      continue;
+    }
+    const now = Date.now();
+    const list = ready.map((i) => `'${p.ids[i].replace(/[\\']/g, '\\$&')}'`).join(',');
+    const found = await (
+      await client.query({
+        query: `SELECT id FROM usage_events WHERE id IN (${list})`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ id: string }>();
+    const ids = new Set(found.map((f) => f.id));
+    for (const i of ready)
+      if (ids.has(p.ids[i])) {
+        delays[i] = Math.max(1, now - accepted.get(i)!);
+        pending.delete(i);
+      }
+    if (Date.now() - t0 > 600_000)
+      throw new Error('steady load: not all sampled events queryable after 10 minutes');
+  }
+  await producing;
+  const seconds = (Date.now() - t0) / 1000;
+  await producer.disconnect();
+  const r = await untilQueryable(env, p, accepted, t0, Promise.resolve());
+  await client.close();
+  const sorted = delays.filter((d) => d !== undefined).sort((a, b) => a - b);
+  const result: SteadyResult = {
+    offeredEventsPerSecond: rate,
+    seconds,
+    events: p.values.length,
+    delayP50Ms: percentile(sorted, 50),
+    delayP99Ms: percentile(sorted, 99),
+    delayMaxMs: sorted[sorted.length - 1],
+    samples: sorted.length,
+    peakRssMiB: { consumer: consumer.peakRssMiB() },
+    exact: r.exact,
+  };
+  await consumer.stop();
+  await dropBenchEnv(env);
+  return result;
+}
+
 async function kafkaPath(p: Prepared): Promise<PathResult> {
   const env = await benchEnv('kpath');
   const consumer = await new ServiceProc(env, 'consumer').start();
@@ -363,6 +469,10 @@ async function httpPath(p: Prepared): Promise<PathResult> {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 const RUNS = arg('--runs', 3);
+/** Freshness is measured at a fixed offered rate for this long. */
+const STEADY_SECONDS = 60;
+/** `--only kafka` (or `http`): that path alone, no ceilings, no BENCHMARKS.md update — for profiling. */
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
 /** The run whose events/s is the median (its other figures travel with it). */
 function medianRun<T extends { eventsPerSecond: number }>(runs: T[]): T {
@@ -381,6 +491,19 @@ async function main() {
   const kRuns: number[] = [];
   const kafkaRuns: PathResult[] = [];
   const httpRuns: PathResult[] = [];
+  if (ONLY === 'steady') {
+    const rate = arg('--rate', 20_000);
+    const r = await steadyPath(prepare(rate * STEADY_SECONDS, baseMs), rate);
+    log(`steady ${fmt(rate)}/s: ${JSON.stringify(r)}`);
+    return;
+  }
+  if (ONLY !== undefined) {
+    const r = ONLY === 'http' ? await httpPath(ph) : await kafkaPath(p);
+    log(
+      `${ONLY}: ${fmt(r.eventsPerSecond)} events/s, exact=${r.exact}, p50/p99 ${r.delayP50Ms}/${r.delayP99Ms} ms, RSS ${JSON.stringify(r.peakRssMiB)}, CPU ${JSON.stringify(r.cpuSeconds)}`,
+    );
+    return;
+  }
   for (let run = 1; run <= RUNS; run++) {
     log(`run ${run}/${RUNS}: ceiling C (ClickHouse inserts of pre-encoded rows)`);
     const c = await clickhouseCeiling(p);
@@ -401,6 +524,19 @@ async function main() {
       `  ${fmt(httpRuns[httpRuns.length - 1].eventsPerSecond)} events/s, exact=${httpRuns[httpRuns.length - 1].exact}`,
     );
   }
+  // Freshness at steady load: half the median Kafka path rate, for a minute, 3 runs.
+  const steadyRate = Math.round(median(kafkaRuns.map((r) => r.eventsPerSecond)) / 2 / 1000) * 1000;
+  const steadyEvents = prepare(steadyRate * STEADY_SECONDS, baseMs);
+  const steadyRuns: SteadyResult[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    log(`run ${run}/${RUNS}: steady load, ${fmt(steadyRate)} events/s for ${STEADY_SECONDS} s`);
+    steadyRuns.push(await steadyPath(steadyEvents, steadyRate));
+    const last = steadyRuns[steadyRuns.length - 1];
+    log(`  p50 ${last.delayP50Ms} ms, p99 ${last.delayP99Ms} ms, exact=${last.exact}`);
+  }
+  const steady = [...steadyRuns].sort((a, b) => a.delayP99Ms - b.delayP99Ms)[
+    Math.floor(steadyRuns.length / 2)
+  ];
   const chCeiling = median(chRuns);
   const kCeiling = median(kRuns);
   const viaKafka = medianRun(kafkaRuns);
@@ -429,6 +565,11 @@ async function main() {
       ratioToLowerCeiling: viaKafka.eventsPerSecond / lowerCeiling,
       allRunsEventsPerSecond: kafkaRuns.map((r) => r.eventsPerSecond),
       allExact: kafkaRuns.every((r) => r.exact),
+    },
+    steady: {
+      ...steady,
+      allRunsP99Ms: steadyRuns.map((r) => r.delayP99Ms),
+      allExact: steadyRuns.every((r) => r.exact),
     },
     viaHttp: {
       ...viaHttp,
@@ -465,6 +606,7 @@ interface IngestBenchResult {
   };
   viaKafka: PathRow;
   viaHttp: PathRow;
+  steady: SteadyResult & { allRunsP99Ms: number[]; allExact: boolean };
 }
 
 function updateBenchmarksMd(r: IngestBenchResult) {
@@ -491,6 +633,8 @@ function updateBenchmarksMd(r: IngestBenchResult) {
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     row('agents → Kafka → consumer → ClickHouse', r.viaKafka, '≥ 100,000/s'),
     row('POST /v1/events → Kafka → consumer → ClickHouse', r.viaHttp, '≥ 50,000/s'),
+    '',
+    `Freshness at steady load (agents → Kafka → consumer → ClickHouse): ${fmt(r.steady.offeredEventsPerSecond)} events/s offered (half the median rate above) for ${STEADY_SECONDS} s, 1 event in 100 sampled, polled every 50 ms: acceptance → queryable **p50 ${fmt(r.steady.delayP50Ms)} ms, p99 ${fmt(r.steady.delayP99Ms)} ms** (max ${fmt(r.steady.delayMaxMs)} ms; p99 of the 3 runs ${r.steady.allRunsP99Ms.map(fmt).join(', ')}; the median run by p99 shown), totals ${r.steady.allExact ? 'exact in every run' : 'NOT exact'}; consumer peak RSS ${r.steady.peakRssMiB.consumer} MiB. Target p50 < 500 ms, p99 < 2,000 ms.`,
     '<!-- bench:ingest:end -->',
   ].join('\n');
   const next = /<!-- bench:ingest:start -->[\s\S]*<!-- bench:ingest:end -->/.test(text)

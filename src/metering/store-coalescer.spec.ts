@@ -1,35 +1,87 @@
 import { StoreCoalescer } from './store-coalescer';
 
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe('StoreCoalescer', () => {
-  it('stores submissions that arrive together in one call, and never two calls at once', async () => {
-    const calls: number[][] = [];
+  it('stores submissions that arrive together in one round, never two writes at once, in order', async () => {
+    const writes: number[][] = [];
     let inFlight = 0;
     let maxInFlight = 0;
-    const c = new StoreCoalescer<number>(async (items) => {
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      calls.push(items);
-      await new Promise((r) => setTimeout(r, 20));
-      inFlight--;
-    });
+    const c = new StoreCoalescer<number, number[]>(
+      async (items) => items,
+      async (items) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        writes.push(items);
+        await tick(20);
+        inFlight--;
+      },
+    );
     const first = [c.submit([1, 2]), c.submit([3])];
-    await new Promise((r) => setTimeout(r, 5));
+    await tick(5);
     const later = [c.submit([4]), c.submit([5, 6])];
     await Promise.all([...first, ...later]);
-    expect(calls).toEqual([
+    expect(writes).toEqual([
       [1, 2, 3],
       [4, 5, 6],
     ]);
     expect(maxInFlight).toBe(1);
   });
+
+  it('runs the next round’s lookup while this round’s write is in flight, and no further ahead', async () => {
+    const log: string[] = [];
+    const c = new StoreCoalescer<number, number[]>(
+      async (items) => {
+        log.push(`prepare ${items.join(',')}`);
+        return items;
+      },
+      async (items) => {
+        log.push(`write ${items.join(',')} start`);
+        await tick(30);
+        log.push(`write ${items.join(',')} end`);
+      },
+    );
+    const a = c.submit([1]);
+    await tick(5); // round 1 is being written
+    const b = c.submit([2]);
+    await tick(5);
+    const d = c.submit([3]);
+    await Promise.all([a, b, d]);
+    expect(log).toEqual([
+      'prepare 1',
+      'write 1 start',
+      'prepare 2', // overlaps write 1
+      'write 1 end',
+      'write 2 start',
+      'prepare 3', // only once write 1 is done: one round ahead at most
+      'write 2 end',
+      'write 3 start',
+      'write 3 end',
+    ]);
+  });
+
   it('rejects every submission of a failed round, and recovers for the next', async () => {
     let fail = true;
-    const c = new StoreCoalescer<number>(async () => {
-      if (fail) throw new Error('ClickHouse down');
-    });
+    const c = new StoreCoalescer<number, number[]>(
+      async (items) => items,
+      async () => {
+        if (fail) throw new Error('ClickHouse down');
+      },
+    );
     const results = await Promise.allSettled([c.submit([1]), c.submit([2])]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     fail = false;
     await expect(c.submit([3])).resolves.toBeUndefined();
+    let lookupDown = true;
+    const d = new StoreCoalescer<number, number[]>(
+      async (items) => {
+        if (lookupDown) throw new Error('lookup failed');
+        return items;
+      },
+      async () => undefined,
+    );
+    await expect(d.submit([1])).rejects.toThrow('lookup failed');
+    lookupDown = false;
+    await expect(d.submit([2])).resolves.toBeUndefined();
   });
 });

@@ -24,6 +24,13 @@ interface MisroutedEvent {
   partition: number;
 }
 
+/** A round after its lookup: the events to insert and their keys. */
+interface Prepared {
+  fresh: StoredUsageEvent[];
+  keys: string[];
+  startedAt: bigint;
+}
+
 interface Decoded {
   events: StoredUsageEvent[];
   deadLetters: UsageDeadLetter[];
@@ -51,7 +58,12 @@ export class UsageConsumerService {
   private readonly logger = new Logger(UsageConsumerService.name);
   private consumer?: Consumer;
   private readonly window: TimeWindow;
-  private readonly coalescer = new StoreCoalescer<StoredUsageEvent>((events) => this.store(events));
+  private readonly coalescer = new StoreCoalescer<StoredUsageEvent, Prepared>(
+    (events) => this.prepare(events),
+    (prepared) => this.write(prepared),
+  );
+  /** Keys of events of a round whose insert is in flight (a lookup cannot see them yet). */
+  private readonly writing = new Set<string>();
 
   constructor(
     private readonly config: AppConfig,
@@ -91,7 +103,17 @@ export class UsageConsumerService {
       this.reroute = options.deadLetter;
     }
     const topic = this.kafka.topics.usageEvents;
-    this.partitionOfSource = await this.kafka.partitionerOf(topic);
+    const partitioner = await this.kafka.partitionerOf(topic);
+    // murmur2 once per source, not once per event (a fleet has thousands of sources, not millions).
+    const known = new Map<string, number>();
+    this.partitionOfSource = (source) => {
+      let p = known.get(source);
+      if (p === undefined) {
+        if (known.size > 100_000) known.clear();
+        known.set(source, (p = partitioner(source)));
+      }
+      return p;
+    };
     const consumer = this.kafka.createConsumer({
       groupId: this.config.KAFKA_CONSUMER_GROUP,
       maxBytesPerPartition: 8 * 1024 * 1024,
@@ -106,6 +128,10 @@ export class UsageConsumerService {
       () => this.stopping,
       this.logger,
     );
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.generation++;
+      this.chains.clear();
+    });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
@@ -126,6 +152,18 @@ export class UsageConsumerService {
     this.consumer = undefined;
   }
 
+  /**
+   * Per partition, the stores and commits of its slices in order. eachBatch hands a slice to
+   * the store round and returns without waiting for ClickHouse, so kafkajs fetches and this
+   * process decodes the next records while the insert is in flight; the slice's offset is
+   * committed only once its round stored it, and never before the slices ahead of it on the
+   * partition. A new group generation (a rebalance) starts the chains afresh: the partitions
+   * are read again from their committed offsets, and a commit of the old generation is dropped.
+   */
+  private readonly chains = new Map<number, Promise<void>>();
+  private generation = 0;
+  private eventsInFlight = 0;
+
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat } = payload;
     if (batch.messages.length === 0) return;
@@ -141,18 +179,35 @@ export class UsageConsumerService {
         await this.untilDone(payload, 'dead-lettering', () => this.sendDeadLetters(deadLetters, batch.topic));
       else this.skippedInvalid += deadLetters.length;
       await this.untilDone(payload, 're-routing', () => this.sendToTheirPartitions(misrouted, batch));
-      await this.untilDone(payload, 'storing', () => this.coalescer.submit(events));
-      if (events.length > 0) this.faults.afterInsert();
       const last = batch.messages[end - 1].offset;
-      await this.untilDone(payload, 'committing', () =>
-        this.consumer!.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-        ]),
-      );
+      const stored = this.untilDone(payload, 'storing', () => this.coalescer.submit(events));
+      stored.catch(() => undefined); // awaited in the chain below; abandoned on stop or rebalance
+      const generation = this.generation;
+      this.eventsInFlight += events.length;
+      const chain = (this.chains.get(batch.partition) ?? Promise.resolve())
+        .then(() => stored)
+        .then(async () => {
+          if (events.length > 0) this.faults.afterInsert();
+          if (generation !== this.generation) return; // read again from the committed offset
+          await this.untilDone(payload, 'committing', () =>
+            this.consumer!.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+            ]),
+          );
+          const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
+          this.metrics.consumerLag.set(
+            { topic: batch.topic, partition: String(batch.partition) },
+            Number(lag),
+          );
+        })
+        .finally(() => (this.eventsInFlight -= events.length));
+      chain.catch(() => undefined);
+      this.chains.set(batch.partition, chain);
+      // The fetch position moves on now; what is committed still follows storage.
       payload.resolveOffset(last);
       await heartbeat();
-      const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
-      this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag));
+      // Bounded: at most about two rounds of events wait for ClickHouse at once.
+      if (this.eventsInFlight > 2 * maxEvents) await chain;
       start = end;
     }
   }
@@ -269,25 +324,44 @@ export class UsageConsumerService {
     this.metrics.consumerRerouted.inc(misrouted.length);
   }
 
-  /** Stores the first copy of each key not yet in ClickHouse. Safe to call again after a failure. */
-  async store(events: StoredUsageEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /**
+   * A round's first stage: the first copy of each key that is neither in ClickHouse nor in the
+   * round being inserted. Its keys are then taken (`writing`) until its own insert ends.
+   * Asked again on every attempt: an insert that timed out may still have landed.
+   */
+  private async prepare(events: StoredUsageEvent[]): Promise<Prepared> {
     const startedAt = process.hrtime.bigint();
     const firstCopies = new Map<string, StoredUsageEvent>();
     for (const e of events) {
       const key = dedupeKey(e);
-      if (!firstCopies.has(key)) firstCopies.set(key, e);
+      if (!firstCopies.has(key) && !this.writing.has(key)) firstCopies.set(key, e);
     }
-    const inBatchCopies = events.length - firstCopies.size;
-    // Asked again on every attempt: an insert that timed out may still have landed.
+    const copies = events.length - firstCopies.size;
     const candidates = [...firstCopies.values()];
     const stored = await this.usageEvents.findStoredKeys(candidates);
-    const fresh = candidates.filter((e) => !stored.has(dedupeKey(e)));
-    await this.usageEvents.insert(fresh);
+    const fresh: StoredUsageEvent[] = [];
+    const keys: string[] = [];
+    for (const [key, e] of firstCopies) {
+      if (stored.has(key) || this.writing.has(key)) continue;
+      fresh.push(e);
+      keys.push(key);
+    }
+    for (const key of keys) this.writing.add(key);
+    if (copies > 0) this.metrics.consumerDuplicates.inc({ where: 'batch' }, copies);
+    if (stored.size > 0) this.metrics.consumerDuplicates.inc({ where: 'stored' }, stored.size);
+    return { fresh, keys, startedAt };
+  }
+
+  /** A round's second stage: the insert (one at a time, in order; see StoreCoalescer). */
+  private async write({ fresh, keys, startedAt }: Prepared): Promise<void> {
+    try {
+      await this.usageEvents.insert(fresh);
+    } finally {
+      // Stored, or failed: either way the lookup decides again (a failed round is retried).
+      for (const key of keys) this.writing.delete(key);
+    }
     this.usageStored.stored(new Set(fresh.map((e) => e.workspace_id)));
     this.metrics.consumerStored.inc(fresh.length);
-    if (inBatchCopies > 0) this.metrics.consumerDuplicates.inc({ where: 'batch' }, inBatchCopies);
-    if (stored.size > 0) this.metrics.consumerDuplicates.inc({ where: 'stored' }, stored.size);
     this.metrics.insertBatchSize.observe(fresh.length);
     this.metrics.insertSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
   }

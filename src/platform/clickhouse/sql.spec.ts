@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ident, int, Sql, sql, str, toTabSeparated, tsvEscape } from './sql';
 
 describe('SQL literal helpers', () => {
@@ -23,6 +24,29 @@ describe('SQL literal helpers', () => {
   it('escapes TabSeparated fields', () => {
     expect(tsvEscape('a\tb\nc\\d\re\0')).toBe('a\\tb\\nc\\\\d\\re\\0');
     expect(tsvEscape("'quotes' stay")).toBe("'quotes' stay");
+  });
+});
+
+describe('escaping, character by character (the fast path returns the same)', () => {
+  const reference = (value: string, quote: boolean) => {
+    const map: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\\0' };
+    if (quote) map["'"] = "\\'";
+    let out = '';
+    for (const ch of value) out += map[ch] ?? ch;
+    return out;
+  };
+  it('tsvEscape and str equal the per-character escape for any string', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: fc.constantFrom('a', '\\', '\n', '\r', '\t', '\0', "'", 'é', '😀') }),
+    );
+    fc.assert(
+      fc.property(text, (v) => {
+        expect(tsvEscape(v)).toBe(reference(v, false));
+        expect(sql`${str(v)}`.text).toBe(`'${reference(v, true)}'`);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

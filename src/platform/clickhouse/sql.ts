@@ -34,10 +34,19 @@ const COMMON_ESCAPES: Readonly<Record<string, string>> = {
 };
 const LITERAL_ESCAPES: Readonly<Record<string, string>> = { ...COMMON_ESCAPES, "'": "\\'" };
 
+const COMMON_SPECIAL = /[\\\n\r\t\0]/;
+const COMMON_SPECIAL_ALL = /[\\\n\r\t\0]/g;
+const LITERAL_SPECIAL = /[\\\n\r\t\0']/;
+const LITERAL_SPECIAL_ALL = /[\\\n\r\t\0']/g;
+
+/**
+ * Escapes the characters of `escapes`. Most values have none, and are returned as they are
+ * after one regex test: this runs for every field of every row the consumer inserts.
+ */
 function escapeWith(value: string, escapes: Readonly<Record<string, string>>): string {
-  let out = '';
-  for (const ch of value) out += escapes[ch] ?? ch;
-  return out;
+  const literal = escapes === LITERAL_ESCAPES;
+  if (!(literal ? LITERAL_SPECIAL : COMMON_SPECIAL).test(value)) return value;
+  return value.replace(literal ? LITERAL_SPECIAL_ALL : COMMON_SPECIAL_ALL, (ch) => escapes[ch]);
 }
 
 /**
@@ -102,6 +111,12 @@ export function sql(strings: TemplateStringsArray, ...values: Sql[]): Sql {
  */
 export function tsvEscape(value: string): string {
   return escapeWith(value, COMMON_ESCAPES);
+}
+
+/** An integer as a TabSeparated field; anything but a safe integer is refused (quantities never are floats). */
+export function tsvInt(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new TypeError(`not a safe integer: ${value}`);
+  return String(value);
 }
 
 /** Rows as TabSeparated text, one line each; numbers must be integers (quantities never are floats). */
