@@ -200,6 +200,114 @@ async function clickhouseCeiling(p: Prepared): Promise<{ server: number; encode:
   return { server: rows.length / serverSeconds, encode: rows.length / encodeSeconds };
 }
 
+/**
+ * Anchor: ClickHouse's own Kafka table engine (C++, librdkafka) with a materialized view into
+ * usage_events (its hourly view included), reading the same events as flat JSONEachRow
+ * records, one per message — what a ClickHouse user would build instead of gpumeter: no
+ * validation, no dedupe, no dead letters. The Kafka table exists before anything is produced:
+ * for a new group librdkafka starts at the end of the topic (auto.offset.reset=largest), which
+ * is why a Kafka table made over a filled topic reads 0 rows.
+ */
+async function kafkaEngineAnchor(p: Prepared): Promise<number> {
+  const env = await benchEnv('kengine');
+  const db = env.CLICKHOUSE_DATABASE;
+  const kafka = kafkaFor(env);
+  const topic = `${env.KAFKA_TOPIC_PREFIX}anchor.flat`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+  await admin.disconnect();
+  const ch = async (query: string) => {
+    const res = await fetch(`${env.CLICKHOUSE_URL}/?query=${encodeURIComponent(query)}`, { method: 'POST' });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`ClickHouse: ${text.slice(0, 300)}`);
+    return text;
+  };
+  const described = (await ch(`DESCRIBE TABLE ${db}.usage_events`))
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
+  const types = new Map(described.map(([name, type]) => [name, type]));
+  // Columns the consumer does not write (stored_at) take their defaults in the view.
+  const defaults = described
+    .filter(([name]) => !(USAGE_EVENT_COLUMNS as readonly string[]).includes(name))
+    .map(([name, , , expression]) => `${expression} AS ${name}`);
+  const columns = USAGE_EVENT_COLUMNS.map((c) => `${c} ${types.get(c)}`).join(', ');
+  await ch(
+    `CREATE TABLE ${db}.usage_kafka (${columns}) ENGINE = Kafka('${env.KAFKA_BROKERS}', '${topic}', '${db}-anchor', 'JSONEachRow')`,
+  );
+  await ch(
+    `CREATE MATERIALIZED VIEW ${db}.usage_from_kafka TO ${db}.usage_events AS SELECT ${[...USAGE_EVENT_COLUMNS, ...defaults].join(', ')} FROM ${db}.usage_kafka`,
+  );
+  await new Promise((r) => setTimeout(r, 3000)); // the engine's consumer joined its group
+  const flat = p.values.map((v, i) => {
+    const e = JSON.parse(v);
+    const d = e.data;
+    const s = Date.parse(d.started_at);
+    const t = Date.parse(d.ended_at);
+    return JSON.stringify({
+      workspace_id: e.subject,
+      source: e.source,
+      id: e.id,
+      container_id: d.container_id,
+      app_id: d.app_id,
+      function_id: d.function_id,
+      region: d.region,
+      provider: d.provider,
+      gpu_type: d.gpu_type,
+      gpu_count: d.gpu_count,
+      cpu_millicores: d.cpu_millicores,
+      memory_mib: d.memory_mib,
+      started_at: Math.floor(s / 1000),
+      ended_at: Math.floor(t / 1000),
+      started_at_ms: s,
+      ended_at_ms: t,
+      gpu_ms: d.gpu_count * (t - s),
+      cpu_millicore_ms: d.cpu_millicores * (t - s),
+      memory_mib_ms: d.memory_mib * (t - s),
+      ingested_at_ms: Date.now(),
+      kafka_partition: 0,
+      kafka_offset: i,
+    });
+  });
+  const t0 = Date.now();
+  const producers = await Promise.all(
+    Array.from({ length: PRODUCERS }, async () => {
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      return producer;
+    }),
+  );
+  let next = 0;
+  const producing = Promise.all(
+    producers.map(async (producer) => {
+      while (next < flat.length) {
+        const from = next;
+        next = Math.min(from + SEND_BATCH, flat.length);
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: flat.slice(from, next).map((value) => ({ value })),
+        });
+      }
+    }),
+  );
+  let count = 0;
+  for (let polls = 0; count < flat.length; polls++) {
+    await new Promise((r) => setTimeout(r, 200));
+    count = Number((await ch(`SELECT count() FROM ${db}.usage_events`)).trim());
+    if (polls > 3000)
+      throw new Error(`the Kafka engine stored ${count} of ${flat.length} rows in 10 minutes`);
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  await producing;
+  for (const producer of producers) await producer.disconnect();
+  await ch(`DROP TABLE ${db}.usage_from_kafka`);
+  await ch(`DROP TABLE ${db}.usage_kafka`);
+  await dropBenchEnv(env);
+  return flat.length / seconds;
+}
+
 interface PathResult {
   events: number;
   seconds: number;
@@ -489,8 +597,13 @@ async function main() {
   const chRuns: number[] = [];
   const encodeRuns: number[] = [];
   const kRuns: number[] = [];
+  const anchorRuns: number[] = [];
   const kafkaRuns: PathResult[] = [];
   const httpRuns: PathResult[] = [];
+  if (ONLY === 'anchor') {
+    log(`Kafka engine anchor: ${fmt(await kafkaEngineAnchor(p))} rows/s`);
+    return;
+  }
   if (ONLY === 'steady') {
     const rate = arg('--rate', 20_000);
     const r = await steadyPath(prepare(rate * STEADY_SECONDS, baseMs), rate);
@@ -513,6 +626,9 @@ async function main() {
     log(`run ${run}/${RUNS}: ceiling K (kafkajs produce + consume + JSON.parse of the same records)`);
     kRuns.push(await kafkaCeiling(p));
     log(`  ${fmt(kRuns[kRuns.length - 1])} events/s`);
+    log(`run ${run}/${RUNS}: anchor (ClickHouse's Kafka table engine, flat JSON records)`);
+    anchorRuns.push(await kafkaEngineAnchor(p));
+    log(`  ${fmt(anchorRuns[anchorRuns.length - 1])} rows/s`);
     log(`run ${run}/${RUNS}: pipeline via Kafka`);
     kafkaRuns.push(await kafkaPath(p));
     log(
@@ -557,8 +673,9 @@ async function main() {
       clickhouseInsertRowsPerSecond: chCeiling,
       nodeEncodeRowsPerSecond: median(encodeRuns),
       kafkaProduceConsumePerSecond: kCeiling,
+      clickhouseKafkaEnginePerSecond: median(anchorRuns),
       lower: lowerCeiling,
-      allRuns: { clickhouse: chRuns, encode: encodeRuns, kafka: kRuns },
+      allRuns: { clickhouse: chRuns, encode: encodeRuns, kafka: kRuns, kafkaEngine: anchorRuns },
     },
     viaKafka: {
       ...viaKafka,
@@ -601,8 +718,9 @@ interface IngestBenchResult {
     clickhouseInsertRowsPerSecond: number;
     nodeEncodeRowsPerSecond: number;
     kafkaProduceConsumePerSecond: number;
+    clickhouseKafkaEnginePerSecond: number;
     lower: number;
-    allRuns: { clickhouse: number[]; encode: number[]; kafka: number[] };
+    allRuns: { clickhouse: number[]; encode: number[]; kafka: number[]; kafkaEngine: number[] };
   };
   viaKafka: PathRow;
   viaHttp: PathRow;
@@ -628,6 +746,9 @@ function updateBenchmarksMd(r: IngestBenchResult) {
     `| kafkajs produce + consume + JSON.parse of the same records, no other processing | ${fmt(r.ceilings.kafkaProduceConsumePerSecond)} events/s (${range(r.ceilings.allRuns.kafka)}) |`,
     `| ClickHouse itself: pre-encoded TabSeparated inserts into usage_events (view included), 20k rows each, one after another | ${fmt(r.ceilings.clickhouseInsertRowsPerSecond)} rows/s (${range(r.ceilings.allRuns.clickhouse)}) |`,
     `| (Node alone: encoding the same rows as TabSeparated, the consumer's toTabSeparated) | ${fmt(r.ceilings.nodeEncodeRowsPerSecond)} rows/s (${range(r.ceilings.allRuns.encode)}) |`,
+    `| anchor: ClickHouse's own Kafka table engine + materialized view into usage_events, the same events as flat JSONEachRow records, default engine settings, no validation or dedupe | ${fmt(r.ceilings.clickhouseKafkaEnginePerSecond)} rows/s (${range(r.ceilings.allRuns.kafkaEngine)}) |`,
+    '',
+    `Ratios: the Kafka path is ${((r.viaKafka.eventsPerSecond / r.ceilings.kafkaProduceConsumePerSecond) * 100).toFixed(0)} % of the kafkajs ceiling, ${((r.viaKafka.eventsPerSecond / r.ceilings.clickhouseInsertRowsPerSecond) * 100).toFixed(0)} % of ClickHouse's own insert rate, and ${(r.viaKafka.eventsPerSecond / r.ceilings.clickhouseKafkaEnginePerSecond).toFixed(2)}× the Kafka table engine.`,
     '',
     '| path | events | sustained events/s until all queryable, median (min–max) | of lower ceiling | delay acceptance → queryable p50 / p99 (ms) | peak RSS (MiB) | totals exact | target |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
