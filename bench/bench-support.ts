@@ -69,7 +69,7 @@ export class ServiceProc {
     this.child = spawn(
       process.execPath,
       // As the README says to run it: a larger young generation (fewer scavenges per event).
-      ['--max-semi-space-size=64', ...profile, join(ROOT, 'dist', 'main.js'), 'serve', '--role', this.role],
+      ['--max-semi-space-size=32', ...profile, join(ROOT, 'dist', 'main.js'), 'serve', '--role', this.role],
       {
         env: { PATH: process.env.PATH ?? '', ...this.env, PORT: String(this.port) },
         stdio: ['ignore', 'ignore', 'inherit'],

@@ -31,7 +31,7 @@ export INVOICE_SCHEDULER_INTERVAL_SECONDS="${INVOICE_SCHEDULER_INTERVAL_SECONDS:
 
 node bin/gpumeter migrate
 mkdir -p .local/demo
-node --max-semi-space-size=64 bin/gpumeter serve --role all >.local/demo/service.log 2>&1 &
+node --max-semi-space-size=32 bin/gpumeter serve --role all >.local/demo/service.log 2>&1 &
 SERVICE_PID=$!
 trap 'kill -TERM $SERVICE_PID 2>/dev/null; wait $SERVICE_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do

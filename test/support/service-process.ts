@@ -33,7 +33,7 @@ export class ServiceProcess {
     // As the README says to run it (a larger young generation: fewer scavenges per event).
     const child = spawn(
       process.execPath,
-      ['--max-semi-space-size=64', join(ROOT, 'dist', 'main.js'), 'serve', '--role', this.role],
+      ['--max-semi-space-size=32', join(ROOT, 'dist', 'main.js'), 'serve', '--role', this.role],
       {
         env: { PATH: process.env.PATH ?? '', ...this.env, ...extraEnv, PORT: String(this.port) },
         stdio: ['ignore', 'pipe', 'pipe'],
