@@ -319,6 +319,18 @@ interface PathResult {
   exact: boolean;
 }
 
+/** Which of these events' ids ClickHouse holds now (the benches' freshness probe). */
+async function storedIds(
+  client: ReturnType<typeof createClient>,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  const list = ids.map((id) => `'${id.replace(/[\\']/g, '\\$&')}'`).join(',');
+  const found = await (
+    await client.query({ query: `SELECT id FROM usage_events WHERE id IN (${list})`, format: 'JSONEachRow' })
+  ).json<{ id: string }>();
+  return new Set(found.map((f) => f.id));
+}
+
 /**
  * Waits until every event is queryable, sampling 1 event in 1000: its delay is the time from
  * acceptance (Kafka ack or HTTP 202) to the first poll that finds it in ClickHouse.
@@ -343,14 +355,10 @@ async function untilQueryable(
     const now = Date.now();
     const ready = [...pending].filter((i) => accepted.has(i));
     if (ready.length > 0) {
-      const list = ready.map((i) => `'${p.ids[i].replace(/[\\']/g, '\\$&')}'`).join(',');
-      const found = await (
-        await client.query({
-          query: `SELECT id FROM usage_events WHERE id IN (${list})`,
-          format: 'JSONEachRow',
-        })
-      ).json<{ id: string }>();
-      const foundIds = new Set(found.map((f) => f.id));
+      const foundIds = await storedIds(
+        client,
+        ready.map((i) => p.ids[i]),
+      );
       for (const i of ready) {
         if (foundIds.has(p.ids[i])) {
           delays.push(now - accepted.get(i)!);
@@ -480,14 +488,10 @@ async function steadyPath(p: Prepared, rate: number): Promise<SteadyResult> {
       continue;
     }
     const now = Date.now();
-    const list = ready.map((i) => `'${p.ids[i].replace(/[\\']/g, '\\$&')}'`).join(',');
-    const found = await (
-      await client.query({
-        query: `SELECT id FROM usage_events WHERE id IN (${list})`,
-        format: 'JSONEachRow',
-      })
-    ).json<{ id: string }>();
-    const ids = new Set(found.map((f) => f.id));
+    const ids = await storedIds(
+      client,
+      ready.map((i) => p.ids[i]),
+    );
     for (const i of ready)
       if (ids.has(p.ids[i])) {
         delays[i] = Math.max(1, now - accepted.get(i)!);

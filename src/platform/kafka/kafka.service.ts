@@ -386,6 +386,14 @@ export class KafkaService implements OnModuleDestroy {
    * key modulo the topic's partition count), so that work can be owned by partition.
    */
   async partitionFor(topic: string, key: string): Promise<number> {
+    return (await this.partitionerOf(topic))(key);
+  }
+
+  /**
+   * A synchronous `partitionFor` of one topic (its partition count read once): for hot paths
+   * that check, per event, which partition its key belongs to.
+   */
+  async partitionerOf(topic: string): Promise<(key: string) => number> {
     let count = this.partitionCounts.get(topic);
     if (count === undefined) {
       const admin = this.kafka.admin();
@@ -398,23 +406,6 @@ export class KafkaService implements OnModuleDestroy {
         await admin.disconnect().catch(() => undefined);
       }
     }
-    const partitionMetadata = Array.from({ length: count }, (_, i) => ({
-      partitionId: i,
-      partitionErrorCode: 0,
-      leader: 0,
-      replicas: [0],
-      isr: [0],
-    }));
-    return this.partitioner({ topic, partitionMetadata, message: { key, value: null } });
-  }
-
-  /**
-   * A synchronous `partitionFor` of one topic (its partition count read once): for hot paths
-   * that check, per event, which partition its key belongs to.
-   */
-  async partitionerOf(topic: string): Promise<(key: string) => number> {
-    await this.partitionFor(topic, '');
-    const count = this.partitionCounts.get(topic)!;
     const partitionMetadata = Array.from({ length: count }, (_, i) => ({
       partitionId: i,
       partitionErrorCode: 0,
