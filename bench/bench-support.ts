@@ -92,13 +92,31 @@ export class ServiceProc {
     return m ? Math.round(Number(m[1]) / 1024) : NaN;
   }
   cpuSeconds(): number {
-    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(stat[11]) + Number(stat[12])) / 100; // utime + stime, clock ticks at 100 Hz
+    return processCpuSeconds(this.child.pid!);
   }
   async stop(): Promise<void> {
     this.child.kill('SIGTERM');
     await new Promise((r) => this.child.once('exit', r));
   }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks at 100 Hz). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(stat[11]) + Number(stat[12])) / 100;
+}
+
+/**
+ * CPU seconds used so far by the local stack's Kafka broker and ClickHouse server (their pids
+ * as stack/stack.sh recorded them): a bench reads it before and after a measurement to show
+ * where this machine's two cores went.
+ */
+export function stackCpuSeconds(): { kafka: number; clickhouse: number } {
+  const of = (name: string) => {
+    const pid = Number(readFileSync(join(ROOT, '.local', name, `${name}.pid`), 'utf8').trim());
+    return processCpuSeconds(pid);
+  };
+  return { kafka: of('kafka'), clickhouse: of('clickhouse') };
 }
 
 /**

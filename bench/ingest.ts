@@ -13,7 +13,12 @@ import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { toTabSeparated } from '../src/platform/clickhouse/sql';
-import { USAGE_EVENT_COLUMNS } from '../src/metering/usage-events.repository';
+import {
+  encodeUsageEventRows,
+  StoredUsageEvent,
+  USAGE_EVENT_COLUMNS,
+  usageEventRowValues,
+} from '../src/metering/usage-events.repository';
 import { PackedRecord, packUsageRecords } from '../src/ingestion/usage-event/usage-records';
 import {
   AGENT_TOKEN,
@@ -25,6 +30,7 @@ import {
   ROOT,
   ServiceProc,
   arg,
+  stackCpuSeconds,
 } from './bench-support';
 
 const N = arg('--events', 1_000_000);
@@ -145,59 +151,111 @@ async function kafkaCeiling(p: Prepared): Promise<number> {
   return p.values.length / seconds;
 }
 
-/**
- * Ceiling C, ClickHouse itself: the rows the consumer writes, TabSeparated, 20,000 per
- * insert, one insert after another into usage_events (its hourly view included) — encoded
- * before the clock starts, so this is the server's rate, not Node's. The encoding (rows →
- * TabSeparated bytes, the consumer's own `toTabSeparated`) is timed on its own beside it.
- */
-async function clickhouseCeiling(p: Prepared): Promise<{ server: number; encode: number }> {
-  const env = await benchEnv('cceil');
-  const rows = p.values.map((v, i) => {
+/** The prepared events as the consumer stores them (read from partition 0, offsets in order). */
+function storedEvents(p: Prepared): StoredUsageEvent[] {
+  const ingestedAt = Date.now();
+  return p.values.map((v, i) => {
     const e = JSON.parse(v);
-    const s = Date.parse(e.data.started_at);
-    const t = Date.parse(e.data.ended_at);
     const d = e.data;
-    return [
-      e.subject,
-      e.source,
-      e.id,
-      d.container_id,
-      d.app_id,
-      d.function_id,
-      d.region,
-      d.provider,
-      d.gpu_type,
-      d.gpu_count,
-      d.cpu_millicores,
-      d.memory_mib,
-      Math.floor(s / 1000),
-      Math.floor(t / 1000),
-      s,
-      t,
-      d.gpu_count * (t - s),
-      d.cpu_millicores * (t - s),
-      d.memory_mib * (t - s),
-      Date.now(),
-      0,
-      i,
-    ] as Array<string | number>;
+    return {
+      workspace_id: e.subject,
+      source: e.source,
+      id: e.id,
+      container_id: d.container_id,
+      app_id: d.app_id,
+      function_id: d.function_id,
+      region: d.region,
+      provider: d.provider,
+      gpu_type: d.gpu_type,
+      gpu_count: d.gpu_count,
+      cpu_millicores: d.cpu_millicores,
+      memory_mib: d.memory_mib,
+      started_at_ms: Date.parse(d.started_at),
+      ended_at_ms: Date.parse(d.ended_at),
+      ingested_at_ms: ingestedAt,
+      kafka_partition: 0,
+      kafka_offset: i,
+    };
   });
-  const e0 = process.hrtime.bigint();
-  const bodies: Blob[] = [];
-  for (let i = 0; i < rows.length; i += 20_000)
-    bodies.push(new Blob([toTabSeparated(rows.slice(i, i + 20_000))]));
-  const encodeSeconds = Number(process.hrtime.bigint() - e0) / 1e9;
-  const query = `INSERT INTO ${env.CLICKHOUSE_DATABASE}.usage_events (${USAGE_EVENT_COLUMNS.join(', ')}) FORMAT TabSeparated`;
-  const url = `${env.CLICKHOUSE_URL}/?query=${encodeURIComponent(query)}`;
-  const t0 = process.hrtime.bigint();
-  for (const body of bodies) {
-    const res = await fetch(url, { method: 'POST', body });
-    if (!res.ok) throw new Error(`insert: ${res.status} ${(await res.text()).slice(0, 300)}`);
-  }
-  const serverSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+interface ClickHouseCeiling {
+  /** rows/s: pre-encoded RowBinary (what the consumer sends) into usage_events, its hourly view included */
+  rowBinary: number;
+  /** rows/s: the same bytes into a copy of usage_events without the view (the view's cost, ARRAY JOIN included) */
+  rowBinaryNoView: number;
+  /** rows/s: the same rows as TabSeparated (what the consumer sent before), view included */
+  tsv: number;
+  /** rows/s: Node encoding the rows as RowBinary (the consumer's encodeUsageEventRows) */
+  encodeRowBinary: number;
+  /** rows/s: Node encoding the same rows as TabSeparated (toTabSeparated) */
+  encodeTsv: number;
+}
+
+/**
+ * Ceiling C, ClickHouse itself: the rows the consumer writes, 20,000 per insert, one insert
+ * after another — encoded before the clock starts, so this is the server's rate, not Node's.
+ * RowBinary (the consumer's format) into usage_events with its hourly view and into a copy
+ * without it (what the view costs), and TabSeparated (the format before) with the view. The
+ * two encodings in Node are timed on their own beside them.
+ */
+async function clickhouseCeiling(p: Prepared): Promise<ClickHouseCeiling> {
+  const env = await benchEnv('cceil');
+  const db = env.CLICKHOUSE_DATABASE;
+  const events = storedEvents(p);
+  const chunks: StoredUsageEvent[][] = [];
+  for (let i = 0; i < events.length; i += 20_000) chunks.push(events.slice(i, i + 20_000));
+  const timed = <T>(f: () => T): [T, number] => {
+    const t0 = process.hrtime.bigint();
+    const out = f();
+    return [out, Number(process.hrtime.bigint() - t0) / 1e9];
+  };
+  const [rowBinaryBodies, rowBinaryEncodeSeconds] = timed(() => chunks.map((c) => encodeUsageEventRows(c)));
+  const [tsvBodies, tsvEncodeSeconds] = timed(() =>
+    chunks.map((c) => Buffer.from(toTabSeparated(c.map(usageEventRowValues)))),
+  );
+  await clickhouseStatement(env, `CREATE TABLE ${db}.usage_events_without_view AS ${db}.usage_events`);
+  const insertAll = async (table: string, format: string, bodies: Buffer[]) => {
+    const query = `INSERT INTO ${db}.${table} (${USAGE_EVENT_COLUMNS.join(', ')}) FORMAT ${format}`;
+    const url = `${env.CLICKHOUSE_URL}/?query=${encodeURIComponent(query)}`;
+    const t0 = process.hrtime.bigint();
+    for (const body of bodies) {
+      const res = await fetch(url, { method: 'POST', body: new Blob([body]) });
+      if (!res.ok) throw new Error(`insert: ${res.status} ${(await res.text()).slice(0, 300)}`);
+    }
+    return events.length / (Number(process.hrtime.bigint() - t0) / 1e9);
+  };
+  const rowBinary = await insertAll('usage_events', 'RowBinary', rowBinaryBodies);
+  const rowBinaryNoView = await insertAll('usage_events_without_view', 'RowBinary', rowBinaryBodies);
+  await clickhouseStatement(env, `TRUNCATE TABLE ${db}.usage_events`);
+  await clickhouseStatement(env, `TRUNCATE TABLE ${db}.usage_hourly`);
+  const tsv = await insertAll('usage_events', 'TabSeparated', tsvBodies);
+  // Both formats stored the same rows: the hourly totals of the TabSeparated insert equal
+  // those of the RowBinary copy without the view.
+  const [viaTsv, viaRowBinary] = await Promise.all([
+    clickhouseStatement(env, `SELECT sum(gpu_ms), count() FROM ${db}.usage_hourly`),
+    clickhouseStatement(env, `SELECT sum(gpu_ms), count() FROM ${db}.usage_events_without_view`),
+  ]);
+  if (viaTsv.split('\t')[0] !== viaRowBinary.split('\t')[0] || BigInt(viaTsv.split('\t')[0]) !== p.gpuMs)
+    throw new Error(
+      `ceiling C: the formats stored different GPU-ms (${viaTsv.trim()} / ${viaRowBinary.trim()})`,
+    );
   await dropBenchEnv(env);
-  return { server: rows.length / serverSeconds, encode: rows.length / encodeSeconds };
+  return {
+    rowBinary,
+    rowBinaryNoView,
+    tsv,
+    encodeRowBinary: events.length / rowBinaryEncodeSeconds,
+    encodeTsv: events.length / tsvEncodeSeconds,
+  };
+}
+
+/** One statement over ClickHouse's HTTP interface; its text answer. */
+async function clickhouseStatement(env: Record<string, string>, query: string): Promise<string> {
+  const res = await fetch(`${env.CLICKHOUSE_URL}/?query=${encodeURIComponent(query)}`, { method: 'POST' });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`ClickHouse: ${text.slice(0, 300)}`);
+  return text;
 }
 
 /**
@@ -217,12 +275,7 @@ async function kafkaEngineAnchor(p: Prepared): Promise<number> {
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
   await admin.disconnect();
-  const ch = async (query: string) => {
-    const res = await fetch(`${env.CLICKHOUSE_URL}/?query=${encodeURIComponent(query)}`, { method: 'POST' });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`ClickHouse: ${text.slice(0, 300)}`);
-    return text;
-  };
+  const ch = (query: string) => clickhouseStatement(env, query);
   const described = (await ch(`DESCRIBE TABLE ${db}.usage_events`))
     .trim()
     .split('\n')
@@ -240,35 +293,9 @@ async function kafkaEngineAnchor(p: Prepared): Promise<number> {
     `CREATE MATERIALIZED VIEW ${db}.usage_from_kafka TO ${db}.usage_events AS SELECT ${[...USAGE_EVENT_COLUMNS, ...defaults].join(', ')} FROM ${db}.usage_kafka`,
   );
   await new Promise((r) => setTimeout(r, 3000)); // the engine's consumer joined its group
-  const flat = p.values.map((v, i) => {
-    const e = JSON.parse(v);
-    const d = e.data;
-    const s = Date.parse(d.started_at);
-    const t = Date.parse(d.ended_at);
-    return JSON.stringify({
-      workspace_id: e.subject,
-      source: e.source,
-      id: e.id,
-      container_id: d.container_id,
-      app_id: d.app_id,
-      function_id: d.function_id,
-      region: d.region,
-      provider: d.provider,
-      gpu_type: d.gpu_type,
-      gpu_count: d.gpu_count,
-      cpu_millicores: d.cpu_millicores,
-      memory_mib: d.memory_mib,
-      started_at: Math.floor(s / 1000),
-      ended_at: Math.floor(t / 1000),
-      started_at_ms: s,
-      ended_at_ms: t,
-      gpu_ms: d.gpu_count * (t - s),
-      cpu_millicore_ms: d.cpu_millicores * (t - s),
-      memory_mib_ms: d.memory_mib * (t - s),
-      ingested_at_ms: Date.now(),
-      kafka_partition: 0,
-      kafka_offset: i,
-    });
+  const flat = storedEvents(p).map((e) => {
+    const values = usageEventRowValues(e);
+    return JSON.stringify(Object.fromEntries(USAGE_EVENT_COLUMNS.map((c, k) => [c, values[k]])));
   });
   const t0 = Date.now();
   const producers = await Promise.all(
@@ -405,19 +432,62 @@ function pathResult(
   p: Prepared,
   r: { seconds: number; delays: number[]; exact: boolean },
   processes: Record<string, ServiceProc>,
+  cpuSeconds: Record<string, number>,
 ): PathResult {
-  const each = (f: (proc: ServiceProc) => number) =>
-    Object.fromEntries(Object.entries(processes).map(([name, proc]) => [name, f(proc)]));
   return {
     events: p.ids.length,
     seconds: r.seconds,
     eventsPerSecond: p.ids.length / r.seconds,
     delayP50Ms: percentile(r.delays, 50),
     delayP99Ms: percentile(r.delays, 99),
-    peakRssMiB: each((proc) => proc.peakRssMiB()),
-    cpuSeconds: each((proc) => proc.cpuSeconds()),
+    peakRssMiB: Object.fromEntries(
+      Object.entries(processes).map(([name, proc]) => [name, proc.peakRssMiB()]),
+    ),
+    cpuSeconds,
     exact: r.exact,
   };
+}
+
+/**
+ * CPU seconds each part of the machine used during a measurement: the service processes,
+ * the Kafka broker, the ClickHouse server, and this bench process (the load generator, its
+ * probes included). Their sum against 2 cores × the seconds it took shows where the cores went.
+ */
+class CpuMeter {
+  private readonly before: Record<string, number>;
+  constructor(private readonly processes: Record<string, ServiceProc>) {
+    this.before = this.read();
+  }
+  private read(): Record<string, number> {
+    const stack = stackCpuSeconds();
+    const self = process.cpuUsage();
+    return {
+      ...Object.fromEntries(Object.entries(this.processes).map(([name, proc]) => [name, proc.cpuSeconds()])),
+      kafka: stack.kafka,
+      clickhouse: stack.clickhouse,
+      'load generator': (self.user + self.system) / 1e6,
+    };
+  }
+  used(): Record<string, number> {
+    const after = this.read();
+    return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - this.before[k]]));
+  }
+}
+
+/** Waits until the consumer group has `members` members and is stable (no rebalance in the measurement). */
+async function untilGroupStable(env: Record<string, string>, members: number): Promise<void> {
+  const admin = kafkaFor(env).admin();
+  await admin.connect();
+  try {
+    for (let i = 0; i < 300; i++) {
+      const { groups } = await admin.describeGroups([env.KAFKA_CONSUMER_GROUP]);
+      if (groups[0]?.state === 'Stable' && groups[0].members.length === members) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`consumer group not stable with ${members} members after 60 s`);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 interface SteadyResult {
@@ -522,20 +592,27 @@ async function steadyPath(p: Prepared, rate: number): Promise<SteadyResult> {
   return result;
 }
 
-async function kafkaPath(p: Prepared): Promise<PathResult> {
+/** Agents → Kafka → `consumers` consumer processes in one group → ClickHouse. */
+async function kafkaPath(p: Prepared, consumers = 1): Promise<PathResult> {
   const env = await benchEnv('kpath');
-  const consumer = await new ServiceProc(env, 'consumer').start();
-  await new Promise((r) => setTimeout(r, 2000)); // group joined
+  const processes: Record<string, ServiceProc> = {};
+  for (let i = 1; i <= consumers; i++)
+    processes[consumers === 1 ? 'consumer' : `consumer ${i}`] = await new ServiceProc(
+      env,
+      'consumer',
+    ).start();
+  await untilGroupStable(env, consumers);
   const kafka = kafkaFor(env);
   const accepted = new Map<number, number>();
+  const cpu = new CpuMeter(processes);
   const t0 = Date.now();
   const producing = produceAll(kafka, `${env.KAFKA_TOPIC_PREFIX}usage.events.v1`, p, (records, at) => {
     for (const r of records) for (const i of r.indexes) if (i % 1000 === 0) accepted.set(i, at);
   });
   const r = await untilQueryable(env, p, accepted, t0, producing);
   await producing;
-  const result = pathResult(p, r, { consumer });
-  await consumer.stop();
+  const result = pathResult(p, r, processes, cpu.used());
+  for (const proc of Object.values(processes)) await proc.stop();
   await dropBenchEnv(env);
   return result;
 }
@@ -544,8 +621,9 @@ async function httpPath(p: Prepared): Promise<PathResult> {
   const env = await benchEnv('hpath');
   const api = await new ServiceProc(env, 'api').start();
   const consumer = await new ServiceProc(env, 'consumer').start();
-  await new Promise((r) => setTimeout(r, 2000));
+  await untilGroupStable(env, 1);
   const accepted = new Map<number, number>();
+  const cpu = new CpuMeter({ api, consumer });
   const CONCURRENCY = 8;
   let next = 0;
   const t0 = Date.now();
@@ -571,7 +649,7 @@ async function httpPath(p: Prepared): Promise<PathResult> {
   ).then(() => undefined);
   const r = await untilQueryable(env, p, accepted, t0, producing);
   await producing;
-  const result = pathResult(p, r, { api, consumer });
+  const result = pathResult(p, r, { api, consumer }, cpu.used());
   await api.stop();
   await consumer.stop();
   await dropBenchEnv(env);
@@ -583,13 +661,22 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const RUNS = arg('--runs', 3);
 /** Freshness is measured at a fixed offered rate for this long. */
 const STEADY_SECONDS = 60;
-/** `--only kafka` (or `http`): that path alone, no ceilings, no BENCHMARKS.md update — for profiling. */
+/**
+ * `--only kafka|kafka2|http|steady|anchor|clickhouse`: that measurement alone, no BENCHMARKS.md
+ * update — for profiling. `kafka2`: the Kafka path with two consumer processes.
+ */
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
 /** The run whose events/s is the median (its other figures travel with it). */
 function medianRun<T extends { eventsPerSecond: number }>(runs: T[]): T {
   return [...runs].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor(runs.length / 2)];
 }
+
+const describePath = (name: string, r: PathResult) =>
+  `${name}: ${fmt(r.eventsPerSecond)} events/s, exact=${r.exact}, p50/p99 ${r.delayP50Ms}/${r.delayP99Ms} ms, ` +
+  `RSS ${JSON.stringify(r.peakRssMiB)}, CPU s ${JSON.stringify(
+    Object.fromEntries(Object.entries(r.cpuSeconds).map(([k, v]) => [k, Number(v.toFixed(2))])),
+  )}`;
 
 async function main() {
   const baseMs = Date.now() - 3_600_000;
@@ -598,51 +685,45 @@ async function main() {
   );
   const p = prepare(N, baseMs);
   const ph = HTTP_N === N ? p : prepare(HTTP_N, baseMs);
-  const chRuns: number[] = [];
-  const encodeRuns: number[] = [];
+  if (ONLY !== undefined) {
+    if (ONLY === 'anchor') log(`Kafka engine anchor: ${fmt(await kafkaEngineAnchor(p))} rows/s`);
+    else if (ONLY === 'clickhouse') log(`ceiling C: ${JSON.stringify(await clickhouseCeiling(p))}`);
+    else if (ONLY === 'steady') {
+      const rate = arg('--rate', 20_000);
+      const r = await steadyPath(prepare(rate * STEADY_SECONDS, baseMs), rate);
+      log(`steady ${fmt(rate)}/s: ${JSON.stringify(r)}`);
+    } else if (ONLY === 'http') log(describePath('http', await httpPath(ph)));
+    else log(describePath(ONLY, await kafkaPath(p, ONLY === 'kafka2' ? 2 : 1)));
+    return;
+  }
+  const chRuns: ClickHouseCeiling[] = [];
   const kRuns: number[] = [];
   const anchorRuns: number[] = [];
   const kafkaRuns: PathResult[] = [];
+  const kafka2Runs: PathResult[] = [];
   const httpRuns: PathResult[] = [];
-  if (ONLY === 'anchor') {
-    log(`Kafka engine anchor: ${fmt(await kafkaEngineAnchor(p))} rows/s`);
-    return;
-  }
-  if (ONLY === 'steady') {
-    const rate = arg('--rate', 20_000);
-    const r = await steadyPath(prepare(rate * STEADY_SECONDS, baseMs), rate);
-    log(`steady ${fmt(rate)}/s: ${JSON.stringify(r)}`);
-    return;
-  }
-  if (ONLY !== undefined) {
-    const r = ONLY === 'http' ? await httpPath(ph) : await kafkaPath(p);
-    log(
-      `${ONLY}: ${fmt(r.eventsPerSecond)} events/s, exact=${r.exact}, p50/p99 ${r.delayP50Ms}/${r.delayP99Ms} ms, RSS ${JSON.stringify(r.peakRssMiB)}, CPU ${JSON.stringify(r.cpuSeconds)}`,
-    );
-    return;
-  }
   for (let run = 1; run <= RUNS; run++) {
     log(`run ${run}/${RUNS}: ceiling C (ClickHouse inserts of pre-encoded rows)`);
     const c = await clickhouseCeiling(p);
-    chRuns.push(c.server);
-    encodeRuns.push(c.encode);
-    log(`  ${fmt(c.server)} rows/s (encoding in Node alone: ${fmt(c.encode)} rows/s)`);
+    chRuns.push(c);
+    log(
+      `  ${JSON.stringify(Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Math.round(v)])))} rows/s`,
+    );
     log(`run ${run}/${RUNS}: ceiling K (kafkajs produce + consume + JSON.parse of the same records)`);
     kRuns.push(await kafkaCeiling(p));
     log(`  ${fmt(kRuns[kRuns.length - 1])} events/s`);
     log(`run ${run}/${RUNS}: anchor (ClickHouse's Kafka table engine, flat JSON records)`);
     anchorRuns.push(await kafkaEngineAnchor(p));
     log(`  ${fmt(anchorRuns[anchorRuns.length - 1])} rows/s`);
-    log(`run ${run}/${RUNS}: pipeline via Kafka`);
-    kafkaRuns.push(await kafkaPath(p));
-    log(
-      `  ${fmt(kafkaRuns[kafkaRuns.length - 1].eventsPerSecond)} events/s, exact=${kafkaRuns[kafkaRuns.length - 1].exact}`,
-    );
+    log(`run ${run}/${RUNS}: pipeline via Kafka, one consumer process`);
+    kafkaRuns.push(await kafkaPath(p, 1));
+    log(`  ${describePath('kafka', kafkaRuns[kafkaRuns.length - 1])}`);
+    log(`run ${run}/${RUNS}: pipeline via Kafka, two consumer processes in one group`);
+    kafka2Runs.push(await kafkaPath(p, 2));
+    log(`  ${describePath('kafka2', kafka2Runs[kafka2Runs.length - 1])}`);
     log(`run ${run}/${RUNS}: pipeline via HTTP`);
     httpRuns.push(await httpPath(ph));
-    log(
-      `  ${fmt(httpRuns[httpRuns.length - 1].eventsPerSecond)} events/s, exact=${httpRuns[httpRuns.length - 1].exact}`,
-    );
+    log(`  ${describePath('http', httpRuns[httpRuns.length - 1])}`);
   }
   // Freshness at steady load: half the median Kafka path rate, for a minute, 3 runs.
   const steadyRate = Math.round(median(kafkaRuns.map((r) => r.eventsPerSecond)) / 2 / 1000) * 1000;
@@ -657,11 +738,16 @@ async function main() {
   const steady = [...steadyRuns].sort((a, b) => a.delayP99Ms - b.delayP99Ms)[
     Math.floor(steadyRuns.length / 2)
   ];
-  const chCeiling = median(chRuns);
+  const ch = (k: keyof ClickHouseCeiling) => chRuns.map((c) => c[k]);
+  const chCeiling = median(ch('rowBinary'));
   const kCeiling = median(kRuns);
-  const viaKafka = medianRun(kafkaRuns);
-  const viaHttp = medianRun(httpRuns);
   const lowerCeiling = Math.min(chCeiling, kCeiling);
+  const row = (runs: PathResult[]): PathRow => ({
+    ...medianRun(runs),
+    ratioToLowerCeiling: medianRun(runs).eventsPerSecond / lowerCeiling,
+    allRunsEventsPerSecond: runs.map((r) => r.eventsPerSecond),
+    allExact: runs.every((r) => r.exact),
+  });
   const result: IngestBenchResult = {
     date: new Date().toISOString(),
     machine: {
@@ -674,29 +760,23 @@ async function main() {
     runs: RUNS,
     eventsPerRecord: eventsPerRecord(p),
     ceilings: {
-      clickhouseInsertRowsPerSecond: chCeiling,
-      nodeEncodeRowsPerSecond: median(encodeRuns),
       kafkaProduceConsumePerSecond: kCeiling,
+      clickhouseRowBinaryRowsPerSecond: chCeiling,
+      clickhouseRowBinaryWithoutViewRowsPerSecond: median(ch('rowBinaryNoView')),
+      clickhouseTsvRowsPerSecond: median(ch('tsv')),
+      nodeEncodeRowBinaryRowsPerSecond: median(ch('encodeRowBinary')),
+      nodeEncodeTsvRowsPerSecond: median(ch('encodeTsv')),
       clickhouseKafkaEnginePerSecond: median(anchorRuns),
       lower: lowerCeiling,
-      allRuns: { clickhouse: chRuns, encode: encodeRuns, kafka: kRuns, kafkaEngine: anchorRuns },
+      allRuns: { clickhouse: chRuns, kafka: kRuns, kafkaEngine: anchorRuns },
     },
-    viaKafka: {
-      ...viaKafka,
-      ratioToLowerCeiling: viaKafka.eventsPerSecond / lowerCeiling,
-      allRunsEventsPerSecond: kafkaRuns.map((r) => r.eventsPerSecond),
-      allExact: kafkaRuns.every((r) => r.exact),
-    },
+    viaKafka: row(kafkaRuns),
+    viaKafkaTwoConsumers: row(kafka2Runs),
+    viaHttp: row(httpRuns),
     steady: {
       ...steady,
       allRunsP99Ms: steadyRuns.map((r) => r.delayP99Ms),
       allExact: steadyRuns.every((r) => r.exact),
-    },
-    viaHttp: {
-      ...viaHttp,
-      ratioToLowerCeiling: viaHttp.eventsPerSecond / lowerCeiling,
-      allRunsEventsPerSecond: httpRuns.map((r) => r.eventsPerSecond),
-      allExact: httpRuns.every((r) => r.exact),
     },
   };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
@@ -719,14 +799,18 @@ interface IngestBenchResult {
   runs: number;
   eventsPerRecord: number;
   ceilings: {
-    clickhouseInsertRowsPerSecond: number;
-    nodeEncodeRowsPerSecond: number;
     kafkaProduceConsumePerSecond: number;
+    clickhouseRowBinaryRowsPerSecond: number;
+    clickhouseRowBinaryWithoutViewRowsPerSecond: number;
+    clickhouseTsvRowsPerSecond: number;
+    nodeEncodeRowBinaryRowsPerSecond: number;
+    nodeEncodeTsvRowsPerSecond: number;
     clickhouseKafkaEnginePerSecond: number;
     lower: number;
-    allRuns: { clickhouse: number[]; encode: number[]; kafka: number[]; kafkaEngine: number[] };
+    allRuns: { clickhouse: ClickHouseCeiling[]; kafka: number[]; kafkaEngine: number[] };
   };
   viaKafka: PathRow;
+  viaKafkaTwoConsumers: PathRow;
   viaHttp: PathRow;
   steady: SteadyResult & { allRunsP99Ms: number[]; allExact: boolean };
 }
@@ -735,12 +819,22 @@ function updateBenchmarksMd(r: IngestBenchResult) {
   const path = join(ROOT, 'BENCHMARKS.md');
   const text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
   const range = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
+  const chRange = (k: keyof ClickHouseCeiling) => range(r.ceilings.allRuns.clickhouse.map((c) => c[k]));
   const row = (name: string, x: PathRow, target: string) =>
     `| ${name} | ${fmt(x.events)} | ${fmt(x.eventsPerSecond)} (${range(x.allRunsEventsPerSecond)}) | ${(x.ratioToLowerCeiling * 100).toFixed(0)} % | ${fmt(x.delayP50Ms)} / ${fmt(x.delayP99Ms)} | ${Object.entries(
       x.peakRssMiB,
     )
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')} | ${x.allExact ? 'yes, every run' : 'NO'} | ${target} |`;
+  // CPU seconds per 100,000 events of each part, and the rate two cores allow at that cost.
+  const parts = ['consumer', 'consumer 1', 'consumer 2', 'api', 'kafka', 'clickhouse', 'load generator'];
+  const cpuRow = (name: string, x: PathRow) => {
+    const per = (k: string) =>
+      x.cpuSeconds[k] === undefined ? '' : ((x.cpuSeconds[k] / x.events) * 1e5).toFixed(2);
+    const total = Object.values(x.cpuSeconds).reduce((a, b) => a + b, 0);
+    const busy = total / (2 * x.seconds);
+    return `| ${name} | ${parts.map(per).join(' | ')} | ${((total / x.events) * 1e5).toFixed(2)} | ${(busy * 100).toFixed(0)} % | ${fmt((2 * x.events) / total)} |`;
+  };
   const section = [
     '<!-- bench:ingest:start -->',
     `Last run: ${r.date}, ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; Kafka, ClickHouse, the service and the load generator all on this machine. ${r.workspaces} workspaces, 20 agent sources, all 9 GPU types; Kafka records hold one source's events, ${r.eventsPerRecord.toFixed(0)} on average (each agent request is a 2,000-event window packed by source). Medians of ${r.runs} runs (the path rows show the median run).`,
@@ -748,16 +842,28 @@ function updateBenchmarksMd(r: IngestBenchResult) {
     '| ceiling (same records / rows) | rate |',
     '| --- | --- |',
     `| kafkajs produce + consume + JSON.parse of the same records, no other processing | ${fmt(r.ceilings.kafkaProduceConsumePerSecond)} events/s (${range(r.ceilings.allRuns.kafka)}) |`,
-    `| ClickHouse itself: pre-encoded TabSeparated inserts into usage_events (view included), 20k rows each, one after another | ${fmt(r.ceilings.clickhouseInsertRowsPerSecond)} rows/s (${range(r.ceilings.allRuns.clickhouse)}) |`,
-    `| (Node alone: encoding the same rows as TabSeparated, the consumer's toTabSeparated) | ${fmt(r.ceilings.nodeEncodeRowsPerSecond)} rows/s (${range(r.ceilings.allRuns.encode)}) |`,
+    `| ClickHouse itself: pre-encoded RowBinary (the consumer's format) into usage_events, hourly view included, 20k rows an insert, one after another | ${fmt(r.ceilings.clickhouseRowBinaryRowsPerSecond)} rows/s (${chRange('rowBinary')}) |`,
+    `| the same into a copy of usage_events without the hourly view (what the view, its ARRAY JOIN and second table cost) | ${fmt(r.ceilings.clickhouseRowBinaryWithoutViewRowsPerSecond)} rows/s (${chRange('rowBinaryNoView')}) |`,
+    `| the same rows as TabSeparated (the consumer's format before), view included | ${fmt(r.ceilings.clickhouseTsvRowsPerSecond)} rows/s (${chRange('tsv')}) |`,
+    `| Node alone: encoding the rows as RowBinary (the consumer's encodeUsageEventRows) | ${fmt(r.ceilings.nodeEncodeRowBinaryRowsPerSecond)} rows/s (${chRange('encodeRowBinary')}) |`,
+    `| Node alone: encoding the same rows as TabSeparated | ${fmt(r.ceilings.nodeEncodeTsvRowsPerSecond)} rows/s (${chRange('encodeTsv')}) |`,
     `| anchor: ClickHouse's own Kafka table engine + materialized view into usage_events, the same events as flat JSONEachRow records, default engine settings, no validation or dedupe | ${fmt(r.ceilings.clickhouseKafkaEnginePerSecond)} rows/s (${range(r.ceilings.allRuns.kafkaEngine)}) |`,
     '',
-    `Ratios: the Kafka path is ${((r.viaKafka.eventsPerSecond / r.ceilings.kafkaProduceConsumePerSecond) * 100).toFixed(0)} % of the kafkajs ceiling, ${((r.viaKafka.eventsPerSecond / r.ceilings.clickhouseInsertRowsPerSecond) * 100).toFixed(0)} % of ClickHouse's own insert rate, and ${(r.viaKafka.eventsPerSecond / r.ceilings.clickhouseKafkaEnginePerSecond).toFixed(2)}× the Kafka table engine.`,
+    `Ratios: the Kafka path is ${((r.viaKafka.eventsPerSecond / r.ceilings.kafkaProduceConsumePerSecond) * 100).toFixed(0)} % of the kafkajs ceiling, ${((r.viaKafka.eventsPerSecond / r.ceilings.clickhouseRowBinaryRowsPerSecond) * 100).toFixed(0)} % of ClickHouse's own insert rate, and ${(r.viaKafka.eventsPerSecond / r.ceilings.clickhouseKafkaEnginePerSecond).toFixed(2)}× the Kafka table engine.`,
     '',
     '| path | events | sustained events/s until all queryable, median (min–max) | of lower ceiling | delay acceptance → queryable p50 / p99 (ms) | peak RSS (MiB) | totals exact | target |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     row('agents → Kafka → consumer → ClickHouse', r.viaKafka, '≥ 100,000/s'),
+    row('the same, two consumer processes in one group', r.viaKafkaTwoConsumers, '—'),
     row('POST /v1/events → Kafka → consumer → ClickHouse', r.viaHttp, '≥ 50,000/s'),
+    '',
+    "Where the two cores went in the median run of each path: CPU seconds per 100,000 events of each process during the measurement (from /proc; the load generator is the bench process: the producing agents or HTTP clients, and its probes), the machine busy share (their sum over 2 cores × the run's seconds), and the rate two cores would allow at that cost if nothing else ran:",
+    '',
+    `| path | ${parts.join(' | ')} | total | machine busy | events/s 2 cores allow |`,
+    `| --- | ${parts.map(() => '---').join(' | ')} | --- | --- | --- |`,
+    cpuRow('Kafka path, 1 consumer', r.viaKafka),
+    cpuRow('Kafka path, 2 consumers', r.viaKafkaTwoConsumers),
+    cpuRow('HTTP path', r.viaHttp),
     '',
     `Freshness at steady load (agents → Kafka → consumer → ClickHouse): ${fmt(r.steady.offeredEventsPerSecond)} events/s offered (half the median rate above) for ${STEADY_SECONDS} s, 1 event in 100 sampled, polled every 50 ms: acceptance → queryable **p50 ${fmt(r.steady.delayP50Ms)} ms, p99 ${fmt(r.steady.delayP99Ms)} ms** (max ${fmt(r.steady.delayMaxMs)} ms; p99 of the 3 runs ${r.steady.allRunsP99Ms.map(fmt).join(', ')}; the median run by p99 shown), totals ${r.steady.allExact ? 'exact in every run' : 'NOT exact'}; consumer peak RSS ${r.steady.peakRssMiB.consumer} MiB. Target p50 < 500 ms, p99 < 2,000 ms.`,
     '<!-- bench:ingest:end -->',

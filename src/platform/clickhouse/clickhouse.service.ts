@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClickHouseClient, ClickHouseSettings, createClient } from '@clickhouse/client';
 import { AppConfig } from '../../config/app-config';
 import { Readable } from 'node:stream';
-import { Sql, toTabSeparated } from './sql';
+import { ident, list, Sql, sql, toTabSeparated } from './sql';
 
 /**
  * The one way into ClickHouse. Takes SQL only as `Sql` fragments (built by ./sql.ts, which
@@ -72,32 +72,19 @@ export class ClickHouseService implements OnApplicationShutdown {
   }
 
   /**
-   * Rows as TabSeparated data into a table named by the caller's code, with the columns in
-   * the order given. About 2× cheaper end to end than JSONEachRow on 18.16 (measured: 20k
-   * usage rows in ≈ 65 ms vs ≈ 125 ms). Strings are TSV-escaped; numbers must be integers.
+   * Rows already encoded as RowBinary (row-binary.ts) into a table named by the caller's
+   * code, with the columns in the order they were written: the consumer's hot path.
    */
-  async insertTabSeparated(
-    table: string,
-    columns: readonly string[],
-    rows: ReadonlyArray<ReadonlyArray<string | number>>,
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    await this.insertTabSeparatedText(table, columns, toTabSeparated(rows));
-  }
-
-  /**
-   * Rows already written as TabSeparated text (one line each, every field through `tsvEscape`
-   * or `tsvInt`): for the consumer's hot path, which writes its lines without building row
-   * arrays first.
-   */
-  async insertTabSeparatedText(table: string, columns: readonly string[], body: string): Promise<void> {
+  async insertRowBinary(table: string, columns: readonly string[], body: Buffer): Promise<void> {
     if (body.length === 0) return;
-    await this.client.insert({
-      table,
-      columns: columns as [string, ...string[]],
-      format: 'TabSeparated',
-      values: Readable.from([Buffer.from(body, 'utf8')], { objectMode: false }),
+    // The client has no RowBinary encoder of its own; exec sends our bytes as the body and
+    // throws on an error status. Names through ident(): code's, but checked all the same.
+    const statement = sql`INSERT INTO ${ident(table)} (${list(columns.map(ident))}) FORMAT RowBinary`;
+    const result = await this.client.exec({
+      query: statement.text,
+      values: Readable.from([body], { objectMode: false }),
     });
+    result.stream.resume(); // an INSERT answers nothing worth reading
   }
 
   /**

@@ -88,3 +88,45 @@ describe('findJsonProblem', () => {
     );
   });
 });
+
+describe('findJsonProblem: the quick pass and the naming walk agree', () => {
+  it('names a problem exactly when there is one, at any depth around the limit', () => {
+    const unit = fc.constantFrom('a', '\ud800', '\udc00', '😀', '__proto__', 'constructor', 'prototype', 'x');
+    const key = fc.string({ unit, maxLength: 3 });
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', maxDepth: 40 },
+        fc.string({ unit, maxLength: 3 }),
+        fc.integer(),
+        fc.constant(null),
+        fc.array(tie('value'), { maxLength: 3 }),
+        fc.dictionary(key, tie('value'), { maxKeys: 3 }),
+      ),
+    }));
+    fc.assert(
+      fc.property(value, fc.integer({ min: 1, max: 6 }), (v, maxDepth) => {
+        const problem = findJsonProblem(v, '(body)', maxDepth);
+        const depth = (x: unknown): number =>
+          x !== null && typeof x === 'object'
+            ? 1 + Math.max(0, ...Object.values(x as Record<string, unknown>).map(depth))
+            : 0;
+        const strings = (x: unknown): string[] =>
+          typeof x === 'string'
+            ? [x]
+            : x !== null && typeof x === 'object'
+              ? Object.entries(x).flatMap(([k, y]) => [...(Array.isArray(x) ? [] : [k]), ...strings(y)])
+              : [];
+        const keys = (x: unknown): string[] =>
+          x !== null && typeof x === 'object'
+            ? Object.entries(x).flatMap(([k, y]) => [...(Array.isArray(x) ? [] : [k]), ...keys(y)])
+            : [];
+        const expected =
+          strings(v).some((s) => !s.isWellFormed()) ||
+          keys(v).some((k) => ['__proto__', 'constructor', 'prototype'].includes(k)) ||
+          depth(v) > maxDepth;
+        expect(problem !== null).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
