@@ -84,4 +84,32 @@ describe('StoreCoalescer', () => {
     lookupDown = false;
     await expect(d.submit([2])).resolves.toBeUndefined();
   });
+
+  it('lets a small round linger for more, up to lingerMs, and stores a full one at once', async () => {
+    const writes: Array<{ items: number[]; at: number }> = [];
+    const t0 = Date.now();
+    const c = new StoreCoalescer<number, number[]>(
+      async (items) => items,
+      async (items) => {
+        writes.push({ items, at: Date.now() - t0 });
+      },
+      { minItems: 4, lingerMs: 150 },
+    );
+    // Small: 1, then 2 and 3 within the linger — one round, stored about 150 ms after 1 arrived.
+    const small = c.submit([1]);
+    await tick(40);
+    const more = c.submit([2, 3]);
+    await Promise.all([small, more]);
+    expect(writes.map((w) => w.items)).toEqual([[1, 2, 3]]);
+    expect(writes[0].at).toBeGreaterThanOrEqual(140);
+    expect(writes[0].at).toBeLessThan(400);
+    // Full: reaching minItems ends the linger at once.
+    const t1 = Date.now() - t0;
+    const a = c.submit([4, 5]);
+    await tick(20);
+    const b = c.submit([6, 7]);
+    await Promise.all([a, b]);
+    expect(writes[1].items).toEqual([4, 5, 6, 7]);
+    expect(writes[1].at - t1).toBeLessThan(120);
+  });
 });

@@ -58,10 +58,7 @@ export class UsageConsumerService {
   private readonly logger = new Logger(UsageConsumerService.name);
   private consumer?: Consumer;
   private readonly window: TimeWindow;
-  private readonly coalescer = new StoreCoalescer<StoredUsageEvent, Prepared>(
-    (events) => this.prepare(events),
-    (prepared) => this.write(prepared),
-  );
+  private readonly coalescer: StoreCoalescer<StoredUsageEvent, Prepared>;
   /** Keys of events of a round whose insert is in flight (a lookup cannot see them yet). */
   private readonly writing = new Set<string>();
 
@@ -73,6 +70,11 @@ export class UsageConsumerService {
     private readonly usageStored: UsageStoredSignal,
     private readonly faults: FaultInjection,
   ) {
+    this.coalescer = new StoreCoalescer(
+      (events) => this.prepare(events),
+      (prepared) => this.write(prepared),
+      { minItems: config.CONSUMER_MAX_BATCH_EVENTS, lingerMs: config.CONSUMER_INSERT_LINGER_MILLISECONDS },
+    );
     this.window = {
       maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000,
       maxAgeMs: config.EVENT_MAX_AGE_DAYS * DAY_MS,
