@@ -343,8 +343,38 @@ interface PathResult {
   delayP99Ms: number;
   peakRssMiB: Record<string, number>;
   cpuSeconds: Record<string, number>;
+  /** ClickHouse's own counters over the measurement: inserts, and the time its background merges took */
+  clickhouse: ClickHouseActivity;
   exact: boolean;
 }
+
+interface ClickHouseActivity {
+  inserts: number;
+  mergeSeconds: number;
+}
+
+/** ClickHouse's server-wide counters (nothing else uses the server while a bench measures). */
+async function clickhouseCounters(env: Record<string, string>): Promise<ClickHouseActivity> {
+  const text = await clickhouseStatement(
+    env,
+    "SELECT event, value FROM system.events WHERE event IN ('InsertQuery', 'MergesTimeMilliseconds') FORMAT TSV",
+  );
+  const counters = new Map(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t') as [string, string]),
+  );
+  return {
+    inserts: Number(counters.get('InsertQuery') ?? 0),
+    mergeSeconds: Number(counters.get('MergesTimeMilliseconds') ?? 0) / 1000,
+  };
+}
+
+const activitySince = async (env: Record<string, string>, before: ClickHouseActivity) => {
+  const after = await clickhouseCounters(env);
+  return { inserts: after.inserts - before.inserts, mergeSeconds: after.mergeSeconds - before.mergeSeconds };
+};
 
 /** Which of these events' ids ClickHouse holds now (the benches' freshness probe). */
 async function storedIds(
@@ -433,6 +463,7 @@ function pathResult(
   r: { seconds: number; delays: number[]; exact: boolean },
   processes: Record<string, ServiceProc>,
   cpuSeconds: Record<string, number>,
+  clickhouse: ClickHouseActivity,
 ): PathResult {
   return {
     events: p.ids.length,
@@ -444,6 +475,7 @@ function pathResult(
       Object.entries(processes).map(([name, proc]) => [name, proc.peakRssMiB()]),
     ),
     cpuSeconds,
+    clickhouse,
     exact: r.exact,
   };
 }
@@ -511,7 +543,7 @@ interface SteadyResult {
 async function steadyPath(p: Prepared, rate: number): Promise<SteadyResult> {
   const env = await benchEnv('steady');
   const consumer = await new ServiceProc(env, 'consumer').start();
-  await new Promise((r) => setTimeout(r, 2000)); // group joined
+  await untilGroupStable(env, 1);
   const kafka = kafkaFor(env);
   const topic = `${env.KAFKA_TOPIC_PREFIX}usage.events.v1`;
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -605,13 +637,14 @@ async function kafkaPath(p: Prepared, consumers = 1): Promise<PathResult> {
   const kafka = kafkaFor(env);
   const accepted = new Map<number, number>();
   const cpu = new CpuMeter(processes);
+  const counters = await clickhouseCounters(env);
   const t0 = Date.now();
   const producing = produceAll(kafka, `${env.KAFKA_TOPIC_PREFIX}usage.events.v1`, p, (records, at) => {
     for (const r of records) for (const i of r.indexes) if (i % 1000 === 0) accepted.set(i, at);
   });
   const r = await untilQueryable(env, p, accepted, t0, producing);
   await producing;
-  const result = pathResult(p, r, processes, cpu.used());
+  const result = pathResult(p, r, processes, cpu.used(), await activitySince(env, counters));
   for (const proc of Object.values(processes)) await proc.stop();
   await dropBenchEnv(env);
   return result;
@@ -624,6 +657,7 @@ async function httpPath(p: Prepared): Promise<PathResult> {
   await untilGroupStable(env, 1);
   const accepted = new Map<number, number>();
   const cpu = new CpuMeter({ api, consumer });
+  const counters = await clickhouseCounters(env);
   const CONCURRENCY = 8;
   let next = 0;
   const t0 = Date.now();
@@ -649,7 +683,7 @@ async function httpPath(p: Prepared): Promise<PathResult> {
   ).then(() => undefined);
   const r = await untilQueryable(env, p, accepted, t0, producing);
   await producing;
-  const result = pathResult(p, r, { api, consumer }, cpu.used());
+  const result = pathResult(p, r, { api, consumer }, cpu.used(), await activitySince(env, counters));
   await api.stop();
   await consumer.stop();
   await dropBenchEnv(env);
@@ -674,7 +708,7 @@ function medianRun<T extends { eventsPerSecond: number }>(runs: T[]): T {
 
 const describePath = (name: string, r: PathResult) =>
   `${name}: ${fmt(r.eventsPerSecond)} events/s, exact=${r.exact}, p50/p99 ${r.delayP50Ms}/${r.delayP99Ms} ms, ` +
-  `RSS ${JSON.stringify(r.peakRssMiB)}, CPU s ${JSON.stringify(
+  `RSS ${JSON.stringify(r.peakRssMiB)}, ClickHouse ${JSON.stringify(r.clickhouse)}, CPU s ${JSON.stringify(
     Object.fromEntries(Object.entries(r.cpuSeconds).map(([k, v]) => [k, Number(v.toFixed(2))])),
   )}`;
 
@@ -833,7 +867,7 @@ function updateBenchmarksMd(r: IngestBenchResult) {
       x.cpuSeconds[k] === undefined ? '' : ((x.cpuSeconds[k] / x.events) * 1e5).toFixed(2);
     const total = Object.values(x.cpuSeconds).reduce((a, b) => a + b, 0);
     const busy = total / (2 * x.seconds);
-    return `| ${name} | ${parts.map(per).join(' | ')} | ${((total / x.events) * 1e5).toFixed(2)} | ${(busy * 100).toFixed(0)} % | ${fmt((2 * x.events) / total)} |`;
+    return `| ${name} | ${parts.map(per).join(' | ')} | ${((total / x.events) * 1e5).toFixed(2)} | ${(busy * 100).toFixed(0)} % | ${fmt((2 * x.events) / total)} | ${x.clickhouse.inserts} / ${x.clickhouse.mergeSeconds.toFixed(2)} s |`;
   };
   const section = [
     '<!-- bench:ingest:start -->',
@@ -859,8 +893,8 @@ function updateBenchmarksMd(r: IngestBenchResult) {
     '',
     "Where the two cores went in the median run of each path: CPU seconds per 100,000 events of each process during the measurement (from /proc; the load generator is the bench process: the producing agents or HTTP clients, and its probes), the machine busy share (their sum over 2 cores × the run's seconds), and the rate two cores would allow at that cost if nothing else ran:",
     '',
-    `| path | ${parts.join(' | ')} | total | machine busy | events/s 2 cores allow |`,
-    `| --- | ${parts.map(() => '---').join(' | ')} | --- | --- | --- |`,
+    `| path | ${parts.join(' | ')} | total | machine busy | events/s 2 cores allow | ClickHouse inserts / time in merges |`,
+    `| --- | ${parts.map(() => '---').join(' | ')} | --- | --- | --- | --- |`,
     cpuRow('Kafka path, 1 consumer', r.viaKafka),
     cpuRow('Kafka path, 2 consumers', r.viaKafkaTwoConsumers),
     cpuRow('HTTP path', r.viaHttp),
