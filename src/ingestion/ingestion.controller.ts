@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, type RawBodyRequest, Req, Res } from '@nestjs/common';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { IngestResponse } from './dto/ingest.response';
@@ -7,6 +7,7 @@ import { ApiError, ApiErrorCode } from '../common/api-error';
 import { Allow } from '../common/access';
 import { IngestionService, MAX_EVENTS_PER_REQUEST } from './ingestion.service';
 import { UsageEventDto } from './usage-event/usage-event.dto';
+import { topLevelJsonTexts } from '../platform/json/untrusted-json';
 
 @ApiTags('ingestion')
 @ApiBearerAuth()
@@ -28,7 +29,7 @@ export class IngestionController {
   })
   async ingest(
     @Body() body: unknown,
-    @Req() req: AuthenticatedRequest,
+    @Req() req: RawBodyRequest<AuthenticatedRequest>,
     @Res({ passthrough: true }) res: Response,
   ) {
     const receivedAtMs = Date.now();
@@ -45,7 +46,9 @@ export class IngestionController {
     }
     const principal = req.principal;
     const sources = principal.kind === 'agent' ? principal.sources : null;
-    const result = await this.ingestion.ingest(events, receivedAtMs, sources);
+    // Each event's own text in the body: produced as it was judged, not written out again.
+    const texts = req.rawBody ? topLevelJsonTexts(req.rawBody) : null;
+    const result = await this.ingestion.ingest(events, receivedAtMs, sources, texts);
     if (result.accepted === 0) {
       res.status(400);
     }

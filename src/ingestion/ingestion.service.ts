@@ -45,7 +45,10 @@ export class IngestionService {
     events: unknown[],
     receivedAtMs: number,
     sources: SourcePatterns | null = null,
+    /** Each event's JSON text as received (topLevelJsonTexts of the body), used when it has one per event. */
+    texts: readonly string[] | null = null,
   ): Promise<IngestResult> {
+    const asReceived = texts !== null && texts.length === events.length ? texts : null;
     const rejected: IngestResult['rejected'] = [];
     const timestamp = String(receivedAtMs);
     const topic = this.kafka.topics.usageEvents;
@@ -74,7 +77,8 @@ export class IngestionService {
       }
       valid.push({
         source: verdict.record.source,
-        json: JSON.stringify(raw),
+        // The text the event was parsed from parses to the very value judged here.
+        json: asReceived ? asReceived[index] : JSON.stringify(raw),
       });
       validIndex.push(index);
     }

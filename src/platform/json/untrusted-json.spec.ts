@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { exceedsJsonDepth, findJsonProblem, MAX_JSON_DEPTH, parseUntrustedJson } from './untrusted-json';
+import {
+  exceedsJsonDepth,
+  findJsonProblem,
+  MAX_JSON_DEPTH,
+  parseUntrustedJson,
+  topLevelJsonTexts,
+} from './untrusted-json';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
@@ -128,5 +134,35 @@ describe('findJsonProblem: the quick pass and the naming walk agree', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('topLevelJsonTexts', () => {
+  it('cuts each element of an array, as written, and parses back to the same element', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.jsonValue({ maxDepth: 4 }), { maxLength: 6 }),
+        fc.constantFrom(undefined, 2, '\t'),
+        fc.constantFrom('', ' ', '\n\r\t '),
+        (elements, indent, around) => {
+          const body = bytes(`${around}${JSON.stringify(elements, null, indent)}${around}`);
+          const texts = topLevelJsonTexts(body);
+          expect(texts).not.toBeNull();
+          expect(texts!.map((t) => JSON.parse(t))).toEqual(JSON.parse(body.toString('utf8')));
+          for (const t of texts!) expect(t).toBe(t.trim());
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('takes a lone object whole, keeps escapes and multibyte text byte for byte, refuses other values', () => {
+    expect(topLevelJsonTexts(bytes(' {"a":[1,{"b":"]"}]} '))).toEqual(['{"a":[1,{"b":"]"}]}']);
+    const tricky = '[{"s":"a\\",\\\\"} , {"t":"é😀\\u00e9,]"},[]]';
+    expect(topLevelJsonTexts(bytes(tricky))).toEqual(['{"s":"a\\",\\\\"}', '{"t":"é😀\\u00e9,]"}', '[]']);
+    expect(topLevelJsonTexts(bytes('[]'))).toEqual([]);
+    expect(topLevelJsonTexts(bytes('[ ]'))).toEqual([]);
+    for (const other of ['', '  ', '1', '"x"', 'null', '[1', '{"a":1'])
+      expect(topLevelJsonTexts(bytes(other))).toBeNull();
   });
 });

@@ -163,3 +163,57 @@ function nameJsonProblem(value: unknown, root: string, maxDepth: number): JsonPr
   }
   return null;
 }
+
+const isJsonWhitespace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+/**
+ * The text of each element of a JSON array (or of a lone JSON object: one text), cut from the
+ * bytes it was parsed from, without surrounding whitespace — so an API that parsed a body can
+ * pass each element on as the very text it judged, instead of writing it out again with
+ * `JSON.stringify` (measured: most of the API's own cost per event after parsing). The bytes
+ * must be JSON that `JSON.parse` accepted; anything else gives null (never throws).
+ * `JSON.parse` of each text equals the element parsed from the whole (property-tested).
+ */
+export function topLevelJsonTexts(bytes: Uint8Array): string[] | null {
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const n = buffer.length;
+  let i = 0;
+  while (i < n && isJsonWhitespace(buffer[i])) i++;
+  let last = n - 1;
+  while (last > i && isJsonWhitespace(buffer[last])) last--;
+  if (i >= n) return null;
+  if (buffer[i] === 0x7b) return buffer[last] === 0x7d ? [buffer.toString('utf8', i, last + 1)] : null; // {…}
+  if (buffer[i] !== 0x5b || buffer[last] !== 0x5d) return null; // […]
+  const texts: string[] = [];
+  let depth = 0;
+  let start = -1; // where the current element began (−1: between elements)
+  let end = -1; // one past its last non-whitespace byte
+  for (i++; i < last; i++) {
+    const b = buffer[i];
+    const c = BYTE_CLASS[b];
+    if (c === QUOTE_CLASS) {
+      if (start < 0) start = i;
+      for (i++; i < last; i++) {
+        const q = buffer[i];
+        if (q === QUOTE) break;
+        if (q === BACKSLASH) i++;
+      }
+    } else if (c === OPEN_CLASS) {
+      if (start < 0) start = i;
+      depth++;
+    } else if (c === CLOSE_CLASS) {
+      depth--;
+    } else if (b === 0x2c && depth === 0) {
+      if (start >= 0) texts.push(buffer.toString('utf8', start, end));
+      start = -1;
+      continue;
+    } else if (isJsonWhitespace(b)) {
+      continue;
+    } else if (start < 0) {
+      start = i;
+    }
+    end = i + 1;
+  }
+  if (start >= 0) texts.push(buffer.toString('utf8', start, end));
+  return depth === 0 ? texts : null;
+}
