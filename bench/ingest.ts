@@ -43,20 +43,32 @@ const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 interface Prepared {
   values: string[];
   ids: string[];
+  /** Each event's ended_at in Unix seconds: lets the freshness probe read only the granules around its samples. */
+  endedAtS: Uint32Array;
   gpuMs: bigint;
   /** The Kafka records agents write: each SEND_BATCH window packed by source (usage-records.ts). */
   records: PackedRecord[];
 }
-function prepare(n: number, baseMs: number): Prepared {
+/**
+ * `n` events of the bench workload (bench-support's benchEvent: 10-second intervals, 5,000 a
+ * slot at 100 workspaces), all ended in the past: the first slot starts early enough that the
+ * last ends before now (an event ending more than EVENT_MAX_FUTURE_SECONDS after it is
+ * accepted is refused; the minute-long steady run at 42,000/s spans 84 minutes of slots).
+ */
+function prepare(n: number): Prepared {
+  const spanMs = Math.ceil(n / (WORKSPACES * 50)) * 10_000;
+  const baseMs = Date.now() - Math.max(3_600_000, spanMs + 600_000);
   const values: string[] = new Array(n);
   const sources: string[] = new Array(n);
   const ids: string[] = new Array(n);
+  const endedAtS = new Uint32Array(n);
   let gpuMs = 0n;
   for (let i = 0; i < n; i++) {
     const { event, gpuMs: g } = benchEvent(i, WORKSPACES, baseMs);
     values[i] = JSON.stringify(event);
     sources[i] = event.source;
     ids[i] = event.id;
+    endedAtS[i] = Math.floor(Date.parse(event.data.ended_at) / 1000);
     gpuMs += BigInt(g);
   }
   const records: PackedRecord[] = [];
@@ -67,7 +79,7 @@ function prepare(n: number, baseMs: number): Prepared {
     for (const r of packUsageRecords(window).records)
       records.push({ ...r, indexes: r.indexes.map((k) => from + k) });
   }
-  return { values, ids, gpuMs, records };
+  return { values, ids, endedAtS, gpuMs, records };
 }
 
 const eventsPerRecord = (p: Prepared) => p.values.length / p.records.length;
@@ -376,14 +388,29 @@ const activitySince = async (env: Record<string, string>, before: ClickHouseActi
   return { inserts: after.inserts - before.inserts, mergeSeconds: after.mergeSeconds - before.mergeSeconds };
 };
 
-/** Which of these events' ids ClickHouse holds now (the benches' freshness probe). */
+/**
+ * Which of these events (by index) ClickHouse holds now: the benches' freshness probe. It
+ * reads only the granules of the samples' ended_at span (the table's sort key starts with
+ * ended_at): a probe scanning every id, 20 times a second, cost ClickHouse more CPU than the
+ * inserts it measured once the table held millions of rows.
+ */
 async function storedIds(
   client: ReturnType<typeof createClient>,
-  ids: readonly string[],
+  p: Prepared,
+  indexes: readonly number[],
 ): Promise<Set<string>> {
-  const list = ids.map((id) => `'${id.replace(/[\\']/g, '\\$&')}'`).join(',');
+  let from = Infinity;
+  let to = -Infinity;
+  for (const i of indexes) {
+    from = Math.min(from, p.endedAtS[i]);
+    to = Math.max(to, p.endedAtS[i]);
+  }
+  const list = indexes.map((i) => `'${p.ids[i].replace(/[\\']/g, '\\$&')}'`).join(',');
   const found = await (
-    await client.query({ query: `SELECT id FROM usage_events WHERE id IN (${list})`, format: 'JSONEachRow' })
+    await client.query({
+      query: `SELECT id FROM usage_events WHERE ended_at >= toDateTime(${from}) AND ended_at <= toDateTime(${to}) AND id IN (${list})`,
+      format: 'JSONEachRow',
+    })
   ).json<{ id: string }>();
   return new Set(found.map((f) => f.id));
 }
@@ -412,10 +439,7 @@ async function untilQueryable(
     const now = Date.now();
     const ready = [...pending].filter((i) => accepted.has(i));
     if (ready.length > 0) {
-      const foundIds = await storedIds(
-        client,
-        ready.map((i) => p.ids[i]),
-      );
+      const foundIds = await storedIds(client, p, ready);
       for (const i of ready) {
         if (foundIds.has(p.ids[i])) {
           delays.push(now - accepted.get(i)!);
@@ -590,10 +614,7 @@ async function steadyPath(p: Prepared, rate: number): Promise<SteadyResult> {
       continue;
     }
     const now = Date.now();
-    const ids = await storedIds(
-      client,
-      ready.map((i) => p.ids[i]),
-    );
+    const ids = await storedIds(client, p, ready);
     for (const i of ready)
       if (ids.has(p.ids[i])) {
         delays[i] = Math.max(1, now - accepted.get(i)!);
@@ -713,18 +734,17 @@ const describePath = (name: string, r: PathResult) =>
   )}`;
 
 async function main() {
-  const baseMs = Date.now() - 3_600_000;
   log(
     `preparing ${N} events for ${WORKSPACES} workspaces, all 9 GPU types; ${RUNS} runs of each measurement`,
   );
-  const p = prepare(N, baseMs);
-  const ph = HTTP_N === N ? p : prepare(HTTP_N, baseMs);
+  const p = prepare(N);
+  const ph = HTTP_N === N ? p : prepare(HTTP_N);
   if (ONLY !== undefined) {
     if (ONLY === 'anchor') log(`Kafka engine anchor: ${fmt(await kafkaEngineAnchor(p))} rows/s`);
     else if (ONLY === 'clickhouse') log(`ceiling C: ${JSON.stringify(await clickhouseCeiling(p))}`);
     else if (ONLY === 'steady') {
       const rate = arg('--rate', 20_000);
-      const r = await steadyPath(prepare(rate * STEADY_SECONDS, baseMs), rate);
+      const r = await steadyPath(prepare(rate * STEADY_SECONDS), rate);
       log(`steady ${fmt(rate)}/s: ${JSON.stringify(r)}`);
     } else if (ONLY === 'http') log(describePath('http', await httpPath(ph)));
     else log(describePath(ONLY, await kafkaPath(p, ONLY === 'kafka2' ? 2 : 1)));
@@ -761,7 +781,7 @@ async function main() {
   }
   // Freshness at steady load: half the median Kafka path rate, for a minute, 3 runs.
   const steadyRate = Math.round(median(kafkaRuns.map((r) => r.eventsPerSecond)) / 2 / 1000) * 1000;
-  const steadyEvents = prepare(steadyRate * STEADY_SECONDS, baseMs);
+  const steadyEvents = prepare(steadyRate * STEADY_SECONDS);
   const steadyRuns: SteadyResult[] = [];
   for (let run = 1; run <= RUNS; run++) {
     log(`run ${run}/${RUNS}: steady load, ${fmt(steadyRate)} events/s for ${STEADY_SECONDS} s`);
