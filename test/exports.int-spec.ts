@@ -47,12 +47,15 @@ describe('exports: rated usage and invoice lines, streamed', () => {
   let svc: ServiceProcess;
   let ch: ReturnType<typeof chReader>;
   let eventCount = 0;
+  let keys: Record<string, string> = {};
 
   beforeAll(async () => {
     const env = await isolatedEnv('exports', LOCALSTRIPE_BILLING_ENV);
     svc = await new ServiceProcess('exports', env, 'all').start();
     ch = chReader(env);
-    await createPlannedWorkspaces(svc.url, [...workspaces, single], (i) => (i === 0 ? 'team' : 'starter'));
+    keys = await createPlannedWorkspaces(svc.url, [...workspaces, single], (i) =>
+      i === 0 ? 'team' : 'starter',
+    );
     const change = await api(svc.url, 'POST', '/v1/catalog/price-changes', ADMIN_KEY, {
       effective_from: new Date(cutAt).toISOString(),
       gpu_per_second: { H100: '0.001210', A10G: '0.000333' },
@@ -295,7 +298,33 @@ describe('exports: rated usage and invoice lines, streamed', () => {
     expect(new Set(jsonl(one.text).map((r) => r.workspace_id))).toEqual(new Set([workspaces[1]]));
   });
 
-  it('operator only, and bad parameters are a 400 naming the field', async () => {
+  it('a workspace key exports its own usage, as the operator sees it, and nothing else (issue 13)', async () => {
+    const own = workspaces[1];
+    const mine = await download(usageUrl('jsonl'), keys[own]);
+    expect(mine.status).toBe(200);
+    const records = jsonl(mine.text);
+    expect(records.length).toBeGreaterThan(0);
+    expect(new Set(records.map((r) => r.workspace_id))).toEqual(new Set([own]));
+    const asOperator = await download(`${usageUrl('jsonl')}&workspace_id=${own}`, ADMIN_KEY);
+    expect(mine.text).toBe(asOperator.text);
+    const named = await download(`${usageUrl('csv')}&workspace_id=${own}`, keys[own]);
+    expect(named.status).toBe(200);
+    expect(named.headers.get('content-disposition')).toContain(own);
+    // Another workspace, existing or not: 404, as if it did not exist.
+    for (const other of [workspaces[0], 'no-such-workspace']) {
+      const theirs = await download(`${usageUrl('csv')}&workspace_id=${other}`, keys[own]);
+      expect(theirs.status).toBe(404);
+      expect(theirs.text).not.toContain(workspaces[0]);
+    }
+    const tooLong = await download(
+      `${svc.url}/v1/exports/usage?from=2026-01-01T00:00:00Z&to=2026-06-01T00:00:00Z`,
+      keys[own],
+    );
+    expect(tooLong.status).toBe(400);
+    expect(JSON.parse(tooLong.text).error.details[0].field).toBe('to');
+  });
+
+  it('operator only for invoices and every workspace, and bad parameters are a 400 naming the field', async () => {
     const wsKey = (
       await api(svc.url, 'POST', '/v1/workspaces', ADMIN_KEY, {
         id: `ex${tag}-k`,
@@ -303,7 +332,10 @@ describe('exports: rated usage and invoice lines, streamed', () => {
         email: 'k@x.test',
       })
     ).body.api_key;
-    expect((await download(usageUrl('csv'), wsKey)).status).toBe(403);
+    // A workspace key without usage: its own export, the header alone.
+    const empty = await download(usageUrl('csv'), wsKey);
+    expect(empty.status).toBe(200);
+    expect(empty.text.trim().split('\n')).toHaveLength(1);
     expect((await download(usageUrl('csv'), null)).status).toBe(401);
     expect((await download(`${svc.url}/v1/exports/invoices?period=${month.period}`, wsKey)).status).toBe(403);
     const cases: [string, string][] = [

@@ -1,4 +1,8 @@
-import { Controller, Get, Logger, Query, Res } from '@nestjs/common';
+import { Controller, Get, Logger, Query, Req, Res } from '@nestjs/common';
+import type { AuthenticatedRequest } from '../auth/auth.guard';
+import { scopeWorkspace } from '../auth/principal';
+import { ApiError } from '../common/api-error';
+import { DAY_MS } from '../common/time';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { exportResponse } from './dto/export.response';
 import type { Response } from 'express';
@@ -9,7 +13,10 @@ import { streamExport } from './export-writer';
 import { INVOICE_EXPORT_COLUMNS, INVOICE_EXPORT_TEXT, InvoiceExportService } from './invoice-export.service';
 import { USAGE_EXPORT_COLUMNS, USAGE_EXPORT_TEXT, UsageExportService } from './usage-export.service';
 
-/** Finance exports, streamed as CSV (default) or JSON Lines. Operator only. */
+/** A workspace key's usage export spans at most this many days (a month and then some; a quarter). */
+export const MAX_WORKSPACE_EXPORT_DAYS = 92;
+
+/** Finance exports, streamed as CSV (default) or JSON Lines: the operator's, and a workspace's own usage. */
 @ApiTags('exports')
 @ApiBearerAuth()
 @Controller('v1/exports')
@@ -45,19 +52,32 @@ export class ExportsController {
     }
   }
 
+  /**
+   * The operator exports every workspace or one; a workspace key exports its own usage only
+   * (naming another workspace is a 404, as if it did not exist) and at most
+   * MAX_WORKSPACE_EXPORT_DAYS at a time (the dashboard's download).
+   */
   @Get('usage')
-  @Allow('operator')
+  @Allow('operator', 'workspace')
   @ApiProduces('text/csv', 'application/x-ndjson')
   @ApiOkResponse(exportResponse(USAGE_EXPORT_COLUMNS, 'one rated usage record per line (jsonl)'))
-  async usageExport(@Query() q: UsageExportQueryDto, @Res() res: Response): Promise<void> {
+  async usageExport(
+    @Query() q: UsageExportQueryDto,
+    @Req() req: AuthenticatedRequest,
+    @Res() res: Response,
+  ): Promise<void> {
     const { fromMs, toMs } = this.usage.span(q.from, q.to);
+    const workspaceId =
+      req.principal.kind === 'workspace' ? scopeWorkspace(req.principal, q.workspace_id) : q.workspace_id;
+    if (req.principal.kind === 'workspace' && toMs - fromMs > MAX_WORKSPACE_EXPORT_DAYS * DAY_MS)
+      throw ApiError.invalid('to', `a workspace exports at most ${MAX_WORKSPACE_EXPORT_DAYS} days at a time`);
     const name = `usage_${q.from.slice(0, 13)}_${q.to.slice(0, 13)}`.replace(/[^0-9A-Za-z_-]/g, '-');
     await this.stream(res, 'usage', {
       format: q.format ?? 'csv',
-      filename: q.workspace_id ? `${name}_${q.workspace_id}` : name,
+      filename: workspaceId ? `${name}_${workspaceId}` : name,
       columns: USAGE_EXPORT_COLUMNS,
       textColumns: USAGE_EXPORT_TEXT,
-      batches: this.usage.records(fromMs, toMs, q.workspace_id),
+      batches: this.usage.records(fromMs, toMs, workspaceId),
     });
   }
 

@@ -148,7 +148,8 @@ export async function createPlannedWorkspaces(
   baseUrl: string,
   ids: readonly string[],
   planOf: (index: number) => 'starter' | 'team',
-): Promise<void> {
+): Promise<Record<string, string>> {
+  const keys: Record<string, string> = {};
   for (const [i, id] of ids.entries()) {
     const r = await api(baseUrl, 'POST', '/v1/workspaces', ADMIN_KEY, {
       id,
@@ -157,7 +158,9 @@ export async function createPlannedWorkspaces(
       plan: planOf(i),
     });
     if (r.status !== 201) throw new Error(`creating workspace ${id}: ${r.status} ${JSON.stringify(r.body)}`);
+    keys[id] = r.body.api_key;
   }
+  return keys;
 }
 
 /** Starts an invoice run through the API and waits for its outcome (the run's final state). */
