@@ -232,7 +232,10 @@ async function clickhouseCeiling(p: Prepared): Promise<ClickHouseCeiling> {
     const url = `${env.CLICKHOUSE_URL}/?query=${encodeURIComponent(query)}`;
     const t0 = process.hrtime.bigint();
     for (const body of bodies) {
-      const res = await fetch(url, { method: 'POST', body: new Blob([body]) });
+      const res = await fetch(url, {
+        method: 'POST',
+        body: new Blob([new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length)]),
+      });
       if (!res.ok) throw new Error(`insert: ${res.status} ${(await res.text()).slice(0, 300)}`);
     }
     return events.length / (Number(process.hrtime.bigint() - t0) / 1e9);

@@ -22,7 +22,8 @@ CH_HTTP_PORT="${GPUMETER_CLICKHOUSE_HTTP_PORT:-8123}"
 LOCALSTRIPE_PORT="${GPUMETER_LOCALSTRIPE_PORT:-8420}"
 STRIPE_MOCK_PORT="${GPUMETER_STRIPE_MOCK_PORT:-12111}"
 STRIPE_MOCK_VERSION="v0.203.0"
-ALL_SERVICES=(kafka clickhouse localstripe stripe-mock)
+# chromium is no daemon: `up` installs it (Debian's package) for the browser tests, `down` has nothing to stop.
+ALL_SERVICES=(kafka clickhouse localstripe stripe-mock chromium)
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -44,6 +45,12 @@ apt_install() {
   fi
   log "apt-get install $*"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Debian's Chromium, driven headless by playwright-core in test/dashboard-browser.int-spec.ts
+# (Playwright's own browser download is not reachable here; the package is).
+install_chromium() {
+  command -v chromium >/dev/null 2>&1 || apt_install chromium
 }
 
 install_clickhouse() {
@@ -263,6 +270,7 @@ wait_until() {
 
 service_down() {
   local name="$1" f pid i
+  [[ "$name" == chromium ]] && return
   f="$(pid_file "$name")"
   if ! pid_alive "$name"; then
     rm -f "$f"
@@ -282,6 +290,14 @@ service_down() {
 
 service_status() {
   local name="$1" where
+  if [[ "$name" == chromium ]]; then
+    if command -v chromium >/dev/null 2>&1; then
+      echo "chromium   $(chromium --version 2>/dev/null | head -1)  installed (for browser tests)"
+    else
+      echo "chromium   not installed"
+    fi
+    return
+  fi
   case "$name" in
     kafka) where="kafka      127.0.0.1:$KAFKA_PORT (controller :$KAFKA_CONTROLLER_PORT, SASL_SSL :$KAFKA_SASL_SSL_PORT)" ;;
     clickhouse) where="clickhouse http://127.0.0.1:$CH_HTTP_PORT" ;;
@@ -301,7 +317,7 @@ services=("$@")
 [[ ${#services[@]} -eq 0 ]] && services=("${ALL_SERVICES[@]}")
 mkdir -p "$STACK_DIR"
 case "$cmd" in
-  install) install_clickhouse; install_kafka; install_localstripe; install_stripe_mock ;;
+  install) install_clickhouse; install_kafka; install_localstripe; install_stripe_mock; install_chromium ;;
   up)
     for s in "${services[@]}"; do
       case "$s" in
@@ -309,6 +325,7 @@ case "$cmd" in
         clickhouse) clickhouse_up ;;
         localstripe) localstripe_up ;;
         stripe-mock) stripe_mock_up ;;
+        chromium) install_chromium ;;
         *) die "unknown service $s" ;;
       esac
     done
