@@ -104,7 +104,14 @@ describe('dashboard in Chromium: signs in, shows only its workspace, signs out',
     expect(await page.locator('#who').innerText()).toContain(ws);
     const usage = (await api(svc.url, 'GET', '/v1/usage?window=day&group_by=gpu_type', key)).body;
     expect(usage.rows.length).toBeGreaterThan(0);
-    expect(await page.locator('#daily tbody tr').count()).toBe(usage.rows.length);
+    const days = new Set(usage.rows.map((r: { window_start: string }) => r.window_start.slice(0, 10)));
+    expect(await page.locator('#daily tbody tr').count()).toBe(days.size);
+    const [first] = usage.rows as { window_start: string; gpu_type: string; amount: string }[];
+    const cell = page
+      .locator('#daily tbody tr', { has: page.locator('th', { hasText: first.window_start.slice(0, 10) }) })
+      .locator(`td[data-gpu-type="${first.gpu_type}"] .amount`);
+    expect(await cell.innerText()).toBe(first.amount);
+    expect(await page.locator('#as-of').innerText()).toMatch(/^Data as of \d\d:\d\d:\d\d UTC/);
     mkdirSync(join(ROOT, 'docs'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'docs', 'dashboard.png'), fullPage: true });
     // Only this origin, and never the other workspace's id.

@@ -117,18 +117,35 @@ describe('dashboard: GET / signs in with a workspace key and shows its usage, sp
     expect(document.getElementById('who')!.textContent).toContain(ws);
     const spendText = [...document.querySelectorAll('#spend dt, #spend dd')].map((n) => n.textContent);
     expect(spendText).toEqual(expect.arrayContaining(['Spend so far', `${spend.spend_so_far.amount} USD`]));
-    const daily = [...document.querySelectorAll('#daily tbody tr')].map((tr) =>
-      [...tr.querySelectorAll('td')].map((td) => td.textContent),
-    );
+    // The day × GPU type pivot: each (day, GPU type) of the API in its cell, each day's total
+    // the exact sum of its amounts.
     expect(usage.rows.length).toBeGreaterThan(0);
-    expect(daily).toEqual(
-      usage.rows.map((r: { window_start: string; gpu_type: string; gpu_seconds: string; amount: string }) => [
-        r.window_start.slice(0, 10),
-        r.gpu_type,
-        r.gpu_seconds,
-        r.amount,
+    const rowsByDay = new Map(
+      [...document.querySelectorAll('#daily tbody tr')].map((tr) => [
+        tr.querySelector('th')!.textContent,
+        tr,
       ]),
     );
+    const days = new Set(usage.rows.map((r: { window_start: string }) => r.window_start.slice(0, 10)));
+    expect([...rowsByDay.keys()].sort()).toEqual([...days].sort());
+    const cents = new Map<string, bigint>();
+    for (const r of usage.rows as {
+      window_start: string;
+      gpu_type: string;
+      gpu_seconds: string;
+      amount: string;
+    }[]) {
+      const day = r.window_start.slice(0, 10);
+      const cell = rowsByDay.get(day)!.querySelector(`td[data-gpu-type="${r.gpu_type}"]`)!;
+      expect(cell.querySelector('.amount')!.textContent).toBe(r.amount);
+      expect(cell.querySelector('.quantity')!.textContent).toBe(`${r.gpu_seconds} GPU-s`);
+      cents.set(day, (cents.get(day) ?? 0n) + BigInt(r.amount.replace('.', '')));
+    }
+    for (const [day, total] of cents) {
+      const shown = rowsByDay.get(day)!.querySelector('td.total')!.textContent;
+      expect(BigInt(shown.replace('.', ''))).toBe(total);
+    }
+    expect(document.getElementById('as-of')!.textContent).toMatch(/^Data as of \d\d:\d\d:\d\d UTC/);
     expect(document.querySelectorAll('#daily-chart rect').length).toBe(
       new Set(usage.rows.map((r: { window_start: string }) => r.window_start)).size,
     );

@@ -62,12 +62,38 @@
   }
 
   function renderDaily(usage) {
+    // A day × GPU type pivot: one row a day, one column a GPU type, each cell the amount and
+    // the GPU-seconds of that pair; a day's total is the sum of its amounts (read exactly, in
+    // cents: amounts are strings with two decimals).
+    const types = [...new Set(usage.rows.map((r) => r.gpu_type))].sort();
+    const cells = new Map();
+    for (const r of usage.rows) cells.set(`${r.window_start.slice(0, 10)} ${r.gpu_type}`, r);
+    const dayList = [...new Set(usage.rows.map((r) => r.window_start.slice(0, 10)))].sort();
+    const head = document.createElement('tr');
+    head.append(text('th', 'Day (UTC)'), ...types.map((t) => text('th', t, 'num')), text('th', 'Total', 'num'));
+    byId('daily').querySelector('thead').replaceChildren(head);
     fill(
       'daily',
-      usage.rows.map((r) =>
-        row([[r.window_start.slice(0, 10)], [r.gpu_type], [r.gpu_seconds, true], [r.amount, true]]),
-      ),
+      dayList.map((day) => {
+        const tr = document.createElement('tr');
+        tr.appendChild(text('th', day));
+        let cents = 0;
+        for (const t of types) {
+          const r = cells.get(`${day} ${t}`);
+          const td = document.createElement('td');
+          td.className = 'num';
+          td.dataset.gpuType = t;
+          if (r) {
+            td.append(text('span', r.amount, 'amount'), text('span', `${r.gpu_seconds} GPU-s`, 'quantity'));
+            cents += Number(r.amount.replace('.', ''));
+          } else td.textContent = '—';
+          tr.appendChild(td);
+        }
+        tr.appendChild(text('td', (cents / 100).toFixed(2), 'num total'));
+        return tr;
+      }),
     );
+    byId('daily-empty').hidden = usage.rows.length > 0;
     // One bar per day: the day's amount (cents, summed from the rows' decimal strings).
     const perDay = new Map();
     for (const r of usage.rows) {
@@ -142,6 +168,7 @@
       byId('sign-in').hidden = true;
       byId('dashboard').hidden = false;
       byId('sign-out').hidden = false;
+      byId('as-of').textContent = `Data as of ${new Date().toISOString().slice(11, 19)} UTC; refreshed every minute while this tab is visible.`;
       document.body.dataset.state = 'loaded';
     } catch (err) {
       if (sessionStorage.getItem(KEY)) byId('error').textContent = `Could not load: ${err.message}`;
@@ -168,6 +195,10 @@
     });
     byId('sign-out').addEventListener('click', () => signOut());
     if (sessionStorage.getItem(KEY)) void load();
+    // Usage stored in the last minutes shows up without a reload: every minute while visible.
+    setInterval(() => {
+      if (document.visibilityState === 'visible' && sessionStorage.getItem(KEY)) void load();
+    }, 60_000);
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
