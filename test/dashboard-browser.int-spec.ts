@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chReader } from './support/clickhouse';
@@ -120,6 +120,30 @@ describe('dashboard in Chromium: signs in, shows only its workspace, signs out',
       expect(new URL(url).origin).toBe(new URL(svc.url).origin);
       expect(url).not.toContain(other);
     }
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('downloads the month’s usage as CSV, equal to the workspace’s own export', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page, key);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: /Download this month/ }).click(),
+    ]);
+    const saved = readFileSync(await download.path(), 'utf8');
+    const month = monthBack(0);
+    const from = new Date(month.start).toISOString();
+    const to = new Date(month.end).toISOString();
+    const res = await fetch(`${svc.url}/v1/exports/usage?from=${from}&to=${to}&format=csv`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(res.status).toBe(200);
+    const expected = await res.text();
+    expect(saved).toBe(expected);
+    expect(saved.split('\n').length).toBeGreaterThan(2);
+    expect(saved).not.toContain(other);
+    expect(download.suggestedFilename()).toBe(`usage_${month.period}_${ws}.csv`);
     expect(problems).toEqual([]);
     await page.close();
   });

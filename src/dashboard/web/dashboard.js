@@ -40,7 +40,37 @@
     return body;
   }
 
+  /** The month shown (YYYY-MM) and its workspace, for the download's span and file name. */
+  let shown = null;
+
+  /**
+   * The month's rated usage as CSV, from the workspace-scoped export (the same records the
+   * operator's finance export holds for this workspace), saved as a file.
+   */
+  async function downloadUsage() {
+    if (!shown) return;
+    const [year, month] = shown.period.split('-').map(Number);
+    const from = new Date(Date.UTC(year, month - 1, 1)).toISOString();
+    const to = new Date(Date.UTC(year, month, 1)).toISOString();
+    const res = await fetch(`/v1/exports/usage?from=${from}&to=${to}&format=csv`, {
+      headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}` },
+    });
+    if (!res.ok) {
+      byId('error').textContent = `Could not download: HTTP ${res.status}`;
+      return;
+    }
+    const url = URL.createObjectURL(await res.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = `usage_${shown.period}_${shown.workspace}.csv`;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
   function renderSpend(spend) {
+    shown = { period: spend.period, workspace: spend.workspace_id };
     byId('who').textContent = `workspace ${spend.workspace_id} · plan ${spend.plan} · ${spend.period}`;
     const entries = [
       ['Usage so far', money(spend.usage)],
@@ -178,6 +208,7 @@
 
   function signOut(message) {
     sessionStorage.removeItem(KEY);
+    shown = null;
     byId('dashboard').hidden = true;
     byId('sign-out').hidden = true;
     byId('sign-in').hidden = false;
@@ -194,6 +225,7 @@
       void load();
     });
     byId('sign-out').addEventListener('click', () => signOut());
+    byId('download').addEventListener('click', () => void downloadUsage());
     if (sessionStorage.getItem(KEY)) void load();
     // Usage stored in the last minutes shows up without a reload: every minute while visible.
     setInterval(() => {
