@@ -92,31 +92,34 @@
   }
 
   function renderDaily(usage) {
+    // Each day's amount in cents, summed from the rows' decimal strings (amounts have exactly
+    // two decimals: their cents are the digits, read exactly) — the pivot's totals and the bars.
+    const perDay = new Map();
+    for (const r of usage.rows) {
+      const day = r.window_start.slice(0, 10);
+      perDay.set(day, (perDay.get(day) || 0) + Number(r.amount.replace('.', '')));
+    }
     // A day × GPU type pivot: one row a day, one column a GPU type, each cell the amount and
-    // the GPU-seconds of that pair; a day's total is the sum of its amounts (read exactly, in
-    // cents: amounts are strings with two decimals).
+    // the GPU-seconds of that pair, and the day's total.
     const types = [...new Set(usage.rows.map((r) => r.gpu_type))].sort();
     const cells = new Map();
     for (const r of usage.rows) cells.set(`${r.window_start.slice(0, 10)} ${r.gpu_type}`, r);
-    const dayList = [...new Set(usage.rows.map((r) => r.window_start.slice(0, 10)))].sort();
+    const days = [...perDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
     const head = document.createElement('tr');
     head.append(text('th', 'Day (UTC)'), ...types.map((t) => text('th', t, 'num')), text('th', 'Total', 'num'));
     byId('daily').querySelector('thead').replaceChildren(head);
     fill(
       'daily',
-      dayList.map((day) => {
+      days.map(([day, cents]) => {
         const tr = document.createElement('tr');
         tr.appendChild(text('th', day));
-        let cents = 0;
         for (const t of types) {
           const r = cells.get(`${day} ${t}`);
           const td = document.createElement('td');
           td.className = 'num';
           td.dataset.gpuType = t;
-          if (r) {
-            td.append(text('span', r.amount, 'amount'), text('span', `${r.gpu_seconds} GPU-s`, 'quantity'));
-            cents += Number(r.amount.replace('.', ''));
-          } else td.textContent = '—';
+          if (r) td.append(text('span', r.amount, 'amount'), text('span', `${r.gpu_seconds} GPU-s`, 'quantity'));
+          else td.textContent = '—';
           tr.appendChild(td);
         }
         tr.appendChild(text('td', (cents / 100).toFixed(2), 'num total'));
@@ -124,15 +127,8 @@
       }),
     );
     byId('daily-empty').hidden = usage.rows.length > 0;
-    // One bar per day: the day's amount (cents, summed from the rows' decimal strings).
-    const perDay = new Map();
-    for (const r of usage.rows) {
-      const day = r.window_start.slice(0, 10);
-      // Amounts are strings with exactly two decimals: their cents are the digits, read exactly.
-      perDay.set(day, (perDay.get(day) || 0) + Number(r.amount.replace('.', '')));
-    }
+    // One bar per day: the day's amount.
     const svg = byId('daily-chart');
-    const days = [...perDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
     const max = Math.max(1, ...days.map(([, c]) => c));
     const width = 100 / Math.max(1, days.length);
     svg.setAttribute('viewBox', '0 0 100 100');

@@ -6,8 +6,8 @@ import { ident, list, Sql, sql, toTabSeparated } from './sql';
 
 /**
  * The one way into ClickHouse. Takes SQL only as `Sql` fragments (built by ./sql.ts, which
- * escapes every value), and rows only through `insert`, which sends them as JSONEachRow
- * data, never as SQL text. Failures throw: a billing system never reads "no rows" from an
+ * escapes every value), and rows only as data, never as SQL text: `insert` (JSONEachRow)
+ * or, on the consumer's hot path, `insertRowBinary`. Failures throw: a billing system never reads "no rows" from an
  * error.
  */
 @Injectable()

@@ -4,9 +4,9 @@
  *
  * Why: the consumer writes every usage event it stores. As TabSeparated that is a string
  * per row, every field escaped and every integer printed, then the whole text encoded to
- * UTF-8 again (≈ 290k rows/s in Node on this machine); as RowBinary it is one buffer filled
- * in place (≈ 2.2M rows/s), and ClickHouse 18.16 parses it ≈ 10–20 % faster too
- * (BENCHMARKS.md). The format (ClickHouse's documentation, "RowBinary"): the columns of a row
+ * UTF-8 again (≈ 220k rows/s in Node on this machine); as RowBinary it is one buffer filled
+ * in place (≈ 1.15M rows/s) with far less garbage. ClickHouse 18.16 parses the two at about
+ * the same rate (BENCHMARKS.md). The format (ClickHouse's documentation, "RowBinary"): the columns of a row
  * one after another, no separators; integers fixed-width little-endian; DateTime a UInt32 of
  * Unix seconds; String an unsigned LEB128 byte length, then the UTF-8 bytes.
  *
