@@ -159,6 +159,54 @@ describe('dashboard: GET / signs in with a workspace key and shows its usage, sp
     dom.window.close();
   });
 
+  it('GET /v1/usage/breakdown: the month rows of GET /v1/usage per app or function, top first, the rest as other', async () => {
+    const month = monthBack(1);
+    const span = `from=${new Date(month.start).toISOString()}&to=${new Date(month.end).toISOString()}`;
+    for (const [by, keys] of [
+      ['app_id', ['app_id']],
+      ['function_id', ['app_id', 'function_id']],
+    ] as const) {
+      const usage = (
+        await api(svc.url, 'GET', `/v1/usage?${span}&window=month&group_by=${keys.join(',')},gpu_type`, key)
+      ).body;
+      const all = (await api(svc.url, 'GET', `/v1/usage/breakdown?${span}&by=${by}`, key)).body;
+      expect(all.other).toBeNull();
+      // Every (entry, GPU type) cell is the API's month row, as it gave it.
+      const cells = all.rows.flatMap(
+        (r: Record<string, unknown> & { by_gpu_type: Record<string, string>[] }) =>
+          r.by_gpu_type.map((c) => [...keys.map((k) => r[k]), c.gpu_type, c.gpu_seconds, c.amount].join(' ')),
+      );
+      const rows = usage.rows.map((r: Record<string, string>) =>
+        [...keys.map((k) => r[k]), r.gpu_type, r.gpu_seconds, r.amount].join(' '),
+      );
+      expect(rows.length).toBeGreaterThan(1);
+      expect([...cells].sort()).toEqual([...rows].sort());
+      expect(all.totals.amount).toBe(usage.totals.amount);
+      expect(all.totals.gpu_ms).toBe(usage.totals.gpu_ms);
+      // Limited to 1: the first is the largest, the others summed into "other".
+      const top = (await api(svc.url, 'GET', `/v1/usage/breakdown?${span}&by=${by}&limit=1`, key)).body;
+      expect(top.rows).toEqual([all.rows[0]]);
+      expect(top.other.count).toBe(all.rows.length - 1);
+      const cents = (a: string) => BigInt(a.replace('.', ''));
+      expect(cents(top.other.amount)).toBe(
+        all.rows.slice(1).reduce((s: bigint, r: { amount: string }) => s + cents(r.amount), 0n),
+      );
+    }
+    const bad = await api(svc.url, 'GET', '/v1/usage/breakdown?by=region', key);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('by must be app_id or function_id');
+    expect((await api(svc.url, 'GET', '/v1/usage/breakdown?limit=0', key)).status).toBe(400);
+    // A workspace key names only its own workspace; the operator names one.
+    expect((await api(svc.url, 'GET', '/v1/usage/breakdown?workspace_id=someone-else', key)).status).toBe(
+      404,
+    );
+    const operator = await api(svc.url, 'GET', `/v1/usage/breakdown?${span}&workspace_id=${ws}`, ADMIN_KEY);
+    expect(operator.status).toBe(200);
+    expect(operator.body.totals.amount).toBe(
+      (await api(svc.url, 'GET', `/v1/usage/breakdown?${span}`, key)).body.totals.amount,
+    );
+  });
+
   it('refuses a key that is not a workspace key, and shows nothing', async () => {
     for (const wrong of ['gpm_ws_not-a-real-key', ADMIN_KEY]) {
       const dom = await openPage();

@@ -1,4 +1,5 @@
-import { UsageResponse } from './dto/usage.response';
+import { UsageBreakdownResponse, UsageResponse } from './dto/usage.response';
+import { UsageBreakdownQueryDto } from './dto/usage-breakdown-query.dto';
 import { Controller, Get, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Allow } from '../common/access';
@@ -18,5 +19,13 @@ export class UsageController {
   @Allow('workspace', 'operator')
   get(@Query() q: UsageQueryDto, @Req() req: AuthenticatedRequest) {
     return this.usage.usage(scopeWorkspace(req.principal, q.workspace_id), q);
+  }
+
+  /** The top apps or functions by amount, then "other", per GPU type (the dashboard's breakdowns). */
+  @ApiOkResponse({ type: UsageBreakdownResponse })
+  @Get('breakdown')
+  @Allow('workspace', 'operator')
+  breakdown(@Query() q: UsageBreakdownQueryDto, @Req() req: AuthenticatedRequest) {
+    return this.usage.breakdown(scopeWorkspace(req.principal, q.workspace_id), q);
   }
 }

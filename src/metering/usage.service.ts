@@ -6,6 +6,9 @@ import { DAY_MS, HOUR_MS } from '../common/time';
 import { UsageSpan } from '../common/usage-span';
 import { ApiError } from '../common/api-error';
 import { GroupKey, UsageRollupsRepository, UsageWindow } from './usage-rollups.repository';
+import { BREAKDOWN_KEYS, BreakdownBy, buildBreakdown } from './usage-breakdown';
+
+export const DEFAULT_BREAKDOWN_LIMIT = 20;
 
 export const MAX_HOURLY_RANGE_MS = 31 * DAY_MS;
 
@@ -136,6 +139,34 @@ export class UsageService {
         amount: formatAmount(totalAmount),
         currency: CURRENCY,
       },
+    };
+  }
+
+  /**
+   * GET /v1/usage/breakdown: the top apps or functions by amount over the span, then
+   * "other", each per GPU type — the month rows of GET /v1/usage grouped by the keys and
+   * gpu_type, added up without rounding again (usage-breakdown.ts).
+   */
+  async breakdown(
+    workspaceId: string,
+    q: { from?: string; to?: string; by?: BreakdownBy; limit?: number },
+    nowMs = Date.now(),
+  ) {
+    const by = q.by ?? 'app_id';
+    const limit = q.limit ?? DEFAULT_BREAKDOWN_LIMIT;
+    const usage = await this.usage(
+      workspaceId,
+      { from: q.from, to: q.to, window: 'month', group_by: [...BREAKDOWN_KEYS[by], 'gpu_type'].join(',') },
+      nowMs,
+    );
+    return {
+      workspace_id: workspaceId,
+      from: usage.from,
+      to: usage.to,
+      by,
+      limit,
+      currency: CURRENCY,
+      ...buildBreakdown(usage.rows, by, limit),
     };
   }
 }

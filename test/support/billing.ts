@@ -37,6 +37,8 @@ export function usageEvents(opts: {
   toMs: number;
   seed: number;
   idPrefix: string;
+  /** distinct app ids (app_0 …), 3 unless said */
+  apps?: number;
 }): { events: GeneratedEvent[]; oracle: OracleEvent[] } {
   const r = rng(opts.seed);
   const events: GeneratedEvent[] = [];
@@ -60,7 +62,7 @@ export function usageEvents(opts: {
         time: new Date(ended).toISOString(),
         data: {
           container_id: container,
-          app_id: `app_${i % 3}`,
+          app_id: `app_${i % (opts.apps ?? 3)}`,
           function_id: `fn_${i % 2}`,
           gpu_type: gpuType,
           gpu_count: gpuCount,

@@ -2,7 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { WORKSPACE_ID_PATTERN } from '../../common/ids';
 
-export class UsageQueryDto {
+/** The span and workspace every usage read takes. */
+export class UsageSpanQueryDto {
   @ApiPropertyOptional({ description: 'RFC 3339, a whole hour (UTC); default: start of the current month' })
   @IsOptional()
   @IsString()
@@ -15,6 +16,13 @@ export class UsageQueryDto {
   @IsString()
   to?: string;
 
+  @ApiPropertyOptional({ description: 'operator only: the workspace to read' })
+  @IsOptional()
+  @Matches(WORKSPACE_ID_PATTERN, { message: 'workspace_id must match ^[a-z0-9][a-z0-9_-]{0,63}$' })
+  workspace_id?: string;
+}
+
+export class UsageQueryDto extends UsageSpanQueryDto {
   @ApiPropertyOptional({ enum: ['hour', 'day', 'month'], default: 'day' })
   @IsOptional()
   @IsIn(['hour', 'day', 'month'])
@@ -26,9 +34,4 @@ export class UsageQueryDto {
     message: 'group_by must be a comma-separated list of gpu_type, app_id, function_id, region',
   })
   group_by?: string;
-
-  @ApiPropertyOptional({ description: 'operator only: the workspace to read' })
-  @IsOptional()
-  @Matches(WORKSPACE_ID_PATTERN, { message: 'workspace_id must match ^[a-z0-9][a-z0-9_-]{0,63}$' })
-  workspace_id?: string;
 }

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { UsageRowView } from '../usage.service';
+import { BreakdownCell, BreakdownRow } from '../usage-breakdown';
 
 const QUANTITY =
   'an exact plain decimal without trailing zeros, the one quantity format of /v1/usage, exports and invoice lines';
@@ -33,13 +34,17 @@ export class UsageRowResponse implements UsageRowView {
   currency!: string;
 }
 
-class UsageTotalsResponse {
+/** GPU-seconds (exact) and an amount that is a sum of rounded row amounts. */
+class RatedTotalsResponse {
   @ApiProperty({ example: '7.3' })
   gpu_seconds!: string;
   @ApiProperty({ example: '7300' })
   gpu_ms!: string;
   @ApiProperty({ example: '0.01', description: 'the sum of the rows’ rounded amounts' })
   amount!: string;
+}
+
+class UsageTotalsResponse extends RatedTotalsResponse {
   @ApiProperty({ example: 'usd' })
   currency!: string;
 }
@@ -60,4 +65,50 @@ export class UsageResponse {
   rows!: UsageRowResponse[];
   @ApiProperty({ type: () => UsageTotalsResponse })
   totals!: UsageTotalsResponse;
+}
+
+class BreakdownCellResponse extends RatedTotalsResponse implements BreakdownCell {
+  @ApiProperty({ example: 'H100' })
+  gpu_type!: string;
+}
+
+class BreakdownFiguresResponse extends RatedTotalsResponse {
+  @ApiProperty({ type: () => [BreakdownCellResponse] })
+  by_gpu_type!: BreakdownCellResponse[];
+}
+
+class BreakdownRowResponse extends BreakdownFiguresResponse implements BreakdownRow {
+  @ApiProperty()
+  app_id!: string;
+  @ApiProperty({ required: false, description: 'when by=function_id (a function is named within its app)' })
+  function_id?: string;
+}
+
+class BreakdownOtherResponse extends BreakdownFiguresResponse {
+  @ApiProperty({ description: 'how many apps or functions are summed here' })
+  count!: number;
+}
+
+/** GET /v1/usage/breakdown: the top apps or functions by amount, then "other". */
+export class UsageBreakdownResponse {
+  @ApiProperty()
+  workspace_id!: string;
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
+  @ApiProperty({ enum: ['app_id', 'function_id'] })
+  by!: 'app_id' | 'function_id';
+  @ApiProperty({ example: 20 })
+  limit!: number;
+  @ApiProperty({ example: 'usd' })
+  currency!: string;
+  @ApiProperty({ type: [String], example: ['A100', 'H100'] })
+  gpu_types!: string[];
+  @ApiProperty({ type: () => [BreakdownRowResponse], description: 'highest amount first' })
+  rows!: BreakdownRowResponse[];
+  @ApiProperty({ type: () => BreakdownOtherResponse, nullable: true })
+  other!: BreakdownOtherResponse | null;
+  @ApiProperty({ type: () => RatedTotalsResponse })
+  totals!: RatedTotalsResponse;
 }
