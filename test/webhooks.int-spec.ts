@@ -418,6 +418,48 @@ describe('webhooks (issue 9)', () => {
       monthly_limit: { amount: '100.00' },
     });
 
+    // The month's alerts as the workspace reads them (the dashboard's budget card): each with
+    // the endpoints it was sent to and how that delivery stands; the cap is no webhook.
+    type AlertView = {
+      id: string;
+      type: string;
+      threshold: number | null;
+      notified: { endpoint_id: string; status: string }[];
+    };
+    const alertsUrl = `/v1/workspaces/${ws}/budget/alerts?period=${open.period}`;
+    let listed: AlertView[] = [];
+    for (
+      const until = Date.now() + 30_000;
+      Date.now() < until;
+      await new Promise((r) => setTimeout(r, 250))
+    ) {
+      listed = (await api(svc.url, 'GET', alertsUrl, wsKey)).body.alerts;
+      if (
+        listed.length === 5 &&
+        listed.every((a) => a.type === 'budget.cap_reached' || a.notified[0]?.status === 'succeeded')
+      )
+        break;
+    }
+    expect(listed.map((a) => `${a.type}:${a.threshold ?? ''}`).sort()).toEqual([
+      'budget.cap_reached:',
+      'budget.exceeded:',
+      'budget.forecast_exceeded:',
+      'budget.threshold_reached:100',
+      'budget.threshold_reached:50',
+    ]);
+    for (const a of listed)
+      expect(a.notified).toEqual(
+        a.type === 'budget.cap_reached'
+          ? []
+          : [{ endpoint_id: ep.id, url: receiver.url('/alerts'), status: 'succeeded' }],
+      );
+    expect(listed.find((a) => a.type === 'budget.exceeded')!.id).toBe(exceeded.id);
+    expect((await api(svc.url, 'GET', alertsUrl, otherKey)).status).toBe(404);
+    expect(
+      (await api(svc.url, 'GET', `/v1/workspaces/${ws}/budget/alerts?period=2026-13`, wsKey)).status,
+    ).toBe(400);
+    expect((await api(svc.url, 'GET', alertsUrl, ADMIN_KEY)).body.alerts).toHaveLength(5);
+
     // Nothing alerts twice: the same usage again, a restart, a second replica beside it.
     await postEvents(svc.url, events);
     await svc.kill();
@@ -441,7 +483,6 @@ describe('webhooks (issue 9)', () => {
       await second.kill();
     }
     expect(receiver.verificationFailures).toEqual([]);
-    void ep;
   });
 
   it('under production configuration, only public https endpoints are accepted (SSRF)', async () => {

@@ -30,6 +30,20 @@ export class BudgetAlertsRepository {
     return new Set(rows.map((r) => r.event_id));
   }
 
+  /** One workspace's alerts of a month, in the order they were decided. */
+  async forWorkspace(workspaceId: string, period: string): Promise<BudgetAlertRow[]> {
+    const rows = await this.clickhouse.query<BudgetAlertRow>(
+      sql`SELECT event_id, workspace_id, period, monthly_limit, kind, threshold, spend, toString(decided_at_ms) AS decided_at_ms
+          FROM budget_alerts FINAL WHERE workspace_id = ${str(workspaceId)} AND period = ${str(period)}
+          ORDER BY decided_at_ms, event_id`,
+    );
+    return rows.map((r) => ({
+      ...r,
+      threshold: Number(r.threshold),
+      decided_at_ms: Number(r.decided_at_ms),
+    }));
+  }
+
   /** The caps reached in a month: workspace → the limits whose cap was reached. */
   async capsReached(period: string): Promise<Map<string, Set<string>>> {
     const rows = await this.clickhouse.query<{ workspace_id: string; monthly_limit: string }>(

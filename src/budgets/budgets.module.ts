@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { InvoicingModule } from '../invoicing/invoicing.module';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { AllowanceController } from './allowance.controller';
+import { BudgetAlertHistory } from './budget-alert-history.service';
+import { BudgetAlertsController } from './budget-alerts.controller';
 import { AllowanceService } from './allowance.service';
 import { BudgetAlertEvaluator } from './budget-alert-evaluator.service';
 import { BudgetAlertsProjection } from './budget-alerts.projection';
@@ -9,9 +12,15 @@ import { BudgetAlertsRepository } from './budget-alerts.repository';
 
 /** Budget alerts decided as usage lands, and the hard-cap allowance. */
 @Module({
-  imports: [WorkspacesModule, InvoicingModule],
-  controllers: [AllowanceController],
-  providers: [BudgetAlertsRepository, BudgetAlertsProjection, BudgetAlertEvaluator, AllowanceService],
+  imports: [WorkspacesModule, InvoicingModule, WebhooksModule],
+  controllers: [AllowanceController, BudgetAlertsController],
+  providers: [
+    BudgetAlertHistory,
+    BudgetAlertsRepository,
+    BudgetAlertsProjection,
+    BudgetAlertEvaluator,
+    AllowanceService,
+  ],
   exports: [BudgetAlertEvaluator, AllowanceService],
 })
 export class BudgetsModule {}

@@ -148,6 +148,9 @@ export class InvoiceViewsService {
       plan: up.plan.plan,
       usage: fmt(f.usage),
       credits_applied: fmt(new Money(up.credits_applied)),
+      // The plan's monthly credits and what is left of them (never below zero).
+      credits_left: fmt(Money.max(0, new Money(up.plan.monthly_credits).minus(up.credits_applied))),
+      monthly_credits: fmt(new Money(up.plan.monthly_credits)),
       plan_fee: fmt(f.planFee),
       adjustments: fmt(f.adjustments),
       spend_so_far: fmt(f.spendSoFar),

@@ -17,7 +17,14 @@ import {
   messageId,
   WebhookBody,
 } from './webhook-events';
-import { WebhookEndpoint, WebhooksRepository } from './webhooks.repository';
+import { AttemptRow, WebhookEndpoint, WebhooksRepository } from './webhooks.repository';
+
+/** An endpoint a billing event was sent to, and where its delivery stands. */
+export interface Notified {
+  endpoint_id: string;
+  url: string;
+  status: 'pending' | AttemptRow['outcome'];
+}
 import { DAY_MS } from '../common/time';
 
 /** How long a rotated-out secret keeps signing beside the new one. */
@@ -172,6 +179,37 @@ export class WebhookEndpointsService {
       newBillingEvent('webhook.retry_requested', key, { message_id: message.id, endpoint_id: e.id }),
     );
     return { message_id: message.id, retry: 'requested' };
+  }
+
+  /**
+   * Which of the workspace's own endpoints each billing event was sent to, and how its
+   * delivery stands (pending until a first attempt; then the last attempt's outcome). An
+   * operator endpoint that also got it is not the workspace's to see.
+   */
+  async notifications(
+    workspaceId: string,
+    sourceEventIds: readonly string[],
+  ): Promise<Map<string, Notified[]>> {
+    const endpoints = await this.repository.endpoints({ workspaceId });
+    const byId = new Map(endpoints.map((e) => [e.id, e]));
+    const messages = await this.repository.messagesFrom([...byId.keys()], sourceEventIds);
+    const lastOutcome = new Map<string, AttemptRow['outcome']>();
+    for (const endpointId of new Set(messages.map((m) => m.endpoint_id)))
+      for (const a of await this.repository.attempts({ endpointId }))
+        lastOutcome.set(a.message_id, a.outcome);
+    const out = new Map<string, Notified[]>();
+    for (const m of messages.sort(
+      (a, b) => a.created_at_ms - b.created_at_ms || (a.endpoint_id < b.endpoint_id ? -1 : 1),
+    ))
+      out.set(m.source_event_id, [
+        ...(out.get(m.source_event_id) ?? []),
+        {
+          endpoint_id: m.endpoint_id,
+          url: byId.get(m.endpoint_id)!.url,
+          status: lastOutcome.get(m.id) ?? 'pending',
+        },
+      ]);
+    return out;
   }
 
   /** The delivery log: the endpoint's messages (newest first) with every attempt. */

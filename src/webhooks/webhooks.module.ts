@@ -12,6 +12,6 @@ import { WebhooksRepository } from './webhooks.repository';
   imports: [WorkspacesModule, InvoicingModule],
   controllers: [WebhooksController],
   providers: [WebhooksRepository, WebhookProjection, WebhookEndpointsService, WebhookDispatcher],
-  exports: [WebhookDispatcher],
+  exports: [WebhookDispatcher, WebhookEndpointsService],
 })
 export class WebhooksModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
-import { and, int, Sql, sql, str } from '../platform/clickhouse/sql';
+import { and, int, list, Sql, sql, str } from '../platform/clickhouse/sql';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
 import { BillingEventPayloads } from '../platform/billing-events/billing-event';
 import {
@@ -210,6 +210,19 @@ export class WebhooksRepository {
       outcome: r.outcome as AttemptRow['outcome'],
       next_attempt_at_ms: Number(r.next_attempt_at_ms),
     }));
+  }
+
+  /** The messages made for these endpoints from these billing events (what was sent where). */
+  async messagesFrom(
+    endpointIds: readonly string[],
+    sourceEventIds: readonly string[],
+  ): Promise<MessageRow[]> {
+    if (endpointIds.length === 0 || sourceEventIds.length === 0) return [];
+    const rows = await this.clickhouse.query<MessageRow>(
+      sql`SELECT ${MESSAGE_COLUMNS} FROM webhook_messages FINAL
+          WHERE endpoint_id IN (${list(endpointIds.map(str))}) AND source_event_id IN (${list(sourceEventIds.map(str))})`,
+    );
+    return rows.map((r) => ({ ...r, created_at_ms: Number(r.created_at_ms) }));
   }
 
   /** An endpoint's messages, newest first. */

@@ -173,6 +173,10 @@ export class CurrentSpendResponse {
   usage!: AmountResponse;
   @ApiProperty({ type: () => AmountResponse })
   credits_applied!: AmountResponse;
+  @ApiProperty({ type: () => AmountResponse, description: 'the plan’s monthly credits less those applied' })
+  credits_left!: AmountResponse;
+  @ApiProperty({ type: () => AmountResponse })
+  monthly_credits!: AmountResponse;
   @ApiProperty({ type: () => AmountResponse })
   plan_fee!: AmountResponse;
   @ApiProperty({ type: () => AmountResponse })
