@@ -45,6 +45,7 @@ export class InvoiceViewsService {
               customer_id: pushed.stripe_customer_id,
               invoice_id: pushed.stripe_invoice_id,
               invoice_item_ids: pushed.stripe_invoice_item_ids,
+              hosted_invoice_url: pushed.stripe_hosted_invoice_url ?? null,
             }
           : null,
         paid_at: paid ? new Date(paid.occurred_at_ms).toISOString() : null,

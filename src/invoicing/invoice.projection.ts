@@ -9,7 +9,14 @@ import { BillingEventsService } from '../platform/billing-events/billing-events.
 import { InvoiceRunState } from './invoice-events';
 import { InvoiceStatusRow, InvoicesRepository } from './invoices.repository';
 import { isPeriod, refuseDocument } from './invoice';
-import { checkFields, isObject, rfc3339, text } from '../platform/billing-events/billing-event-checks';
+import {
+  checkFields,
+  isObject,
+  matching,
+  optional,
+  rfc3339,
+  text,
+} from '../platform/billing-events/billing-event-checks';
 
 const RUN_STATUSES: readonly string[] = ['running', 'completed', 'failed'];
 
@@ -53,6 +60,7 @@ export class InvoiceProjection implements BillingEventProjection<Handled>, OnMod
           stripe_customer_id: text(),
           stripe_invoice_id: text(),
           stripe_invoice_item_ids: isObject,
+          stripe_hosted_invoice_url: optional((v) => v === null || matching(/^https:\/\/\S{1,2000}$/)(v)),
         });
       case 'invoice.paid':
       case 'invoice.payment_failed':

@@ -56,7 +56,12 @@ export type InvoiceStatus = 'draft' | 'finalized' | 'pushed' | 'paid' | 'payment
 export interface InvoiceView extends InvoiceDocument {
   status: InvoiceStatus;
   finalized_at: string | null;
-  stripe: { customer_id: string; invoice_id: string; invoice_item_ids: Record<string, string> } | null;
+  stripe: {
+    customer_id: string;
+    invoice_id: string;
+    invoice_item_ids: Record<string, string>;
+    hosted_invoice_url: string | null;
+  } | null;
   paid_at: string | null;
   payment_failure: string | null;
 }

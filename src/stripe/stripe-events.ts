@@ -12,6 +12,12 @@ export interface InvoicePushedData {
   /** our line id → Stripe invoice item id */
   stripe_invoice_item_ids: Record<string, string>;
   stripe_finalized: boolean;
+  /**
+   * Stripe's page where the customer sees and pays the invoice (Stripe sets it when the
+   * invoice is finalized). Absent from events before issue 13; null when Stripe gave none
+   * (localstripe and stripe-mock give none).
+   */
+  stripe_hosted_invoice_url?: string | null;
 }
 
 export interface InvoicePaymentData {

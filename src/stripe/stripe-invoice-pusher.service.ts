@@ -215,6 +215,7 @@ export class StripeInvoicePusher implements BillingEventProjection<Handled>, OnM
       stripe_invoice_id: invoice.id,
       stripe_invoice_item_ids: itemIds,
       stripe_finalized: finalized,
+      stripe_hosted_invoice_url: invoice.hosted_invoice_url ?? null,
     };
   }
 }

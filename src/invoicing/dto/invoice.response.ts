@@ -113,6 +113,12 @@ class InvoiceStripeResponse {
     description: 'our line id → Stripe invoice item id',
   })
   invoice_item_ids!: Record<string, string>;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Stripe’s page where the customer sees and pays the invoice, when Stripe gave one',
+  })
+  hosted_invoice_url!: string | null;
 }
 
 const INVOICE_STATUSES: InvoiceStatus[] = ['draft', 'finalized', 'pushed', 'paid', 'payment_failed'];

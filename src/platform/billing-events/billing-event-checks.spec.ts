@@ -102,6 +102,24 @@ describe('billing events: what the projections refuse (issue 8)', () => {
       'data.invoice.workspace_id is missing or invalid',
     );
   });
+
+  it('an invoice.pushed: with or without Stripe’s hosted page (older events have none), only an https one', () => {
+    const pushed = (url?: unknown) =>
+      newBillingEvent('invoice.pushed', 'ws_a', {
+        invoice_id: 'inv_2026-10_ws_a',
+        period: '2026-10',
+        stripe_customer_id: 'cus_1',
+        stripe_invoice_id: 'in_1',
+        stripe_invoice_item_ids: {},
+        stripe_finalized: true,
+        ...(url === undefined ? {} : { stripe_hosted_invoice_url: url as string }),
+      });
+    expect(svc.refusal(pushed())).toBeNull();
+    expect(svc.refusal(pushed(null))).toBeNull();
+    expect(svc.refusal(pushed('https://invoice.stripe.com/i/acct_1/test_abc'))).toBeNull();
+    for (const bad of ['javascript:alert(1)', 'http://invoice.stripe.com/i/x', 'https://a b', 7])
+      expect(svc.refusal(pushed(bad))).toBe('data.stripe_hosted_invoice_url is missing or invalid');
+  });
 });
 
 describe('isCausedByRecord: dead-letter only what fails because of the record', () => {
