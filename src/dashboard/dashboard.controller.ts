@@ -21,6 +21,12 @@ function webFolder(): string {
 }
 const WEB = webFolder();
 const read = (name: string) => readFileSync(join(WEB, name), 'utf8');
+/**
+ * The chart library, served from the installed package (no CDN: the page's CSP allows this
+ * origin only). uPlot draws on a canvas and sets sizes through element.style, which a CSP
+ * without 'unsafe-inline' allows (only style attributes and elements are refused).
+ */
+const vendor = (file: string) => readFileSync(require.resolve(`uplot/dist/${file}`), 'utf8');
 
 /** Scripts and styles only from this origin, API calls only to it, no framing. */
 const CSP =
@@ -34,6 +40,8 @@ export class DashboardController {
   private readonly page = read('index.html');
   private readonly script = read('dashboard.js');
   private readonly style = read('dashboard.css');
+  private readonly chartScript = vendor('uPlot.iife.min.js');
+  private readonly chartStyle = vendor('uPlot.min.css');
 
   @Get()
   @Header('Content-Type', 'text/html; charset=utf-8')
@@ -59,5 +67,21 @@ export class DashboardController {
   @Header('Cache-Control', 'no-cache')
   stylesheet(): string {
     return this.style;
+  }
+
+  @Get('vendor/uplot.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('X-Content-Type-Options', 'nosniff')
+  @Header('Cache-Control', 'public, max-age=86400')
+  chartLibrary(): string {
+    return this.chartScript;
+  }
+
+  @Get('vendor/uplot.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  @Header('X-Content-Type-Options', 'nosniff')
+  @Header('Cache-Control', 'public, max-age=86400')
+  chartStylesheet(): string {
+    return this.chartStyle;
   }
 }

@@ -50,7 +50,12 @@ describe('buildBreakdown', () => {
         { gpu_type: 'L4', gpu_seconds: '0.001', gpu_ms: '1', amount: '0.01' },
       ],
     });
-    expect(b.totals).toEqual({ gpu_seconds: '10.901', gpu_ms: '10901', amount: '18.02' });
+    expect(b.totals).toMatchObject({ gpu_seconds: '10.901', gpu_ms: '10901', amount: '18.02' });
+    expect(b.totals.by_gpu_type.map((c) => [c.gpu_type, c.amount])).toEqual([
+      ['A100', '0.99'],
+      ['H100', '8.02'],
+      ['L4', '9.01'],
+    ]);
   });
 
   it('names a function within its app: the same function id in two apps is two entries', () => {
@@ -71,7 +76,7 @@ describe('buildBreakdown', () => {
       gpu_types: [],
       rows: [],
       other: null,
-      totals: { gpu_seconds: '0', gpu_ms: '0', amount: '0.00' },
+      totals: { gpu_seconds: '0', gpu_ms: '0', amount: '0.00', by_gpu_type: [] },
     });
   });
 
@@ -100,7 +105,7 @@ describe('buildBreakdown', () => {
           expect(sumMs(entries).toString()).toBe(b.totals.gpu_ms);
           expect(sumAmount(entries)).toBe(b.totals.amount);
           expect(sumAmount(rows)).toBe(b.totals.amount);
-          for (const e of entries) {
+          for (const e of [...entries, b.totals]) {
             expect(sumMs(e.by_gpu_type).toString()).toBe(e.gpu_ms);
             expect(sumAmount(e.by_gpu_type)).toBe(e.amount);
           }

@@ -30,7 +30,7 @@ export interface Breakdown {
   rows: BreakdownRow[];
   /** Every entry after the first `limit`, summed per GPU type; null when there are none. */
   other: (Omit<BreakdownRow, 'app_id' | 'function_id'> & { count: number }) | null;
-  totals: { gpu_seconds: string; gpu_ms: string; amount: string };
+  totals: Omit<BreakdownRow, 'app_id' | 'function_id'>;
 }
 
 interface Sum {
@@ -117,7 +117,6 @@ export function buildBreakdown(rows: readonly UsageRowView[], by: BreakdownBy, l
   const rest = ranked.slice(limit);
   const other = emptySum();
   for (const e of rest) for (const [t, c] of e.sum.perType) add(other, t, c.gpuMs, c.amount);
-  const all = figures(total, types);
   return {
     gpu_types: types,
     rows: ranked.slice(0, limit).map((e) => ({
@@ -126,6 +125,6 @@ export function buildBreakdown(rows: readonly UsageRowView[], by: BreakdownBy, l
       ...figures(e.sum, types),
     })),
     other: rest.length === 0 ? null : { count: rest.length, ...figures(other, types) },
-    totals: { gpu_seconds: all.gpu_seconds, gpu_ms: all.gpu_ms, amount: all.amount },
+    totals: figures(total, types),
   };
 }

@@ -109,6 +109,6 @@ export class UsageBreakdownResponse {
   rows!: BreakdownRowResponse[];
   @ApiProperty({ type: () => BreakdownOtherResponse, nullable: true })
   other!: BreakdownOtherResponse | null;
-  @ApiProperty({ type: () => RatedTotalsResponse })
-  totals!: RatedTotalsResponse;
+  @ApiProperty({ type: () => BreakdownFiguresResponse })
+  totals!: BreakdownFiguresResponse;
 }
