@@ -211,7 +211,7 @@ export function writeBenchResult(
   name: string,
   heading: string,
   lines: string[],
-  raw: { date: string },
+  raw: { date: string; [field: string]: unknown },
 ): void {
   writeFileSync(
     join(ROOT, 'bench', 'results', `${name}-${raw.date.replace(/[:.]/g, '-')}.json`),

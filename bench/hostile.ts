@@ -133,7 +133,7 @@ async function main() {
           { ...latencyStats(r.ms), statuses: Object.fromEntries(r.statuses) },
         ]),
       ),
-    } as { date: string });
+    });
     console.log(lines.join('\n'));
     if (fiveXX > 0) process.exitCode = 1;
   } finally {

@@ -262,7 +262,7 @@ async function main() {
       healthzSequentialMs: healthz1,
       deniedOf50: denied,
       verificationFailures: receiver.verificationFailures.length,
-    } as { date: string });
+    });
     console.log(lines.join('\n'));
   } finally {
     await receiver.stop();

@@ -1,4 +1,4 @@
-import { Money } from './money';
+import { AMOUNT_SCALE, Money } from './money';
 import { PriceCatalog, PriceSegment, PriceTable } from './price-catalog';
 
 /**
@@ -53,6 +53,33 @@ export function priceQuantity(kind: ChargeKind, quantityMs: bigint, unitPrice: s
   return new Money(unitPrice).times(quantityMs.toString()).div(UNIT_DIVISOR[kind]);
 }
 
+const PRICE_DECIMALS = 12;
+/** 10^(AMOUNT_SCALE − PRICE_DECIMALS) ÷ divisor: a whole number for each unit (see money.ts). */
+const SCALED_FACTOR: Record<ChargeKind, bigint> = {
+  gpu: 10n ** BigInt(AMOUNT_SCALE - PRICE_DECIMALS) / BigInt(UNIT_DIVISOR.gpu),
+  cpu: 10n ** BigInt(AMOUNT_SCALE - PRICE_DECIMALS) / BigInt(UNIT_DIVISOR.cpu),
+  memory: 10n ** BigInt(AMOUNT_SCALE - PRICE_DECIMALS) / BigInt(UNIT_DIVISOR.memory),
+};
+const pricesInPicoUsd = new Map<string, bigint>();
+
+/** A unit price as a whole number of 10^-12 USD (a catalog price has at most 12 decimals). */
+function picoUsd(unitPrice: string): bigint {
+  let pico = pricesInPicoUsd.get(unitPrice);
+  if (pico === undefined) {
+    const m = /^(\d+)(?:\.(\d{1,12}))?$/.exec(unitPrice);
+    if (!m) throw new Error(`unit price ${unitPrice} is not a decimal with at most 12 decimals`);
+    pico = BigInt(m[1] + (m[2] ?? '').padEnd(PRICE_DECIMALS, '0'));
+    if (pricesInPicoUsd.size > 10_000) pricesInPicoUsd.clear(); // prices are few; never unbounded
+    pricesInPicoUsd.set(unitPrice, pico);
+  }
+  return pico;
+}
+
+/** priceQuantity as a scaled integer (money.ts AMOUNT_SCALE): exact, no division. */
+export function scaledPrice(kind: ChargeKind, quantityMs: bigint, unitPrice: string): bigint {
+  return quantityMs * picoUsd(unitPrice) * SCALED_FACTOR[kind];
+}
+
 /** Usage quantities of one row (one GPU type, within one price segment), in integer ms units. */
 export interface UsageQuantities {
   gpu_type: string;
@@ -93,6 +120,17 @@ export function rateRow(catalog: PriceCatalog, prices: PriceTable, usage: UsageQ
   const cpu = rated('cpu', usage.cpu_millicore_ms, prices.cpu_per_core_second);
   const memory = rated('memory', usage.memory_mib_ms, prices.memory_per_gib_second);
   return { gpu, cpu, memory, amount: gpu.amount.plus(cpu.amount).plus(memory.amount) };
+}
+
+/** rateRow's amount alone, as a scaled integer (money.ts AMOUNT_SCALE): the hot read paths' rating. */
+export function rateRowScaled(prices: PriceTable, usage: UsageQuantities): bigint {
+  const gpuPrice = prices.gpu_per_second[usage.gpu_type];
+  if (gpuPrice === undefined) throw new Error(`no price for GPU type ${usage.gpu_type}`);
+  return (
+    scaledPrice('gpu', usage.gpu_ms, gpuPrice) +
+    scaledPrice('cpu', usage.cpu_millicore_ms, prices.cpu_per_core_second) +
+    scaledPrice('memory', usage.memory_mib_ms, prices.memory_per_gib_second)
+  );
 }
 
 /**
@@ -168,5 +206,17 @@ export function rateUsage(
  * GPU-ms is "7.3", 1,500 is "1.5", 2,000 is "2", 1 MiB-ms is "0.0000009765625" GiB-s.
  */
 export function quantityInUnits(kind: ChargeKind, quantityMs: bigint): string {
-  return new Money(quantityMs.toString()).div(UNIT_DIVISOR[kind]).toFixed();
+  // q ÷ divisor, exactly: every divisor divides 10^13, so q × (10^13 ÷ divisor) holds the
+  // quotient to 13 decimals with nothing left over; trailing zeros are dropped.
+  const negative = quantityMs < 0n;
+  const digits = ((negative ? -quantityMs : quantityMs) * QUANTITY_FACTOR[kind]).toString().padStart(14, '0');
+  const whole = digits.slice(0, -13);
+  const fraction = digits.slice(-13).replace(/0+$/, '');
+  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
 }
+
+const QUANTITY_FACTOR: Record<ChargeKind, bigint> = {
+  gpu: 10n ** 13n / BigInt(UNIT_DIVISOR.gpu),
+  cpu: 10n ** 13n / BigInt(UNIT_DIVISOR.cpu),
+  memory: 10n ** 13n / BigInt(UNIT_DIVISOR.memory),
+};

@@ -1,4 +1,4 @@
-import { formatAmount, Money } from '../catalog/money';
+import { formatCents, parseCents } from '../catalog/money';
 import { quantityInUnits } from '../catalog/rating';
 import type { UsageRowView } from './usage.service';
 
@@ -33,22 +33,23 @@ export interface Breakdown {
   totals: Omit<BreakdownRow, 'app_id' | 'function_id'>;
 }
 
+/** GPU-ms and amounts in whole cents (the rows' rounded amounts, summed exactly). */
 interface Sum {
   gpuMs: bigint;
-  amount: Money;
-  perType: Map<string, { gpuMs: bigint; amount: Money }>;
+  cents: bigint;
+  perType: Map<string, { gpuMs: bigint; cents: bigint }>;
 }
 
 function emptySum(): Sum {
-  return { gpuMs: 0n, amount: new Money(0), perType: new Map() };
+  return { gpuMs: 0n, cents: 0n, perType: new Map() };
 }
 
-function add(sum: Sum, gpuType: string, gpuMs: bigint, amount: Money): void {
+function add(sum: Sum, gpuType: string, gpuMs: bigint, cents: bigint): void {
   sum.gpuMs += gpuMs;
-  sum.amount = sum.amount.plus(amount);
-  const cell = sum.perType.get(gpuType) ?? { gpuMs: 0n, amount: new Money(0) };
+  sum.cents += cents;
+  const cell = sum.perType.get(gpuType) ?? { gpuMs: 0n, cents: 0n };
   cell.gpuMs += gpuMs;
-  cell.amount = cell.amount.plus(amount);
+  cell.cents += cents;
   sum.perType.set(gpuType, cell);
 }
 
@@ -56,7 +57,7 @@ function figures(sum: Sum, gpuTypes: readonly string[]) {
   return {
     gpu_seconds: quantityInUnits('gpu', sum.gpuMs),
     gpu_ms: sum.gpuMs.toString(),
-    amount: formatAmount(sum.amount),
+    amount: formatCents(sum.cents),
     by_gpu_type: gpuTypes
       .filter((t) => sum.perType.has(t))
       .map((t) => {
@@ -65,7 +66,7 @@ function figures(sum: Sum, gpuTypes: readonly string[]) {
           gpu_type: t,
           gpu_seconds: quantityInUnits('gpu', c.gpuMs),
           gpu_ms: c.gpuMs.toString(),
-          amount: formatAmount(c.amount),
+          amount: formatCents(c.cents),
         };
       }),
   };
@@ -100,23 +101,23 @@ export function buildBreakdown(rows: readonly UsageRowView[], by: BreakdownBy, l
     };
     const gpuType = r.gpu_type ?? '';
     const gpuMs = BigInt(r.gpu_ms);
-    const amount = new Money(r.amount);
-    add(entry.sum, gpuType, gpuMs, amount);
-    add(total, gpuType, gpuMs, amount);
+    const cents = parseCents(r.amount);
+    add(entry.sum, gpuType, gpuMs, cents);
+    add(total, gpuType, gpuMs, cents);
     gpuTypes.add(gpuType);
     entries.set(id, entry);
   }
   const types = [...gpuTypes].sort(byteOrder);
   const ranked = [...entries.values()].sort(
     (a, b) =>
-      b.sum.amount.comparedTo(a.sum.amount) ||
+      (b.sum.cents > a.sum.cents ? 1 : b.sum.cents < a.sum.cents ? -1 : 0) ||
       (b.sum.gpuMs > a.sum.gpuMs ? 1 : b.sum.gpuMs < a.sum.gpuMs ? -1 : 0) ||
       byteOrder(a.app_id, b.app_id) ||
       byteOrder(a.function_id ?? '', b.function_id ?? ''),
   );
   const rest = ranked.slice(limit);
   const other = emptySum();
-  for (const e of rest) for (const [t, c] of e.sum.perType) add(other, t, c.gpuMs, c.amount);
+  for (const e of rest) for (const [t, c] of e.sum.perType) add(other, t, c.gpuMs, c.cents);
   return {
     gpu_types: types,
     rows: ranked.slice(0, limit).map((e) => ({

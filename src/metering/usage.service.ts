@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { CURRENCY, formatAmount, Money, roundToCents } from '../catalog/money';
+import { CURRENCY, formatCents, scaledToCents } from '../catalog/money';
 import { CatalogService } from '../catalog/catalog.service';
-import { quantityInUnits, rateRow } from '../catalog/rating';
+import { quantityInUnits, rateRowScaled } from '../catalog/rating';
 import { DAY_MS, HOUR_MS } from '../common/time';
 import { UsageSpan } from '../common/usage-span';
 import { ApiError } from '../common/api-error';
@@ -71,10 +71,12 @@ export class UsageService {
     );
 
     // Price each (window, groups, gpu_type) row exactly, then merge rows that differ only
-    // in gpu_type when gpu_type is not a requested group; round once per output row.
+    // in gpu_type when gpu_type is not a requested group; round once per output row. Amounts
+    // are scaled integers here (money.ts AMOUNT_SCALE: exact, and the same rounding rule):
+    // a month of breakdowns rates thousands of rows a request.
     const merged = new Map<
       string,
-      { view: Partial<UsageRowView>; gpu: bigint; cpu: bigint; mem: bigint; events: bigint; amount: Money }
+      { view: Partial<UsageRowView>; gpu: bigint; cpu: bigint; mem: bigint; events: bigint; amount: bigint }
     >();
     for (const r of rows) {
       const startMs = window === 'month' ? monthStart(Number(r.bucket)) : Number(r.bucket) * 1000;
@@ -83,38 +85,41 @@ export class UsageService {
       const groups: Partial<UsageRowView> = {};
       for (const k of groupBy) groups[k] = r[k] ?? '';
       const key = `${startMs}|${groupBy.map((k) => groups[k]).join('|')}`;
-      // Each row lies in one price segment (an hour a change cuts comes as one row per piece).
-      const rated = rateRow(catalog, segments[Number(r.segment)].prices, {
+      const usage = {
         gpu_type: r.gpu_type,
         gpu_ms: BigInt(r.gpu_ms),
         cpu_millicore_ms: BigInt(r.cpu_millicore_ms),
         memory_mib_ms: BigInt(r.memory_mib_ms),
-      });
-      const entry = merged.get(key) ?? {
-        view: {
-          window_start: new Date(Math.max(startMs, fromMs)).toISOString(),
-          window_end: new Date(Math.min(nextMs, toMs)).toISOString(),
-          ...groups,
-        },
-        gpu: 0n,
-        cpu: 0n,
-        mem: 0n,
-        events: 0n,
-        amount: new Money(0),
       };
-      entry.gpu += rated.gpu.quantity_ms;
-      entry.cpu += rated.cpu.quantity_ms;
-      entry.mem += rated.memory.quantity_ms;
+      let entry = merged.get(key);
+      if (!entry) {
+        entry = {
+          view: {
+            window_start: new Date(Math.max(startMs, fromMs)).toISOString(),
+            window_end: new Date(Math.min(nextMs, toMs)).toISOString(),
+            ...groups,
+          },
+          gpu: 0n,
+          cpu: 0n,
+          mem: 0n,
+          events: 0n,
+          amount: 0n,
+        };
+        merged.set(key, entry);
+      }
+      entry.gpu += usage.gpu_ms;
+      entry.cpu += usage.cpu_millicore_ms;
+      entry.mem += usage.memory_mib_ms;
       entry.events += BigInt(r.events);
-      entry.amount = entry.amount.plus(rated.amount);
-      merged.set(key, entry);
+      // Each row lies in one price segment (an hour a change cuts comes as one row per piece).
+      entry.amount += rateRowScaled(segments[Number(r.segment)].prices, usage);
     }
     let totalGpu = 0n;
-    let totalAmount = new Money(0);
+    let totalCents = 0n;
     const out: UsageRowView[] = [...merged.values()].map((e) => {
-      const amount = roundToCents(e.amount);
+      const cents = scaledToCents(e.amount);
       totalGpu += e.gpu;
-      totalAmount = totalAmount.plus(amount);
+      totalCents += cents;
       return {
         ...(e.view as UsageRowView),
         gpu_seconds: quantityInUnits('gpu', e.gpu),
@@ -122,7 +127,7 @@ export class UsageService {
         cpu_core_seconds: quantityInUnits('cpu', e.cpu),
         memory_gib_seconds: quantityInUnits('memory', e.mem),
         events: e.events.toString(),
-        amount: formatAmount(amount),
+        amount: formatCents(cents),
         currency: CURRENCY,
       };
     });
@@ -136,7 +141,7 @@ export class UsageService {
       totals: {
         gpu_seconds: quantityInUnits('gpu', totalGpu),
         gpu_ms: totalGpu.toString(),
-        amount: formatAmount(totalAmount),
+        amount: formatCents(totalCents),
         currency: CURRENCY,
       },
     };
