@@ -118,6 +118,15 @@ localstripe_up() {
     return
   fi
   port_open "$LOCALSTRIPE_PORT" && die "port $LOCALSTRIPE_PORT is taken by a process this script did not start"
+  # localstripe re-pickles its whole store on every write: once test runs have filled it
+  # (a few MB), it spent minutes at start-up before answering. Its objects belong to earlier
+  # runs (every run makes its own customers), so a grown state is set aside, not loaded.
+  local state="$dir/state.pickle"
+  if [[ -f "$state" && "$(stat -c %s "$state")" -gt $((2 * 1024 * 1024)) ]]; then
+    log "localstripe's state grew to $(($(stat -c %s "$state") / 1024 / 1024)) MB: set aside as state.pickle.old, starting empty"
+    mv -f "$state" "$dir/state.pickle.old"
+    rm -f "$dir"/state.pickle.[0-9]*
+  fi
   log "starting localstripe"
   # Its state lives in the stack's folder, not in the /tmp file every localstripe shares.
   LOCALSTRIPE_STATE_FILE="$dir/state.pickle" \
