@@ -420,6 +420,29 @@ describe('dashboard in Chromium: cards, chart, pivot, breakdowns, any month, dow
     await page.close();
   });
 
+  it('a month without usage or invoice says so, in every part of the page', async () => {
+    const { page, problems } = await openPage();
+    await signIn(page, key);
+    const empty = monthBack(6);
+    await page.getByLabel('Month', { exact: true }).selectOption(empty.period);
+    await loaded(page);
+    const name = new Date(empty.start).toLocaleString('en', {
+      month: 'long',
+      year: 'numeric',
+      timeZone: 'UTC',
+    });
+    expect(await page.locator('#daily-empty').innerText()).toBe(`No usage in ${name}.`);
+    expect(await page.locator('#chart-figure').isVisible()).toBe(false);
+    expect(await page.locator('#daily').isVisible()).toBe(false);
+    expect(await page.locator('#by-app tbody').innerText()).toBe('No usage by app in this month.');
+    expect(await page.locator('#by-function tbody').innerText()).toBe('No usage by function in this month.');
+    expect(await page.locator('#invoice-status').innerText()).toContain('No invoice for this month yet');
+    expect(await page.locator('#card-spend .value').innerText()).toBe('0.00 USD');
+    expect(await page.locator('#budget-alerts li').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('downloads the month’s usage as CSV, equal to the workspace’s own export', async () => {
     const { page, problems } = await openPage();
     await signIn(page, key);
