@@ -4,7 +4,9 @@
 # the package registries and started without Docker or systemd. Data, logs and pid files
 # live under $GPUMETER_STACK_DIR (default: <repo>/.local, git-ignored).
 #
-#   stack.sh up     [kafka|clickhouse|localstripe|stripe-mock ...]   install if missing, start, wait until answering
+#   stack.sh up     [kafka|clickhouse|localstripe|stripe-mock|chromium|cluster ...]   install if missing, start, wait until answering
+#                   (cluster: ZooKeeper and three more ClickHouse servers, the cluster `gpumeter`;
+#                   not started unless named)
 #   stack.sh down   [kafka|clickhouse ...]   stop what this script started (by recorded pid)
 #   stack.sh status [kafka|clickhouse ...]
 #   stack.sh install                         install only (apt package, Maven jars)
@@ -24,6 +26,11 @@ STRIPE_MOCK_PORT="${GPUMETER_STRIPE_MOCK_PORT:-12111}"
 STRIPE_MOCK_VERSION="v0.203.0"
 # chromium is no daemon: `up` installs it (Debian's package) for the browser tests, `down` has nothing to stop.
 ALL_SERVICES=(kafka clickhouse localstripe stripe-mock chromium)
+# The local ClickHouse cluster (issue 14): ZooKeeper (from the Kafka jars' own zookeeper-3.8.x)
+# and three clickhouse-server processes of the same Debian package — shard 01 with replicas ch1
+# and ch2, shard 02 with ch3. name:shard:http:tcp:interserver
+ZK_PORT="${GPUMETER_ZOOKEEPER_PORT:-2181}"
+CLUSTER_NODES=("ch1:01:8131:9131:9231" "ch2:01:8132:9132:9232" "ch3:02:8133:9133:9233")
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -261,6 +268,98 @@ clickhouse_ready() {
   [[ "$(curl -s --max-time 2 "http://127.0.0.1:$CH_HTTP_PORT/?query=SELECT%201" 2>/dev/null)" == "1" ]]
 }
 
+
+# ---------------------------------------------------------------- cluster (ZooKeeper + 3 ClickHouse)
+zookeeper_up() {
+  install_kafka
+  local dir="$STACK_DIR/zookeeper"
+  mkdir -p "$dir/data" "$dir/logs"
+  if pid_alive zookeeper && zookeeper_ready; then
+    log "zookeeper already running (pid $(cat "$(pid_file zookeeper)"))"
+    return
+  fi
+  port_open "$ZK_PORT" && die "port $ZK_PORT is taken by a process this script did not start"
+  cat >"$dir/zoo.cfg" <<CFG
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=$dir/data
+clientPort=$ZK_PORT
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+4lw.commands.whitelist=ruok,srvr,mntr
+maxClientCnxns=200
+autopurge.snapRetainCount=3
+autopurge.purgeInterval=1
+CFG
+  log "starting zookeeper"
+  nohup java -Xms128m -Xmx256m -Dlog4j.configuration="file:$ROOT/stack/kafka/log4j.properties" \
+    -Dkafka.logs.dir="$dir/logs" -cp "$KAFKA_VERSION_DIR/*" \
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" >"$dir/logs/zookeeper.log" 2>&1 &
+  echo $! >"$(pid_file zookeeper)"
+  wait_until zookeeper 60 zookeeper_ready
+}
+
+zookeeper_ready() {
+  local answer
+  answer="$( (exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" && printf 'ruok' >&3 && timeout 2 cat <&3) 2>/dev/null || true)"
+  [[ "$answer" == imok ]]
+}
+
+cluster_node_field() { # node-spec field-index
+  echo "$1" | cut -d: -f"$2"
+}
+
+cluster_node_up() {
+  local spec="$1" name shard http tcp inter dir
+  name="$(cluster_node_field "$spec" 1)"; shard="$(cluster_node_field "$spec" 2)"
+  http="$(cluster_node_field "$spec" 3)"; tcp="$(cluster_node_field "$spec" 4)"; inter="$(cluster_node_field "$spec" 5)"
+  dir="$STACK_DIR/$name"
+  mkdir -p "$dir/data" "$dir/logs" "$dir/config.d"
+  if pid_alive "$name" && ch_answers "$http"; then
+    log "$name already running (pid $(cat "$(pid_file "$name")"))"
+    return
+  fi
+  port_open "$http" && die "port $http is taken by a process this script did not start"
+  # Debian's config.xml, copied so that this server's config.d (next to it) is its own.
+  cp /etc/clickhouse-server/config.xml "$dir/config.xml"
+  sed -e "s#@HTTP_PORT@#$http#; s#@TCP_PORT@#$tcp#; s#@INTERSERVER_PORT@#$inter#; s#@DIR@#$dir#g" \
+    -e "s#@ROOT@#$ROOT#; s#@ZK_PORT@#$ZK_PORT#; s#@SHARD@#$shard#; s#@REPLICA@#$name#" \
+    -e "s#@CH1_TCP@#$(cluster_node_field "${CLUSTER_NODES[0]}" 4)#" \
+    -e "s#@CH2_TCP@#$(cluster_node_field "${CLUSTER_NODES[1]}" 4)#" \
+    -e "s#@CH3_TCP@#$(cluster_node_field "${CLUSTER_NODES[2]}" 4)#" \
+    "$ROOT/stack/clickhouse/cluster-node.xml.template" >"$dir/config.d/node.xml"
+  log "starting $name (shard $shard, http :$http, tcp :$tcp)"
+  nohup clickhouse-server --config-file="$dir/config.xml" >"$dir/logs/stdout.log" 2>&1 &
+  echo $! >"$(pid_file "$name")"
+  CH_WAIT_PORT="$http" wait_until "$name" 60 ch_wait_port_answers
+}
+
+ch_answers() {
+  [[ "$(curl -s --max-time 2 "http://127.0.0.1:$1/?query=SELECT%201" 2>/dev/null)" == "1" ]]
+}
+ch_wait_port_answers() { ch_answers "$CH_WAIT_PORT"; }
+
+cluster_up() {
+  install_clickhouse
+  zookeeper_up
+  for spec in "${CLUSTER_NODES[@]}"; do cluster_node_up "$spec"; done
+  # Every server sees the cluster's three replicas and ZooKeeper.
+  local http seen
+  for spec in "${CLUSTER_NODES[@]}"; do
+    http="$(cluster_node_field "$spec" 3)"
+    seen="$(curl -s "http://127.0.0.1:$http/" --data-binary "SELECT count() FROM system.clusters WHERE cluster = 'gpumeter'")"
+    [[ "$seen" == 3 ]] || die "$(cluster_node_field "$spec" 1) sees $seen replicas of cluster gpumeter, not 3"
+    curl -sf "http://127.0.0.1:$http/" --data-binary "SELECT count() FROM system.zookeeper WHERE path = '/'" >/dev/null \
+      || die "$(cluster_node_field "$spec" 1) cannot reach ZooKeeper"
+  done
+}
+
+cluster_down() {
+  for spec in "${CLUSTER_NODES[@]}"; do service_down "$(cluster_node_field "$spec" 1)"; done
+  service_down zookeeper
+}
+
 # ---------------------------------------------------------------- common
 wait_until() {
   local name="$1" timeout="$2" check="$3" i=0
@@ -299,6 +398,11 @@ service_down() {
 
 service_status() {
   local name="$1" where
+  if [[ "$name" == cluster ]]; then
+    service_status zookeeper
+    for spec in "${CLUSTER_NODES[@]}"; do service_status "$(cluster_node_field "$spec" 1)"; done
+    return
+  fi
   if [[ "$name" == chromium ]]; then
     if command -v chromium >/dev/null 2>&1; then
       echo "chromium   $(chromium --version 2>/dev/null | head -1)  installed (for browser tests)"
@@ -312,6 +416,13 @@ service_status() {
     clickhouse) where="clickhouse http://127.0.0.1:$CH_HTTP_PORT" ;;
     localstripe) where="localstripe http://127.0.0.1:$LOCALSTRIPE_PORT (stateful Stripe emulator)" ;;
     stripe-mock) where="stripe-mock http://127.0.0.1:$STRIPE_MOCK_PORT (Stripe's request validator)" ;;
+    zookeeper) where="zookeeper  127.0.0.1:$ZK_PORT (for the ClickHouse cluster)" ;;
+    ch[0-9])
+      local spec
+      for spec in "${CLUSTER_NODES[@]}"; do
+        [[ "$(cluster_node_field "$spec" 1)" == "$name" ]] && where="$name        http://127.0.0.1:$(cluster_node_field "$spec" 3) (cluster gpumeter, shard $(cluster_node_field "$spec" 2))"
+      done
+      ;;
   esac
   if pid_alive "$name"; then
     echo "$where  running (pid $(cat "$(pid_file "$name")"))"
@@ -335,12 +446,17 @@ case "$cmd" in
         localstripe) localstripe_up ;;
         stripe-mock) stripe_mock_up ;;
         chromium) install_chromium ;;
+        cluster) cluster_up ;;
         *) die "unknown service $s" ;;
       esac
     done
     for s in "${services[@]}"; do service_status "$s"; done
     ;;
-  down) for s in "${services[@]}"; do service_down "$s"; done ;;
+  down)
+    for s in "${services[@]}"; do
+      if [[ "$s" == cluster ]]; then cluster_down; else service_down "$s"; fi
+    done
+    ;;
   status) for s in "${services[@]}"; do service_status "$s"; done ;;
   *) die "usage: stack.sh up|down|status|install [service...]" ;;
 esac
