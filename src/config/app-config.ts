@@ -146,6 +146,18 @@ export class AppConfig {
   })
   CLICKHOUSE_DATABASE = 'gpumeter';
 
+  /**
+   * Cluster mode (issue 14): the name of a cluster in the servers' remote_servers. Migrations
+   * then make replicated shard-local tables and Distributed tables over them, sharded by
+   * workspace (platform/clickhouse/cluster-ddl.ts), and inserts wait until the shard stored
+   * them. Unset: one server, as before.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, {
+    message: 'CLICKHOUSE_CLUSTER must be a cluster name: letters, digits and _ (max 64)',
+  })
+  CLICKHOUSE_CLUSTER?: string;
+
   @IsString()
   CLICKHOUSE_USER = 'default';
 

@@ -32,6 +32,11 @@ export class ClickHouseService implements OnApplicationShutdown {
       request_timeout: 30_000,
       max_open_connections: 8,
       application: 'gpumeter',
+      // On a cluster, an insert into a Distributed table returns only once every shard it
+      // touched has stored its rows (a replica of it; replication copies them on), not when
+      // they are queued on this server: "ClickHouse confirmed the insert" stays durable, and
+      // the consumer commits offsets only after it.
+      ...(config.CLICKHOUSE_CLUSTER ? { clickhouse_settings: { insert_distributed_sync: 1 } } : {}),
     });
   }
 

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { AppConfig } from '../../config/app-config';
+import { shardingKeys, toClusterStatements } from './cluster-ddl';
 import { ident, int, sql, str } from './sql';
 
 export interface Migration {
@@ -67,12 +68,19 @@ export async function migrate(
     request_timeout: 30_000,
   });
   const db = ident(config.CLICKHOUSE_DATABASE);
+  const cluster = config.CLICKHOUSE_CLUSTER;
+  const onCluster = cluster ? sql` ON CLUSTER ${ident(cluster)}` : sql``;
+  // On a cluster, the record is one replicated table every server holds whole (one ZooKeeper
+  // path for all of them, no shard): a migration is recorded once, and seen from any server.
+  const recordEngine = cluster
+    ? `ReplicatedMergeTree('/clickhouse/tables/all/${config.CLICKHOUSE_DATABASE}/schema_migrations', '{replica}')`
+    : 'MergeTree()';
   try {
-    await client.command({ query: sql`CREATE DATABASE IF NOT EXISTS ${db}`.text });
+    await client.command({ query: sql`CREATE DATABASE IF NOT EXISTS ${db}${onCluster}`.text });
     await client.command({
       query:
-        sql`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree() ORDER BY version`
-          .text,
+        sql`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations${onCluster} (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = `
+          .text + `${recordEngine} ORDER BY version`,
     });
     const rows = await (
       await client.query({
@@ -82,7 +90,9 @@ export async function migrate(
     ).json<{ version: number; name: string; checksum: string }>();
     const applied = new Map(rows.map((r) => [Number(r.version), r]));
     const result = { applied: [] as string[], skipped: [] as string[] };
-    for (const m of readMigrations(dir)) {
+    const migrations = readMigrations(dir);
+    const keys = shardingKeys(migrations.flatMap((m) => m.statements));
+    for (const m of migrations) {
       const done = applied.get(m.version);
       if (done) {
         if (done.checksum !== m.checksum) {
@@ -94,7 +104,22 @@ export async function migrate(
         continue;
       }
       for (const statement of m.statements) {
-        await inDatabase.command({ query: statement });
+        if (!cluster) {
+          await inDatabase.command({ query: statement });
+          continue;
+        }
+        for (const step of toClusterStatements(statement, {
+          cluster,
+          database: config.CLICKHOUSE_DATABASE,
+          shardingKeys: keys,
+        }))
+          if (step.onCluster) await client.command({ query: step.sql });
+          // Data statements go once through the Distributed tables, and wait for the shards.
+          else
+            await inDatabase.command({
+              query: step.sql,
+              clickhouse_settings: { insert_distributed_sync: 1 },
+            });
       }
       await client.command({
         query:
