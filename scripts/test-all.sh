@@ -11,8 +11,10 @@ echo "[lint] eslint, module cycles, prettier" >&2
 npm run --silent lint
 npm run --silent format:check >/dev/null
 # In CI, stop what was started even when start-up itself fails half-way.
-if [[ "${CI:-}" == "true" ]]; then trap 'bash stack/stack.sh down || true' EXIT; fi
+if [[ "${CI:-}" == "true" ]]; then trap 'bash stack/stack.sh down || true; bash stack/stack.sh down cluster || true' EXIT; fi
 bash stack/stack.sh up
+# The ClickHouse cluster (ZooKeeper + 3 servers) for test/cluster.int-spec.ts; one for the whole run.
+bash stack/stack.sh up cluster
 
 mkdir -p .local
 set +e

@@ -1,8 +1,8 @@
 import { chReader, stored } from './support/clickhouse';
-import { api, createWorkspace, postEvents } from './support/http';
+import { api, createWorkspace, postEvents, usageGpuMs } from './support/http';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, AGENT_TOKEN, isolatedEnv } from './support/test-env';
-import { GeneratedEvent, generateEvents, sum, waitFor } from './support/workload';
+import { generateEvents, sum, waitFor } from './support/workload';
 
 /**
  * The pipeline end to end on the real local Kafka and ClickHouse:
@@ -17,26 +17,7 @@ describe('pipeline: HTTP ingest to usage API', () => {
   const WORKSPACES = ['ws_alpha', 'ws_beta', 'ws_gamma', 'ws_delta'];
   let generated: ReturnType<typeof generateEvents>;
 
-  const hourFloor = (ms: number) => Math.floor(ms / 3_600_000) * 3_600_000;
-  function rangeOf(events: GeneratedEvent[]) {
-    const starts = events.map((e) => Date.parse(e.data.started_at as string));
-    const ends = events.map((e) => Date.parse(e.data.ended_at as string));
-    return {
-      from: new Date(hourFloor(Math.min(...starts))).toISOString(),
-      to: new Date(hourFloor(Math.max(...ends)) + 3_600_000).toISOString(),
-    };
-  }
-  async function usageTotal(ws: string): Promise<bigint> {
-    const { from, to } = rangeOf(generated.events);
-    const r = await api(
-      apiProc.url,
-      'GET',
-      `/v1/usage?from=${from}&to=${to}&window=day&group_by=gpu_type`,
-      keys.get(ws)!,
-    );
-    expect(r.status).toBe(200);
-    return BigInt(r.body.totals.gpu_ms);
-  }
+  const usageTotal = (ws: string) => usageGpuMs(apiProc.url, keys.get(ws)!, generated.events);
 
   beforeAll(async () => {
     env = await isolatedEnv('pipeline');

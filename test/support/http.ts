@@ -1,4 +1,5 @@
 import { ADMIN_KEY, AGENT_TOKEN } from './test-env';
+import type { GeneratedEvent } from './workload';
 
 export async function api(
   baseUrl: string,
@@ -47,4 +48,16 @@ export async function postEvents(baseUrl: string, events: unknown[], batch = 100
     accepted += r.body.accepted as number;
   }
   return accepted;
+}
+
+/** GET /v1/usage's total GPU-ms for a workspace over the whole hours the events span. */
+export async function usageGpuMs(baseUrl: string, key: string, events: GeneratedEvent[]): Promise<bigint> {
+  const hourFloor = (ms: number) => Math.floor(ms / 3_600_000) * 3_600_000;
+  const starts = events.map((e) => Date.parse(e.data.started_at as string));
+  const ends = events.map((e) => Date.parse(e.data.ended_at as string));
+  const from = new Date(hourFloor(Math.min(...starts))).toISOString();
+  const to = new Date(hourFloor(Math.max(...ends)) + 3_600_000).toISOString();
+  const r = await api(baseUrl, 'GET', `/v1/usage?from=${from}&to=${to}&window=day&group_by=gpu_type`, key);
+  if (r.status !== 200) throw new Error(`GET /v1/usage: HTTP ${r.status}`);
+  return BigInt(r.body.totals.gpu_ms);
 }

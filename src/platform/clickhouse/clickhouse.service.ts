@@ -36,7 +36,11 @@ export class ClickHouseService implements OnApplicationShutdown {
       // touched has stored its rows (a replica of it; replication copies them on), not when
       // they are queued on this server: "ClickHouse confirmed the insert" stays durable, and
       // the consumer commits offsets only after it.
-      ...(config.CLICKHOUSE_CLUSTER ? { clickhouse_settings: { insert_distributed_sync: 1 } } : {}),
+      // A subquery over a Distributed table inside IN runs once, here, and its result goes to
+      // every shard (GLOBAL IN): the per-shard form would compare each shard with itself only.
+      ...(config.CLICKHOUSE_CLUSTER
+        ? { clickhouse_settings: { insert_distributed_sync: 1, distributed_product_mode: 'global' } }
+        : {}),
     });
   }
 

@@ -1,0 +1,181 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { chReader, stored } from './support/clickhouse';
+import { createWorkspace, postEvents, usageGpuMs } from './support/http';
+import { ServiceProcess } from './support/service-process';
+import { isolatedEnv } from './support/test-env';
+import { generateEvents, sum, waitFor } from './support/workload';
+
+/** The local cluster `gpumeter` (stack.sh up cluster): shard 01 = ch1 + ch2, shard 02 = ch3. */
+const NODES = { ch1: 'http://127.0.0.1:8131', ch2: 'http://127.0.0.1:8132', ch3: 'http://127.0.0.1:8133' };
+const STACK = join(__dirname, '..', 'stack', 'stack.sh');
+
+/**
+ * gpumeter on a real ClickHouse cluster (issue 14): three clickhouse-server processes and
+ * ZooKeeper, the service in cluster mode (CLICKHOUSE_CLUSTER=gpumeter) against ch1. One
+ * cluster for the whole suite; each test's data in its own database.
+ */
+describe('cluster: the pipeline on 2 shards, one of them with 2 replicas', () => {
+  let env: Record<string, string>;
+  let svc: ServiceProcess;
+  let ch: ReturnType<typeof chReader>;
+  const keys = new Map<string, string>();
+  const WORKSPACES = Array.from({ length: 8 }, (_, i) => `cl_ws_${i}`);
+  let generated: ReturnType<typeof generateEvents>;
+
+  /** Rows of a local table on one server, counted there alone. */
+  async function localCount(node: keyof typeof NODES, table: string): Promise<bigint> {
+    const client = createClient({ url: NODES[node], database: env.CLICKHOUSE_DATABASE });
+    try {
+      const [row] = await (
+        await client.query({
+          query: `SELECT toString(count()) AS n FROM ${table}_local`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ n: string }>();
+      return BigInt(row.n);
+    } finally {
+      await client.close();
+    }
+  }
+
+  async function syncReplicas() {
+    for (const node of ['ch1', 'ch2'] as const) {
+      const client = createClient({
+        url: NODES[node],
+        database: env.CLICKHOUSE_DATABASE,
+        request_timeout: 120_000,
+      });
+      try {
+        for (const table of ['usage_events_local', 'usage_hourly_local'])
+          await client.command({ query: `SYSTEM SYNC REPLICA ${table}` });
+      } finally {
+        await client.close();
+      }
+    }
+  }
+
+  beforeAll(async () => {
+    env = await isolatedEnv('cluster', { CLICKHOUSE_URL: NODES.ch1, CLICKHOUSE_CLUSTER: 'gpumeter' });
+    svc = await new ServiceProcess('cluster', env, 'all').start();
+    ch = chReader(env);
+    for (const ws of WORKSPACES) keys.set(ws, await createWorkspace(svc.url, ws));
+    generated = generateEvents({ count: 10_000, workspaces: WORKSPACES, seed: 141 });
+  });
+
+  afterAll(async () => {
+    await svc?.kill();
+    await ch?.close();
+    // Every replica of the suite's database goes (ZooKeeper's metadata with it).
+    const client = createClient({ url: NODES.ch1 });
+    await client.command({ query: `DROP DATABASE IF EXISTS ${env.CLICKHOUSE_DATABASE} ON CLUSTER gpumeter` });
+    await client.close();
+  });
+
+  it('10,000 events: exact to the millisecond through the Distributed tables, spread over both shards, the replicas equal', async () => {
+    expect(await postEvents(svc.url, generated.events)).toBe(10_000);
+    const total = sum(generated.expectedGpuMs);
+    await waitFor(
+      'all events stored',
+      () => ch.totals(),
+      (t) => stored(t, 10_000n),
+    );
+    expect(await ch.totals()).toEqual({
+      rawEvents: 10_000n,
+      rawGpuMs: total,
+      hourlyEvents: 10_000n,
+      hourlyGpuMs: total,
+      duplicateKeys: 0n,
+    });
+    for (const ws of WORKSPACES)
+      expect(await usageGpuMs(svc.url, keys.get(ws)!, generated.events)).toBe(
+        generated.expectedGpuMs.get(ws),
+      );
+    // Sharded by workspace: both shards hold events, every workspace on one shard only.
+    await syncReplicas();
+    const shard1 = await localCount('ch1', 'usage_events');
+    const shard2 = await localCount('ch3', 'usage_events');
+    expect(shard1).toBeGreaterThan(0n);
+    expect(shard2).toBeGreaterThan(0n);
+    expect(shard1 + shard2).toBe(10_000n);
+    expect(await localCount('ch2', 'usage_events')).toBe(shard1);
+    expect(await localCount('ch2', 'usage_hourly')).toBe(await localCount('ch1', 'usage_hourly'));
+    const workspacesOn = async (node: keyof typeof NODES) => {
+      const client = createClient({ url: NODES[node], database: env.CLICKHOUSE_DATABASE });
+      try {
+        const rows = await (
+          await client.query({
+            query: 'SELECT DISTINCT workspace_id FROM usage_events_local',
+            format: 'JSONEachRow',
+          })
+        ).json<{ workspace_id: string }>();
+        return rows.map((r) => r.workspace_id).sort();
+      } finally {
+        await client.close();
+      }
+    };
+    const onShard1 = await workspacesOn('ch1');
+    const onShard2 = await workspacesOn('ch3');
+    expect([...onShard1, ...onShard2].sort()).toEqual([...WORKSPACES].sort());
+  });
+
+  it('the same events again, and a batch redelivered after a kill -9 of the consumer, count once', async () => {
+    const before = await ch.totals();
+    expect(await postEvents(svc.url, generated.events)).toBe(10_000);
+    await waitFor(
+      'copies consumed',
+      () => svc.metric('gpumeter_consumer_duplicates_skipped_total'),
+      (n) => n >= 10_000,
+    );
+    expect(await ch.totals()).toEqual(before);
+    // New events, and the service killed while it stores them: what it had not committed is
+    // read again by its successor.
+    const more = generateEvents({ count: 5_000, workspaces: WORKSPACES, seed: 142 });
+    await postEvents(svc.url, more.events);
+    await svc.kill('SIGKILL');
+    svc = await new ServiceProcess('cluster', env, 'all').start();
+    await waitFor(
+      'all events stored',
+      () => ch.totals(),
+      (t) => stored(t, 15_000n),
+    );
+    const total = sum(generated.expectedGpuMs) + sum(more.expectedGpuMs);
+    expect(await ch.totals()).toEqual({
+      rawEvents: 15_000n,
+      rawGpuMs: total,
+      hourlyEvents: 15_000n,
+      hourlyGpuMs: total,
+      duplicateKeys: 0n,
+    });
+  });
+
+  it('a replica stopped during ingestion and started again: nothing lost, nothing doubled, the replicas agree', async () => {
+    const before = await ch.totals();
+    const more = generateEvents({ count: 5_000, workspaces: WORKSPACES, seed: 143 });
+    const half = Math.floor(more.events.length / 2);
+    await postEvents(svc.url, more.events.slice(0, half));
+    execFileSync('bash', [STACK, 'down', 'ch2'], { stdio: 'ignore' });
+    try {
+      await postEvents(svc.url, more.events.slice(half));
+      await waitFor(
+        'stored while ch2 is down',
+        () => ch.totals(),
+        (t) => stored(t, before.rawEvents + 5_000n),
+      );
+    } finally {
+      execFileSync('bash', [STACK, 'up', 'cluster'], { stdio: 'ignore' });
+    }
+    await syncReplicas();
+    const total = before.rawGpuMs + sum(more.expectedGpuMs);
+    expect(await ch.totals()).toEqual({
+      rawEvents: before.rawEvents + 5_000n,
+      rawGpuMs: total,
+      hourlyEvents: before.rawEvents + 5_000n,
+      hourlyGpuMs: total,
+      duplicateKeys: 0n,
+    });
+    expect(await localCount('ch2', 'usage_events')).toBe(await localCount('ch1', 'usage_events'));
+    expect(await localCount('ch2', 'usage_hourly')).toBe(await localCount('ch1', 'usage_hourly'));
+  });
+});
