@@ -1,10 +1,19 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
-import { chReader, stored } from './support/clickhouse';
-import { createWorkspace, postEvents, usageGpuMs } from './support/http';
+import { chReader, projectionSnapshot, stored } from './support/clickhouse';
+import {
+  createPlannedWorkspaces,
+  LOCALSTRIPE_BILLING_ENV,
+  monthBack,
+  runCli,
+  runInvoiceMonth,
+  usageEvents,
+} from './support/billing';
+import { api, createWorkspace, postEvents, usageGpuMs } from './support/http';
 import { ServiceProcess } from './support/service-process';
-import { isolatedEnv } from './support/test-env';
+import { ADMIN_KEY, isolatedEnv } from './support/test-env';
 import { generateEvents, sum, waitFor } from './support/workload';
 
 /** The local cluster `gpumeter` (stack.sh up cluster): shard 01 = ch1 + ch2, shard 02 = ch3. */
@@ -177,5 +186,110 @@ describe('cluster: the pipeline on 2 shards, one of them with 2 replicas', () =>
     });
     expect(await localCount('ch2', 'usage_events')).toBe(await localCount('ch1', 'usage_events'));
     expect(await localCount('ch2', 'usage_hourly')).toBe(await localCount('ch1', 'usage_hourly'));
+  });
+});
+
+describe('cluster: a month invoiced, and replayed', () => {
+  const tag = randomBytes(3).toString('hex');
+  const workspaces = [`cm${tag}-a`, `cm${tag}-b`, `cm${tag}-c`, `cm${tag}-d`];
+  const month = monthBack(1);
+  const envs: Record<string, string>[] = [];
+  const services: ServiceProcess[] = [];
+
+  afterAll(async () => {
+    for (const s of services) await s.kill();
+    const client = createClient({ url: NODES.ch1 });
+    const cluster = envs.find((e) => e.CLICKHOUSE_CLUSTER);
+    if (cluster)
+      for (const db of [cluster.CLICKHOUSE_DATABASE, `${cluster.CLICKHOUSE_DATABASE}_r`])
+        await client.command({ query: `DROP DATABASE IF EXISTS ${db} ON CLUSTER gpumeter` });
+    await client.close();
+  });
+
+  /** The same workspaces, price change and events, invoiced for last month; its documents. */
+  async function invoiceMonth(name: string, extra: Record<string, string>) {
+    const env = await isolatedEnv(name, { ...LOCALSTRIPE_BILLING_ENV, INVOICE_GRACE_HOURS: '0', ...extra });
+    envs.push(env);
+    const svc = await new ServiceProcess(name, env, 'all').start();
+    services.push(svc);
+    await createPlannedWorkspaces(svc.url, workspaces, (i) => (i % 2 === 0 ? 'team' : 'starter'));
+    // A price change inside an hour of the month: that hour is read from the raw events.
+    const change = await api(svc.url, 'POST', '/v1/catalog/price-changes', ADMIN_KEY, {
+      effective_from: new Date(month.start + 9 * 86_400_000 + 17 * 60_000 + 401).toISOString(),
+      gpu_per_second: { H100: '0.001210', A10G: '0.000333' },
+    });
+    expect(change.status).toBe(201);
+    const { events } = usageEvents({
+      workspaces,
+      perWorkspace: 150,
+      fromMs: month.start,
+      toMs: month.end,
+      seed: 144,
+      idPrefix: `m${tag}`,
+    });
+    await postEvents(svc.url, events);
+    const ch = chReader(env);
+    try {
+      await waitFor(
+        'month stored',
+        () => ch.totals(),
+        (t) => stored(t, BigInt(events.length)),
+      );
+      expect((await runInvoiceMonth(svc.url, month.period)).status).toBe('completed');
+      // The sorting key and version columns named: 18.16 answers FINAL through a Distributed table only then.
+      const rows = await ch.all<{ id: string; finalized: number; document: string }>(
+        'SELECT workspace_id, period, id, finalized, version, document FROM invoice_documents FINAL ORDER BY id',
+      );
+      // The document as computed; `computed_at` is when, which two runs never share.
+      return {
+        env,
+        documents: rows.map((r) => {
+          const doc = JSON.parse(r.document) as Record<string, unknown>;
+          delete doc.computed_at;
+          return `${r.id} ${r.finalized} ${JSON.stringify(doc)}`;
+        }),
+      };
+    } finally {
+      await ch.close();
+    }
+  }
+
+  it('a month invoiced on the cluster equals the same month invoiced on one server, byte for byte; a replay on the cluster reproduces every projection', async () => {
+    const single = await invoiceMonth('clmonth1', {});
+    const cluster = await invoiceMonth('clmonthc', {
+      CLICKHOUSE_URL: NODES.ch1,
+      CLICKHOUSE_CLUSTER: 'gpumeter',
+    });
+    expect(single.documents).toHaveLength(workspaces.length);
+    expect(cluster.documents).toEqual(single.documents);
+
+    const live = chReader(cluster.env);
+    const replayed = chReader({
+      ...cluster.env,
+      CLICKHOUSE_DATABASE: `${cluster.env.CLICKHOUSE_DATABASE}_r`,
+    });
+    try {
+      const original = await projectionSnapshot(live);
+      const result = await runCli(cluster.env, [
+        'replay',
+        '--database',
+        `${cluster.env.CLICKHOUSE_DATABASE}_r`,
+      ]);
+      expect(result.code).toBe(0);
+      expect(await projectionSnapshot(replayed)).toEqual(original);
+      // The replayed database is the cluster's too: replicated tables on every server.
+      const onCh3 = createClient({ url: NODES.ch3 });
+      const [tables] = await (
+        await onCh3.query({
+          query: `SELECT toString(count()) AS n FROM system.tables WHERE database = '${cluster.env.CLICKHOUSE_DATABASE}_r' AND engine LIKE 'Replicated%'`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ n: string }>();
+      await onCh3.close();
+      expect(Number(tables.n)).toBeGreaterThan(15);
+    } finally {
+      await live.close();
+      await replayed.close();
+    }
   });
 });

@@ -47,3 +47,31 @@ export function chReader(env: Record<string, string>) {
 export function stored(t: { rawEvents: bigint; hourlyEvents: bigint }, n: bigint): boolean {
   return t.rawEvents >= n && t.hourlyEvents >= n;
 }
+
+/** Every projection, read in a fixed order, for comparing two databases. */
+export async function projectionSnapshot(ch: ReturnType<typeof chReader>) {
+  const q = <T>(sql: string) => ch.all<T>(sql);
+  return {
+    usageEvents: await q(
+      'SELECT count() AS n, sum(gpu_ms) AS gpu, sum(cpu_millicore_ms) AS cpu, sum(memory_mib_ms) AS mem, uniqExact(source, id) AS keys FROM usage_events',
+    ),
+    hourly: await q(
+      `SELECT workspace_id, hour, gpu_type, app_id, function_id, region, sum(gpu_ms) AS gpu, sum(cpu_millicore_ms) AS cpu,
+              sum(memory_mib_ms) AS mem, sum(events) AS events
+       FROM usage_hourly GROUP BY workspace_id, hour, gpu_type, app_id, function_id, region
+       ORDER BY workspace_id, hour, gpu_type, app_id, function_id, region`,
+    ),
+    workspaces: await q('SELECT * FROM workspaces FINAL ORDER BY id'),
+    plans: await q('SELECT * FROM workspace_plans FINAL ORDER BY workspace_id, effective_from_ms, event_id'),
+    budgets: await q('SELECT * FROM workspace_budgets FINAL ORDER BY workspace_id'),
+    catalog: await q('SELECT * FROM catalog_changes FINAL ORDER BY event_id'),
+    invoices: await q(
+      'SELECT workspace_id, period, id, finalized, version, document FROM invoice_documents FINAL ORDER BY id',
+    ),
+    statuses: await q('SELECT * FROM invoice_status_events FINAL ORDER BY invoice_id, event_id'),
+    closed: await q('SELECT period, run_id FROM closed_periods FINAL ORDER BY period'),
+    runs: await q('SELECT id, version, state FROM invoice_runs FINAL ORDER BY id'),
+    customers: await q('SELECT * FROM stripe_customers FINAL ORDER BY workspace_id'),
+    billingEvents: await q('SELECT uniqExact(id) AS n FROM billing_events'),
+  };
+}
