@@ -4,7 +4,7 @@
 # the package registries and started without Docker or systemd. Data, logs and pid files
 # live under $GPUMETER_STACK_DIR (default: <repo>/.local, git-ignored).
 #
-#   stack.sh up     [kafka|clickhouse|localstripe|stripe-mock|chromium|cluster ...]   install if missing, start, wait until answering
+#   stack.sh up     [kafka|clickhouse|localstripe|stripe-mock|chromium|chdb|cluster ...]   install if missing, start, wait until answering
 #                   (cluster: ZooKeeper and three more ClickHouse servers, the cluster `gpumeter`;
 #                   not started unless named)
 #   stack.sh down   [kafka|clickhouse ...]   stop what this script started (by recorded pid)
@@ -25,7 +25,8 @@ LOCALSTRIPE_PORT="${GPUMETER_LOCALSTRIPE_PORT:-8420}"
 STRIPE_MOCK_PORT="${GPUMETER_STRIPE_MOCK_PORT:-12111}"
 STRIPE_MOCK_VERSION="v0.203.0"
 # chromium is no daemon: `up` installs it (Debian's package) for the browser tests, `down` has nothing to stop.
-ALL_SERVICES=(kafka clickhouse localstripe stripe-mock chromium)
+# chdb is no daemon either: the current ClickHouse engine in a Python venv, for the differential lane.
+ALL_SERVICES=(kafka clickhouse localstripe stripe-mock chromium chdb)
 # The local ClickHouse cluster (issue 14): ZooKeeper (from the Kafka jars' own zookeeper-3.8.x)
 # and three clickhouse-server processes of the same Debian package — shard 01 with replicas ch1
 # and ch2, shard 02 with ch3. name:shard:http:tcp:interserver
@@ -58,6 +59,19 @@ apt_install() {
 # (Playwright's own browser download is not reachable here; the package is).
 install_chromium() {
   command -v chromium >/dev/null 2>&1 || apt_install chromium
+}
+
+# chdb-core (PyPI): the current ClickHouse engine in process, for stack/chdb/replay.py (issue 14).
+install_chdb() {
+  local venv="$STACK_DIR/chdb/venv" reqs="$ROOT/stack/chdb/requirements.txt" want
+  want="$(sha256sum "$reqs" | cut -c1-16)"
+  [[ -x "$venv/bin/python" && "$(cat "$venv/.gpumeter-install" 2>/dev/null)" == "$want" ]] && return
+  log "installing chdb-core (stack/chdb/requirements.txt) into $venv"
+  mkdir -p "$STACK_DIR/chdb"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q -r "$reqs" >"$STACK_DIR/chdb-install.log" 2>&1 \
+    || { cat "$STACK_DIR/chdb-install.log" >&2; die "pip could not install chdb-core"; }
+  echo "$want" >"$venv/.gpumeter-install"
 }
 
 install_clickhouse() {
@@ -378,7 +392,7 @@ wait_until() {
 
 service_down() {
   local name="$1" f pid i
-  [[ "$name" == chromium ]] && return
+  [[ "$name" == chromium || "$name" == chdb ]] && return
   f="$(pid_file "$name")"
   if ! pid_alive "$name"; then
     rm -f "$f"
@@ -401,6 +415,14 @@ service_status() {
   if [[ "$name" == cluster ]]; then
     service_status zookeeper
     for spec in "${CLUSTER_NODES[@]}"; do service_status "$(cluster_node_field "$spec" 1)"; done
+    return
+  fi
+  if [[ "$name" == chdb ]]; then
+    if [[ -x "$STACK_DIR/chdb/venv/bin/python" ]]; then
+      echo "chdb       chdb-core $("$STACK_DIR/chdb/venv/bin/python" -c 'import chdb; print(chdb.query("SELECT version()", "TSV"))' 2>/dev/null | tr -d '\n')  installed (for the ClickHouse version lane)"
+    else
+      echo "chdb       not installed"
+    fi
     return
   fi
   if [[ "$name" == chromium ]]; then
@@ -437,7 +459,7 @@ services=("$@")
 [[ ${#services[@]} -eq 0 ]] && services=("${ALL_SERVICES[@]}")
 mkdir -p "$STACK_DIR"
 case "$cmd" in
-  install) install_clickhouse; install_kafka; install_localstripe; install_stripe_mock; install_chromium ;;
+  install) install_clickhouse; install_kafka; install_localstripe; install_stripe_mock; install_chromium; install_chdb ;;
   up)
     for s in "${services[@]}"; do
       case "$s" in
@@ -446,6 +468,7 @@ case "$cmd" in
         localstripe) localstripe_up ;;
         stripe-mock) stripe_mock_up ;;
         chromium) install_chromium ;;
+        chdb) install_chdb ;;
         cluster) cluster_up ;;
         *) die "unknown service $s" ;;
       esac

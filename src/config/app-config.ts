@@ -158,6 +158,15 @@ export class AppConfig {
   })
   CLICKHOUSE_CLUSTER?: string;
 
+  /**
+   * Test only: a folder where every statement sent to ClickHouse is logged with its data and
+   * answers, for the chDB differential lane (platform/clickhouse/statement-log.ts). Refused in
+   * production: it writes every row to disk.
+   */
+  @IsOptional()
+  @IsString()
+  CLICKHOUSE_STATEMENT_LOG?: string;
+
   @IsString()
   CLICKHOUSE_USER = 'default';
 
@@ -422,6 +431,10 @@ function describe(errors: ValidationError[], env: Record<string, string | undefi
 function productionRefusals(config: AppConfig): string[] {
   const problems: string[] = [];
   const when = 'when GPUMETER_ENV=production';
+  if (config.CLICKHOUSE_STATEMENT_LOG !== undefined)
+    problems.push(
+      `CLICKHOUSE_STATEMENT_LOG: CLICKHOUSE_STATEMENT_LOG is for tests (it writes every row to disk) and must be unset ${when}`,
+    );
   if (config.STRIPE_SECRET_KEY === undefined || /^(sk|rk)_test_/.test(config.STRIPE_SECRET_KEY))
     problems.push(`STRIPE_SECRET_KEY: STRIPE_SECRET_KEY must be a live-mode key (sk_live_/rk_live_) ${when}`);
   if (config.STRIPE_API_URL !== undefined && !config.STRIPE_API_URL.startsWith('https://'))

@@ -156,7 +156,12 @@ export class UsageEventsRepository {
   /** The events as RowBinary rows in USAGE_EVENT_COLUMNS order (hot path: one buffer, no strings per row). */
   async insert(events: readonly StoredUsageEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.clickhouse.insertRowBinary('usage_events', USAGE_EVENT_COLUMNS, encodeUsageEventRows(events));
+    await this.clickhouse.insertRowBinary(
+      'usage_events',
+      USAGE_EVENT_COLUMNS,
+      encodeUsageEventRows(events),
+      () => events.map(usageEventRowValues),
+    );
   }
 
   /** How many events are stored, and their GPU-ms (replay summaries, reconciliation). */

@@ -3,6 +3,7 @@ import { ClickHouseClient, ClickHouseSettings, createClient } from '@clickhouse/
 import { AppConfig } from '../../config/app-config';
 import { Readable } from 'node:stream';
 import { ident, list, Sql, sql, toTabSeparated } from './sql';
+import { StatementLog } from './statement-log';
 
 /**
  * The one way into ClickHouse. Takes SQL only as `Sql` fragments (built by ./sql.ts, which
@@ -18,12 +19,32 @@ export class ClickHouseService implements OnApplicationShutdown {
   private readonly url: string;
   private readonly username: string;
   private readonly password: string;
+  private readonly log?: StatementLog;
+  /** Every request's settings (the client's); a call may add its own. */
+  private readonly settings: ClickHouseSettings;
 
   constructor(config: AppConfig) {
     this.database = config.CLICKHOUSE_DATABASE;
     this.url = config.CLICKHOUSE_URL;
     this.username = config.CLICKHOUSE_USER;
     this.password = config.CLICKHOUSE_PASSWORD;
+    if (config.CLICKHOUSE_STATEMENT_LOG)
+      this.log = new StatementLog(config.CLICKHOUSE_STATEMENT_LOG, config.CLICKHOUSE_DATABASE);
+    this.settings = {
+      // 64-bit integers as JSON strings, exact: 18.16 writes them so by default, current
+      // versions write bare numbers (which JSON.parse rounds above 2^53). Said explicitly,
+      // both answer alike (found by the chDB differential lane, issue 14).
+      output_format_json_quote_64bit_integers: 1,
+      // On a cluster, an insert into a Distributed table returns only once every shard it
+      // touched has stored its rows (a replica of it; replication copies them on), not when
+      // they are queued on this server: "ClickHouse confirmed the insert" stays durable, and
+      // the consumer commits offsets only after it. A subquery over a Distributed table
+      // inside IN runs once, here, and its result goes to every shard (GLOBAL IN): the
+      // per-shard form would compare each shard with itself only.
+      ...(config.CLICKHOUSE_CLUSTER
+        ? { insert_distributed_sync: 1, distributed_product_mode: 'global' as const }
+        : {}),
+    };
     this.client = createClient({
       url: config.CLICKHOUSE_URL,
       username: config.CLICKHOUSE_USER,
@@ -36,11 +57,7 @@ export class ClickHouseService implements OnApplicationShutdown {
       // touched has stored its rows (a replica of it; replication copies them on), not when
       // they are queued on this server: "ClickHouse confirmed the insert" stays durable, and
       // the consumer commits offsets only after it.
-      // A subquery over a Distributed table inside IN runs once, here, and its result goes to
-      // every shard (GLOBAL IN): the per-shard form would compare each shard with itself only.
-      ...(config.CLICKHOUSE_CLUSTER
-        ? { clickhouse_settings: { insert_distributed_sync: 1, distributed_product_mode: 'global' } }
-        : {}),
+      clickhouse_settings: this.settings,
     });
   }
 
@@ -56,12 +73,18 @@ export class ClickHouseService implements OnApplicationShutdown {
   async query<T>(statement: Sql, settings?: ClickHouseSettings): Promise<T[]> {
     for (let attempt = 1; ; attempt++) {
       try {
+        const start = StatementLog.now();
         const result = await this.client.query({
           query: statement.text,
           format: 'JSONEachRow',
           clickhouse_settings: settings,
         });
-        return await result.json<T>();
+        const rows = await result.json<T>();
+        this.log?.write(
+          { kind: 'query', sql: statement.text, settings: { ...this.settings, ...settings }, result: rows },
+          start,
+        );
+        return rows;
       } catch (err) {
         if (attempt >= 3 || !isResetConnection(err)) throw err;
         this.logger.warn(`ClickHouse read on a reset connection (attempt ${attempt}): sending it again`);
@@ -71,21 +94,38 @@ export class ClickHouseService implements OnApplicationShutdown {
 
   /** A statement without a result set (DDL, ALTER, INSERT … SELECT). */
   async command(statement: Sql, settings?: ClickHouseSettings): Promise<void> {
+    const start = StatementLog.now();
     await this.client.command({ query: statement.text, clickhouse_settings: settings });
+    this.log?.write(
+      { kind: 'command', sql: statement.text, settings: { ...this.settings, ...settings } },
+      start,
+    );
   }
 
   /** Rows as JSONEachRow into a table named by the caller's code (never by user input). */
   async insert(table: string, rows: readonly object[]): Promise<void> {
     if (rows.length === 0) return;
+    const start = StatementLog.now();
     await this.client.insert({ table, values: rows, format: 'JSONEachRow' });
+    this.log?.write(
+      { kind: 'insert', sql: `INSERT INTO ${table}`, rows: [...rows], settings: this.settings },
+      start,
+    );
   }
 
   /**
    * Rows already encoded as RowBinary (row-binary.ts) into a table named by the caller's
    * code, with the columns in the order they were written: the consumer's hot path.
    */
-  async insertRowBinary(table: string, columns: readonly string[], body: Buffer): Promise<void> {
+  async insertRowBinary(
+    table: string,
+    columns: readonly string[],
+    body: Buffer,
+    /** The rows as values, for the statement log only (it cannot read RowBinary back). */
+    rowsForLog?: () => ReadonlyArray<ReadonlyArray<unknown>>,
+  ): Promise<void> {
     if (body.length === 0) return;
+    const start = StatementLog.now();
     // The client has no RowBinary encoder of its own; exec sends our bytes as the body and
     // throws on an error status. Names through ident(): code's, but checked all the same.
     const statement = sql`INSERT INTO ${ident(table)} (${list(columns.map(ident))}) FORMAT RowBinary`;
@@ -94,6 +134,16 @@ export class ClickHouseService implements OnApplicationShutdown {
       values: Readable.from([body], { objectMode: false }),
     });
     result.stream.resume(); // an INSERT answers nothing worth reading
+    if (this.log && rowsForLog)
+      this.log.write(
+        {
+          kind: 'insert',
+          sql: `INSERT INTO ${table}`,
+          rows: rowsForLog().map((values) => Object.fromEntries(columns.map((c, i) => [c, values[i]]))),
+          settings: this.settings,
+        },
+        start,
+      );
   }
 
   /**
@@ -111,12 +161,15 @@ export class ClickHouseService implements OnApplicationShutdown {
     if (!/^[a-z_][a-z0-9_]*$/.test(table.name)) throw new TypeError(`bad external table name ${table.name}`);
     const url = new URL(this.url);
     url.searchParams.set('database', this.database);
+    // The client's settings, as its own requests carry them (this one bypasses it).
+    for (const [name, value] of Object.entries(this.settings)) url.searchParams.set(name, String(value));
     url.searchParams.set('query', `${statement.text} FORMAT JSONEachRow`);
     url.searchParams.set(`${table.name}_structure`, table.structure);
     url.searchParams.set(`${table.name}_format`, 'TabSeparated');
     const form = new FormData();
     const tsv = typeof table.rows === 'string' ? table.rows : toTabSeparated(table.rows);
     form.append(table.name, new Blob([tsv]), `${table.name}.tsv`);
+    const start = StatementLog.now();
     const res = await fetch(url, {
       method: 'POST',
       body: form,
@@ -125,10 +178,21 @@ export class ClickHouseService implements OnApplicationShutdown {
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`ClickHouse ${res.status}: ${text.slice(0, 500)}`);
-    return text
+    const rows = text
       .split('\n')
       .filter((line) => line.length > 0)
       .map((line) => JSON.parse(line) as T);
+    this.log?.write(
+      {
+        kind: 'external_query',
+        sql: statement.text,
+        external: { name: table.name, structure: table.structure, tsv },
+        settings: this.settings,
+        result: rows,
+      },
+      start,
+    );
+    return rows;
   }
 
   async ping(): Promise<boolean> {

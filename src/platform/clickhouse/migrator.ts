@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient } from '@clickhouse/client';
+import { ClickHouseSettings, createClient } from '@clickhouse/client';
 import { AppConfig } from '../../config/app-config';
 import { shardingKeys, toClusterStatements } from './cluster-ddl';
 import { ident, int, sql, str } from './sql';
+import { StatementLog } from './statement-log';
 
 export interface Migration {
   version: number;
@@ -69,6 +70,15 @@ export async function migrate(
   });
   const db = ident(config.CLICKHOUSE_DATABASE);
   const cluster = config.CLICKHOUSE_CLUSTER;
+  // The statement log (tests only, statement-log.ts): the schema is part of what chDB replays.
+  const statementLog = config.CLICKHOUSE_STATEMENT_LOG
+    ? new StatementLog(config.CLICKHOUSE_STATEMENT_LOG, config.CLICKHOUSE_DATABASE)
+    : undefined;
+  const run = async (target: typeof client, query: string, settings?: ClickHouseSettings) => {
+    const start = StatementLog.now();
+    await target.command({ query, clickhouse_settings: settings });
+    statementLog?.write({ kind: 'command', sql: query, settings }, start);
+  };
   const onCluster = cluster ? sql` ON CLUSTER ${ident(cluster)}` : sql``;
   // On a cluster, the record is one replicated table every server holds whole (one ZooKeeper
   // path for all of them, no shard): a migration is recorded once, and seen from any server.
@@ -76,12 +86,12 @@ export async function migrate(
     ? `ReplicatedMergeTree('/clickhouse/tables/all/${config.CLICKHOUSE_DATABASE}/schema_migrations', '{replica}')`
     : 'MergeTree()';
   try {
-    await client.command({ query: sql`CREATE DATABASE IF NOT EXISTS ${db}${onCluster}`.text });
-    await client.command({
-      query:
-        sql`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations${onCluster} (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = `
-          .text + `${recordEngine} ORDER BY version`,
-    });
+    await run(client, sql`CREATE DATABASE IF NOT EXISTS ${db}${onCluster}`.text);
+    await run(
+      client,
+      sql`CREATE TABLE IF NOT EXISTS ${db}.schema_migrations${onCluster} (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = `
+        .text + `${recordEngine} ORDER BY version`,
+    );
     const rows = await (
       await client.query({
         query: sql`SELECT version, name, checksum FROM ${db}.schema_migrations`.text,
@@ -105,7 +115,7 @@ export async function migrate(
       }
       for (const statement of m.statements) {
         if (!cluster) {
-          await inDatabase.command({ query: statement });
+          await run(inDatabase, statement);
           continue;
         }
         for (const step of toClusterStatements(statement, {
@@ -121,11 +131,11 @@ export async function migrate(
               clickhouse_settings: { insert_distributed_sync: 1 },
             });
       }
-      await client.command({
-        query:
-          sql`INSERT INTO ${db}.schema_migrations (version, name, checksum) VALUES (${int(m.version)}, ${str(m.name)}, ${str(m.checksum)})`
-            .text,
-      });
+      await run(
+        client,
+        sql`INSERT INTO ${db}.schema_migrations (version, name, checksum) VALUES (${int(m.version)}, ${str(m.name)}, ${str(m.checksum)})`
+          .text,
+      );
       log(`applied ${m.name}`);
       result.applied.push(m.name);
     }

@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chReader, stored } from './support/clickhouse';
+import { api, postEvents } from './support/http';
+import {
+  createPlannedWorkspaces,
+  LOCALSTRIPE_BILLING_ENV,
+  monthBack,
+  runInvoiceMonth,
+  usageEvents,
+} from './support/billing';
+import { ServiceProcess } from './support/service-process';
+import { ADMIN_KEY, isolatedEnv } from './support/test-env';
+import { waitFor } from './support/workload';
+
+const ROOT = join(__dirname, '..');
+/** chdb-core 26.9 in the stack's venv (stack.sh up chdb). */
+const PYTHON = join(ROOT, '.local', 'chdb', 'venv', 'bin', 'python');
+
+/**
+ * The differential lane (issue 14): the service runs a billing month against ClickHouse 18.16
+ * with every statement logged (CLICKHOUSE_STATEMENT_LOG) — the schema, the consumer's inserts,
+ * the usage API in every window and grouping, breakdowns, spend, an invoice run with a price
+ * change inside an hour, exports, reconciliation, budgets, webhooks — then stack/chdb/replay.py
+ * plays the log into chDB, the current ClickHouse engine, and compares every answer.
+ */
+describe('ClickHouse versions: every statement of a billing month answers the same on 18.16 and on current ClickHouse (chDB 26.9)', () => {
+  it('replays into chDB with no difference and no error', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const logDir = join(ROOT, '.local', 'statement-log', tag);
+    const env = await isolatedEnv('chdb', {
+      ...LOCALSTRIPE_BILLING_ENV,
+      INVOICE_GRACE_HOURS: '0',
+      CLICKHOUSE_STATEMENT_LOG: logDir,
+    });
+    const svc = await new ServiceProcess('chdb', env, 'all').start();
+    const ch = chReader(env);
+    try {
+      const workspaces = [`cv${tag}-a`, `cv${tag}-b`];
+      const keys = await createPlannedWorkspaces(svc.url, workspaces, (i) => (i === 0 ? 'team' : 'starter'));
+      const last = monthBack(1);
+      const current = monthBack(0);
+      expect(
+        (
+          await api(svc.url, 'POST', '/v1/catalog/price-changes', ADMIN_KEY, {
+            effective_from: new Date(last.start + 11 * 86_400_000 + 29 * 60_000 + 7).toISOString(),
+            gpu_per_second: { H100: '0.001210' },
+            cpu_per_core_second: '0.0000150',
+          })
+        ).status,
+      ).toBe(201);
+      const now = Date.now();
+      const events = [
+        ...usageEvents({
+          workspaces,
+          perWorkspace: 60,
+          fromMs: last.start,
+          toMs: last.end,
+          seed: 151,
+          idPrefix: `l${tag}`,
+        }).events,
+        ...usageEvents({
+          workspaces,
+          perWorkspace: 20,
+          fromMs: Math.max(current.start, now - 6 * 3_600_000),
+          toMs: now - 60_000,
+          seed: 152,
+          idPrefix: `c${tag}`,
+        }).events,
+      ];
+      await postEvents(svc.url, events);
+      await waitFor(
+        'events stored',
+        () => ch.totals(),
+        (t) => stored(t, BigInt(events.length)),
+      );
+      const key = keys[workspaces[0]];
+      expect(
+        (
+          await api(svc.url, 'PUT', `/v1/workspaces/${workspaces[0]}/budget`, key, {
+            monthly_limit: '10.00',
+            thresholds: [50],
+          })
+        ).status,
+      ).toBe(200);
+      expect((await runInvoiceMonth(svc.url, last.period)).status).toBe('completed');
+      const span = `from=${new Date(last.start).toISOString()}&to=${new Date(last.end).toISOString()}`;
+      const reads = [
+        `/v1/usage?${span}&window=day&group_by=gpu_type`,
+        `/v1/usage?${span}&window=month&group_by=gpu_type,app_id,function_id,region`,
+        `/v1/usage?from=${new Date(last.start + 11 * 86_400_000).toISOString()}&to=${new Date(last.start + 12 * 86_400_000).toISOString()}&window=hour&group_by=app_id`,
+        '/v1/usage?window=day',
+        `/v1/usage/breakdown?${span}&by=function_id&limit=2`,
+        '/v1/spend/current',
+        '/v1/invoices/upcoming',
+        '/v1/invoices',
+        `/v1/workspaces/${workspaces[0]}/budget/alerts`,
+        `/v1/exports/usage?${span}&format=csv`,
+      ];
+      for (const path of reads)
+        expect([path, (await api(svc.url, 'GET', path, key)).status]).toEqual([path, 200]);
+      for (const path of [
+        `/v1/exports/invoices?period=${last.period}&format=csv`,
+        `/v1/reconciliation?period=${last.period}&stripe=false`,
+        `/v1/usage?${span}&workspace_id=${workspaces[1]}&window=month`,
+      ])
+        expect([path, (await api(svc.url, 'GET', path, ADMIN_KEY)).status]).toEqual([path, 200]);
+    } finally {
+      await svc.kill();
+      await ch.close();
+    }
+
+    const replay = await promisify(execFile)(PYTHON, [join(ROOT, 'stack', 'chdb', 'replay.py'), logDir], {
+      maxBuffer: 64 * 1024 * 1024,
+    }).catch((e: { stdout?: string; stderr?: string }) => ({
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? '',
+    }));
+    const summary = JSON.parse(replay.stdout) as {
+      statements: number;
+      compared: number;
+      differences: unknown[];
+      errors: unknown[];
+    };
+    expect({ differences: summary.differences, errors: summary.errors }).toEqual({
+      differences: [],
+      errors: [],
+    });
+    expect(summary.statements).toBeGreaterThan(200);
+    expect(summary.compared).toBeGreaterThan(50);
+  });
+});
