@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { chReader, stored } from './support/clickhouse';
 import { api, createWorkspace, postEvents, usageGpuMs } from './support/http';
 import { ServiceProcess } from './support/service-process';
@@ -266,5 +268,54 @@ describe('pipeline: HTTP ingest to usage API', () => {
     }
     expect(await apiProc.metric('gpumeter_ingest_events_accepted_total')).toBeGreaterThanOrEqual(20_000);
     expect(await apiProc.metric('gpumeter_ingest_events_rejected_total')).toBeGreaterThan(0);
+  });
+});
+
+describe('pipeline with KAFKA_COMPRESSION=gzip', () => {
+  it('the API writes gzip batches (Kafka stores a fraction of the JSON) and the consumer stores every event exactly', async () => {
+    const env = await isolatedEnv('gzip', { KAFKA_COMPRESSION: 'gzip' });
+    const svc = await new ServiceProcess('gzip', env, 'all').start();
+    const ch = chReader(env);
+    try {
+      const workspaces = ['ws_gz_a', 'ws_gz_b'];
+      const keys = new Map<string, string>();
+      for (const ws of workspaces) keys.set(ws, await createWorkspace(svc.url, ws));
+      const generated = generateEvents({ count: 5_000, workspaces, seed: 17 });
+      expect(await postEvents(svc.url, generated.events)).toBe(5_000);
+      await waitFor(
+        'all events stored',
+        () => ch.totals(),
+        (t) => stored(t, 5_000n),
+      );
+      const total = sum(generated.expectedGpuMs);
+      expect(await ch.totals()).toEqual({
+        rawEvents: 5_000n,
+        rawGpuMs: total,
+        hourlyEvents: 5_000n,
+        hourlyGpuMs: total,
+        duplicateKeys: 0n,
+      });
+      for (const ws of workspaces)
+        expect(await usageGpuMs(svc.url, keys.get(ws)!, generated.events)).toBe(
+          generated.expectedGpuMs.get(ws),
+        );
+      // What Kafka keeps on disk for the topic: compressed batches, far below the JSON sent.
+      const dataDir = join(__dirname, '..', '.local', 'kafka', 'data');
+      const topic = `${env.KAFKA_TOPIC_PREFIX}usage.events.v1`;
+      const onDisk = readdirSync(dataDir)
+        .filter((d) => d.startsWith(`${topic}-`))
+        .flatMap((d) =>
+          readdirSync(join(dataDir, d))
+            .filter((f) => f.endsWith('.log'))
+            .map((f) => statSync(join(dataDir, d, f)).size),
+        )
+        .reduce((a, b) => a + b, 0);
+      const json = generated.events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0);
+      expect(onDisk).toBeGreaterThan(0);
+      expect(onDisk).toBeLessThan(json / 4);
+    } finally {
+      await svc.kill();
+      await ch.close();
+    }
   });
 });

@@ -71,7 +71,11 @@ export class KafkaService implements OnModuleDestroy {
   /** `max.message.bytes` per topic, read from the broker once. */
   private readonly limits = new Map<string, number>();
 
+  /** KAFKA_COMPRESSION: a batch is compressed whole; request sizes stay bounded by the uncompressed bytes. */
+  private readonly compression: CompressionTypes;
+
   constructor(private readonly config: AppConfig) {
+    this.compression = config.KAFKA_COMPRESSION === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     this.topics = topicsFor(config);
     this.kafka = new Kafka({
       clientId: config.KAFKA_CLIENT_ID,
@@ -130,7 +134,7 @@ export class KafkaService implements OnModuleDestroy {
         end,
         (from, to) =>
           producer
-            .send({ topic, messages: messages.slice(from, to), acks: -1, compression: CompressionTypes.None })
+            .send({ topic, messages: messages.slice(from, to), acks: -1, compression: this.compression })
             .then(() => undefined),
         (e) => {
           if (isTooLargeError(e))
@@ -155,7 +159,7 @@ export class KafkaService implements OnModuleDestroy {
       topic,
       messages: [message],
       acks: -1,
-      compression: CompressionTypes.None,
+      compression: this.compression,
     });
     return { partition: meta.partition, offset: BigInt(meta.baseOffset ?? '-1') };
   }
