@@ -83,6 +83,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
   private readonly settled = new Set<string>(); // message ids this process saw succeed or give up
   private totalInFlight = 0;
   private endpointCache?: { at: number; byId: Map<string, WebhookEndpoint> };
+  /** Counts endpoint changes seen, so that a read begun before one is not cached after it. */
+  private endpointGeneration = 0;
   private timer?: NodeJS.Timeout;
   private sweeper?: NodeJS.Timeout;
   private readonly schedule: number[];
@@ -221,7 +223,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       });
       return [];
     }
-    if (isEndpointChange(event)) this.endpointCache = undefined;
+    if (isEndpointChange(event)) this.forgetEndpoints();
     const hook = webhookFor(event);
     if (!hook) return [];
     const targets = [...(await this.endpointMap()).values()].filter(
@@ -312,9 +314,18 @@ export class WebhookDispatcher implements OnApplicationShutdown {
 
   private async endpointMap(): Promise<Map<string, WebhookEndpoint>> {
     if (this.endpointCache && Date.now() - this.endpointCache.at < 5_000) return this.endpointCache.byId;
-    const list = await this.repository.endpoints();
-    this.endpointCache = { at: Date.now(), byId: new Map(list.map((e) => [e.id, e])) };
-    return this.endpointCache.byId;
+    // A read that started before an endpoint changed must not be kept as the cache: it may
+    // still show the endpoint enabled (seen: a message delivered to an endpoint a 410 had
+    // just disabled, while another attempt's read was in flight).
+    const generation = this.endpointGeneration;
+    const byId = new Map((await this.repository.endpoints()).map((e) => [e.id, e]));
+    if (generation === this.endpointGeneration) this.endpointCache = { at: Date.now(), byId };
+    return byId;
+  }
+
+  private forgetEndpoints(): void {
+    this.endpointCache = undefined;
+    this.endpointGeneration++;
   }
 
   private tick(): void {
@@ -484,7 +495,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       ...newBillingEvent('webhook_endpoint.disabled', endpoint.workspace_id ?? SYSTEM, data),
       id: `webhook_endpoint.disabled:${endpoint.id}:${endpoint.created_at_ms}`,
     });
-    this.endpointCache = undefined;
+    this.forgetEndpoints();
     this.logger.warn(`webhook endpoint ${endpoint.id} disabled: ${detail}`);
   }
 }
