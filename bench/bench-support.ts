@@ -165,10 +165,16 @@ export function arg(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-/** p50 / p99 / max of latencies, and how many. */
+/** p50 / p95 / p99 / max of latencies, and how many. */
 export function latencyStats(xs: readonly number[]) {
   const s = [...xs].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1], n: s.length };
+  return {
+    p50: percentile(s, 50),
+    p95: percentile(s, 95),
+    p99: percentile(s, 99),
+    max: s[s.length - 1],
+    n: s.length,
+  };
 }
 
 /** A figure for a table: one decimal under 10, whole numbers with separators above. */

@@ -22,7 +22,7 @@ import {
   benchEnv,
   dropBenchEnv,
   fmtMs,
-  percentile,
+  latencyStats,
   ServiceProc,
   writeBenchResult,
 } from './bench-support';
@@ -98,16 +98,8 @@ async function fill(env: Record<string, string>, fromMs: number, hours: number):
   return (performance.now() - t0) / 1000;
 }
 
-interface Stats {
-  p50: number;
-  p95: number;
-  max: number;
-  n: number;
-}
-const stats = (xs: number[]): Stats => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p95: percentile(s, 95), max: s[s.length - 1], n: s.length };
-};
+type Stats = ReturnType<typeof latencyStats>;
+const stats = latencyStats;
 
 async function timedGet(url: string, key: string): Promise<[number, unknown]> {
   const t0 = performance.now();

@@ -278,8 +278,10 @@ clickhouse_up() {
   wait_until clickhouse 60 clickhouse_ready
 }
 
-clickhouse_ready() {
-  [[ "$(curl -s --max-time 2 "http://127.0.0.1:$CH_HTTP_PORT/?query=SELECT%201" 2>/dev/null)" == "1" ]]
+clickhouse_ready() { ch_answers "$CH_HTTP_PORT"; }
+# Whether the ClickHouse server on an HTTP port answers a query (the main one or a cluster server's).
+ch_answers() {
+  [[ "$(curl -s --max-time 2 "http://127.0.0.1:$1/?query=SELECT%201" 2>/dev/null)" == "1" ]]
 }
 
 
@@ -349,9 +351,6 @@ cluster_node_up() {
   CH_WAIT_PORT="$http" wait_until "$name" 60 ch_wait_port_answers
 }
 
-ch_answers() {
-  [[ "$(curl -s --max-time 2 "http://127.0.0.1:$1/?query=SELECT%201" 2>/dev/null)" == "1" ]]
-}
 ch_wait_port_answers() { ch_answers "$CH_WAIT_PORT"; }
 
 cluster_up() {

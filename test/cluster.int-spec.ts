@@ -34,19 +34,20 @@ describe('cluster: the pipeline on 2 shards, one of them with 2 replicas', () =>
   let generated: ReturnType<typeof generateEvents>;
 
   /** Rows of a local table on one server, counted there alone. */
-  async function localCount(node: keyof typeof NODES, table: string): Promise<bigint> {
+  /** Rows of a query run on one server alone (its local tables). */
+  async function onNode<T>(node: keyof typeof NODES, query: string): Promise<T[]> {
     const client = createClient({ url: NODES[node], database: env.CLICKHOUSE_DATABASE });
     try {
-      const [row] = await (
-        await client.query({
-          query: `SELECT toString(count()) AS n FROM ${table}_local`,
-          format: 'JSONEachRow',
-        })
-      ).json<{ n: string }>();
-      return BigInt(row.n);
+      return await (await client.query({ query, format: 'JSONEachRow' })).json<T>();
     } finally {
       await client.close();
     }
+  }
+
+  /** Rows of a local table on one server, counted there alone. */
+  async function localCount(node: keyof typeof NODES, table: string): Promise<bigint> {
+    const [row] = await onNode<{ n: string }>(node, `SELECT toString(count()) AS n FROM ${table}_local`);
+    return BigInt(row.n);
   }
 
   async function syncReplicas() {
@@ -110,20 +111,10 @@ describe('cluster: the pipeline on 2 shards, one of them with 2 replicas', () =>
     expect(shard1 + shard2).toBe(10_000n);
     expect(await localCount('ch2', 'usage_events')).toBe(shard1);
     expect(await localCount('ch2', 'usage_hourly')).toBe(await localCount('ch1', 'usage_hourly'));
-    const workspacesOn = async (node: keyof typeof NODES) => {
-      const client = createClient({ url: NODES[node], database: env.CLICKHOUSE_DATABASE });
-      try {
-        const rows = await (
-          await client.query({
-            query: 'SELECT DISTINCT workspace_id FROM usage_events_local',
-            format: 'JSONEachRow',
-          })
-        ).json<{ workspace_id: string }>();
-        return rows.map((r) => r.workspace_id).sort();
-      } finally {
-        await client.close();
-      }
-    };
+    const workspacesOn = async (node: keyof typeof NODES) =>
+      (await onNode<{ workspace_id: string }>(node, 'SELECT DISTINCT workspace_id FROM usage_events_local'))
+        .map((r) => r.workspace_id)
+        .sort();
     const onShard1 = await workspacesOn('ch1');
     const onShard2 = await workspacesOn('ch3');
     expect([...onShard1, ...onShard2].sort()).toEqual([...WORKSPACES].sort());
