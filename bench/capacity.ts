@@ -27,6 +27,8 @@ const WORKSPACES = 100;
 const log = (s: string) => process.stderr.write(`[bench:capacity] ${s}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const SECONDS_PER_MONTH = 30 * 86_400;
+/** Raw events ClickHouse holds at most with RAW_EVENT_RETENTION_DAYS=65: an open month of 31 days + 65. */
+const RAW_DAYS_KEPT = 31 + 65;
 /** Measured by bench:ingest (BENCHMARKS.md): events/s one consumer process stored through Kafka, 2 cores shared with the stack. */
 const CONSUMER_EVENTS_PER_SECOND = 81_000;
 /** Its CPU cost there: 0.86 CPU-seconds per 100,000 events, so one dedicated core carries ≈ 116,000/s. */
@@ -141,11 +143,13 @@ async function main() {
       const rollupRows = perMonth / 360;
       const rawMonth = perMonth * rawPerEvent;
       const rollupMonth = rollupRows * hourlyPerRow;
-      // Shards: raw events of the open month plus the last finalized one (kept raw for
-      // adjustments and line tracing) on ≤ 2 TB of compressed data per shard, ≥ 1.
-      const shards = Math.max(1, Math.ceil((2 * rawMonth) / 2e12));
+      // Shards: the raw events ClickHouse holds at most with RAW_EVENT_RETENTION_DAYS=65 —
+      // the open month (up to 31 days) and every closed month until 65 days after its end,
+      // 96 days in all — on ≤ 2 TB of compressed data per shard, ≥ 1.
+      const rawKept = perSecond * RAW_DAYS_KEPT * 86_400 * rawPerEvent;
+      const shards = Math.max(1, Math.ceil(rawKept / 2e12));
       const window = perSecond * 45 * 86_400; // 45 days: an open month and its grace
-      return `| ${fmt(containers)} | ${fmt(perSecond)} | ${partitions} / ${consumers} | ${shards} (× 2 replicas) | ${gb(rawMonth)} | ${gb(rollupMonth)} | ${gb(window * kafkaPerEvent)} | ${gb(window * kafkaGzipPerEvent)} |`;
+      return `| ${fmt(containers)} | ${fmt(perSecond)} | ${partitions} / ${consumers} | ${shards} (× 2 replicas) | ${gb(rawMonth)} | ${gb(rawKept)} | ${gb(rollupMonth)} | ${gb(window * kafkaPerEvent)} | ${gb(window * kafkaGzipPerEvent)} |`;
     });
     const table = [
       `Measured ${date.slice(0, 16).replace('T', ' ')} UTC by \`npm run bench:capacity -- --events ${N} --kafka-events ${KAFKA_N}\`: ` +
@@ -155,8 +159,8 @@ async function main() {
         `${kafkaGzipPerEvent.toFixed(0)} bytes gzip-compressed by the producer; ` +
         `one consumer process stores ${fmt(CONSUMER_EVENTS_PER_SECOND)} events/s (bench:ingest, ${CONSUMER_CPU_SECONDS_PER_100K} CPU-s per 100,000).`,
       '',
-      '| GPU containers (10 s intervals) | events/s | Kafka partitions / consumer processes | ClickHouse shards | raw events per month | rollups per month (upper bound) | Kafka, 45-day replay window, uncompressed | the same, gzip by the producer |',
-      '|---:|---:|---|---|---:|---:|---:|---:|',
+      '| GPU containers (10 s intervals) | events/s | Kafka partitions / consumer processes | ClickHouse shards | raw events per month | raw events kept (at most ${RAW_DAYS_KEPT} days) | rollups per month (upper bound) | Kafka, 45-day replay window, uncompressed | the same, gzip by the producer |',
+      '|---:|---:|---|---|---:|---:|---:|---:|---:|',
       ...rows,
     ];
     writeBenchResult('capacity', 'Capacity: bytes per event (issue 14)', table, {

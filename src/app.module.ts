@@ -8,6 +8,7 @@ import { CatalogModule } from './catalog/catalog.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { ExportsModule } from './exports/exports.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
+import { RetentionModule } from './retention/retention.module';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { InvoicingModule } from './invoicing/invoicing.module';
 import { MeteringModule } from './metering/metering.module';
@@ -48,6 +49,7 @@ export function appModule(config: AppConfig) {
       StripeModule,
       ExportsModule,
       ReconciliationModule,
+      RetentionModule,
       BudgetsModule,
       WebhooksModule,
       DashboardModule,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { invoiceRunCommand } from './cli/invoice-run';
 import { replayCommand } from './cli/replay';
+import { retentionCommand } from './cli/retention';
 import { ConfigurationError, loadConfig } from './config/app-config';
 import { agentTransport, defaultAgentName, parseDuration, runAgent } from './cli/agent';
 import { simulate } from './cli/simulate';
@@ -54,6 +55,18 @@ program
     process.exitCode = await replayCommand(process.env, ROOT, o.database, (l) =>
       process.stdout.write(`${l}\n`),
     );
+  });
+
+program
+  .command('retention')
+  .description('raw event retention')
+  .command('run')
+  .description(
+    "drop closed months' raw usage events RAW_EVENT_RETENTION_DAYS after they end, keeping what readers need; safe to repeat and to kill",
+  )
+  .option('--dry-run', 'say what would be done, change nothing', false)
+  .action(async (o: { dryRun: boolean }) => {
+    process.exitCode = await retentionCommand(config(), o.dryRun, (l) => process.stdout.write(`${l}\n`));
   });
 
 program

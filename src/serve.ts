@@ -10,6 +10,7 @@ import { Logger } from 'nestjs-pino';
 import { appModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { InvoiceScheduler } from './invoicing/invoice-scheduler.service';
+import { RetentionScheduler } from './retention/retention-scheduler.service';
 import { UsageConsumerService } from './metering/usage-consumer.service';
 import { BillingEventsService } from './platform/billing-events/billing-events.service';
 import { apiValidationPipe } from './platform/errors/validation.pipe';
@@ -85,6 +86,7 @@ export async function serve(config: AppConfig, role: Role): Promise<NestExpressA
   }
   if (role === 'worker' || role === 'all') {
     app.get(InvoiceScheduler).start();
+    app.get(RetentionScheduler).start();
     await app.get(WebhookDispatcher).start();
   }
   await app.listen(config.PORT, config.HOST);

@@ -33,7 +33,6 @@ describe('cluster: the pipeline on 2 shards, one of them with 2 replicas', () =>
   const WORKSPACES = Array.from({ length: 8 }, (_, i) => `cl_ws_${i}`);
   let generated: ReturnType<typeof generateEvents>;
 
-  /** Rows of a local table on one server, counted there alone. */
   /** Rows of a query run on one server alone (its local tables). */
   async function onNode<T>(node: keyof typeof NODES, query: string): Promise<T[]> {
     const client = createClient({ url: NODES[node], database: env.CLICKHOUSE_DATABASE });

@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chReader, stored } from './support/clickhouse';
+import { KafkaEventSender } from '../src/agent/event-sender';
 import { api, createWorkspace, postEvents, usageGpuMs } from './support/http';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, AGENT_TOKEN, isolatedEnv } from './support/test-env';
@@ -272,7 +273,7 @@ describe('pipeline: HTTP ingest to usage API', () => {
 });
 
 describe('pipeline with KAFKA_COMPRESSION=gzip', () => {
-  it('the API writes gzip batches (Kafka stores a fraction of the JSON) and the consumer stores every event exactly', async () => {
+  it('the API and the agent write gzip batches (Kafka stores a fraction of the JSON) and the consumer stores every event exactly', async () => {
     const env = await isolatedEnv('gzip', { KAFKA_COMPRESSION: 'gzip' });
     const svc = await new ServiceProcess('gzip', env, 'all').start();
     const ch = chReader(env);
@@ -280,18 +281,28 @@ describe('pipeline with KAFKA_COMPRESSION=gzip', () => {
       const workspaces = ['ws_gz_a', 'ws_gz_b'];
       const keys = new Map<string, string>();
       for (const ws of workspaces) keys.set(ws, await createWorkspace(svc.url, ws));
-      const generated = generateEvents({ count: 5_000, workspaces, seed: 17 });
-      expect(await postEvents(svc.url, generated.events)).toBe(5_000);
+      const generated = generateEvents({ count: 10_000, workspaces, seed: 17 });
+      // Half through the API, half as the worker agent writes to Kafka with KAFKA_COMPRESSION=gzip:
+      // if either wrote uncompressed batches, the topic's log would hold more than a quarter of the JSON.
+      expect(await postEvents(svc.url, generated.events.slice(0, 5_000))).toBe(5_000);
+      const agent = new KafkaEventSender(
+        { brokers: env.KAFKA_BROKERS.split(',') },
+        `${env.KAFKA_TOPIC_PREFIX}usage.events.v1`,
+        'test-agent-gzip',
+        'gzip',
+      );
+      expect(await agent.send(generated.events.slice(5_000).map((e) => JSON.stringify(e)))).toEqual([]);
+      await agent.close();
       await waitFor(
         'all events stored',
         () => ch.totals(),
-        (t) => stored(t, 5_000n),
+        (t) => stored(t, 10_000n),
       );
       const total = sum(generated.expectedGpuMs);
       expect(await ch.totals()).toEqual({
-        rawEvents: 5_000n,
+        rawEvents: 10_000n,
         rawGpuMs: total,
-        hourlyEvents: 5_000n,
+        hourlyEvents: 10_000n,
         hourlyGpuMs: total,
         duplicateKeys: 0n,
       });

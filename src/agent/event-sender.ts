@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Message, Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, Message, Producer } from 'kafkajs';
 import type { KafkaConnection } from '../platform/kafka/kafka-connection';
 import { chunkByBytes, sendHalvingWhenTooLarge } from '../platform/chunk-by-bytes';
 import { encodedSize, isTooLargeError } from '../platform/kafka/message-size';
@@ -21,16 +21,23 @@ export interface EventSender {
   close(): Promise<void>;
 }
 
-/** Straight to usage.events.v1 (records of one source, keyed by it): idempotent producer, acks = all. */
+/**
+ * Straight to usage.events.v1 (records of one source, keyed by it): idempotent producer,
+ * acks = all; with `gzip` (KAFKA_COMPRESSION) each request's batch is compressed whole —
+ * Kafka then stores ≈ 19 bytes an event instead of ≈ 456 (docs/capacity.md).
+ */
 export class KafkaEventSender implements EventSender {
   private producer?: Producer;
   private readonly kafka: Kafka;
+  private readonly compression: CompressionTypes;
 
   constructor(
     connection: KafkaConnection,
     private readonly topic: string,
     clientId: string,
+    compression: 'none' | 'gzip' = 'none',
   ) {
+    this.compression = compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     this.kafka = new Kafka({
       clientId,
       ...connection,
@@ -74,9 +81,12 @@ export class KafkaEventSender implements EventSender {
           from,
           to,
           (a, b) =>
-            this.producer!.send({ topic: this.topic, acks: -1, messages: messages.slice(a, b) }).then(
-              () => undefined,
-            ),
+            this.producer!.send({
+              topic: this.topic,
+              acks: -1,
+              compression: this.compression,
+              messages: messages.slice(a, b),
+            }).then(() => undefined),
           isTooLargeError,
           (i) => refused.push(...records[i].indexes),
         );

@@ -175,6 +175,7 @@ function senderFor(config: AppConfig, o: AgentCliOptions): EventSender {
       kafkaConnection(config),
       topicsFor(config).usageEvents,
       `gpumeter-agent-${o.name}`,
+      config.KAFKA_COMPRESSION,
     );
   }
   const token =

@@ -48,6 +48,9 @@ describe('configuration', () => {
     [{ STRIPE_MAX_CONCURRENCY: '0' }, 'STRIPE_MAX_CONCURRENCY'],
     [{ FAULT_INJECTION: 'crash-after-stripe-items=lots' }, 'FAULT_INJECTION'],
     [{ EVENT_MAX_AGE_DAYS: '0' }, 'EVENT_MAX_AGE_DAYS'],
+    [{ RAW_EVENT_RETENTION_DAYS: 'ninety' }, 'RAW_EVENT_RETENTION_DAYS'],
+    [{ RAW_EVENT_RETENTION_DAYS: '36' }, 'RAW_EVENT_RETENTION_DAYS'],
+    [{ RAW_EVENT_RETENTION_DAYS: '60', EVENT_MAX_AGE_DAYS: '59' }, 'RAW_EVENT_RETENTION_DAYS'],
     [
       { FAULT_INJECTION: 'crash-after-insert', GPUMETER_ENV: 'production', ADMIN_API_KEY: 'x'.repeat(30) },
       'FAULT_INJECTION',
@@ -56,6 +59,10 @@ describe('configuration', () => {
     [{ OPENAPI_RESPONSE_CHECK: 'true', GPUMETER_ENV: 'production' }, 'OPENAPI_RESPONSE_CHECK'],
   ])('refuses %p naming %s', (env, variable) => {
     expect(problems(env)).toContain(`${variable}:`);
+  });
+  it('keeps raw events for ever unless RAW_EVENT_RETENTION_DAYS is set past the accepted age', () => {
+    expect(loadConfig({}).RAW_EVENT_RETENTION_DAYS).toBeUndefined();
+    expect(loadConfig({ RAW_EVENT_RETENTION_DAYS: '37' }).RAW_EVENT_RETENTION_DAYS).toBe(37);
   });
   it('never echoes a secret in the error', () => {
     const message = problems({ ADMIN_API_KEY: 'sekrit' });

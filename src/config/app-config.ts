@@ -353,6 +353,20 @@ export class AppConfig {
   @Max(400)
   EVENT_MAX_AGE_DAYS = 35;
 
+  /**
+   * Raw event retention (src/retention): a closed month's raw usage events are dropped from
+   * ClickHouse this many days after the month ended; its rollups, invoices and the usage of
+   * its price-cut hours are kept. Unset: raw events are kept for ever. Must exceed
+   * EVENT_MAX_AGE_DAYS + 1, so that no event of a month can still be accepted when its raw
+   * events (the dedupe's memory) are dropped.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(3)
+  @Max(36500)
+  RAW_EVENT_RETENTION_DAYS?: number;
+
   /** How far in the future ended_at may be, to absorb agent clock skew. */
   @Transform(toInt)
   @IsInt()
@@ -510,6 +524,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     'KAFKA_SASL_USERNAME',
     'KAFKA_SASL_PASSWORD',
     'METRICS_PORT',
+    'RAW_EVENT_RETENTION_DAYS',
     'STRIPE_API_URL',
     'STRIPE_WEBHOOK_SECRET',
     'WEBHOOK_SECRETS_KEY',
@@ -534,6 +549,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(...productionRefusals(config));
   }
   problems.push(...kafkaSecurityProblems(config));
+  if (
+    config.RAW_EVENT_RETENTION_DAYS !== undefined &&
+    config.RAW_EVENT_RETENTION_DAYS <= config.EVENT_MAX_AGE_DAYS + 1
+  )
+    problems.push(
+      `RAW_EVENT_RETENTION_DAYS: RAW_EVENT_RETENTION_DAYS must be more than EVENT_MAX_AGE_DAYS + 1 (${config.EVENT_MAX_AGE_DAYS + 1}): an event of a month must no longer be accepted when its raw events are dropped; got ${config.RAW_EVENT_RETENTION_DAYS}`,
+    );
   if (config.METRICS_PORT !== undefined && config.METRICS_PORT === config.PORT)
     problems.push(`METRICS_PORT: METRICS_PORT must differ from PORT`);
   if (problems.length > 0) throw new ConfigurationError(problems);

@@ -158,8 +158,8 @@ export class InvoiceRunService {
         const first = mismatches[0];
         throw new Error(
           `not finalizing ${period.toString()}: hourly rollups disagree with raw usage events for ` +
-            `${mismatches.length} workspace(s), e.g. ${first.workspace_id} (GPU/CPU/memory ms raw ${first.raw}, ` +
-            `rollups ${first.hourly}); see src/metering/README.md`,
+            `${mismatches.length} workspace(s), e.g. ${first.workspace_id} (GPU/CPU/memory ms and events raw ${first.expected}, ` +
+            `rollups ${first.found}); see src/metering/README.md`,
         );
       }
       await new Promise((r) => setTimeout(r, ROLLUP_CHECK_PAUSE_MS));

@@ -1,4 +1,4 @@
-import { segmentAt, splitHours } from './price-split-hours';
+import { checkRetiredCuts, monthNumber, priceCuts, segmentAt, splitHours } from './price-split-hours';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 9, 1);
@@ -45,5 +45,35 @@ describe('splitHours', () => {
   it('finds the segment of an instant', () => {
     expect(segmentAt([T0, T0 + 90 * 60_000], T0 + H)).toBe(0);
     expect(segmentAt([T0, T0 + 90 * 60_000], T0 + 2 * H)).toBe(1);
+  });
+});
+
+describe('retired months: the cuts their pieces were stored at', () => {
+  const a = T0 + 2 * H + 1;
+  const b = T0 + 2 * H + 30 * 60_000;
+  const d = T0 + 9 * H + 59 * 60_000;
+  const split = splitHours([T0, a, b, T0 + 3 * H, d]);
+
+  it('priceCuts lists every cut, not the hours’ first instants', () => {
+    expect(priceCuts(split)).toEqual([a, b, d]);
+    expect(priceCuts([])).toEqual([]);
+  });
+
+  it('monthNumber is the UTC YYYYMM ClickHouse partitions by', () => {
+    expect(monthNumber(T0)).toBe(202610);
+    expect(monthNumber(Date.UTC(2026, 10, 1) - 1)).toBe(202610);
+    expect(monthNumber(Date.UTC(2026, 11, 31, 23, 59, 59, 999))).toBe(202612);
+  });
+
+  it('checkRetiredCuts accepts an hour cut exactly as recorded, whatever else the month holds', () => {
+    expect(() => checkRetiredCuts(split[0], [a, b, d])).not.toThrow();
+    expect(() => checkRetiredCuts(split[1], [a, b, d])).not.toThrow();
+  });
+
+  it('checkRetiredCuts refuses an hour cut at other instants, or at fewer or more', () => {
+    expect(() => checkRetiredCuts(split[0], [a, d])).toThrow(/retired.*must not change/);
+    expect(() => checkRetiredCuts(split[0], [a, b + 1, d])).toThrow(/retired/);
+    expect(() => checkRetiredCuts(split[1], [a, b])).toThrow(/retired/);
+    expect(() => checkRetiredCuts(split[1], [a, b, d, d + 1])).toThrow(/retired/);
   });
 });

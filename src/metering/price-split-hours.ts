@@ -48,3 +48,33 @@ export function splitHours(segmentStartsMs: readonly number[]): SplitHour[] {
       return { hourMs, pieces };
     });
 }
+
+/** The instants the hours are cut at (each piece's start but an hour's first). */
+export function priceCuts(split: readonly SplitHour[]): number[] {
+  return split.flatMap((h) => h.pieces.slice(1).map((p) => p.fromMs));
+}
+
+/** A month as its partition in ClickHouse names it (toYYYYMM, UTC): 202611. */
+export function monthNumber(ms: number): number {
+  const d = new Date(ms);
+  return d.getUTCFullYear() * 100 + d.getUTCMonth() + 1;
+}
+
+/**
+ * A retired month's pieces are stored cut at the instants recorded when it was retired; an
+ * hour is read from them only if it is cut at exactly those instants now. A month's prices
+ * cannot change once it is closed (invoicing/closed-period-guard.ts), so a difference means
+ * that rule was broken: refused loudly rather than priced from pieces that do not fit.
+ */
+export function checkRetiredCuts(hour: SplitHour, recordedCutsMs: readonly number[]): void {
+  const now = priceCuts([hour]);
+  const then = recordedCutsMs.filter((c) => c >= hour.hourMs && c < hour.hourMs + HOUR_MS);
+  if (now.length !== then.length || now.some((c, i) => c !== then[i]))
+    throw new Error(
+      `usage of ${new Date(hour.hourMs).toISOString()} was retired (its raw events dropped) with price changes at [${then
+        .map((c) => new Date(c).toISOString())
+        .join(', ')}], but the catalog now changes prices at [${now
+        .map((c) => new Date(c).toISOString())
+        .join(', ')}]: a closed month's prices must not change`,
+    );
+}

@@ -9,6 +9,7 @@ import { MetricsService } from '../platform/metrics/metrics.service';
 import { UsageStoredSignal } from '../platform/usage-stored-signal';
 import { UsageConsumerService } from './usage-consumer.service';
 import { UsageEventsRepository } from './usage-events.repository';
+import { UsageRetirementsRepository } from './usage-retirements.repository';
 
 /** Decoding only: the consumer's Kafka and ClickHouse are never touched here. */
 const consumer = new UsageConsumerService(
@@ -18,6 +19,7 @@ const consumer = new UsageConsumerService(
   new MetricsService(),
   new UsageStoredSignal(),
   new FaultInjection(loadConfig({ GPUMETER_ENV: 'test' })),
+  {} as UsageRetirementsRepository,
 );
 const NOW = Date.UTC(2026, 10, 27, 10, 0, 10);
 const message = (value: Buffer | null, offset = 0): KafkaMessage => ({
@@ -105,6 +107,7 @@ describe('usage consumer decode: no record can make it throw (issue 8)', () => {
       new MetricsService(),
       new UsageStoredSignal(),
       new FaultInjection(loadConfig({ GPUMETER_ENV: 'test' })),
+      {} as UsageRetirementsRepository,
     );
     // Two partitions: agent://even → 0, anything else → 1.
     (routed as unknown as { partitionOfSource: (s: string) => number }).partitionOfSource = (s) =>
@@ -120,5 +123,56 @@ describe('usage consumer decode: no record can make it throw (issue 8)', () => {
     expect(misrouted.map((m) => [m.source, JSON.parse(m.json).id, m.message.offset])).toEqual([
       ['agent://odd', 'there', '3'],
     ]);
+  });
+});
+
+describe('usage consumer: events of retired months (raw event retention)', () => {
+  it('dead-letters an event whose month is retired, alone, and stores the rest', async () => {
+    const asked: number[][] = [];
+    const retiredAugust = {
+      retired: async (months: number[]) => {
+        asked.push([...months].sort());
+        return new Map(months.filter((m) => m === 202608).map((m) => [m, []]));
+      },
+    } as unknown as UsageRetirementsRepository;
+    const withRetirements = new UsageConsumerService(
+      loadConfig({ GPUMETER_ENV: 'test', EVENT_MAX_AGE_DAYS: '400' }),
+      {} as KafkaService,
+      {} as UsageEventsRepository,
+      new MetricsService(),
+      new UsageStoredSignal(),
+      new FaultInjection(loadConfig({ GPUMETER_ENV: 'test' })),
+      retiredAugust,
+    );
+    const august = sampleUsageEvent(Date.UTC(2026, 7, 20, 3), { id: 'august' });
+    const september = sampleUsageEvent(Date.UTC(2026, 8, 2, 3), { id: 'september' });
+    const today = sampleUsageEvent(NOW - 5000, { id: 'today' });
+    const slice = withRetirements.decode(
+      [message(Buffer.from(JSON.stringify([august, september, today])), 7)],
+      0,
+      NOW,
+    );
+    expect(slice.events.map((e) => e.id)).toEqual(['august', 'september', 'today']);
+    expect(slice.aged.map((a) => a.event.id)).toEqual(['august', 'september']);
+    await (
+      withRetirements as unknown as { setAsideRetired: (s: typeof slice) => Promise<void> }
+    ).setAsideRetired(slice);
+    expect(asked).toEqual([[202608, 202609]]);
+    expect(slice.events.map((e) => e.id)).toEqual(['september', 'today']);
+    expect(slice.deadLetters).toHaveLength(1);
+    const [dead] = slice.deadLetters;
+    expect([dead.reason, dead.index, dead.message.offset]).toEqual(['retired-period', 0, '7']);
+    expect(dead.detail).toMatch(/2026-08.*raw events were dropped/);
+    expect(JSON.parse(dead.message.value!.toString())).toEqual(august);
+  });
+
+  it('asks nothing about events of this month (live traffic)', () => {
+    const { aged, events } = consumer.decode(
+      [message(Buffer.from(JSON.stringify(sampleUsageEvent(NOW - 5000))))],
+      0,
+      NOW,
+    );
+    expect(events).toHaveLength(1);
+    expect(aged).toEqual([]);
   });
 });

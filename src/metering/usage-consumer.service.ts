@@ -15,6 +15,19 @@ import { dedupeKey, StoredUsageEvent, UsageEventsRepository } from './usage-even
 import { parseUntrustedJson } from '../platform/json/untrusted-json';
 import { describeError } from '../platform/errors/describe-error';
 import { DAY_MS } from '../common/time';
+import { monthNumber } from './price-split-hours';
+import { UsageRetirementsRepository } from './usage-retirements.repository';
+
+/**
+ * Events that ended before this may be in a retired month: before the current month (UTC),
+ * and more than a day ago (a month is retired days after it ends at the earliest:
+ * RAW_EVENT_RETENTION_DAYS > EVENT_MAX_AGE_DAYS + 1). Live traffic is newer, so the check
+ * costs it nothing.
+ */
+function agedBefore(nowMs: number): number {
+  const d = new Date(nowMs);
+  return Math.min(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), nowMs - DAY_MS);
+}
 
 /** An event read in a partition that is not its source's (see sendToTheirPartitions). */
 interface MisroutedEvent {
@@ -31,15 +44,29 @@ interface Prepared {
   startedAt: bigint;
 }
 
+/** A valid event that ended before the current month: its month may be retired. */
+interface AgedEvent {
+  event: StoredUsageEvent;
+  value: unknown;
+  message: KafkaMessage;
+  partition: number;
+  index?: number;
+}
+
 interface Decoded {
   events: StoredUsageEvent[];
   deadLetters: UsageDeadLetter[];
   misrouted: MisroutedEvent[];
+  aged: AgedEvent[];
 }
 
 export interface UsageDeadLetter extends DeadLetter {
-  /** invalid-json: not JSON (or nested too deep); invalid-event: breaks contract §1; unprocessable: our code failed on it */
-  reason: 'invalid-json' | 'invalid-event' | 'unprocessable';
+  /**
+   * invalid-json: not JSON (or nested too deep); invalid-event: breaks contract §1;
+   * unprocessable: our code failed on it; retired-period: its month's raw events were
+   * dropped (src/retention), so a copy could not be told from a new event.
+   */
+  reason: 'invalid-json' | 'invalid-event' | 'unprocessable' | 'retired-period';
 }
 
 /**
@@ -69,6 +96,7 @@ export class UsageConsumerService {
     private readonly metrics: MetricsService,
     private readonly usageStored: UsageStoredSignal,
     private readonly faults: FaultInjection,
+    private readonly retirements: UsageRetirementsRepository,
   ) {
     this.coalescer = new StoreCoalescer(
       (events) => this.prepare(events),
@@ -172,10 +200,13 @@ export class UsageConsumerService {
     const maxEvents = this.config.CONSUMER_MAX_BATCH_EVENTS;
     // Large fetches are stored in slices of about maxEvents events, each committed on its own.
     for (let start = 0; start < batch.messages.length;) {
-      const slice: Decoded = { events: [], deadLetters: [], misrouted: [] };
+      const slice: Decoded = { events: [], deadLetters: [], misrouted: [], aged: [] };
+      this.agedBeforeMs = agedBefore(Date.now());
       let end = start;
       while (end < batch.messages.length && slice.events.length < maxEvents)
         this.decodeInto(batch.messages[end++], batch.partition, slice);
+      if (slice.aged.length > 0)
+        await this.untilDone(payload, 'checking retired months', () => this.setAsideRetired(slice));
       const { events, deadLetters, misrouted } = slice;
       if (this.deadLetter)
         await this.untilDone(payload, 'dead-lettering', () => this.sendDeadLetters(deadLetters, batch.topic));
@@ -219,8 +250,9 @@ export class UsageConsumerService {
    * Never throws, whatever the bytes: a record that made any step here fail is dead-lettered
    * as `unprocessable`, so one record can never stop its partition.
    */
-  decode(messages: KafkaMessage[], partition: number): Decoded {
-    const decoded: Decoded = { events: [], deadLetters: [], misrouted: [] };
+  decode(messages: KafkaMessage[], partition: number, nowMs = Date.now()): Decoded {
+    const decoded: Decoded = { events: [], deadLetters: [], misrouted: [], aged: [] };
+    this.agedBeforeMs = agedBefore(nowMs);
     for (const message of messages) this.decodeInto(message, partition, decoded);
     return decoded;
   }
@@ -235,6 +267,7 @@ export class UsageConsumerService {
       events: into.events.length,
       deadLetters: into.deadLetters.length,
       misrouted: into.misrouted.length,
+      aged: into.aged.length,
     };
     try {
       const parsed = parseUntrustedJson(message.value);
@@ -257,6 +290,7 @@ export class UsageConsumerService {
       into.events.length = before.events;
       into.deadLetters.length = before.deadLetters;
       into.misrouted.length = before.misrouted;
+      into.aged.length = before.aged;
       into.deadLetters.push({ message, partition, reason: 'unprocessable', detail: describeError(e) });
     }
   }
@@ -296,6 +330,40 @@ export class UsageConsumerService {
     stored.kafka_partition = partition;
     stored.kafka_offset = Number(message.offset);
     into.events.push(stored);
+    if (stored.ended_at_ms < this.agedBeforeMs)
+      into.aged.push({ event: stored, value, message, partition, index });
+  }
+
+  /** Events that ended before this are checked against retired months (see agedBefore). */
+  private agedBeforeMs = 0;
+
+  /**
+   * Takes out of the slice the events of retired months and dead-letters them: their raw
+   * events are dropped, so the dedupe lookup cannot find a copy there, and storing it could
+   * count it twice (its month's invoice is final; the DLQ keeps it for a person to judge).
+   * Retirement also waits until the group has read past every record that could carry an
+   * event of the month (src/retention), so this only catches what slipped past that.
+   */
+  private async setAsideRetired(slice: Decoded): Promise<void> {
+    const months = [...new Set(slice.aged.map((a) => monthNumber(a.event.ended_at_ms)))];
+    const retired = await this.retirements.retired(months);
+    if (retired.size === 0) return;
+    const out = new Set<StoredUsageEvent>();
+    for (const a of slice.aged) {
+      const month = monthNumber(a.event.ended_at_ms);
+      if (!retired.has(month)) continue;
+      out.add(a.event);
+      slice.deadLetters.push({
+        message:
+          a.index === undefined ? a.message : { ...a.message, value: Buffer.from(JSON.stringify(a.value)) },
+        partition: a.partition,
+        index: a.index,
+        reason: 'retired-period',
+        detail: `data.ended_at falls in ${String(month).slice(0, 4)}-${String(month).slice(4)}, whose raw events were dropped after it was invoiced (raw event retention): a copy could not be told from a new event, so it is not stored`,
+      });
+    }
+    slice.events = slice.events.filter((e) => !out.has(e));
+    slice.aged = [];
   }
 
   /**

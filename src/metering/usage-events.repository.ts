@@ -172,6 +172,27 @@ export class UsageEventsRepository {
     return { events: BigInt(row.n), gpu_ms: BigInt(row.gpu_ms) };
   }
 
+  /** How many events ended in [fromMs, toMs) (read by the sort key's first column). */
+  async countEndedIn(fromMs: number, toMs: number): Promise<bigint> {
+    const [row] = await this.clickhouse.query<{ n: string }>(sql`
+      SELECT toString(count()) AS n FROM usage_events
+      WHERE ended_at >= ${dateTimeFromMs(fromMs)} AND ended_at < ${dateTimeFromMs(toMs)}
+        AND ended_at_ms >= ${int(fromMs)} AND ended_at_ms < ${int(toMs)}`);
+    return BigInt(row.n);
+  }
+
+  /**
+   * Events in partition `month` (toYYYYMM(ended_at) in each server's time zone) that ended
+   * outside [fromMs, toMs), the month in UTC: none unless a server's time zone is not UTC, and
+   * then dropping the partition would drop events of another month.
+   */
+  async countInPartitionOutside(month: number, fromMs: number, toMs: number): Promise<bigint> {
+    const [row] = await this.clickhouse.query<{ n: string }>(sql`
+      SELECT toString(count()) AS n FROM usage_events
+      WHERE toYYYYMM(ended_at) = ${int(month)} AND (ended_at_ms < ${int(fromMs)} OR ended_at_ms >= ${int(toMs)})`);
+    return BigInt(row.n);
+  }
+
   /**
    * Keys (source, id) stored more than once; must always be empty (reconciliation reports it).
    * `endedFromMs`/`endedToMs` limit the scan to events that ended in a span.

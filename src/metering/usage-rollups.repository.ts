@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
 import { ident, int, list, Sql, sql, str } from '../platform/clickhouse/sql';
-import { SplitHour, splitHours } from './price-split-hours';
+import { checkRetiredCuts, monthNumber, SplitHour, splitHours } from './price-split-hours';
+import { rawPieceRows, storedPieceRows } from './split-hour-sql';
+import { UsageRetirementsRepository, WorkspaceUsageSums } from './usage-retirements.repository';
 
 export type UsageWindow = 'hour' | 'day' | 'month';
 export const GROUP_KEYS = ['gpu_type', 'app_id', 'function_id', 'region'] as const;
@@ -68,39 +70,6 @@ function wholeHoursOnly(split: readonly SplitHour[]): Sql {
     : sql`AND hour NOT IN (${list(split.map((h) => sql`toDateTime(${int(h.hourMs / 1000)})`))})`;
 }
 
-const PIECE_FROM = sql`tupleElement(piece, 2)`;
-const PIECE_TO = sql`tupleElement(piece, 3)`;
-/** An event's milliseconds inside the piece (rows are filtered to events that overlap it). */
-const IN_PIECE = sql`toUInt64(least(ended_at_ms, ${PIECE_TO}) - greatest(started_at_ms, ${PIECE_FROM}))`;
-
-/**
- * The SELECT … FROM usage_events part that sums the split hours from raw events, clipped to
- * each piece, with the columns usage_hourly has (`hour` and `segment` included): the same
- * arithmetic as usage_hourly_mv (migrations/0001), so its rows and these add up alike.
- */
-function rawPieces(split: readonly SplitHour[], columns: Sql, where: Sql): Sql {
-  const pieces = split.flatMap((h) =>
-    h.pieces.map(
-      (p) => sql`tuple(toUInt32(${int(p.segment)}), toUInt64(${int(p.fromMs)}), toUInt64(${int(p.toMs)}))`,
-    ),
-  );
-  const firstSec = split[0].hourMs / 1000;
-  const lastSec = split[split.length - 1].hourMs / 1000 + 3600;
-  return sql`
-      SELECT toUInt32(tupleElement(piece, 1)) AS segment,
-             toDateTime(intDiv(${PIECE_FROM}, 3600000) * 3600) AS hour,
-             ${PIECE_FROM} AS piece_from_ms, ${PIECE_TO} AS piece_to_ms, ${columns},
-             sum(toUInt64(gpu_count) * ${IN_PIECE}) AS gpu_ms,
-             sum(toUInt64(cpu_millicores) * ${IN_PIECE}) AS cpu_millicore_ms,
-             sum(toUInt64(memory_mib) * ${IN_PIECE}) AS memory_mib_ms,
-             sum(toUInt64(started_at_ms >= ${PIECE_FROM} AND started_at_ms < ${PIECE_TO})) AS events
-      FROM usage_events
-      ARRAY JOIN [${list(pieces)}] AS piece
-      WHERE ${where}
-        AND ended_at >= toDateTime(${int(firstSec)}) AND ended_at < toDateTime(${int(lastSec + 3601)})
-        AND ended_at_ms > ${PIECE_FROM} AND started_at_ms < ${PIECE_TO}`;
-}
-
 function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -108,7 +77,28 @@ function byteOrder(a: string, b: string): number {
 /** Reads the hourly rollups (`usage_hourly`, migrations/0001). */
 @Injectable()
 export class UsageRollupsRepository {
-  constructor(private readonly clickhouse: ClickHouseService) {}
+  constructor(
+    private readonly clickhouse: ClickHouseService,
+    private readonly retirements: UsageRetirementsRepository,
+  ) {}
+
+  /**
+   * The usage of hours a price change cuts, per piece (columns: see split-hour-sql.ts): from
+   * the raw events, or for a retired month (raw events dropped) from the pieces stored when
+   * it was retired. Which months are retired is read here, every time: these hours are rare,
+   * and a process must never read a month's raw events after another one retired it.
+   */
+  private async pieceRows(split: readonly SplitHour[], columns: Sql, where: Sql): Promise<Sql> {
+    const retired = await this.retirements.retired([...new Set(split.map((h) => monthNumber(h.hourMs)))]);
+    const live = split.filter((h) => !retired.has(monthNumber(h.hourMs)));
+    const kept = split.filter((h) => retired.has(monthNumber(h.hourMs)));
+    for (const h of kept) checkRetiredCuts(h, retired.get(monthNumber(h.hourMs))!);
+    const parts = [
+      ...(live.length > 0 ? [rawPieceRows(live, columns, where)] : []),
+      ...(kept.length > 0 ? [storedPieceRows(kept, [...retired.keys()], columns, where)] : []),
+    ];
+    return parts.length === 1 ? parts[0] : sql`${parts[0]} UNION ALL ${parts[1]}`;
+  }
 
   /**
    * Sums per window, price segment and group for one workspace over [fromMs, toMs), both
@@ -141,8 +131,7 @@ export class UsageRollupsRepository {
       rows.push(
         ...(await this.clickhouse.query<RollupRow>(sql`
           SELECT segment, ${BUCKET[window]} AS bucket, ${cols}, gpu_ms, cpu_millicore_ms, memory_mib_ms, events
-          FROM (${rawPieces(inSpan, cols, sql`workspace_id = ${str(workspaceId)}`)}
-                GROUP BY segment, hour, piece_from_ms, piece_to_ms, ${cols})`)),
+          FROM (${await this.pieceRows(inSpan, cols, sql`workspace_id = ${str(workspaceId)}`)})`)),
       );
     }
     return rows.sort(
@@ -179,7 +168,7 @@ export class UsageRollupsRepository {
     const raw = await this.clickhouse.query<RatingRow>(sql`
       SELECT segment, ${cols}, sum(gpu_ms) AS gpu_ms, sum(cpu_millicore_ms) AS cpu_millicore_ms,
              sum(memory_mib_ms) AS memory_mib_ms
-      FROM (${rawPieces(split, cols, where)} GROUP BY segment, hour, piece_from_ms, piece_to_ms, ${cols})
+      FROM (${await this.pieceRows(split, cols, where)})
       GROUP BY segment, ${cols}`);
     return [...rows, ...raw];
   }
@@ -215,7 +204,7 @@ export class UsageRollupsRepository {
         ...(await this.clickhouse.query<SpanRow>(sql`
           SELECT piece_from_ms AS from_ms, piece_to_ms AS to_ms, segment, ${cols},
                  gpu_ms, cpu_millicore_ms, memory_mib_ms, events
-          FROM (${rawPieces(split, cols, where)} GROUP BY segment, hour, piece_from_ms, piece_to_ms, ${cols})`)),
+          FROM (${await this.pieceRows(split, cols, where)})`)),
       );
     }
     const keys = ['workspace_id', 'gpu_type', 'app_id', 'function_id', 'region'] as const;
@@ -225,52 +214,47 @@ export class UsageRollupsRepository {
   }
 
   /**
-   * Workspaces whose hourly rollups over [fromMs, toMs) (whole hours) disagree with their raw
-   * events clipped to the same span, in GPU-, millicore- or MiB-milliseconds. The rollups are
-   * a materialized view, and ClickHouse does not make an insert and its view's insert atomic: a
-   * failure between the two would leave raw rows without their rollup. Empty when consistent.
+   * Workspaces whose hourly rollups over a calendar month [fromMs, toMs) disagree with their
+   * raw events — or, once the month is retired, with what its raw events summed to then
+   * (usageSumsMismatches). Empty when consistent.
    */
-  async rollupMismatches(
-    fromMs: number,
-    toMs: number,
-  ): Promise<{ workspace_id: string; raw: string; hourly: string }[]> {
+  async rollupMismatches(fromMs: number, toMs: number): Promise<UsageSumsMismatch[]> {
+    const month = monthNumber(fromMs);
+    if (monthNumber(toMs - 1) !== month) throw new Error('rollupMismatches compares one calendar month');
+    const retired = (await this.retirements.retired([month])).has(month);
+    const expected = retired
+      ? await this.retirements.recordedTotals(month)
+      : await this.rawTotals(fromMs, toMs);
+    return usageSumsMismatches(expected, await this.hourlyTotals(fromMs, toMs));
+  }
+
+  /**
+   * Each workspace's raw events over [fromMs, toMs) (whole hours), clipped to the span exactly
+   * as the hourly view clips them at hour boundaries; `events`: those that started in it.
+   */
+  async rawTotals(fromMs: number, toMs: number): Promise<WorkspaceUsageSums[]> {
     const clip = sql`(least(ended_at_ms, ${int(toMs)}) - greatest(started_at_ms, ${int(fromMs)}))`;
-    const raw = await this.clickhouse.query<{
-      workspace_id: string;
-      gpu: string;
-      cpu: string;
-      mem: string;
-    }>(sql`
+    return this.clickhouse.query<WorkspaceUsageSums>(sql`
       SELECT workspace_id,
-             toString(sum(toUInt64(gpu_count) * ${clip})) AS gpu,
-             toString(sum(toUInt64(cpu_millicores) * ${clip})) AS cpu,
-             toString(sum(toUInt64(memory_mib) * ${clip})) AS mem
+             toString(sum(toUInt64(gpu_count) * ${clip})) AS gpu_ms,
+             toString(sum(toUInt64(cpu_millicores) * ${clip})) AS cpu_millicore_ms,
+             toString(sum(toUInt64(memory_mib) * ${clip})) AS memory_mib_ms,
+             toString(sum(toUInt64(started_at_ms >= ${int(fromMs)} AND started_at_ms < ${int(toMs)}))) AS events
       FROM usage_events
       WHERE ended_at >= toDateTime(${int(Math.floor(fromMs / 1000))})
         AND ended_at < toDateTime(${int(Math.floor(toMs / 1000) + 3601)})
         AND ended_at_ms > ${int(fromMs)} AND started_at_ms < ${int(toMs)}
-      GROUP BY workspace_id`);
-    const hourly = await this.clickhouse.query<{
-      workspace_id: string;
-      gpu: string;
-      cpu: string;
-      mem: string;
-    }>(sql`
-      SELECT workspace_id, toString(sum(gpu_ms)) AS gpu, toString(sum(cpu_millicore_ms)) AS cpu,
-             toString(sum(memory_mib_ms)) AS mem
+      GROUP BY workspace_id ORDER BY workspace_id`);
+  }
+
+  /** Each workspace's hourly rollups over [fromMs, toMs) (whole hours). */
+  async hourlyTotals(fromMs: number, toMs: number): Promise<WorkspaceUsageSums[]> {
+    return this.clickhouse.query<WorkspaceUsageSums>(sql`
+      SELECT workspace_id, toString(sum(gpu_ms)) AS gpu_ms, toString(sum(cpu_millicore_ms)) AS cpu_millicore_ms,
+             toString(sum(memory_mib_ms)) AS memory_mib_ms, toString(sum(events)) AS events
       FROM usage_hourly
       WHERE hour >= toDateTime(${int(fromMs / 1000)}) AND hour < toDateTime(${int(toMs / 1000)})
-      GROUP BY workspace_id`);
-    const key = (r: { gpu: string; cpu: string; mem: string }) => `${r.gpu}/${r.cpu}/${r.mem}`;
-    const h = new Map(hourly.map((r) => [r.workspace_id, key(r)]));
-    const out: { workspace_id: string; raw: string; hourly: string }[] = [];
-    for (const r of raw) {
-      if (h.get(r.workspace_id) !== key(r))
-        out.push({ workspace_id: r.workspace_id, raw: key(r), hourly: h.get(r.workspace_id) ?? '0/0/0' });
-      h.delete(r.workspace_id);
-    }
-    for (const [ws, v] of h) if (v !== '0/0/0') out.push({ workspace_id: ws, raw: '0/0/0', hourly: v });
-    return out;
+      GROUP BY workspace_id ORDER BY workspace_id`);
   }
 
   /** Exact totals for one workspace over all time (reconciliation, tests). */
@@ -280,4 +264,35 @@ export class UsageRollupsRepository {
     );
     return { gpu_ms: BigInt(row.gpu_ms), events: BigInt(row.events) };
   }
+}
+
+/** A workspace whose usage differs between two sums of the same span. */
+export interface UsageSumsMismatch {
+  workspace_id: string;
+  expected: string; // gpu_ms/cpu_millicore_ms/memory_mib_ms/events
+  found: string;
+}
+
+/**
+ * Workspaces whose sums differ between `expected` (raw events, or what they summed to when
+ * the month was retired) and `found` (the hourly rollups); a workspace missing on one side
+ * counts as zeros there. Empty when they agree. The rollups are a materialized view, and
+ * ClickHouse does not make an insert and its view's insert atomic: a failure between the two
+ * would leave raw rows without their rollup.
+ */
+export function usageSumsMismatches(
+  expected: readonly WorkspaceUsageSums[],
+  found: readonly WorkspaceUsageSums[],
+): UsageSumsMismatch[] {
+  const key = (r: WorkspaceUsageSums) => `${r.gpu_ms}/${r.cpu_millicore_ms}/${r.memory_mib_ms}/${r.events}`;
+  const zero = '0/0/0/0';
+  const have = new Map(found.map((r) => [r.workspace_id, key(r)]));
+  const out: UsageSumsMismatch[] = [];
+  for (const r of expected) {
+    const f = have.get(r.workspace_id) ?? zero;
+    if (f !== key(r)) out.push({ workspace_id: r.workspace_id, expected: key(r), found: f });
+    have.delete(r.workspace_id);
+  }
+  for (const [ws, f] of have) if (f !== zero) out.push({ workspace_id: ws, expected: zero, found: f });
+  return out.sort((a, b) => byteOrder(a.workspace_id, b.workspace_id));
 }

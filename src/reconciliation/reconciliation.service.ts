@@ -72,7 +72,7 @@ export class ReconciliationService {
       differences.push({
         check: 'clickhouse.rollup_vs_raw',
         workspace_id: m.workspace_id,
-        detail: `raw ${m.raw} vs hourly ${m.hourly} (GPU-ms/millicore-ms/MiB-ms)`,
+        detail: `raw ${m.expected} vs hourly ${m.found} (GPU-ms/millicore-ms/MiB-ms/events; a retired month's raw figures are those recorded when its raw events were dropped)`,
       });
 
     // 3. ClickHouse → invoices.

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ClickHouseClient, ClickHouseSettings, createClient } from '@clickhouse/client';
 import { AppConfig } from '../../config/app-config';
 import { Readable } from 'node:stream';
-import { ident, list, Sql, sql, toTabSeparated } from './sql';
+import { ident, int, list, Sql, sql, toTabSeparated } from './sql';
 import { StatementLog } from './statement-log';
 
 /**
@@ -20,6 +20,8 @@ export class ClickHouseService implements OnApplicationShutdown {
   private readonly username: string;
   private readonly password: string;
   private readonly log?: StatementLog;
+  /** CLICKHOUSE_CLUSTER: tables are Distributed over `<table>_local` (cluster-ddl.ts). */
+  private readonly cluster?: string;
   /** Every request's settings (the client's); a call may add its own. */
   private readonly settings: ClickHouseSettings;
 
@@ -28,6 +30,7 @@ export class ClickHouseService implements OnApplicationShutdown {
     this.url = config.CLICKHOUSE_URL;
     this.username = config.CLICKHOUSE_USER;
     this.password = config.CLICKHOUSE_PASSWORD;
+    this.cluster = config.CLICKHOUSE_CLUSTER;
     if (config.CLICKHOUSE_STATEMENT_LOG)
       this.log = new StatementLog(config.CLICKHOUSE_STATEMENT_LOG, config.CLICKHOUSE_DATABASE);
     this.settings = {
@@ -53,10 +56,6 @@ export class ClickHouseService implements OnApplicationShutdown {
       request_timeout: 30_000,
       max_open_connections: 8,
       application: 'gpumeter',
-      // On a cluster, an insert into a Distributed table returns only once every shard it
-      // touched has stored its rows (a replica of it; replication copies them on), not when
-      // they are queued on this server: "ClickHouse confirmed the insert" stays durable, and
-      // the consumer commits offsets only after it.
       clickhouse_settings: this.settings,
     });
   }
@@ -100,6 +99,18 @@ export class ClickHouseService implements OnApplicationShutdown {
       { kind: 'command', sql: statement.text, settings: { ...this.settings, ...settings } },
       start,
     );
+  }
+
+  /**
+   * Drops one partition of a table (its value is the partitioning expression's, e.g. YYYYMM),
+   * at once and for good; a partition that does not exist is no error. On a cluster, from the
+   * shard-local table on every server (the Distributed table holds no data).
+   */
+  async dropPartition(table: string, partition: number): Promise<void> {
+    const target = this.cluster
+      ? sql`${ident(this.database)}.${ident(`${table}_local`)} ON CLUSTER ${ident(this.cluster)}`
+      : ident(table);
+    await this.command(sql`ALTER TABLE ${target} DROP PARTITION ${int(partition)}`);
   }
 
   /** Rows as JSONEachRow into a table named by the caller's code (never by user input). */

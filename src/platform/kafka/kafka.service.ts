@@ -372,6 +372,38 @@ export class KafkaService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Partitions of `topic` where `groupId` has not yet committed past every record written
+   * before `timestampMs` (by record timestamp: the first record at or after it, by Kafka's
+   * time index). Empty when the group has read all of them.
+   */
+  async partitionsNotReadTo(
+    groupId: string,
+    topic: string,
+    timestampMs: number,
+  ): Promise<Array<{ partition: number; committed: bigint; needed: bigint }>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const [offsets, low, [group]] = await Promise.all([
+        admin.fetchTopicOffsetsByTimestamp(topic, timestampMs),
+        admin.fetchTopicOffsets(topic),
+        admin.fetchOffsets({ groupId, topics: [topic] }),
+      ]);
+      const lowOf = new Map(low.map((o) => [o.partition, BigInt(o.low)]));
+      const at = new Map(group.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+      return offsets.flatMap((o) => {
+        const needed = BigInt(o.offset);
+        // -1: nothing committed yet; the group then stands at the log's start.
+        const c = at.get(o.partition) ?? -1n;
+        const committed = c < 0n ? (lowOf.get(o.partition) ?? 0n) : c;
+        return committed < needed ? [{ partition: o.partition, committed, needed }] : [];
+      });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   /** Deletes consumer groups that are done (e.g. a replay's); groups with members are refused by Kafka. */
   async deleteGroups(groupIds: string[]): Promise<void> {
     const admin = this.kafka.admin();
