@@ -15,7 +15,7 @@
 import { createClient } from '@clickhouse/client';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, unzipSync } from 'node:zlib';
 import { Kafka, logLevel } from 'kafkajs';
 import { SEED_GPU_TYPES } from '../src/catalog/gpu-types';
 import { packUsageRecords } from '../src/ingestion/usage-event/usage-records';
@@ -31,6 +31,8 @@ const SECONDS_PER_MONTH = 30 * 86_400;
 const RAW_DAYS_KEPT = 31 + 65;
 /** Measured by bench:ingest (BENCHMARKS.md): events/s one consumer process stored through Kafka, 2 cores shared with the stack. */
 const CONSUMER_EVENTS_PER_SECOND = 81_000;
+/** Measured by bench:ingest (BENCHMARKS.md): CPU the API process spends per event on the HTTP path. */
+const API_CPU_US_PER_EVENT = 12.8;
 /** Its CPU cost there: 0.86 CPU-seconds per 100,000 events, so one dedicated core carries ≈ 116,000/s. */
 const CONSUMER_CPU_SECONDS_PER_100K = 0.86;
 
@@ -112,7 +114,44 @@ async function kafkaBytes(env: Record<string, string>) {
   // What the same records take compressed by the producer (kafkajs has gzip built in; Kafka
   // stores a compressed batch as it comes): gzip of each record, which is one source's events.
   const gzipped = records.reduce((s, r) => s + gzipSync(r.value).length, 0);
-  return { events: KAFKA_N, records: records.length, jsonBytes, onDisk, gzipped };
+  return { events: KAFKA_N, records: records.length, jsonBytes, onDisk, gzipped, gzipCpu: gzipCpu(records) };
+}
+
+/**
+ * CPU of KAFKA_COMPRESSION=gzip per event: kafkajs gzips each request's batch with zlib at its
+ * default level on the producer (the API, the agent) and unzips it on the consumer. Measured
+ * on the same records in batches of about a produce request (512 KiB), by process CPU time,
+ * median of 5 rounds; the rest of the producer's and consumer's work does not change.
+ */
+function gzipCpu(records: ReadonlyArray<{ value: string }>): { compressUs: number; decompressUs: number } {
+  const batches: Buffer[] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    current.push(r.value);
+    bytes += r.value.length;
+    if (bytes >= 512 * 1024) {
+      batches.push(Buffer.from(current.join('')));
+      current = [];
+      bytes = 0;
+    }
+  }
+  if (current.length > 0) batches.push(Buffer.from(current.join('')));
+  const cpuUs = (work: () => void) => {
+    const start = process.cpuUsage();
+    work();
+    const used = process.cpuUsage(start);
+    return used.user + used.system;
+  };
+  const compress: number[] = [];
+  const decompress: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    let zipped: Buffer[] = [];
+    compress.push(cpuUs(() => (zipped = batches.map((b) => gzipSync(b)))) / KAFKA_N);
+    decompress.push(cpuUs(() => zipped.forEach((z) => unzipSync(z))) / KAFKA_N);
+  }
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[2];
+  return { compressUs: mid(compress), decompressUs: mid(decompress) };
 }
 
 async function main() {
@@ -156,10 +195,11 @@ async function main() {
         `${rawPerEvent.toFixed(1)} compressed bytes per raw event in \`usage_events\` (${(ch.raw.uncompressed / ch.raw.rows).toFixed(0)} uncompressed), ` +
         `${hourlyPerRow.toFixed(1)} per row of \`usage_hourly\`, ${kafkaPerEvent.toFixed(0)} bytes per event in Kafka's log ` +
         `(${(kafka.jsonBytes / kafka.events).toFixed(0)} bytes of CloudEvent JSON; records of one source's events, uncompressed) and ` +
-        `${kafkaGzipPerEvent.toFixed(0)} bytes gzip-compressed by the producer; ` +
+        `${kafkaGzipPerEvent.toFixed(0)} bytes gzip-compressed by the producer, which costs ${kafka.gzipCpu.compressUs.toFixed(1)} µs of CPU per event to compress ` +
+        `(the API spends ${API_CPU_US_PER_EVENT} µs per event in all, bench:ingest) and ${kafka.gzipCpu.decompressUs.toFixed(1)} µs to unzip in the consumer (${CONSUMER_CPU_SECONDS_PER_100K * 10} µs in all); ` +
         `one consumer process stores ${fmt(CONSUMER_EVENTS_PER_SECOND)} events/s (bench:ingest, ${CONSUMER_CPU_SECONDS_PER_100K} CPU-s per 100,000).`,
       '',
-      '| GPU containers (10 s intervals) | events/s | Kafka partitions / consumer processes | ClickHouse shards | raw events per month | raw events kept (at most ${RAW_DAYS_KEPT} days) | rollups per month (upper bound) | Kafka, 45-day replay window, uncompressed | the same, gzip by the producer |',
+      `| GPU containers (10 s intervals) | events/s | Kafka partitions / consumer processes | ClickHouse shards | raw events per month | raw events kept (at most ${RAW_DAYS_KEPT} days) | rollups per month (upper bound) | Kafka, 45-day replay window, uncompressed | the same, gzip by the producer |`,
       '|---:|---:|---|---|---:|---:|---:|---:|---:|',
       ...rows,
     ];

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
+import { packUsageRecords } from '../src/ingestion/usage-event/usage-records';
 import { chReader, projectionSnapshot, stored } from './support/clickhouse';
+import { testKafka } from './support/kafka';
 import {
   createPlannedWorkspaces,
   LOCALSTRIPE_BILLING_ENV,
@@ -176,6 +178,73 @@ describe('cluster: the pipeline on 2 shards, one of them with 2 replicas', () =>
     });
     expect(await localCount('ch2', 'usage_events')).toBe(await localCount('ch1', 'usage_events'));
     expect(await localCount('ch2', 'usage_hourly')).toBe(await localCount('ch1', 'usage_hourly'));
+  });
+
+  it('consumers scaled out while membership changes and a replica is down: every copy counted once', async () => {
+    const before = await ch.totals();
+    const kafka = testKafka(env);
+    const topic = kafka.topic('usage.events.v1');
+    // The service's own consumer plus two more in its group; one of them SIGKILLed mid-stream
+    // and replaced, so the partitions move twice while ch2 is stopped and started again.
+    const consumers = [1, 2].map((n) => new ServiceProcess(`cluster-consumer-${n}`, env, 'consumer'));
+    const batches = Array.from({ length: 6 }, (_, i) =>
+      generateEvents({ count: 2_000, workspaces: WORKSPACES, seed: 150 + i, source: `agent://cl-rack-${i}` }),
+    );
+    const events = batches.flatMap((b) => b.events);
+    const asRecords = (list: typeof events) =>
+      packUsageRecords(list.map((e) => ({ source: e.source, json: JSON.stringify(e) }))).records.map(
+        ({ key, value }) => ({ key, value }),
+      );
+    try {
+      for (const c of consumers) await c.start();
+      await kafka.produce(topic, asRecords(events.slice(0, 6_000)));
+      await waitFor(
+        'some stored before the kill',
+        () => ch.totals(),
+        (t) => t.rawEvents > before.rawEvents,
+      );
+      await consumers[0].kill('SIGKILL');
+      execFileSync('bash', [STACK, 'down', 'ch2'], { stdio: 'ignore' });
+      try {
+        const replacement = new ServiceProcess('cluster-consumer-3', env, 'consumer');
+        consumers.push(replacement);
+        await replacement.start();
+        // The rest, and copies of every fifth event: re-sent as they were, and under another
+        // workspace (same source and id, so the same partition: the first copy wins).
+        const copies = events.filter((_, i) => i % 5 === 0);
+        const moved = copies.map((e) => ({
+          ...e,
+          subject: e.subject === WORKSPACES[0] ? WORKSPACES[1] : WORKSPACES[0],
+        }));
+        await kafka.produce(topic, asRecords([...events.slice(6_000), ...copies, ...moved]));
+        await waitFor(
+          'the group caught up with the topic',
+          () => kafka.caughtUp(topic, env.KAFKA_CONSUMER_GROUP),
+          (done) => done,
+          180_000,
+        );
+      } finally {
+        execFileSync('bash', [STACK, 'up', 'cluster'], { stdio: 'ignore' });
+      }
+      await syncReplicas();
+      const expected = new Map<string, bigint>();
+      for (const b of batches)
+        for (const [ws, ms] of b.expectedGpuMs) expected.set(ws, (expected.get(ws) ?? 0n) + ms);
+      const total = before.rawGpuMs + sum(expected);
+      const n = before.rawEvents + 12_000n;
+      expect(await ch.totals()).toEqual({
+        rawEvents: n,
+        rawGpuMs: total,
+        hourlyEvents: n,
+        hourlyGpuMs: total,
+        duplicateKeys: 0n,
+      });
+      expect(await localCount('ch2', 'usage_events')).toBe(await localCount('ch1', 'usage_events'));
+      expect(await localCount('ch2', 'usage_hourly')).toBe(await localCount('ch1', 'usage_hourly'));
+    } finally {
+      for (const c of consumers) await c.kill('SIGKILL');
+      await kafka.close();
+    }
   });
 });
 
