@@ -8,9 +8,11 @@ import {
   createPlannedWorkspaces,
   LOCALSTRIPE_BILLING_ENV,
   monthBack,
+  runCli,
   runInvoiceMonth,
   usageEvents,
 } from './support/billing';
+import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
 import { waitFor } from './support/workload';
@@ -23,7 +25,8 @@ const PYTHON = join(ROOT, '.local', 'chdb', 'venv', 'bin', 'python');
  * The differential lane (issue 14): the service runs a billing month against ClickHouse 18.16
  * with every statement logged (CLICKHOUSE_STATEMENT_LOG) — the schema, the consumer's inserts,
  * the usage API in every window and grouping, breakdowns, spend, an invoice run with a price
- * change inside an hour, exports, reconciliation, budgets, webhooks — then stack/chdb/replay.py
+ * change inside an hour, exports, reconciliation, budgets, webhooks, raw event retention of an
+ * old month and the reads of it after — then stack/chdb/replay.py
  * plays the log into chDB, the current ClickHouse engine, and compares every answer.
  */
 describe('ClickHouse versions: every statement of a billing month answers the same on 18.16 and on current ClickHouse (chDB 26.9)', () => {
@@ -37,6 +40,7 @@ describe('ClickHouse versions: every statement of a billing month answers the sa
     });
     const svc = await new ServiceProcess('chdb', env, 'all').start();
     const ch = chReader(env);
+    const kafka = testKafka(env);
     try {
       const workspaces = [`cv${tag}-a`, `cv${tag}-b`];
       const keys = await createPlannedWorkspaces(svc.url, workspaces, (i) => (i === 0 ? 'team' : 'starter'));
@@ -76,6 +80,51 @@ describe('ClickHouse versions: every statement of a billing month answers the sa
         () => ch.totals(),
         (t) => stored(t, BigInt(events.length)),
       );
+      // An old month, written to Kafka as agents did then, with a price change inside an hour,
+      // invoiced and then retired: its raw events dropped, its price-cut pieces kept.
+      const old = monthBack(15);
+      expect(
+        (
+          await api(svc.url, 'POST', '/v1/catalog/price-changes', ADMIN_KEY, {
+            effective_from: new Date(old.start + 5 * 86_400_000 + 3 * 3_600_000 + 41 * 60_000).toISOString(),
+            gpu_per_second: { A10G: '0.000340' },
+          })
+        ).status,
+      ).toBe(201);
+      const oldEvents = usageEvents({
+        workspaces,
+        perWorkspace: 40,
+        fromMs: old.start + 5 * 86_400_000,
+        toMs: old.start + 6 * 86_400_000,
+        seed: 153,
+        idPrefix: `o${tag}`,
+      }).events;
+      await kafka.produce(
+        kafka.topic('usage.events.v1'),
+        oldEvents.map((e) => ({
+          key: e.source,
+          value: JSON.stringify(e),
+          timestamp: String(Date.parse(e.data.ended_at as string) + 60_000),
+        })),
+      );
+      await waitFor(
+        'old events stored',
+        () => ch.totals(),
+        (t) => stored(t, BigInt(events.length + oldEvents.length)),
+      );
+      expect((await runInvoiceMonth(svc.url, old.period)).status).toBe('completed');
+      const retention = await runCli({ ...env, RAW_EVENT_RETENTION_DAYS: '402' }, ['retention', 'run']);
+      expect(JSON.parse(retention.stdout.split('\n')[0])).toMatchObject({
+        period: old.period,
+        outcome: 'retired',
+      });
+      const oldSpan = `from=${new Date(old.start).toISOString()}&to=${new Date(old.end).toISOString()}`;
+      for (const path of [
+        `/v1/usage?${oldSpan}&workspace_id=${workspaces[0]}&window=hour&group_by=gpu_type,app_id,function_id,region`,
+        `/v1/exports/usage?${oldSpan}&format=csv`,
+        `/v1/reconciliation?period=${old.period}&stripe=false`,
+      ])
+        expect([path, (await api(svc.url, 'GET', path, ADMIN_KEY)).status]).toEqual([path, 200]);
       const key = keys[workspaces[0]];
       expect(
         (
@@ -110,6 +159,7 @@ describe('ClickHouse versions: every statement of a billing month answers the sa
     } finally {
       await svc.kill();
       await ch.close();
+      await kafka.close();
     }
 
     const replay = await promisify(execFile)(PYTHON, [join(ROOT, 'stack', 'chdb', 'replay.py'), logDir], {
