@@ -171,9 +171,11 @@ program
   .command('stack')
   .description('the local Kafka and ClickHouse: up | down | status [service...]')
   .argument('<action>', 'up, down, status or install')
-  .argument('[services...]', 'kafka, clickhouse (default: all)')
-  .action((action: string, services: string[]) => {
-    const r = spawnSync('bash', [join(ROOT, 'stack', 'stack.sh'), action, ...services], { stdio: 'inherit' });
+  .argument('[services...]', 'kafka, clickhouse, … or cluster (default: all but the cluster)')
+  .option('--cluster', 'the local ClickHouse cluster (ZooKeeper and three servers), as the service `cluster`')
+  .action((action: string, services: string[], o: { cluster?: boolean }) => {
+    const names = o.cluster && !services.includes('cluster') ? [...services, 'cluster'] : services;
+    const r = spawnSync('bash', [join(ROOT, 'stack', 'stack.sh'), action, ...names], { stdio: 'inherit' });
     process.exitCode = r.status ?? 1;
   });
 

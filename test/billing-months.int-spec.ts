@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { chReader } from './support/clickhouse';
-import { api, postEvents } from './support/http';
+import { api } from './support/http';
 import {
   createPlannedWorkspaces,
   LOCALSTRIPE_BILLING_ENV,
   monthBack,
+  MonthUsageSender,
   runInvoiceMonth,
-  usageEvents,
 } from './support/billing';
-import { centsToString, LIST, oracleInvoice, OracleEvent, PLANS, toCents } from './support/invoice-oracle';
+import { centsToString, LIST, oracleInvoice, PLANS, toCents } from './support/invoice-oracle';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
 
@@ -30,30 +30,18 @@ describe('billing over several months: late usage is charged once, in full, when
   const workspaces = ['a', 'b', 'c', 'd'].map((x) => `mo${tag}-${x}`);
   const planOf = (i: number) => (i % 2 === 0 ? 'team' : 'starter');
   const months = [monthBack(3), monthBack(2), monthBack(1)];
-  const usage = new Map<string, OracleEvent[]>(); // period → every event sent for it so far
   let svc: ServiceProcess;
   let ch: ReturnType<typeof chReader>;
-  let sent = 0;
 
-  async function send(period: number, perWorkspace: number, seed: number): Promise<void> {
-    const m = months[period];
-    const g = usageEvents({
-      workspaces,
-      perWorkspace,
-      fromMs: m.start,
-      toMs: m.end,
-      seed,
-      idPrefix: `${tag}s${seed}`,
-    });
-    usage.set(m.period, [...(usage.get(m.period) ?? []), ...g.oracle]);
-    await postEvents(svc.url, g.events);
-    sent += g.events.length;
-    const deadline = Date.now() + 60_000;
-    while ((await ch.totals()).hourlyEvents !== BigInt(sent)) {
-      if (Date.now() > deadline) throw new Error(`not all ${sent} events stored`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const sender = new MonthUsageSender(
+    () => svc.url,
+    () => ch,
+    workspaces,
+    tag,
+  );
+  const usage = sender.usage;
+  const send = (period: number, perWorkspace: number, seed: number) =>
+    sender.send(months[period], perWorkspace, seed);
 
   beforeAll(async () => {
     const env = await isolatedEnv('months', { ...LOCALSTRIPE_BILLING_ENV, INVOICE_GRACE_HOURS: '0' });

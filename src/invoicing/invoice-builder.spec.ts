@@ -1,7 +1,15 @@
 import { Money } from '../catalog/money';
 import { RatedCharge } from '../catalog/rating';
 import { BillingPeriod } from './billing-period';
+import { PlanTerms } from '../catalog/price-catalog';
+import { OfferedGrant, planGrant } from './credit-grants';
 import { adjustmentLines, billedByKey, billedForPeriod, buildInvoice, periodLines } from './invoice-builder';
+
+/** The plan's monthly credits offered whole (nothing of them consumed yet). */
+function planCredits(plan: PlanTerms, month = '2026-10'): OfferedGrant[] {
+  const grant = planGrant('ws', BillingPeriod.parse(month)!, plan);
+  return [{ grant, available: new Money(grant.amount) }];
+}
 
 const period = BillingPeriod.parse('2026-10')!;
 const team = { plan: 'team', base_fee: '250.00', monthly_credits: '100.00' };
@@ -51,6 +59,7 @@ describe('invoice builder', () => {
         ['memory', charge('memory', '0.0049')],
       ]),
       adjustments: [],
+      grants: planCredits(team),
       computedAt: new Date(0),
     });
     expect(doc.lines.map((l) => [l.key, l.amount])).toEqual([
@@ -67,11 +76,17 @@ describe('invoice builder', () => {
   });
 
   it('never gives more credits than the usage they offset, and none against the fee', () => {
-    const lines = periodLines('ws', '2026-10', team, new Map([['gpu:T4', charge('gpu:T4', '12.344')]]));
+    const lines = periodLines(
+      'ws',
+      '2026-10',
+      team,
+      new Map([['gpu:T4', charge('gpu:T4', '12.344')]]),
+      planCredits(team, '2026-10'),
+    );
     expect(lines.find((l) => l.kind === 'credits')!.amount).toBe('-12.34');
-    const none = periodLines('ws', '2026-10', team, new Map());
+    const none = periodLines('ws', '2026-10', team, new Map(), planCredits(team, '2026-10'));
     expect(none.map((l) => l.kind)).toEqual(['plan_fee']);
-    expect(periodLines('ws', '2026-10', starter, new Map())).toEqual([]);
+    expect(periodLines('ws', '2026-10', starter, new Map(), planCredits(starter, '2026-10'))).toEqual([]);
   });
 
   it('computes the same ids and content again from the same usage', () => {
@@ -92,6 +107,7 @@ describe('invoice builder', () => {
       '2026-10',
       starter,
       new Map([['gpu:H100', charge('gpu:H100', '20.00')]]),
+      planCredits(starter, '2026-10'),
     );
     // late usage: +15.00 of H100 → 35.00, credits grow from 20.00 to 30.00
     const now = periodLines(
@@ -99,6 +115,7 @@ describe('invoice builder', () => {
       '2026-10',
       starter,
       new Map([['gpu:H100', charge('gpu:H100', '35.00', 2000n)]]),
+      planCredits(starter, '2026-10'),
     );
     const adj = adjustmentLines('ws', '2026-11', '2026-10', now, billedByKey(billed, '2026-10'));
     expect(adj.map((l) => [l.key, l.amount, l.quantity])).toEqual([
@@ -119,12 +136,19 @@ describe('invoice builder', () => {
 
   it("counts as billed for a period its own invoice and later adjustments for it, never a later month's own lines", () => {
     const team = { plan: 'team', base_fee: '250.00', monthly_credits: '100.00' };
-    const october = periodLines('ws', '2026-10', team, new Map([['gpu:H100', charge('gpu:H100', '20.00')]]));
+    const october = periodLines(
+      'ws',
+      '2026-10',
+      team,
+      new Map([['gpu:H100', charge('gpu:H100', '20.00')]]),
+      planCredits(team, '2026-10'),
+    );
     const octoberNow = periodLines(
       'ws',
       '2026-10',
       team,
       new Map([['gpu:H100', charge('gpu:H100', '35.00', 2000n)]]),
+      planCredits(team, '2026-10'),
     );
     // November's invoice: its own month (fee, usage, credits) plus October's adjustment.
     const novemberOwn = periodLines(
@@ -132,6 +156,7 @@ describe('invoice builder', () => {
       '2026-11',
       team,
       new Map([['gpu:H100', charge('gpu:H100', '50.00')]]),
+      planCredits(team, '2026-11'),
     );
     const octoberAdjustment = adjustmentLines(
       'ws',

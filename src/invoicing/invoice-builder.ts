@@ -2,7 +2,8 @@ import { CURRENCY, formatAmount, Money, roundToCents } from '../catalog/money';
 import { PlanTerms } from '../catalog/price-catalog';
 import { quantityInUnits, RatedCharge } from '../catalog/rating';
 import { BillingPeriod } from './billing-period';
-import { InvoiceDocument, invoiceId, InvoiceLine, lineId, LineUnit } from './invoice';
+import { allocate, CreditGrant, OfferedGrant } from './credit-grants';
+import { CreditGrantUse, InvoiceDocument, invoiceId, InvoiceLine, lineId, LineUnit } from './invoice';
 
 const UNIT: Record<RatedCharge['kind'], LineUnit> = {
   gpu: 'gpu_second',
@@ -10,7 +11,7 @@ const UNIT: Record<RatedCharge['kind'], LineUnit> = {
   memory: 'gib_second',
 };
 const USAGE_KINDS = new Set(['gpu', 'cpu', 'memory']);
-const KIND_ORDER = ['gpu', 'cpu', 'memory', 'plan_fee', 'credits', 'adjustment'];
+const KIND_ORDER = ['gpu', 'cpu', 'memory', 'plan_fee', 'credits', 'credit_grant', 'adjustment'];
 
 function describe(charge: RatedCharge, quantity: string): string {
   if (charge.kind === 'gpu') return `${charge.gpu_type} GPU time: ${quantity} GPU-seconds`;
@@ -51,16 +52,47 @@ function sum(lines: readonly InvoiceLine[], filter: (l: InvoiceLine) => boolean 
   return lines.filter(filter).reduce((acc, l) => acc.plus(l.amount), new Money(0));
 }
 
+/** The line key of a grant's credit: `credits` for the plan's monthly credits (as before grants). */
+export function grantLineKey(grant: Pick<CreditGrant, 'grant_id' | 'kind'>): string {
+  return grant.kind === 'plan' ? 'credits' : `credit_grant:${grant.grant_id}`;
+}
+
+/** The grant a credit line key (own, or an adjustment's `adjusts.key`) of `period` draws on. */
+export function grantIdOfKey(key: string, period: string): string | undefined {
+  if (key === 'credits') return `plan:${period}`;
+  return key.startsWith('credit_grant:') ? key.slice('credit_grant:'.length) : undefined;
+}
+
+/**
+ * What each grant gave on an invoice, per grant id: its own credit lines and the credit parts
+ * of its adjustment lines (the ledger of consumption is made of these).
+ */
+export function grantConsumption(lines: readonly InvoiceLine[], period: string): Map<string, Money> {
+  const out = new Map<string, Money>();
+  for (const l of lines) {
+    const id =
+      l.kind === 'credits'
+        ? grantIdOfKey(l.key, period)
+        : l.kind === 'adjustment' && l.adjusts
+          ? grantIdOfKey(l.adjusts.key, l.adjusts.period)
+          : undefined;
+    if (id !== undefined) out.set(id, (out.get(id) ?? new Money(0)).minus(l.amount));
+  }
+  return out;
+}
+
 /**
  * The lines a period earns on its own: one per GPU type, CPU, memory (each rounded once),
- * the plan's base fee, and the plan's monthly credits — never more than the usage they
- * offset (they do not offset the fee).
+ * the plan's base fee, and a credit line per grant that covers some of the usage — the plan's
+ * monthly credits among them — taken in the grants' order (credit-grants.ts), never more
+ * than the usage they offset (credits do not offset the fee) nor than a grant has available.
  */
 export function periodLines(
   workspaceId: string,
   period: string,
   plan: PlanTerms,
   charges: ReadonlyMap<string, RatedCharge>,
+  grants: readonly OfferedGrant[],
 ): InvoiceLine[] {
   const lines = [...charges.values()].map((c) => usageLine(workspaceId, period, c));
   const fee = roundToCents(new Money(plan.base_fee));
@@ -79,18 +111,22 @@ export function periodLines(
     });
   }
   const usage = sum(lines, (l) => USAGE_KINDS.has(l.kind));
-  const credits = Money.min(roundToCents(new Money(plan.monthly_credits)), Money.max(usage, 0));
-  if (credits.gt(0)) {
+  for (const { grant, applied } of allocate(usage, grants)) {
+    if (!applied.gt(0)) continue;
+    const key = grantLineKey(grant);
     lines.push({
-      id: lineId(workspaceId, period, 'credits'),
-      key: 'credits',
+      id: lineId(workspaceId, period, key),
+      key,
       kind: 'credits',
-      description: `${plan.plan} plan: free credits (${formatAmount(new Money(plan.monthly_credits))} a month)`,
-      quantity: formatAmount(credits),
+      description:
+        grant.kind === 'plan'
+          ? grant.reason
+          : `Credit grant ${grant.grant_id} (${grant.kind}): ${grant.reason}`,
+      quantity: formatAmount(applied),
       unit: 'usd',
       unit_price: '-1',
       prices: [],
-      amount: formatAmount(credits.neg()),
+      amount: formatAmount(applied.neg()),
       breakdown: [],
     });
   }
@@ -186,6 +222,38 @@ function compareKeys(a: string, b: string): number {
   return ka - kb || (a < b ? -1 : a > b ? 1 : 0);
 }
 
+/**
+ * Each grant in force for the invoice's month (and each one an adjustment line drew on): what
+ * it had before the invoice, what the invoice took of it, what is left, and what of that
+ * expired with the month (a grant whose expiry falls in it; a plan's credits always).
+ */
+export function grantUses(
+  period: BillingPeriod,
+  lines: readonly InvoiceLine[],
+  before: ReadonlyArray<{ grant: CreditGrant; balance: Money }>,
+): CreditGrantUse[] {
+  const taken = grantConsumption(lines, period.toString());
+  return before
+    .filter(
+      ({ grant }) => grant.kind !== 'plan' || taken.has(grant.grant_id) || new Money(grant.amount).gt(0),
+    )
+    .map(({ grant, balance }) => {
+      const applied = taken.get(grant.grant_id) ?? new Money(0);
+      const after = Money.max(balance.minus(applied), 0);
+      const expires = grant.expires_at_ms !== null && grant.expires_at_ms <= period.endMs;
+      return {
+        grant_id: grant.grant_id,
+        kind: grant.kind,
+        priority: grant.priority,
+        expires_at: grant.expires_at_ms === null ? null : new Date(grant.expires_at_ms).toISOString(),
+        balance_before: formatAmount(balance),
+        applied: formatAmount(applied),
+        balance_after: formatAmount(after),
+        expired: formatAmount(expires && grant.voided_at_ms === null ? after : new Money(0)),
+      };
+    });
+}
+
 /** The invoice for (workspace, period): its own lines, then adjustments; totals are sums of rounded lines. */
 export function buildInvoice(input: {
   workspaceId: string;
@@ -193,11 +261,15 @@ export function buildInvoice(input: {
   plan: PlanTerms;
   charges: ReadonlyMap<string, RatedCharge>;
   adjustments: readonly InvoiceLine[];
+  /** Grants in force for the month, each with what it has left after the adjustments. */
+  grants?: readonly OfferedGrant[];
+  /** The same grants' balances before this invoice (adjustments included), for `credit_grants`. */
+  grantBalances?: ReadonlyArray<{ grant: CreditGrant; balance: Money }>;
   computedAt: Date;
 }): InvoiceDocument {
   const period = input.period.toString();
-  const own = periodLines(input.workspaceId, period, input.plan, input.charges).sort((a, b) =>
-    compareKeys(a.key, b.key),
+  const own = periodLines(input.workspaceId, period, input.plan, input.charges, input.grants ?? []).sort(
+    (a, b) => compareKeys(a.key, b.key),
   );
   const lines = [...own, ...input.adjustments];
   return {
@@ -212,6 +284,7 @@ export function buildInvoice(input: {
     usage_subtotal: formatAmount(sum(lines, (l) => USAGE_KINDS.has(l.kind))),
     credits_applied: formatAmount(sum(lines, (l) => l.kind === 'credits').neg()),
     total: formatAmount(sum(lines)),
+    credit_grants: grantUses(input.period, lines, input.grantBalances ?? []),
     computed_at: input.computedAt.toISOString(),
   };
 }

@@ -7,14 +7,46 @@ import { UsageRollupsRepository } from '../metering/usage-rollups.repository';
 import { PlanAssignment, planForPeriod, WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
 import { InvoiceDocument, InvoiceLine } from './invoice';
-import { adjustmentLines, billedForPeriod, buildInvoice, periodLines } from './invoice-builder';
+import {
+  CreditGrant,
+  GrantLedger,
+  inForceDuring,
+  OfferedGrant,
+  planGrant,
+  unusedBalance,
+} from './credit-grants';
+import { CreditGrantsRepository } from './credit-grants.repository';
+import {
+  adjustmentLines,
+  billedForPeriod,
+  buildInvoice,
+  grantConsumption,
+  grantIdOfKey,
+  periodLines,
+} from './invoice-builder';
+import { Money } from '../catalog/money';
 import { InvoicesRepository, StoredInvoice } from './invoices.repository';
 import { DAY_MS } from '../common/time';
+
+/** A workspace's credit grants and what invoices took of them so far. */
+interface GrantState {
+  grants: CreditGrant[];
+  ledger: GrantLedger;
+}
+
+/** Months before the one computed whose drafts a grant's balance waits for, at most. */
+const MAX_CHAIN_MONTHS = 12;
 
 /**
  * Derives invoices from usage: the one place that turns a period's usage into invoice
  * documents. Invoice runs, the upcoming-invoice preview and current spend all call it, so
  * they show the same numbers.
+ *
+ * Credit grants are consumed month by month (credit-grants.ts, src/invoicing/README.md): a
+ * month's invoice starts from what every finalized invoice took of each grant (the ledger,
+ * projected from invoice.finalized), plus what the months after the last closed one and before
+ * it take (computed here as drafts would be), then its adjustment lines for earlier months,
+ * then its own usage.
  */
 @Injectable()
 export class InvoiceCalculator {
@@ -24,7 +56,86 @@ export class InvoiceCalculator {
     private readonly rollups: UsageRollupsRepository,
     private readonly workspaces: WorkspacesRepository,
     private readonly invoices: InvoicesRepository,
+    private readonly creditGrants: CreditGrantsRepository,
   ) {}
+
+  /** Every workspace's grants and ledger of finalized consumption (all, or one workspace's). */
+  private async grantStates(workspaceId?: string): Promise<Map<string, GrantState>> {
+    const [grants, ledgers] = await Promise.all([
+      this.creditGrants.grants(workspaceId),
+      this.creditGrants.ledgers(workspaceId),
+    ]);
+    const out = new Map<string, GrantState>();
+    for (const ws of new Set([...grants.keys(), ...ledgers.keys()]))
+      out.set(ws, { grants: grants.get(ws) ?? [], ledger: ledgers.get(ws) ?? new GrantLedger() });
+    return out;
+  }
+
+  private static state(states: Map<string, GrantState>, ws: string): GrantState {
+    let s = states.get(ws);
+    if (!s) states.set(ws, (s = { grants: [], ledger: new GrantLedger() }));
+    return s;
+  }
+
+  /**
+   * The months between the last closed one and `period` consume grants before it: for every
+   * workspace with a grant in force in them, their usage is priced as their drafts would be
+   * and what it takes is added to the ledger (oldest month first).
+   */
+  private async chainEarlierMonths(
+    catalog: PriceCatalog,
+    period: BillingPeriod,
+    assignments: Map<string, PlanAssignment[]>,
+    states: Map<string, GrantState>,
+    workspaceId?: string,
+  ): Promise<void> {
+    const withGrants = [...states].filter(([, s]) => s.grants.length > 0);
+    if (withGrants.length === 0) return;
+    const closed = [...(await this.invoices.closedPeriods())]
+      .map((p) => BillingPeriod.parse(p)!)
+      .filter((p) => p.compare(period) < 0)
+      .sort((a, b) => b.compare(a));
+    const first = closed.length > 0 ? closed[0].next() : undefined;
+    const months: BillingPeriod[] = [];
+    for (let p = period.previous(), i = 0; i < MAX_CHAIN_MONTHS; p = p.previous(), i++) {
+      if (first !== undefined && p.compare(first) < 0) break;
+      if (withGrants.some(([, s]) => s.grants.some((g) => inForceDuring(g, p)))) months.unshift(p);
+    }
+    if (months.length === 0) return;
+    // An invoice of such a month already finalized (its period not closed yet) is in the ledger.
+    const finalized = new Set(
+      (await this.invoices.documents({ workspaceId, periods: months.map(String), finalizedOnly: true })).map(
+        (f) => `${f.document.workspace_id}/${f.document.period}`,
+      ),
+    );
+    for (const month of months) {
+      const usage = await this.rate(catalog, month, workspaceId);
+      for (const [ws, s] of withGrants) {
+        if (!s.grants.some((g) => inForceDuring(g, month))) continue;
+        if (finalized.has(`${ws}/${month.toString()}`)) continue;
+        if (assignments.get(ws) === undefined && !usage.has(ws)) continue;
+        const plan = this.planTerms(catalog, assignments.get(ws), month);
+        const lines = periodLines(
+          ws,
+          month.toString(),
+          plan,
+          usage.get(ws) ?? new Map(),
+          this.offer(s, ws, month, plan),
+        );
+        for (const [id, amount] of grantConsumption(lines, month.toString())) s.ledger.add(id, amount);
+      }
+    }
+  }
+
+  /** The grants usage of `period` may consume, each with what is left of it (the plan's credits first among equals). */
+  private offer(s: GrantState, ws: string, period: BillingPeriod, plan: PlanTerms): OfferedGrant[] {
+    return [...s.grants.filter((g) => inForceDuring(g, period)), planGrant(ws, period, plan)].map(
+      (grant) => ({
+        grant,
+        available: unusedBalance(grant, s.ledger.consumedOf(grant.grant_id)),
+      }),
+    );
+  }
 
   /** Usage of a period rated per workspace (all workspaces, or one). */
   async rate(
@@ -77,6 +188,7 @@ export class InvoiceCalculator {
     catalog: PriceCatalog,
     period: BillingPeriod,
     assignments: Map<string, PlanAssignment[]>,
+    states: Map<string, GrantState>,
     workspaceId?: string,
   ): Promise<Map<string, InvoiceLine[]>> {
     const horizon = period.startMs - (this.config.EVENT_MAX_AGE_DAYS + 62) * DAY_MS;
@@ -90,7 +202,15 @@ export class InvoiceCalculator {
     for (let p = closed[0]; p.compare(period) < 0; p = p.next()) between.push(p.toString());
     const finalized = await this.invoices.documents({ workspaceId, periods: between, finalizedOnly: true });
     for (const adjusted of closed) {
-      const lines = await this.unbilledLines(catalog, adjusted, period, finalized, assignments, workspaceId);
+      const lines = await this.unbilledLines(
+        catalog,
+        adjusted,
+        period,
+        finalized,
+        assignments,
+        states,
+        workspaceId,
+      );
       for (const [ws, l] of lines) out.set(ws, [...(out.get(ws) ?? []), ...l]);
     }
     return out;
@@ -108,6 +228,7 @@ export class InvoiceCalculator {
     invoicePeriod: BillingPeriod,
     finalized: StoredInvoice[],
     assignments: Map<string, PlanAssignment[]>,
+    states: Map<string, GrantState>,
     workspaceId?: string,
   ): Promise<Map<string, InvoiceLine[]>> {
     const name = adjusted.toString();
@@ -127,13 +248,25 @@ export class InvoiceCalculator {
         ...this.planTerms(catalog, assignments.get(ws), adjusted),
         base_fee: '0',
       };
-      const recomputed = periodLines(ws, name, plan, rated.get(ws) ?? new Map());
       const billed = billedForPeriod(
         name,
         invoiced?.lines ?? [],
         later.filter((f) => f.document.workspace_id === ws).flatMap((f) => f.document.lines),
       );
+      // Late usage consumes the grants that were in force in its month, in their order, from
+      // what is left of them now: each may give the period what it gave before, and more up to
+      // its unused balance (never more than the grant, never taken back).
+      const s = InvoiceCalculator.state(states, ws);
+      const offered = this.offer(s, ws, adjusted, plan).map(({ grant, available }) => {
+        const before = billed.get(grant.kind === 'plan' ? 'credits' : `credit_grant:${grant.grant_id}`);
+        return { grant, available: available.plus(before ? before.amount.neg() : 0) };
+      });
+      const recomputed = periodLines(ws, name, plan, rated.get(ws) ?? new Map(), offered);
       const lines = adjustmentLines(ws, invoicePeriod.toString(), name, recomputed, billed);
+      for (const l of lines) {
+        const id = l.adjusts ? grantIdOfKey(l.adjusts.key, l.adjusts.period) : undefined;
+        if (id !== undefined) s.ledger.add(id, new Money(l.amount).neg());
+      }
       if (lines.length > 0) out.set(ws, lines);
     }
     return out;
@@ -150,7 +283,8 @@ export class InvoiceCalculator {
     const current = BillingPeriod.containing(Date.now());
     for (let p = period; p.compare(current) <= 0; p = p.next()) periods.push(p.toString());
     const finalized = await this.invoices.documents({ workspaceId, periods, finalizedOnly: true });
-    return this.unbilledLines(catalog, period, period.next(), finalized, assignments, workspaceId);
+    const states = await this.grantStates(workspaceId);
+    return this.unbilledLines(catalog, period, period.next(), finalized, assignments, states, workspaceId);
   }
 
   /**
@@ -164,19 +298,37 @@ export class InvoiceCalculator {
     const catalog = await this.catalogs.load();
     const assignments = await this.workspaces.planAssignments(options.workspaceId);
     const usage = await this.rate(catalog, period, options.workspaceId);
-    const adjustments = await this.adjustments(catalog, period, assignments, options.workspaceId);
+    const states = await this.grantStates(options.workspaceId);
+    await this.chainEarlierMonths(catalog, period, assignments, states, options.workspaceId);
+    // Balances before this invoice (for its credit_grants), then its adjustments take their part.
+    const before = new Map([...states].map(([ws, s]) => [ws, s.ledger.copy()]));
+    const adjustments = await this.adjustments(catalog, period, assignments, states, options.workspaceId);
     const candidates = new Set([...usage.keys(), ...adjustments.keys()]);
     // Workspaces that existed during the period owe their plan's fee even without usage.
     for (const [ws, a] of assignments) if (a[0].effective_from_ms < period.endMs) candidates.add(ws);
     const docs: InvoiceDocument[] = [];
     for (const ws of [...candidates].sort()) {
       if (options.workspaceId !== undefined && ws !== options.workspaceId) continue;
+      const plan = this.planTerms(catalog, assignments.get(ws), period);
+      const s = InvoiceCalculator.state(states, ws);
+      const offered = this.offer(s, ws, period, plan);
+      const adjusted = (adjustments.get(ws) ?? []).flatMap((l) => {
+        const id = l.adjusts ? grantIdOfKey(l.adjusts.key, l.adjusts.period) : undefined;
+        const grant = id === undefined ? undefined : s.grants.find((g) => g.grant_id === id);
+        return grant && !offered.some((o) => o.grant.grant_id === id) ? [grant] : [];
+      });
+      const ledgerBefore = before.get(ws) ?? new GrantLedger();
       const doc = buildInvoice({
         workspaceId: ws,
         period,
-        plan: this.planTerms(catalog, assignments.get(ws), period),
+        plan,
         charges: usage.get(ws) ?? new Map(),
         adjustments: adjustments.get(ws) ?? [],
+        grants: offered,
+        grantBalances: [...offered.map((o) => o.grant), ...new Set(adjusted)].map((grant) => ({
+          grant,
+          balance: unusedBalance(grant, ledgerBefore.consumedOf(grant.grant_id)),
+        })),
         computedAt: options.now ?? new Date(),
       });
       if (doc.lines.length > 0) docs.push(doc);

@@ -140,6 +140,8 @@ export class InvoiceViewsService {
     const f = spendFigures(up, now);
     const budget = await this.workspaces.budget(workspaceId);
     const fmt = (m: Money) => ({ amount: formatAmount(m), currency: up.currency });
+    const plan = up.credit_grants?.find((g) => g.kind === 'plan');
+    const grants = (up.credit_grants ?? []).filter((g) => g.kind !== 'plan');
     return {
       workspace_id: workspaceId,
       period: up.period,
@@ -150,8 +152,20 @@ export class InvoiceViewsService {
       usage: fmt(f.usage),
       credits_applied: fmt(new Money(up.credits_applied)),
       // The plan's monthly credits and what is left of them (never below zero).
-      credits_left: fmt(Money.max(0, new Money(up.plan.monthly_credits).minus(up.credits_applied))),
+      credits_left: fmt(
+        plan
+          ? new Money(plan.balance_after)
+          : Money.max(0, new Money(up.plan.monthly_credits).minus(up.credits_applied)),
+      ),
       monthly_credits: fmt(new Money(up.plan.monthly_credits)),
+      credit_balance: fmt(grants.reduce((a, g) => a.plus(g.balance_after).minus(g.expired), new Money(0))),
+      credit_grants: grants.map((g) => ({
+        grant_id: g.grant_id,
+        kind: g.kind,
+        applied: g.applied,
+        balance: formatAmount(new Money(g.balance_after).minus(g.expired)),
+        expires_at: g.expires_at,
+      })),
       plan_fee: fmt(f.planFee),
       adjustments: fmt(f.adjustments),
       spend_so_far: fmt(f.spendSoFar),

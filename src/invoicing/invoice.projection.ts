@@ -9,6 +9,8 @@ import { BillingEventsService } from '../platform/billing-events/billing-events.
 import { InvoiceRunState } from './invoice-events';
 import { InvoiceStatusRow, InvoicesRepository } from './invoices.repository';
 import { isPeriod, refuseDocument } from './invoice';
+import { CreditGrantsRepository } from './credit-grants.repository';
+import { grantConsumption } from './invoice-builder';
 import {
   checkFields,
   isObject,
@@ -43,6 +45,7 @@ export class InvoiceProjection implements BillingEventProjection<Handled>, OnMod
   constructor(
     private readonly invoices: InvoicesRepository,
     private readonly billingEvents: BillingEventsService,
+    private readonly creditGrants: CreditGrantsRepository,
   ) {}
 
   onModuleInit(): void {
@@ -88,6 +91,7 @@ export class InvoiceProjection implements BillingEventProjection<Handled>, OnMod
     const statuses: Array<InvoiceStatusRow & { workspace_id: string }> = [];
     const closed = [];
     const runs: InvoiceRunState[] = [];
+    const consumption = [];
     for (const event of events) {
       const at = Date.parse(event.time);
       switch (event.type) {
@@ -95,6 +99,17 @@ export class InvoiceProjection implements BillingEventProjection<Handled>, OnMod
         case 'invoice.finalized': {
           const { invoice } = event.data;
           documents.push({ document: invoice, finalized: event.type === 'invoice.finalized', atMs: at });
+          // The ledger of credit grants: what this finalized invoice took of each.
+          if (event.type === 'invoice.finalized')
+            for (const [grantId, amount] of grantConsumption(invoice.lines, invoice.period))
+              consumption.push({
+                workspace_id: invoice.workspace_id,
+                grant_id: grantId,
+                invoice_id: invoice.id,
+                amount: amount.toFixed(2),
+                finalized_at_ms: at,
+                event_id: event.id,
+              });
           break;
         }
         case 'invoice.period_closed': {
@@ -123,5 +138,6 @@ export class InvoiceProjection implements BillingEventProjection<Handled>, OnMod
     if (statuses.length) await this.invoices.appendStatuses(statuses);
     if (closed.length) await this.invoices.closePeriods(closed);
     if (runs.length) await this.invoices.putRuns(runs);
+    if (consumption.length) await this.creditGrants.insertConsumption(consumption);
   }
 }

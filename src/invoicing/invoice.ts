@@ -35,6 +35,18 @@ export interface InvoiceLine {
   adjusts?: { period: string; key: string };
 }
 
+/** A credit grant on an invoice: its balance before, what the invoice took, what is left and what expired. */
+export interface CreditGrantUse {
+  grant_id: string; // `plan:<YYYY-MM>` for a plan's monthly credits
+  kind: string;
+  priority: number;
+  expires_at: string | null;
+  balance_before: string;
+  applied: string; // own credit line and adjustment credit lines together
+  balance_after: string;
+  expired: string; // what was left when it expired with this month (0 otherwise)
+}
+
 /** An invoice's content. Once finalized it never changes (a later correction is an adjustment line). */
 export interface InvoiceDocument {
   id: string;
@@ -48,6 +60,8 @@ export interface InvoiceDocument {
   usage_subtotal: string;
   credits_applied: string;
   total: string;
+  /** Absent on invoices from before credit grants. */
+  credit_grants?: CreditGrantUse[];
   computed_at: string;
 }
 

@@ -4,6 +4,10 @@ import { MeteringModule } from '../metering/metering.module';
 import { StripeModule } from '../stripe/stripe.module';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
 import { ClosedPeriodGuard } from './closed-period-guard';
+import { CreditGrantProjection } from './credit-grant.projection';
+import { CreditGrantsController } from './credit-grants.controller';
+import { CreditGrantsRepository } from './credit-grants.repository';
+import { CreditGrantsService } from './credit-grants.service';
 import { InvoiceCalculator } from './invoice-calculator.service';
 import { InvoiceRunService } from './invoice-run.service';
 import { InvoiceScheduler } from './invoice-scheduler.service';
@@ -14,7 +18,7 @@ import { InvoicesRepository } from './invoices.repository';
 
 @Module({
   imports: [CatalogModule, MeteringModule, WorkspacesModule, StripeModule],
-  controllers: [InvoicesController],
+  controllers: [InvoicesController, CreditGrantsController],
   providers: [
     InvoicesRepository,
     InvoiceProjection,
@@ -23,6 +27,9 @@ import { InvoicesRepository } from './invoices.repository';
     InvoiceScheduler,
     InvoiceViewsService,
     ClosedPeriodGuard,
+    CreditGrantsRepository,
+    CreditGrantProjection,
+    CreditGrantsService,
   ],
   exports: [InvoiceRunService, InvoiceScheduler, InvoiceCalculator, InvoicesRepository, InvoiceViewsService],
 })

@@ -15,8 +15,8 @@ export interface SpendFigures {
 
 /**
  * Pure: spend so far is the upcoming invoice's total; the forecast grows usage at the rate
- * seen so far (usage × period length ÷ time elapsed), with the plan's credits and fee as the
- * plan says. GET /v1/spend/current and the budget alerts both use it, so they agree.
+ * seen so far (usage × period length ÷ time elapsed), offset by the credits available to the
+ * month (its grants' balances, the plan's monthly credits among them), plus the plan's fee. GET /v1/spend/current and the budget alerts both use it, so they agree.
  */
 export function spendFigures(up: InvoiceDocument, now: Date): SpendFigures {
   const period = BillingPeriod.containing(now.getTime());
@@ -24,7 +24,12 @@ export function spendFigures(up: InvoiceDocument, now: Date): SpendFigures {
   const length = period.endMs - period.startMs;
   const usage = new Money(up.usage_subtotal);
   const forecastUsage = roundToCents(usage.times(length).div(elapsed));
-  const forecastCredits = Money.min(new Money(up.plan.monthly_credits), forecastUsage);
+  // Credits the month may still draw on: every grant in force's balance before it (the plan's
+  // credits among them), or, on an invoice from before grants, the plan's monthly credits.
+  const creditsAvailable = up.credit_grants
+    ? up.credit_grants.reduce((a, g) => a.plus(g.balance_before), new Money(0))
+    : new Money(up.plan.monthly_credits);
+  const forecastCredits = Money.min(creditsAvailable, forecastUsage);
   const fee = new Money(up.plan.base_fee);
   const adjustments = up.lines
     .filter((l) => l.kind === 'adjustment')

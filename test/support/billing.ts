@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import Stripe from 'stripe';
 import { GPU_TYPES, GeneratedEvent, rng } from './workload';
 import { OracleEvent } from './invoice-oracle';
-import { api } from './http';
+import { api, postEvents } from './http';
+import { chReader } from './clickhouse';
 import { ADMIN_KEY, ROOT } from './test-env';
 
 export const LOCALSTRIPE_URL = 'http://127.0.0.1:8420';
@@ -177,5 +178,41 @@ export async function runInvoiceMonth(baseUrl: string, period: string) {
     if (r.body.status !== 'running') return r.body;
     if (Date.now() > deadline) throw new Error('invoice run did not finish');
     await new Promise((res) => setTimeout(res, 300));
+  }
+}
+
+/**
+ * Usage sent month by month through the API, as the multi-month billing tests send it: each
+ * call posts generated events for a month and waits until every event sent so far is rolled
+ * up; `usage` keeps every month's events for an oracle.
+ */
+export class MonthUsageSender {
+  readonly usage = new Map<string, OracleEvent[]>(); // period → every event sent for it so far
+  private sent = 0;
+
+  constructor(
+    private readonly url: () => string,
+    private readonly ch: () => ReturnType<typeof chReader>,
+    private readonly workspaces: string[],
+    private readonly tag: string,
+  ) {}
+
+  async send(month: { start: number; end: number; period: string }, perWorkspace: number, seed: number) {
+    const g = usageEvents({
+      workspaces: this.workspaces,
+      perWorkspace,
+      fromMs: month.start,
+      toMs: month.end,
+      seed,
+      idPrefix: `${this.tag}s${seed}`,
+    });
+    this.usage.set(month.period, [...(this.usage.get(month.period) ?? []), ...g.oracle]);
+    await postEvents(this.url(), g.events);
+    this.sent += g.events.length;
+    const deadline = Date.now() + 60_000;
+    while ((await this.ch().totals()).hourlyEvents !== BigInt(this.sent)) {
+      if (Date.now() > deadline) throw new Error(`not all ${this.sent} events stored`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }

@@ -97,7 +97,14 @@
     if (spend.adjustments.amount !== '0.00') parts.push(`earlier months ${money(spend.adjustments)}`);
     card('card-spend', money(spend.spend_so_far), parts.join(' · '));
     card('card-forecast', money(spend.forecast.total), 'if usage goes on at the rate so far');
-    card('card-credits', money(spend.credits_left), `of ${money(spend.monthly_credits)} this month`);
+    // Credit grants beside the plan's credits: what they have left after the month so far.
+    const grants = spend.credit_grants || [];
+    const grantNote = grants.length > 0 ? ` · credit grants: ${money(spend.credit_balance)} left` : '';
+    card(
+      'card-credits',
+      money(spend.credits_left),
+      `of ${money(spend.monthly_credits)} this month${grantNote}`,
+    );
     card(
       'card-plan',
       spend.plan || 'none',

@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { AmountResponse, PlanTermsResponse } from '../../catalog/dto/catalog.response';
 import { BudgetStatusResponse } from '../../workspaces/dto/workspace.response';
 import {
+  CreditGrantUse,
   InvoiceDocument,
   InvoiceLine,
   InvoiceStatus,
@@ -74,6 +75,26 @@ export class InvoiceLineResponse implements InvoiceLine {
   adjusts?: AdjustedLineResponse;
 }
 
+/** A credit grant on an invoice. */
+export class CreditGrantUseResponse implements CreditGrantUse {
+  @ApiProperty({ example: 'cg_welcome_2026', description: '`plan:<YYYY-MM>` for the plan’s monthly credits' })
+  grant_id!: string;
+  @ApiProperty({ example: 'promotional', enum: ['promotional', 'prepaid', 'goodwill', 'plan'] })
+  kind!: string;
+  @ApiProperty({ example: 50 })
+  priority!: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  expires_at!: string | null;
+  @ApiProperty({ example: '250.00', description: 'what was left of it before this invoice' })
+  balance_before!: string;
+  @ApiProperty({ example: '40.00', description: 'what this invoice took of it (own and adjustment lines)' })
+  applied!: string;
+  @ApiProperty({ example: '210.00' })
+  balance_after!: string;
+  @ApiProperty({ example: '0.00', description: 'what expired unused with this month' })
+  expired!: string;
+}
+
 /** An invoice's content (a finalized one never changes; a correction is an adjustment line). */
 export class InvoiceDocumentResponse implements InvoiceDocument {
   @ApiProperty({ example: 'inv_2026-11_acme-ml' })
@@ -98,6 +119,12 @@ export class InvoiceDocumentResponse implements InvoiceDocument {
   credits_applied!: string;
   @ApiProperty({ example: '612.07' })
   total!: string;
+  @ApiProperty({
+    type: () => [CreditGrantUseResponse],
+    required: false,
+    description: 'every credit grant in force for the month (absent on invoices from before grants)',
+  })
+  credit_grants?: CreditGrantUseResponse[];
   @ApiProperty({ format: 'date-time' })
   computed_at!: string;
 }
@@ -161,6 +188,19 @@ class SpendForecastResponse {
   total!: AmountResponse;
 }
 
+class SpendCreditGrantResponse {
+  @ApiProperty({ example: 'cg_welcome_2026' })
+  grant_id!: string;
+  @ApiProperty({ example: 'promotional' })
+  kind!: string;
+  @ApiProperty({ example: '40.00', description: 'taken by the month so far' })
+  applied!: string;
+  @ApiProperty({ example: '210.00', description: 'left after the month so far' })
+  balance!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  expires_at!: string | null;
+}
+
 /** GET /v1/spend/current: the open period's spend so far and a linear forecast. */
 export class CurrentSpendResponse {
   @ApiProperty()
@@ -183,6 +223,13 @@ export class CurrentSpendResponse {
   credits_left!: AmountResponse;
   @ApiProperty({ type: () => AmountResponse })
   monthly_credits!: AmountResponse;
+  @ApiProperty({
+    type: () => AmountResponse,
+    description: 'what is left of the credit grants in force after the month so far (plan credits apart)',
+  })
+  credit_balance!: AmountResponse;
+  @ApiProperty({ type: () => [SpendCreditGrantResponse] })
+  credit_grants!: SpendCreditGrantResponse[];
   @ApiProperty({ type: () => AmountResponse })
   plan_fee!: AmountResponse;
   @ApiProperty({ type: () => AmountResponse })

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { hostileBillingRecord } from '../../../test/support/hostile-records';
 import { CatalogService } from '../../catalog/catalog.service';
 import { loadConfig } from '../../config/app-config';
+import { CreditGrantProjection } from '../../invoicing/credit-grant.projection';
 import { InvoiceProjection } from '../../invoicing/invoice.projection';
 import { WorkspaceProjection } from '../../workspaces/workspace.projection';
 import { CredentialProjection } from '../../auth/credential.projection';
@@ -26,7 +27,8 @@ function service(): BillingEventsService {
   new WorkspaceProjection({} as any, svc, {} as any).onModuleInit();
   new CredentialProjection({} as any, svc).onModuleInit();
   new CatalogService({} as any, svc, {} as any).onModuleInit();
-  new InvoiceProjection({} as any, svc).onModuleInit();
+  new InvoiceProjection({} as any, svc, {} as any).onModuleInit();
+  new CreditGrantProjection({} as any, svc).onModuleInit();
   new StripeInvoicePusher({} as any, {} as any, svc, {} as any).onModuleInit();
   /* eslint-enable @typescript-eslint/no-explicit-any */
   return svc;
@@ -101,6 +103,36 @@ describe('billing events: what the projections refuse (issue 8)', () => {
     expect(svc.refusal(newBillingEvent('invoice.drafted', 'ws_a', malformed))).toBe(
       'data.invoice.workspace_id is missing or invalid',
     );
+  });
+
+  it('credit grants: what the API publishes passes; a bad amount, kind, priority, id or expiry is refused, named', () => {
+    const created = (over: Record<string, unknown> = {}) =>
+      newBillingEvent('credit_grant.created', 'ws_a', {
+        grant_id: 'cg_welcome',
+        amount: '250.00',
+        currency: 'usd',
+        kind: 'promotional',
+        priority: 50,
+        effective_at: '2026-11-01T00:00:00.000Z',
+        expires_at: null,
+        reason: 'welcome',
+        ...over,
+      } as never);
+    expect(svc.refusal(created())).toBeNull();
+    expect(svc.refusal(created({ expires_at: '2027-01-01T00:00:00Z' }))).toBeNull();
+    expect(svc.refusal(created({ amount: '2.505' }))).toBe('data.amount is missing or invalid');
+    expect(svc.refusal(created({ amount: 250 }))).toBe('data.amount is missing or invalid');
+    expect(svc.refusal(created({ kind: 'plan' }))).toBe('data.kind is missing or invalid');
+    expect(svc.refusal(created({ priority: 101 }))).toBe('data.priority is missing or invalid');
+    expect(svc.refusal(created({ grant_id: 'welcome' }))).toBe('data.grant_id is missing or invalid');
+    expect(svc.refusal(created({ currency: 'eur' }))).toBe('data.currency is missing or invalid');
+    expect(svc.refusal(created({ expires_at: '2026-11-01T00:00:00.000Z' }))).toBe(
+      'data.expires_at must be after data.effective_at',
+    );
+    const voided = (data: Record<string, unknown>) =>
+      newBillingEvent('credit_grant.voided', 'ws_a', data as never);
+    expect(svc.refusal(voided({ grant_id: 'cg_welcome', reason: '' }))).toBeNull();
+    expect(svc.refusal(voided({ grant_id: 'cg_welcome' }))).toBe('data.reason is missing or invalid');
   });
 
   it('an invoice.pushed: with or without Stripe’s hosted page (older events have none), only an https one', () => {

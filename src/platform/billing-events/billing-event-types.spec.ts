@@ -3,6 +3,7 @@ import { CredentialProjection } from '../../auth/credential.projection';
 import { BudgetAlertsProjection } from '../../budgets/budget-alerts.projection';
 import { CatalogService } from '../../catalog/catalog.service';
 import { loadConfig } from '../../config/app-config';
+import { CreditGrantProjection } from '../../invoicing/credit-grant.projection';
 import { InvoiceProjection } from '../../invoicing/invoice.projection';
 import { StripeInvoicePusher } from '../../stripe/stripe-invoice-pusher.service';
 import { WebhookProjection } from '../../webhooks/webhook.projection';
@@ -46,7 +47,8 @@ function harness() {
     new WorkspaceProjection(s, svc, s),
     new CredentialProjection(s, svc),
     new CatalogService(s, svc, s),
-    new InvoiceProjection(s, svc),
+    new InvoiceProjection(s, svc, s),
+    new CreditGrantProjection(s, svc),
     new StripeInvoicePusher(s, s, svc, s),
     new BudgetAlertsProjection(s, svc),
     new WebhookProjection(s, svc),
@@ -73,7 +75,7 @@ describe('billing event types: one map, every type projected, unknown types skip
     const handled = new Set(projections.flatMap((p) => p.handles));
     expect([...BILLING_EVENT_TYPES].filter((t) => !handled.has(t))).toEqual([]);
     expect([...handled].filter((t) => !isKnownBillingEventType(t))).toEqual([]);
-    expect(BILLING_EVENT_TYPES.length).toBe(28);
+    expect(BILLING_EVENT_TYPES.length).toBe(30);
     // Inherited names are not types (KNOWN is looked up by own property only).
     expect(isKnownBillingEventType('constructor')).toBe(false);
     expect(isKnownBillingEventType('toString')).toBe(false);

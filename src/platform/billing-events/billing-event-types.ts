@@ -6,6 +6,7 @@ import type {
 } from '../../auth/credential-events';
 import type { BudgetAlertData } from '../../budgets/budget-alert-events';
 import type { PlanChange, PriceChange } from '../../catalog/price-catalog';
+import type { CreditGrantCreatedData, CreditGrantVoidedData } from '../../invoicing/credit-grant-events';
 import type { InvoiceDocumentData, InvoiceRunState, PeriodClosedData } from '../../invoicing/invoice-events';
 import type {
   InvoicePaymentData,
@@ -58,6 +59,10 @@ export interface BillingEventPayloads {
   'invoice.period_closed': PeriodClosedData;
   /** Subject gpumeter: an invoice run's whole state after a step. */
   'invoice_run.updated': InvoiceRunState;
+  /** Credits granted to the workspace, consumed by its invoices (invoicing/credit-grants.ts). */
+  'credit_grant.created': CreditGrantCreatedData;
+  /** The grant's unused part voided. */
+  'credit_grant.voided': CreditGrantVoidedData;
   // stripe
   'workspace.stripe_customer_linked': StripeCustomerLinkedData;
   'invoice.pushed': InvoicePushedData;
@@ -96,6 +101,8 @@ const KNOWN: Record<BillingEventType, true> = {
   'invoice.finalized': true,
   'invoice.period_closed': true,
   'invoice_run.updated': true,
+  'credit_grant.created': true,
+  'credit_grant.voided': true,
   'workspace.stripe_customer_linked': true,
   'invoice.pushed': true,
   'invoice.paid': true,
