@@ -7,6 +7,8 @@ export enum ApiErrorCode {
   NotFound = 'not_found',
   InvalidRequest = 'invalid_request',
   Conflict = 'conflict',
+  /** What was asked for existed and is gone for good (e.g. raw events dropped by retention). */
+  Gone = 'gone',
   PayloadTooLarge = 'payload_too_large',
   RateLimited = 'rate_limited',
   Unavailable = 'unavailable',
@@ -18,6 +20,7 @@ const STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.NotFound]: HttpStatus.NOT_FOUND,
   [ApiErrorCode.InvalidRequest]: HttpStatus.BAD_REQUEST,
   [ApiErrorCode.Conflict]: HttpStatus.CONFLICT,
+  [ApiErrorCode.Gone]: HttpStatus.GONE,
   [ApiErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
   [ApiErrorCode.RateLimited]: HttpStatus.TOO_MANY_REQUESTS,
   [ApiErrorCode.Unavailable]: HttpStatus.SERVICE_UNAVAILABLE,

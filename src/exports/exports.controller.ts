@@ -1,4 +1,4 @@
-import { Controller, Get, Logger, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Logger, Param, Query, Req, Res } from '@nestjs/common';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { scopeWorkspace } from '../auth/principal';
 import { ApiError } from '../common/api-error';
@@ -7,7 +7,8 @@ import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swag
 import { exportResponse } from './dto/export.response';
 import type { Response } from 'express';
 import { Allow } from '../common/access';
-import { InvoiceExportQueryDto, UsageExportQueryDto } from './dto/export-query.dto';
+import { InvoiceExportQueryDto, LineEventsQueryDto, UsageExportQueryDto } from './dto/export-query.dto';
+import { LINE_EVENT_COLUMNS, LINE_EVENT_TEXT, LineEventsExportService } from './line-events-export.service';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { streamExport } from './export-writer';
 import { INVOICE_EXPORT_COLUMNS, INVOICE_EXPORT_TEXT, InvoiceExportService } from './invoice-export.service';
@@ -16,23 +17,27 @@ import { USAGE_EXPORT_COLUMNS, USAGE_EXPORT_TEXT, UsageExportService } from './u
 /** A workspace key's usage export spans at most this many days (a month and then some; a quarter). */
 export const MAX_WORKSPACE_EXPORT_DAYS = 92;
 
-/** Finance exports, streamed as CSV (default) or JSON Lines: the operator's, and a workspace's own usage. */
+/**
+ * Finance exports, streamed as CSV (default) or JSON Lines: the operator's, a workspace's own
+ * usage, and the events behind an invoice line.
+ */
 @ApiTags('exports')
 @ApiBearerAuth()
-@Controller('v1/exports')
+@Controller('v1')
 export class ExportsController {
   private readonly logger = new Logger(ExportsController.name);
 
   constructor(
     private readonly usage: UsageExportService,
     private readonly invoices: InvoiceExportService,
+    private readonly lineEvents: LineEventsExportService,
     private readonly metrics: MetricsService,
   ) {}
 
   /** Streams one export, counting it in flight and how it ended. */
   private async stream(
     res: Response,
-    name: 'usage' | 'invoices',
+    name: 'usage' | 'invoices' | 'line-events',
     options: Omit<Parameters<typeof streamExport>[1], 'onError' | 'onAbandoned'>,
   ): Promise<void> {
     let outcome = 'complete';
@@ -57,7 +62,7 @@ export class ExportsController {
    * (naming another workspace is a 404, as if it did not exist) and at most
    * MAX_WORKSPACE_EXPORT_DAYS at a time (the dashboard's download).
    */
-  @Get('usage')
+  @Get('exports/usage')
   @Allow('operator', 'workspace')
   @ApiProduces('text/csv', 'application/x-ndjson')
   @ApiOkResponse(exportResponse(USAGE_EXPORT_COLUMNS, 'one rated usage record per line (jsonl)'))
@@ -81,7 +86,7 @@ export class ExportsController {
     });
   }
 
-  @Get('invoices')
+  @Get('exports/invoices')
   @Allow('operator')
   @ApiProduces('text/csv', 'application/x-ndjson')
   @ApiOkResponse(exportResponse(INVOICE_EXPORT_COLUMNS, 'one invoice line per line (jsonl)'))
@@ -92,6 +97,36 @@ export class ExportsController {
       columns: INVOICE_EXPORT_COLUMNS,
       textColumns: INVOICE_EXPORT_TEXT,
       batches: this.invoices.records(q.period, q.workspace_id),
+    });
+  }
+
+  /**
+   * The events behind a usage line of a finalized invoice (line tracing): the operator's, or
+   * the invoice's workspace's (another workspace's invoice: 404). Their quantities add up to
+   * the line's exactly.
+   */
+  @Get('invoices/:id/lines/:lineId/events')
+  @Allow('operator', 'workspace')
+  @ApiProduces('text/csv', 'application/x-ndjson')
+  @ApiOkResponse(
+    exportResponse(LINE_EVENT_COLUMNS, 'one event (or its part in one price piece) per line (jsonl)'),
+  )
+  async lineEventsExport(
+    @Param('id') id: string,
+    @Param('lineId') lineId: string,
+    @Query() q: LineEventsQueryDto,
+    @Req() req: AuthenticatedRequest,
+    @Res() res: Response,
+  ): Promise<void> {
+    const workspaceId =
+      req.principal.kind === 'workspace' ? scopeWorkspace(req.principal, undefined) : undefined;
+    const found = await this.lineEvents.line(id, lineId, workspaceId);
+    await this.stream(res, 'line-events', {
+      format: q.format ?? 'csv',
+      filename: `${lineId.replace(/[^0-9A-Za-z_-]/g, '-')}_events`,
+      columns: LINE_EVENT_COLUMNS,
+      textColumns: LINE_EVENT_TEXT,
+      batches: this.lineEvents.records(found),
     });
   }
 }

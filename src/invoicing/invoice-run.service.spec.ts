@@ -16,6 +16,7 @@ function service(stored: InvoiceRunState | undefined, grace = '72') {
     unused,
     unused,
     unused,
+    unused,
   );
 }
 

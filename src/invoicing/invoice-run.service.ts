@@ -15,6 +15,8 @@ import { InvoiceCalculator } from './invoice-calculator.service';
 import { InvoiceRunState } from './invoice-events';
 import { InvoicesRepository } from './invoices.repository';
 import { planRunEvents } from './run-plan';
+import { InvoiceDocument } from './invoice';
+import { LineTracing } from './line-tracing.service';
 
 const PROGRESS_EVERY_MS = 5_000;
 const HEARTBEAT_MS = 15_000;
@@ -46,6 +48,7 @@ export class InvoiceRunService {
     private readonly pusher: StripeInvoicePusher,
     private readonly metrics: MetricsService,
     private readonly rollups: UsageRollupsRepository,
+    private readonly tracing: LineTracing,
   ) {}
 
   /** Whether a period's invoices may be finalized at `nowMs` (its end plus the grace period has passed). */
@@ -168,11 +171,14 @@ export class InvoiceRunService {
 
   /** Drafts changed invoices; when the period may be finalized, finalizes them and closes the period. */
   private async deriveInvoices(period: BillingPeriod, state: InvoiceRunState): Promise<void> {
+    // The cut the finalized lines' events are taken at: before the usage is rated.
+    const cutMs = state.finalize ? await this.tracing.cut() : undefined;
     if (state.finalize) await this.checkRollups(period);
-    const docs = await this.calculator.compute(period);
+    let docs = await this.calculator.compute(period);
     const existing = new Map(
       (await this.invoices.documents({ periods: [period.toString()] })).map((s) => [s.document.id, s]),
     );
+    if (cutMs !== undefined) docs = await this.traceLines(docs, existing, period, cutMs);
     const { events, counts } = planRunEvents(docs, existing, state.finalize);
     state.counts.invoices = counts.invoices;
     state.counts.drafted += counts.drafted;
@@ -189,6 +195,26 @@ export class InvoiceRunService {
       });
     }
     await this.publishState(state);
+  }
+
+  /** The invoices about to be finalized with their usage lines traced to their events (LineTracing). */
+  private async traceLines(
+    docs: InvoiceDocument[],
+    existing: ReadonlyMap<string, { finalized: boolean }>,
+    period: BillingPeriod,
+    cutMs: number,
+  ): Promise<InvoiceDocument[]> {
+    const pending = docs.filter((d) => !existing.get(d.id)?.finalized);
+    const adjusted = pending.flatMap((d) => d.lines.flatMap((l) => (l.adjusts ? [l.adjusts.period] : [])));
+    const months: string[] = [];
+    if (adjusted.length > 0)
+      for (let p = BillingPeriod.parse(adjusted.sort()[0])!; p.compare(period) < 0; p = p.next())
+        months.push(p.toString());
+    const finalized = await this.invoices.documents({ periods: months, finalizedOnly: true });
+    const traced = new Map(
+      (await this.tracing.attach(pending, period, cutMs, finalized)).map((d) => [d.id, d]),
+    );
+    return docs.map((d) => traced.get(d.id) ?? d);
   }
 
   /** Pushes every finalized, not yet pushed invoice of the period, with bounded concurrency. */

@@ -21,6 +21,15 @@ export interface LineBreakdown {
   amount: string; // rounded on its own; informational (the line amount is rounded once, whole)
 }
 
+/** The events behind a usage line (line tracing): see src/invoicing/README.md. */
+export interface LineEvents {
+  events: string; // how many
+  quantity_ms: string; // their quantity in the line's base unit: GPU-, millicore- or MiB-ms
+  checksum: string; // multiset hash of (source, id, quantity_ms)
+  ingested_after: string | null; // first accepted after this (an adjustment: the previous billing's cut)
+  ingested_until: string; // … and at or before this
+}
+
 export interface InvoiceLine {
   id: string; // deterministic from (workspace, period, key)
   key: string; // 'gpu:H100' | 'cpu' | 'memory' | 'plan_fee' | 'credits' | 'adjustment:<period>:<key>'
@@ -33,6 +42,8 @@ export interface InvoiceLine {
   amount: string; // major units, rounded half-up to the cent (the one rounding rule)
   breakdown: LineBreakdown[];
   adjusts?: { period: string; key: string };
+  /** Usage lines of invoices finalized since line tracing: the events behind the line. */
+  events?: LineEvents;
 }
 
 /** A credit grant on an invoice: its balance before, what the invoice took, what is left and what expired. */
@@ -62,6 +73,8 @@ export interface InvoiceDocument {
   total: string;
   /** Absent on invoices from before credit grants. */
   credit_grants?: CreditGrantUse[];
+  /** Finalized invoices since line tracing: the cut its lines' events were taken at. */
+  events_as_of?: string;
   computed_at: string;
 }
 

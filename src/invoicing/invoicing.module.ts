@@ -15,6 +15,7 @@ import { InvoiceViewsService } from './invoice-views.service';
 import { InvoiceProjection } from './invoice.projection';
 import { InvoicesController } from './invoices.controller';
 import { InvoicesRepository } from './invoices.repository';
+import { LineTracing } from './line-tracing.service';
 
 @Module({
   imports: [CatalogModule, MeteringModule, WorkspacesModule, StripeModule],
@@ -30,7 +31,15 @@ import { InvoicesRepository } from './invoices.repository';
     CreditGrantsRepository,
     CreditGrantProjection,
     CreditGrantsService,
+    LineTracing,
   ],
-  exports: [InvoiceRunService, InvoiceScheduler, InvoiceCalculator, InvoicesRepository, InvoiceViewsService],
+  exports: [
+    InvoiceRunService,
+    InvoiceScheduler,
+    InvoiceCalculator,
+    InvoicesRepository,
+    InvoiceViewsService,
+    LineTracing,
+  ],
 })
 export class InvoicingModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
-import { dateTimeFromMs, int, sql, tsvEscape, tsvInt } from '../platform/clickhouse/sql';
+import { dateTimeFromMs, int, list, Sql, sql, str, tsvEscape, tsvInt } from '../platform/clickhouse/sql';
 import { RowBinaryWriter } from '../platform/clickhouse/row-binary';
 import { UsageRecord } from '../ingestion/usage-event/usage-event';
 
@@ -118,6 +118,76 @@ export function encodeUsageEventRows(events: readonly StoredUsageEvent[]): Buffe
   return w.finish();
 }
 
+/**
+ * The events of a line: those that ended inside [fromMs, toMs) or overlap it, first accepted
+ * (ingested_at_ms: the Kafka record's timestamp, the same after a replay) in
+ * (ingestedAfterMs, ingestedUpToMs].
+ */
+export interface LineEventSpan {
+  fromMs: number;
+  toMs: number;
+  ingestedAfterMs: number; // -1: from the beginning
+  ingestedUpToMs: number;
+  workspaceIds?: readonly string[];
+}
+
+export interface LineDigestRow {
+  workspace_id: string;
+  line_key: string;
+  events: string;
+  quantity_ms: string;
+  sip: string; // UInt64 sums, modulo 2^64
+  city: string;
+}
+
+export interface LineEventRow {
+  source: string;
+  id: string;
+  event_from_ms: string; // the event's started_at and ended_at
+  event_to_ms: string;
+  piece_from_ms: string;
+  piece_to_ms: string;
+  ms: string; // the event's milliseconds inside the piece
+  quantity_ms: string; // × GPUs, millicores or MiB: the line's base unit
+}
+
+function lineEventsWhere(span: LineEventSpan): Sql {
+  const only =
+    span.workspaceIds === undefined
+      ? sql`1`
+      : span.workspaceIds.length === 0
+        ? sql`0`
+        : sql`workspace_id IN (${list(span.workspaceIds.map((w) => str(w)))})`;
+  return sql`${only}
+        AND ended_at >= toDateTime(${int(Math.floor(span.fromMs / 1000))})
+        AND ended_at < toDateTime(${int(Math.floor(span.toMs / 1000) + 3601)})
+        AND ended_at_ms > ${int(span.fromMs)} AND started_at_ms < ${int(span.toMs)}
+        ${span.ingestedAfterMs < 0 ? sql`` : sql`AND ingested_at_ms > ${int(span.ingestedAfterMs)}`}
+        AND ingested_at_ms <= ${int(span.ingestedUpToMs)}`;
+}
+
+/** An event's part of each line (key, quantity in the line's base unit), clipped to the span. */
+function LINE_CONTRIBUTIONS(span: LineEventSpan): Sql {
+  const clip = sql`toUInt64(least(ended_at_ms, ${int(span.toMs)}) - greatest(started_at_ms, ${int(span.fromMs)}))`;
+  return sql`[tuple(concat('gpu:', gpu_type), toUInt64(gpu_count) * ${clip}),
+              tuple('cpu', toUInt64(cpu_millicores) * ${clip}),
+              tuple('memory', toUInt64(memory_mib) * ${clip})]`;
+}
+
+/** What multiplies an event's milliseconds in a line's base unit. */
+function lineFactor(lineKey: string): Sql {
+  if (lineKey === 'cpu') return sql`toUInt64(cpu_millicores)`;
+  if (lineKey === 'memory') return sql`toUInt64(memory_mib)`;
+  return sql`toUInt64(gpu_count)`;
+}
+
+/** The events a line key covers. */
+function lineMatch(lineKey: string): Sql {
+  if (lineKey === 'cpu' || lineKey === 'memory') return sql`1`;
+  if (!lineKey.startsWith('gpu:')) throw new Error(`not a usage line key: ${lineKey}`);
+  return sql`gpu_type = ${str(lineKey.slice(4))}`;
+}
+
 /** Reads and writes the raw `usage_events` table (migrations/0001). */
 @Injectable()
 export class UsageEventsRepository {
@@ -170,6 +240,58 @@ export class UsageEventsRepository {
       sql`SELECT toString(count()) AS n, toString(sum(gpu_ms)) AS gpu_ms FROM usage_events`,
     );
     return { events: BigInt(row.n), gpu_ms: BigInt(row.gpu_ms) };
+  }
+
+  /**
+   * Per workspace and invoice line key (gpu:<type>, cpu, memory), the events of [fromMs, toMs)
+   * first accepted in (ingestedAfterMs, ingestedUpToMs] that contribute to it: how many, the
+   * quantity they add up to in the line's base unit (GPU-, millicore-, MiB-ms, each event
+   * clipped to the span), and a multiset hash of (source, id, quantity) — two 64-bit sums,
+   * sipHash64 and cityHash64, modulo 2^64: independent of order, so shards and days add up, and
+   * equal exactly when the same events with the same quantities are there (see
+   * src/invoicing/README.md, line tracing).
+   */
+  async lineDigests(span: LineEventSpan): Promise<LineDigestRow[]> {
+    return this.clickhouse.query<LineDigestRow>(sql`
+      SELECT workspace_id, tupleElement(contribution, 1) AS line_key, toString(count()) AS events,
+             toString(sum(tupleElement(contribution, 2))) AS quantity_ms,
+             toString(sum(sipHash64(source, id, tupleElement(contribution, 2)))) AS sip,
+             toString(sum(cityHash64(source, id, tupleElement(contribution, 2)))) AS city
+      FROM usage_events
+      ARRAY JOIN ${LINE_CONTRIBUTIONS(span)} AS contribution
+      WHERE ${lineEventsWhere(span)} AND tupleElement(contribution, 2) > 0
+      GROUP BY workspace_id, line_key`);
+  }
+
+  /**
+   * The events behind one line key of one workspace, as lineDigests counts them, each with
+   * its part inside every piece [from, to) given (a line's price pieces, or its whole span):
+   * for one UTC day of ended_at at a time (ClickHouse 18.16 sorts in memory), by source and id.
+   */
+  async lineEvents(
+    span: LineEventSpan & { workspaceId: string; lineKey: string },
+    pieces: ReadonlyArray<{ fromMs: number; toMs: number }>,
+    dayFromMs: number,
+    dayToMs: number,
+  ): Promise<LineEventRow[]> {
+    const pieceList = list(
+      pieces.map((p) => sql`tuple(toUInt64(${int(p.fromMs)}), toUInt64(${int(p.toMs)}))`),
+    );
+    const from = sql`tupleElement(piece, 1)`;
+    const to = sql`tupleElement(piece, 2)`;
+    const factor = lineFactor(span.lineKey);
+    return this.clickhouse.query<LineEventRow>(sql`
+      SELECT source, id, toString(started_at_ms) AS event_from_ms, toString(ended_at_ms) AS event_to_ms,
+             toString(${from}) AS piece_from_ms, toString(${to}) AS piece_to_ms,
+             toString(least(ended_at_ms, ${to}) - greatest(started_at_ms, ${from})) AS ms,
+             toString(${factor} * (least(ended_at_ms, ${to}) - greatest(started_at_ms, ${from}))) AS quantity_ms
+      FROM usage_events
+      ARRAY JOIN [${pieceList}] AS piece
+      WHERE ${lineEventsWhere(span)} AND workspace_id = ${str(span.workspaceId)}
+        AND ${lineMatch(span.lineKey)} AND ${factor} > 0
+        AND ended_at_ms >= ${int(dayFromMs)} AND ended_at_ms < ${int(dayToMs)}
+        AND ended_at_ms > ${from} AND started_at_ms < ${to}
+      ORDER BY source, id, ${from}`);
   }
 
   /** How many events ended in [fromMs, toMs) (read by the sort key's first column). */

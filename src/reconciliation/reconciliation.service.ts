@@ -12,6 +12,9 @@ import { StripeApiService } from '../stripe/stripe-api.service';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
 import { META } from '../stripe/stripe-invoice-pusher.service';
 import { HOUR_MS } from '../common/time';
+import { LineTracing } from '../invoicing/line-tracing.service';
+import { monthNumber } from '../metering/price-split-hours';
+import { UsageRetirementsRepository } from '../metering/usage-retirements.repository';
 
 export interface Difference {
   check: string; // which comparison found it
@@ -36,6 +39,8 @@ export class ReconciliationService {
     private readonly calculator: InvoiceCalculator,
     private readonly stripe: StripeApiService,
     private readonly storedRows: StoredRows,
+    private readonly tracing: LineTracing,
+    private readonly retirements: UsageRetirementsRepository,
   ) {}
 
   async reconcile(period: BillingPeriod, options: { stripe: boolean }) {
@@ -113,6 +118,38 @@ export class ReconciliationService {
       }
     }
 
+    // 3b. Finalized lines → their events: each traced line's events are still the ones recorded
+    // (an event added, removed or altered in a billed month shows here, against its line).
+    const traced = stored.filter((s) => s.finalized);
+    if (closed) {
+      const later: string[] = [];
+      const current = BillingPeriod.containing(Date.now());
+      for (let p = period.next(); p.compare(current) <= 0; p = p.next()) later.push(p.toString());
+      for (const s of await this.invoices.documents({ periods: later, finalizedOnly: true }))
+        if (s.document.lines.some((l) => l.adjusts?.period === period.toString())) traced.push(s);
+    }
+    const retiredMonth = (await this.retirements.retired([monthNumber(period.startMs)])).size > 0;
+    const changed = await this.tracing.changedLines(
+      traced.map((s) => ({
+        ...s,
+        document: {
+          ...s.document,
+          // Only the lines that bill this month: a later invoice's own lines are its month's.
+          lines: s.document.lines.filter(
+            (l) => (l.adjusts?.period ?? s.document.period) === period.toString(),
+          ),
+        },
+      })),
+      retiredMonth ? new Set([period.toString()]) : new Set(),
+    );
+    for (const c of changed)
+      differences.push({
+        check: 'invoices.line_events_changed',
+        workspace_id: c.workspace_id,
+        invoice_id: c.invoice_id,
+        detail: c.detail,
+      });
+
     // 4. Invoices → Stripe: each pushed invoice once in Stripe, with our total, no items left over.
     const statuses = await this.invoices.statusRows(stored.map((s) => s.document.id));
     const pushed = statuses.flatMap((r) => (r.type === 'invoice.pushed' ? [r.data] : []));
@@ -183,6 +220,8 @@ export class ReconciliationService {
         pushed: pushed.length,
         total: formatAmount(stored.reduce((a, s) => a.plus(s.document.total), new Money(0))),
         unbilled_workspaces: unbilled.size,
+        traced_lines_changed: changed.length,
+        line_events: retiredMonth ? 'retired' : 'checked',
       },
       stripe: stripeSummary,
       differences,

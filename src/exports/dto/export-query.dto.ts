@@ -35,3 +35,11 @@ export class InvoiceExportQueryDto extends ExportQueryDto {
   @IsBillingPeriod()
   period!: string;
 }
+
+/** The events behind an invoice line: only the format. */
+export class LineEventsQueryDto {
+  @ApiPropertyOptional({ enum: EXPORT_FORMATS, default: 'csv' })
+  @IsOptional()
+  @IsIn(EXPORT_FORMATS, { message: 'format must be csv or jsonl' })
+  format?: ExportFormat;
+}

@@ -8,6 +8,7 @@ import {
   InvoiceStatus,
   InvoiceView,
   LineBreakdown,
+  LineEvents,
   LinePrice,
 } from '../invoice';
 import { InvoiceRunState, InvoiceRunStatus } from '../invoice-events';
@@ -46,6 +47,22 @@ class AdjustedLineResponse {
   key!: string;
 }
 
+export class LineEventsResponse implements LineEvents {
+  @ApiProperty({ example: '1523', description: 'how many events' })
+  events!: string;
+  @ApiProperty({
+    example: '36144000',
+    description: 'their quantity in the line’s base unit (GPU-, millicore- or MiB-ms)',
+  })
+  quantity_ms!: string;
+  @ApiProperty({ example: 'mh64x2:…', description: 'multiset hash of (source, id, quantity_ms)' })
+  checksum!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  ingested_after!: string | null;
+  @ApiProperty({ format: 'date-time' })
+  ingested_until!: string;
+}
+
 export class InvoiceLineResponse implements InvoiceLine {
   @ApiProperty({ example: 'inv_2026-11_acme-ml:gpu:H100' })
   id!: string;
@@ -73,6 +90,12 @@ export class InvoiceLineResponse implements InvoiceLine {
   breakdown!: LineBreakdownResponse[];
   @ApiProperty({ type: () => AdjustedLineResponse, required: false })
   adjusts?: AdjustedLineResponse;
+  @ApiProperty({
+    type: () => LineEventsResponse,
+    required: false,
+    description: 'the events behind a usage line of a finalized invoice (GET …/lines/{line_id}/events)',
+  })
+  events?: LineEventsResponse;
 }
 
 /** A credit grant on an invoice. */
@@ -125,6 +148,12 @@ export class InvoiceDocumentResponse implements InvoiceDocument {
     description: 'every credit grant in force for the month (absent on invoices from before grants)',
   })
   credit_grants?: CreditGrantUseResponse[];
+  @ApiProperty({
+    format: 'date-time',
+    required: false,
+    description: 'finalized invoices: the cut their lines’ events were taken at',
+  })
+  events_as_of?: string;
   @ApiProperty({ format: 'date-time' })
   computed_at!: string;
 }

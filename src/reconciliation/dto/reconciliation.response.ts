@@ -34,6 +34,14 @@ class InvoiceFiguresResponse {
   @ApiProperty() pushed!: number;
   @ApiProperty({ example: '12345.67' }) total!: string;
   @ApiProperty() unbilled_workspaces!: number;
+  @ApiProperty({ description: 'finalized lines whose events changed since (invoices.line_events_changed)' })
+  traced_lines_changed!: number;
+  @ApiProperty({
+    enum: ['checked', 'retired'],
+    description:
+      'retired: the month’s raw events were dropped (raw event retention), its lines’ events cannot be checked',
+  })
+  line_events!: 'checked' | 'retired';
 }
 
 class StripeFiguresResponse {

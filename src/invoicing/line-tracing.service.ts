@@ -1,0 +1,260 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Money } from '../catalog/money';
+import { DAY_MS } from '../common/time';
+import { AppConfig } from '../config/app-config';
+import { LineDigestRow, LineEventSpan, UsageEventsRepository } from '../metering/usage-events.repository';
+import { KafkaService } from '../platform/kafka/kafka.service';
+import { BillingPeriod } from './billing-period';
+import { InvoiceDocument, InvoiceLine, LineEvents } from './invoice';
+import { StoredInvoice } from './invoices.repository';
+
+/** Base-unit milliseconds per unit of a usage line's quantity. */
+const MS_PER_UNIT: Record<string, number> = {
+  gpu_second: 1000,
+  core_second: 1_000_000,
+  gib_second: 1_024_000,
+};
+/** How long a finalizing run waits for the usage consumer to read everything before its cut. */
+const CUT_WAIT_MS = 30_000;
+
+/** The usage line key a line's events are traced by (its own, or the one an adjustment corrects). */
+export function tracedKey(line: InvoiceLine): string | undefined {
+  const key = line.kind === 'adjustment' ? line.adjusts?.key : line.key;
+  if (key === undefined || MS_PER_UNIT[line.unit] === undefined) return undefined;
+  return key === 'cpu' || key === 'memory' || key.startsWith('gpu:') ? key : undefined;
+}
+
+/** A line's quantity in its base unit (GPU-, millicore-, MiB-ms): exact, a whole number. */
+export function lineQuantityMs(line: InvoiceLine): bigint {
+  const ms = new Money(line.quantity).times(MS_PER_UNIT[line.unit]);
+  if (!ms.isInteger())
+    throw new Error(`line ${line.id}: quantity ${line.quantity} is not whole milliseconds`);
+  return BigInt(ms.toFixed(0));
+}
+
+const U64 = 1n << 64n;
+function checksum(d: Pick<LineDigestRow, 'sip' | 'city'> | undefined): string {
+  const hex = (v: string) => (BigInt(v) % U64).toString(16).padStart(16, '0');
+  return `mh64x2:${hex(d?.sip ?? '0')}${hex(d?.city ?? '0')}`;
+}
+
+function digestOf(d: LineDigestRow | undefined, span: LineEventSpan): LineEvents {
+  return {
+    events: d?.events ?? '0',
+    quantity_ms: d?.quantity_ms ?? '0',
+    checksum: checksum(d),
+    ingested_after: span.ingestedAfterMs < 0 ? null : new Date(span.ingestedAfterMs).toISOString(),
+    ingested_until: new Date(span.ingestedUpToMs).toISOString(),
+  };
+}
+
+/**
+ * Invoice lines traced to their events (issue 15; src/invoicing/README.md). A finalizing run
+ * takes a cut — every usage record with a Kafka timestamp before it has been read — and each
+ * usage line (own or adjustment) of the invoices it finalizes records the events behind it:
+ * those of its workspace, month and key first accepted before the cut (after the previous
+ * billing's cut, for an adjustment), with a count, their quantity and a multiset checksum.
+ * Record timestamps are kept by replays, so the same events are found again after one.
+ */
+@Injectable()
+export class LineTracing {
+  private readonly logger = new Logger(LineTracing.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly kafka: KafkaService,
+    private readonly events: UsageEventsRepository,
+  ) {}
+
+  /**
+   * The cut for a finalizing run, taken before its usage is rated: now, once the usage consumer
+   * group has read every record written before it (waits a little; throws when it is behind).
+   */
+  async cut(nowMs = Date.now()): Promise<number> {
+    const deadline = Date.now() + CUT_WAIT_MS;
+    for (;;) {
+      const behind = await this.kafka.partitionsNotReadTo(
+        this.config.KAFKA_CONSUMER_GROUP,
+        this.kafka.topics.usageEvents,
+        nowMs,
+      );
+      if (behind.length === 0) return nowMs;
+      if (Date.now() > deadline)
+        throw new Error(
+          `not finalizing: the usage consumer group ${this.config.KAFKA_CONSUMER_GROUP} has not read every record written before the run began (${behind
+            .map((b) => `partition ${b.partition} at ${b.committed}, needs ${b.needed}`)
+            .join('; ')}); run again once it has caught up`,
+        );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /**
+   * Adds `events` to every traced line of `docs` (one period's invoices, not finalized yet) and
+   * `events_as_of` to each, and checks that each line's events add up to its quantity exactly:
+   * throws when an own line's do not (events stored while the run rated: run again); leaves an
+   * adjustment line whose do not untraced. `finalized`: the workspaces' finalized invoices, for
+   * the previous cut of an adjusted month.
+   */
+  async attach(
+    docs: readonly InvoiceDocument[],
+    period: BillingPeriod,
+    cutMs: number,
+    finalized: readonly StoredInvoice[],
+  ): Promise<InvoiceDocument[]> {
+    const upTo = cutMs - 1;
+    const workspaceIds = docs.map((d) => d.workspace_id);
+    const own = await this.digests({
+      fromMs: period.startMs,
+      toMs: period.endMs,
+      ingestedAfterMs: -1,
+      ingestedUpToMs: upTo,
+      workspaceIds,
+    });
+    const out: InvoiceDocument[] = [];
+    for (const doc of docs) {
+      const lines: InvoiceLine[] = [];
+      for (const line of doc.lines) {
+        const key = tracedKey(line);
+        if (key === undefined) {
+          lines.push(line);
+          continue;
+        }
+        let span: LineEventSpan;
+        let digest: LineDigestRow | undefined;
+        if (line.kind === 'adjustment') {
+          const adjusted = BillingPeriod.parse(line.adjusts!.period)!;
+          const after = previousCut(finalized, doc.workspace_id, adjusted, period);
+          if (after === undefined) {
+            lines.push(line); // billed before lines were traced: not traceable
+            continue;
+          }
+          span = {
+            fromMs: adjusted.startMs,
+            toMs: adjusted.endMs,
+            ingestedAfterMs: after,
+            ingestedUpToMs: upTo,
+          };
+          digest = (await this.digests({ ...span, workspaceIds: [doc.workspace_id] })).get(
+            `${doc.workspace_id}|${key}`,
+          );
+        } else {
+          span = { fromMs: period.startMs, toMs: period.endMs, ingestedAfterMs: -1, ingestedUpToMs: upTo };
+          digest = own.get(`${doc.workspace_id}|${key}`);
+        }
+        const events = digestOf(digest, span);
+        if (BigInt(events.quantity_ms) !== lineQuantityMs(line)) {
+          if (line.kind !== 'adjustment')
+            throw new Error(
+              `not finalizing: the events behind line ${line.id} add up to ${events.quantity_ms} ms, the line to ${lineQuantityMs(line)}: usage was stored while the run rated it; run again`,
+            );
+          // An earlier month's late usage that acceptance times cannot tell apart (its rollups
+          // disagree with its raw events — reconciliation reports that — or an event accepted
+          // with an old timestamp after the month was billed): billed, left untraced, never a
+          // run stopped for good.
+          this.logger.warn(
+            `line ${line.id} left untraced: the events accepted since the last billing of ${line.adjusts!.period} add up to ${events.quantity_ms} ms, the line to ${lineQuantityMs(line)}`,
+          );
+          lines.push(line);
+          continue;
+        }
+        lines.push({ ...line, events });
+      }
+      out.push({ ...doc, lines, events_as_of: new Date(cutMs).toISOString() });
+    }
+    return out;
+  }
+
+  /**
+   * The traced lines of these finalized invoices whose events are no longer those recorded
+   * (an event added, removed or changed), each with what differs. Lines of retired months
+   * (`retired`: their raw events were dropped) are not looked at.
+   */
+  async changedLines(
+    docs: readonly StoredInvoice[],
+    retired: ReadonlySet<string>,
+  ): Promise<Array<{ workspace_id: string; invoice_id: string; line_id: string; detail: string }>> {
+    const out: Array<{ workspace_id: string; invoice_id: string; line_id: string; detail: string }> = [];
+    for (const { document: doc } of docs) {
+      for (const line of doc.lines) {
+        const key = tracedKey(line);
+        if (key === undefined || line.events === undefined) continue;
+        const month = line.kind === 'adjustment' ? line.adjusts!.period : doc.period;
+        if (retired.has(month)) continue;
+        const span = spanOf(line, month);
+        const now = digestOf(
+          (await this.digests({ ...span, workspaceIds: [doc.workspace_id] })).get(
+            `${doc.workspace_id}|${key}`,
+          ),
+          span,
+        );
+        if (now.checksum !== line.events.checksum || now.quantity_ms !== line.events.quantity_ms)
+          out.push({
+            workspace_id: doc.workspace_id,
+            invoice_id: doc.id,
+            line_id: line.id,
+            detail: `the events behind line ${line.id} changed since it was finalized: ${line.events.events} events, ${line.events.quantity_ms} ms then; ${now.events} events, ${now.quantity_ms} ms now (checksum ${line.events.checksum} → ${now.checksum})`,
+          });
+      }
+    }
+    return out;
+  }
+
+  /** The events behind a traced line, a day of ended_at at a time, with their part of each price piece. */
+  async *lineEvents(doc: InvoiceDocument, line: InvoiceLine) {
+    const key = tracedKey(line)!;
+    const month = BillingPeriod.parse(line.kind === 'adjustment' ? line.adjusts!.period : doc.period)!;
+    const span = spanOf(line, month.toString());
+    const pieces =
+      line.prices.length > 0
+        ? line.prices.map((p) => ({ fromMs: Date.parse(p.from), toMs: Date.parse(p.to) }))
+        : [{ fromMs: month.startMs, toMs: month.endMs }];
+    // Events end up to an hour after the month's end (they are clipped to it).
+    for (let day = month.startMs; day < month.endMs + 3_600_000; day += DAY_MS)
+      yield await this.events.lineEvents(
+        { ...span, workspaceId: doc.workspace_id, lineKey: key },
+        pieces,
+        day,
+        Math.min(day + DAY_MS, month.endMs + 3_600_001),
+      );
+  }
+
+  private async digests(span: LineEventSpan): Promise<Map<string, LineDigestRow>> {
+    const rows = await this.events.lineDigests(span);
+    return new Map(rows.map((r) => [`${r.workspace_id}|${r.line_key}`, r]));
+  }
+}
+
+/** The span a traced line's events were recorded over. */
+function spanOf(line: InvoiceLine, month: string): LineEventSpan {
+  const m = BillingPeriod.parse(month)!;
+  const e = line.events!;
+  return {
+    fromMs: m.startMs,
+    toMs: m.endMs,
+    ingestedAfterMs: e.ingested_after === null ? -1 : Date.parse(e.ingested_after),
+    ingestedUpToMs: Date.parse(e.ingested_until),
+  };
+}
+
+/**
+ * The cut of the last billing of `adjusted` for a workspace before `invoicePeriod`: the latest
+ * `events_as_of` among its finalized invoices from `adjusted` up to the one before — each of them
+ * re-rated the month with everything stored by its cut; -1 when none billed it. Undefined when
+ * one of them was finalized before lines were traced.
+ */
+function previousCut(
+  finalized: readonly StoredInvoice[],
+  workspaceId: string,
+  adjusted: BillingPeriod,
+  invoicePeriod: BillingPeriod,
+): number | undefined {
+  let cut = -1; // no invoice billed the month yet: every event of it is new here
+  for (const { document: d } of finalized) {
+    if (d.workspace_id !== workspaceId) continue;
+    if (d.period < adjusted.toString() || d.period >= invoicePeriod.toString()) continue;
+    if (d.events_as_of === undefined) return undefined;
+    cut = Math.max(cut, Date.parse(d.events_as_of) - 1);
+  }
+  return cut;
+}
