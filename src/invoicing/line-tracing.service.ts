@@ -103,65 +103,66 @@ export class LineTracing {
     finalized: readonly StoredInvoice[],
   ): Promise<InvoiceDocument[]> {
     const upTo = cutMs - 1;
-    const workspaceIds = docs.map((d) => d.workspace_id);
-    const own = await this.digests({
-      fromMs: period.startMs,
-      toMs: period.endMs,
-      ingestedAfterMs: -1,
-      ingestedUpToMs: upTo,
-      workspaceIds,
+    // Each traced line's span first, then one ClickHouse read per distinct span for every
+    // workspace that needs it (not one per line).
+    const spans = docs.map((doc) =>
+      doc.lines.map((line): LineEventSpan | undefined => {
+        if (tracedKey(line) === undefined) return undefined;
+        if (line.kind !== 'adjustment')
+          return { fromMs: period.startMs, toMs: period.endMs, ingestedAfterMs: -1, ingestedUpToMs: upTo };
+        const adjusted = BillingPeriod.parse(line.adjusts!.period)!;
+        const after = previousCut(finalized, doc.workspace_id, adjusted, period);
+        // undefined: billed before lines were traced, not traceable
+        return after === undefined
+          ? undefined
+          : { fromMs: adjusted.startMs, toMs: adjusted.endMs, ingestedAfterMs: after, ingestedUpToMs: upTo };
+      }),
+    );
+    const digests = await this.digestsFor(
+      docs.flatMap((doc, i) =>
+        spans[i].flatMap((span) => (span ? [{ span, workspaceId: doc.workspace_id }] : [])),
+      ),
+    );
+    return docs.map((doc, i) => {
+      const lines = doc.lines.map((line, j) => {
+        const span = spans[i][j];
+        if (span === undefined) return line;
+        const events = digestOf(
+          digests.get(spanKey(span))?.get(`${doc.workspace_id}|${tracedKey(line)}`),
+          span,
+        );
+        if (BigInt(events.quantity_ms) === lineQuantityMs(line)) return { ...line, events };
+        if (line.kind !== 'adjustment')
+          throw new Error(
+            `not finalizing: the events behind line ${line.id} add up to ${events.quantity_ms} ms, the line to ${lineQuantityMs(line)}: usage was stored while the run rated it; run again`,
+          );
+        // An earlier month's late usage that acceptance times cannot tell apart (its rollups
+        // disagree with its raw events — reconciliation reports that — or an event accepted
+        // with an old timestamp after the month was billed): billed, left untraced, never a
+        // run stopped for good.
+        this.logger.warn(
+          `line ${line.id} left untraced: the events accepted since the last billing of ${line.adjusts!.period} add up to ${events.quantity_ms} ms, the line to ${lineQuantityMs(line)}`,
+        );
+        return line;
+      });
+      return { ...doc, lines, events_as_of: new Date(cutMs).toISOString() };
     });
-    const out: InvoiceDocument[] = [];
-    for (const doc of docs) {
-      const lines: InvoiceLine[] = [];
-      for (const line of doc.lines) {
-        const key = tracedKey(line);
-        if (key === undefined) {
-          lines.push(line);
-          continue;
-        }
-        let span: LineEventSpan;
-        let digest: LineDigestRow | undefined;
-        if (line.kind === 'adjustment') {
-          const adjusted = BillingPeriod.parse(line.adjusts!.period)!;
-          const after = previousCut(finalized, doc.workspace_id, adjusted, period);
-          if (after === undefined) {
-            lines.push(line); // billed before lines were traced: not traceable
-            continue;
-          }
-          span = {
-            fromMs: adjusted.startMs,
-            toMs: adjusted.endMs,
-            ingestedAfterMs: after,
-            ingestedUpToMs: upTo,
-          };
-          digest = (await this.digests({ ...span, workspaceIds: [doc.workspace_id] })).get(
-            `${doc.workspace_id}|${key}`,
-          );
-        } else {
-          span = { fromMs: period.startMs, toMs: period.endMs, ingestedAfterMs: -1, ingestedUpToMs: upTo };
-          digest = own.get(`${doc.workspace_id}|${key}`);
-        }
-        const events = digestOf(digest, span);
-        if (BigInt(events.quantity_ms) !== lineQuantityMs(line)) {
-          if (line.kind !== 'adjustment')
-            throw new Error(
-              `not finalizing: the events behind line ${line.id} add up to ${events.quantity_ms} ms, the line to ${lineQuantityMs(line)}: usage was stored while the run rated it; run again`,
-            );
-          // An earlier month's late usage that acceptance times cannot tell apart (its rollups
-          // disagree with its raw events — reconciliation reports that — or an event accepted
-          // with an old timestamp after the month was billed): billed, left untraced, never a
-          // run stopped for good.
-          this.logger.warn(
-            `line ${line.id} left untraced: the events accepted since the last billing of ${line.adjusts!.period} add up to ${events.quantity_ms} ms, the line to ${lineQuantityMs(line)}`,
-          );
-          lines.push(line);
-          continue;
-        }
-        lines.push({ ...line, events });
-      }
-      out.push({ ...doc, lines, events_as_of: new Date(cutMs).toISOString() });
+  }
+
+  /** Digests for many (span, workspace) pairs: one read per distinct span, keyed by spanKey. */
+  private async digestsFor(
+    wanted: ReadonlyArray<{ span: LineEventSpan; workspaceId: string }>,
+  ): Promise<Map<string, Map<string, LineDigestRow>>> {
+    const bySpan = new Map<string, { span: LineEventSpan; workspaces: Set<string> }>();
+    for (const { span, workspaceId } of wanted) {
+      const k = spanKey(span);
+      const entry = bySpan.get(k) ?? { span, workspaces: new Set<string>() };
+      entry.workspaces.add(workspaceId);
+      bySpan.set(k, entry);
     }
+    const out = new Map<string, Map<string, LineDigestRow>>();
+    for (const [k, { span, workspaces }] of bySpan)
+      out.set(k, await this.digests({ ...span, workspaceIds: [...workspaces].sort() }));
     return out;
   }
 
@@ -174,28 +175,27 @@ export class LineTracing {
     docs: readonly StoredInvoice[],
     retired: ReadonlySet<string>,
   ): Promise<Array<{ workspace_id: string; invoice_id: string; line_id: string; detail: string }>> {
-    const out: Array<{ workspace_id: string; invoice_id: string; line_id: string; detail: string }> = [];
-    for (const { document: doc } of docs) {
-      for (const line of doc.lines) {
-        const key = tracedKey(line);
-        if (key === undefined || line.events === undefined) continue;
+    const checked = docs.flatMap(({ document: doc }) =>
+      doc.lines.flatMap((line) => {
+        if (tracedKey(line) === undefined || line.events === undefined) return [];
         const month = line.kind === 'adjustment' ? line.adjusts!.period : doc.period;
-        if (retired.has(month)) continue;
-        const span = spanOf(line, month);
-        const now = digestOf(
-          (await this.digests({ ...span, workspaceIds: [doc.workspace_id] })).get(
-            `${doc.workspace_id}|${key}`,
-          ),
-          span,
-        );
-        if (now.checksum !== line.events.checksum || now.quantity_ms !== line.events.quantity_ms)
-          out.push({
-            workspace_id: doc.workspace_id,
-            invoice_id: doc.id,
-            line_id: line.id,
-            detail: `the events behind line ${line.id} changed since it was finalized: ${line.events.events} events, ${line.events.quantity_ms} ms then; ${now.events} events, ${now.quantity_ms} ms now (checksum ${line.events.checksum} → ${now.checksum})`,
-          });
-      }
+        return retired.has(month) ? [] : [{ doc, line, span: spanOf(line, month) }];
+      }),
+    );
+    const digests = await this.digestsFor(
+      checked.map((c) => ({ span: c.span, workspaceId: c.doc.workspace_id })),
+    );
+    const out: Array<{ workspace_id: string; invoice_id: string; line_id: string; detail: string }> = [];
+    for (const { doc, line, span } of checked) {
+      const now = digestOf(digests.get(spanKey(span))?.get(`${doc.workspace_id}|${tracedKey(line)}`), span);
+      const was = line.events!;
+      if (now.checksum !== was.checksum || now.quantity_ms !== was.quantity_ms)
+        out.push({
+          workspace_id: doc.workspace_id,
+          invoice_id: doc.id,
+          line_id: line.id,
+          detail: `the events behind line ${line.id} changed since it was finalized: ${was.events} events, ${was.quantity_ms} ms then; ${now.events} events, ${now.quantity_ms} ms now (checksum ${was.checksum} → ${now.checksum})`,
+        });
     }
     return out;
   }
@@ -223,6 +223,10 @@ export class LineTracing {
     const rows = await this.events.lineDigests(span);
     return new Map(rows.map((r) => [`${r.workspace_id}|${r.line_key}`, r]));
   }
+}
+
+function spanKey(span: LineEventSpan): string {
+  return `${span.fromMs}|${span.toMs}|${span.ingestedAfterMs}|${span.ingestedUpToMs}`;
 }
 
 /** The span a traced line's events were recorded over. */

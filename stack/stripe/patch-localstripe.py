@@ -14,7 +14,9 @@ sources; a source that is not the expected one stops the stack with the patch's 
    start crashes. The path comes from LOCALSTRIPE_STATE_FILE (stack.sh keeps it in the
    stack's own folder, so one checkout never loads another's, or an older version's, state),
    the dump is atomic (temporary file, then rename) and an unreadable file is set aside
-   instead of stopping start-up.
+   instead of stopping start-up. It re-pickled the whole store after every write — each
+   Stripe call grew slower as a test run's state grew (seconds per invoice late in a full
+   run) — so the dump now runs at most once a second on the event loop, and at exit.
 3. Its listener. localstripe binds one IPv6 socket on '::' and relies on the host mapping
    IPv4 onto it; with net.ipv6.bindv6only=1 it never answers on 127.0.0.1, and without IPv6
    it cannot start. Dual-stack is asked for explicitly, with an IPv4 socket as the fallback.
@@ -66,13 +68,28 @@ PATCHES = {
             "state file written atomically to LOCALSTRIPE_STATE_FILE",
             "        with open('/tmp/localstripe.pickle', 'wb') as f:\n"
             "            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)\n",
-            "        # gpumeter: state file written atomically to LOCALSTRIPE_STATE_FILE\n"
-            "        import os\n"
-            f"        path = {STATE_FILE}\n"
-            "        tmp = '%s.%d' % (path, os.getpid())\n"
-            "        with open(tmp, 'wb') as f:\n"
-            "            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)\n"
-            "        os.replace(tmp, path)\n",
+            "        # gpumeter: state file written atomically to LOCALSTRIPE_STATE_FILE, at most\n"
+            "        # once a second on the event loop (and at exit): every write re-pickled the\n"
+            "        # whole store, slower and slower as a test run's state grows\n"
+            "        import asyncio, atexit, os\n"
+            "        def flush():\n"
+            "            globals()['_gpumeter_flush_pending'] = False\n"
+            f"            path = {STATE_FILE}\n"
+            "            tmp = '%s.%d' % (path, os.getpid())\n"
+            "            with open(tmp, 'wb') as f:\n"
+            "                pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)\n"
+            "            os.replace(tmp, path)\n"
+            "        if not globals().get('_gpumeter_atexit'):\n"
+            "            globals()['_gpumeter_atexit'] = True\n"
+            "            atexit.register(flush)\n"
+            "        try:\n"
+            "            loop = asyncio.get_running_loop()\n"
+            "        except RuntimeError:\n"
+            "            flush()\n"
+            "            return\n"
+            "        if not globals().get('_gpumeter_flush_pending'):\n"
+            "            globals()['_gpumeter_flush_pending'] = True\n"
+            "            loop.call_later(1.0, flush)\n",
         ),
     ],
     "server.py": [
