@@ -234,6 +234,26 @@ describe('dashboard: GET / signs in with a workspace key and shows its usage, sp
     );
   });
 
+  it('a credit grant: the credits card names what the grants have left, as spend/current says', async () => {
+    const granted = await api(svc.url, 'POST', `/v1/workspaces/${ws}/credit-grants`, ADMIN_KEY, {
+      amount: '5000.00',
+      kind: 'prepaid',
+      reason: 'dashboard test',
+      effective_at: new Date(monthBack(0).start).toISOString(),
+    });
+    expect(granted.status).toBe(201);
+    const dom = await openPage();
+    expect(await signIn(dom, key)).toBe('loaded');
+    const spend = (await api(svc.url, 'GET', '/v1/spend/current', key)).body;
+    expect(spend.credit_grants.map((g: { grant_id: string }) => g.grant_id)).toEqual([granted.body.grant_id]);
+    // The month's usage so far is covered first by the plan's credits, then by the grant.
+    expect(Number(spend.credit_balance.amount)).toBeLessThanOrEqual(5000);
+    expect(dom.window.document.querySelector('#card-credits .note')!.textContent).toContain(
+      `credit grants: ${spend.credit_balance.amount} USD left`,
+    );
+    dom.window.close();
+  });
+
   it('refuses a key that is not a workspace key, and shows nothing', async () => {
     for (const wrong of ['gpm_ws_not-a-real-key', ADMIN_KEY]) {
       const dom = await openPage();
