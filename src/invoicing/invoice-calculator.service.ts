@@ -22,6 +22,7 @@ import {
   buildInvoice,
   grantConsumption,
   grantIdOfKey,
+  grantLineKey,
   periodLines,
 } from './invoice-builder';
 import { Money } from '../catalog/money';
@@ -258,7 +259,7 @@ export class InvoiceCalculator {
       // its unused balance (never more than the grant, never taken back).
       const s = InvoiceCalculator.state(states, ws);
       const offered = this.offer(s, ws, adjusted, plan).map(({ grant, available }) => {
-        const before = billed.get(grant.kind === 'plan' ? 'credits' : `credit_grant:${grant.grant_id}`);
+        const before = billed.get(grantLineKey(grant));
         return { grant, available: available.plus(before ? before.amount.neg() : 0) };
       });
       const recomputed = periodLines(ws, name, plan, rated.get(ws) ?? new Map(), offered);

@@ -167,7 +167,7 @@ function lineEventsWhere(span: LineEventSpan): Sql {
 }
 
 /** An event's part of each line (key, quantity in the line's base unit), clipped to the span. */
-function LINE_CONTRIBUTIONS(span: LineEventSpan): Sql {
+function lineContributions(span: LineEventSpan): Sql {
   const clip = sql`toUInt64(least(ended_at_ms, ${int(span.toMs)}) - greatest(started_at_ms, ${int(span.fromMs)}))`;
   return sql`[tuple(concat('gpu:', gpu_type), toUInt64(gpu_count) * ${clip}),
               tuple('cpu', toUInt64(cpu_millicores) * ${clip}),
@@ -258,7 +258,7 @@ export class UsageEventsRepository {
              toString(sum(sipHash64(source, id, tupleElement(contribution, 2)))) AS sip,
              toString(sum(cityHash64(source, id, tupleElement(contribution, 2)))) AS city
       FROM usage_events
-      ARRAY JOIN ${LINE_CONTRIBUTIONS(span)} AS contribution
+      ARRAY JOIN ${lineContributions(span)} AS contribution
       WHERE ${lineEventsWhere(span)} AND tupleElement(contribution, 2) > 0
       GROUP BY workspace_id, line_key`);
   }
