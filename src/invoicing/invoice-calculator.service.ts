@@ -21,11 +21,9 @@ import {
   billedForPeriod,
   buildInvoice,
   grantConsumption,
-  grantIdOfKey,
   grantLineKey,
   periodLines,
 } from './invoice-builder';
-import { Money } from '../catalog/money';
 import { InvoicesRepository, StoredInvoice } from './invoices.repository';
 import { DAY_MS } from '../common/time';
 
@@ -264,10 +262,7 @@ export class InvoiceCalculator {
       });
       const recomputed = periodLines(ws, name, plan, rated.get(ws) ?? new Map(), offered);
       const lines = adjustmentLines(ws, invoicePeriod.toString(), name, recomputed, billed);
-      for (const l of lines) {
-        const id = l.adjusts ? grantIdOfKey(l.adjusts.key, l.adjusts.period) : undefined;
-        if (id !== undefined) s.ledger.add(id, new Money(l.amount).neg());
-      }
+      for (const [id, amount] of grantConsumption(lines, name)) s.ledger.add(id, amount);
       if (lines.length > 0) out.set(ws, lines);
     }
     return out;
@@ -313,11 +308,11 @@ export class InvoiceCalculator {
       const plan = this.planTerms(catalog, assignments.get(ws), period);
       const s = InvoiceCalculator.state(states, ws);
       const offered = this.offer(s, ws, period, plan);
-      const adjusted = (adjustments.get(ws) ?? []).flatMap((l) => {
-        const id = l.adjusts ? grantIdOfKey(l.adjusts.key, l.adjusts.period) : undefined;
-        const grant = id === undefined ? undefined : s.grants.find((g) => g.grant_id === id);
-        return grant && !offered.some((o) => o.grant.grant_id === id) ? [grant] : [];
-      });
+      // Grants only its adjustment lines drew on (no longer in force this month) are listed too.
+      const drawnOn = grantConsumption(adjustments.get(ws) ?? [], period.toString());
+      const adjusted = s.grants.filter(
+        (g) => drawnOn.has(g.grant_id) && !offered.some((o) => o.grant.grant_id === g.grant_id),
+      );
       const ledgerBefore = before.get(ws) ?? new GrantLedger();
       const doc = buildInvoice({
         workspaceId: ws,
@@ -326,7 +321,7 @@ export class InvoiceCalculator {
         charges: usage.get(ws) ?? new Map(),
         adjustments: adjustments.get(ws) ?? [],
         grants: offered,
-        grantBalances: [...offered.map((o) => o.grant), ...new Set(adjusted)].map((grant) => ({
+        grantBalances: [...offered.map((o) => o.grant), ...adjusted].map((grant) => ({
           grant,
           balance: unusedBalance(grant, ledgerBefore.consumedOf(grant.grant_id)),
         })),

@@ -60,6 +60,11 @@ export function monthNumber(ms: number): number {
   return d.getUTCFullYear() * 100 + d.getUTCMonth() + 1;
 }
 
+/** A month number (202611) as the API writes a month: "2026-11". */
+export function monthLabel(month: number): string {
+  return `${String(month).slice(0, 4)}-${String(month).slice(4)}`;
+}
+
 /**
  * A retired month's pieces are stored cut at the instants recorded when it was retired; an
  * hour is read from them only if it is cut at exactly those instants now. A month's prices

@@ -15,7 +15,7 @@ import { dedupeKey, StoredUsageEvent, UsageEventsRepository } from './usage-even
 import { parseUntrustedJson } from '../platform/json/untrusted-json';
 import { describeError } from '../platform/errors/describe-error';
 import { DAY_MS } from '../common/time';
-import { monthNumber } from './price-split-hours';
+import { monthLabel, monthNumber } from './price-split-hours';
 import { UsageRetirementsRepository } from './usage-retirements.repository';
 
 /**
@@ -359,7 +359,7 @@ export class UsageConsumerService {
         partition: a.partition,
         index: a.index,
         reason: 'retired-period',
-        detail: `data.ended_at falls in ${String(month).slice(0, 4)}-${String(month).slice(4)}, whose raw events were dropped after it was invoiced (raw event retention): a copy could not be told from a new event, so it is not stored`,
+        detail: `data.ended_at falls in ${monthLabel(month)}, whose raw events were dropped after it was invoiced (raw event retention): a copy could not be told from a new event, so it is not stored`,
       });
     }
     slice.events = slice.events.filter((e) => !out.has(e));

@@ -4,7 +4,7 @@ import { HOUR_MS } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from '../invoicing/billing-period';
 import { InvoicesRepository } from '../invoicing/invoices.repository';
-import { monthNumber, priceCuts, splitHours } from '../metering/price-split-hours';
+import { monthLabel, monthNumber, priceCuts, splitHours } from '../metering/price-split-hours';
 import { UsageEventsRepository } from '../metering/usage-events.repository';
 import { UsageRetirementsRepository } from '../metering/usage-retirements.repository';
 import { usageSumsMismatches, UsageRollupsRepository } from '../metering/usage-rollups.repository';
@@ -53,9 +53,7 @@ export class RetentionService {
     const retired = await this.retirements.retired();
     const plan = planRetention({
       closed,
-      retiredMonths: new Set(
-        [...retired.keys()].map((m) => `${String(m).slice(0, 4)}-${String(m).slice(4)}`),
-      ),
+      retiredMonths: new Set([...retired.keys()].map(monthLabel)),
       retentionDays,
       nowMs,
     });
