@@ -42,8 +42,9 @@ program
   .command('run')
   .description('invoice every workspace for a calendar month (UTC); safe to repeat and to kill')
   .requiredOption('--period <YYYY-MM>', 'the month')
-  .action(async (o: { period: string }) => {
-    process.exitCode = await invoiceRunCommand(config(), o.period);
+  .option('--threshold', "draw up the month's threshold invoices now due (mid-month billing) instead", false)
+  .action(async (o: { period: string; threshold: boolean }) => {
+    process.exitCode = await invoiceRunCommand(config(), o.period, o.threshold ? 'threshold' : 'month_end');
   });
 
 program

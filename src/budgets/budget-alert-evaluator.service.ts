@@ -86,10 +86,12 @@ export class BudgetAlertEvaluator implements OnApplicationShutdown {
       for (const ws of targets)
         for (const d of await this.calculator.compute(period, { workspaceId: ws, now })) docs.set(ws, d);
     }
+    const thresholds = await this.calculator.finalizedThresholds(period);
     const due: BillingEvent[] = [];
     for (const ws of targets) {
       const doc = docs.get(ws);
-      const figures = doc ? spendFigures(doc, now) : undefined;
+      const billed = thresholds.get(ws) ?? [];
+      const figures = doc || billed.length > 0 ? spendFigures(doc, now, billed) : undefined;
       for (const alert of alertsDue({
         workspaceId: ws,
         period: period.toString(),

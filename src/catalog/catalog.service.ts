@@ -13,7 +13,7 @@ import { ApiError } from '../common/api-error';
 import { CatalogRepository } from './catalog.repository';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
 import { PlanChangeDto, PriceChangeDto } from './dto/price-change.dto';
-import { MONEY_PATTERN, PLAN_PATTERN, PRICE_PATTERN } from './patterns';
+import { BILLING_THRESHOLD_PATTERN, MONEY_PATTERN, PLAN_PATTERN, PRICE_PATTERN } from './patterns';
 import {
   checkFields,
   isObject,
@@ -108,6 +108,7 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
           plan: matching(PLAN_PATTERN),
           base_fee: matching(MONEY_PATTERN),
           monthly_credits: matching(MONEY_PATTERN),
+          billing_threshold: optional((v) => v === null || matching(BILLING_THRESHOLD_PATTERN)(v)),
         });
     }
   }
@@ -179,6 +180,7 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
       plan: dto.plan,
       base_fee: dto.base_fee,
       monthly_credits: dto.monthly_credits,
+      ...(dto.billing_threshold !== undefined ? { billing_threshold: dto.billing_threshold } : {}),
     };
     await this.billingEvents.publish(newBillingEvent('catalog.plan_changed', SYSTEM_SUBJECT, change));
     return change;
@@ -190,10 +192,10 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
       at: new Date(atMs).toISOString(),
       currency: 'usd',
       prices: catalog.pricesAt(atMs),
-      plans: catalog
-        .knownPlans()
-        .map((p) => catalog.planAt(p, atMs))
-        .filter((p) => p !== undefined),
+      plans: catalog.knownPlans().flatMap((p) => {
+        const terms = catalog.planAt(p, atMs);
+        return terms ? [{ ...terms, billing_threshold: catalog.billingThresholdAt(p, atMs) }] : [];
+      }),
     };
   }
 }

@@ -8,3 +8,5 @@ export const PRICE_PATTERN = /^\d{1,12}(\.\d{1,12})?$/;
 export const MONEY_PATTERN = /^\d{1,12}(\.\d{1,2})?$/;
 /** A plan's name. */
 export const PLAN_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+/** A billing threshold: an amount of at least 1.00 (a smaller invoice is not worth drawing up). */
+export const BILLING_THRESHOLD_PATTERN = /^[1-9]\d{0,11}(\.\d{1,2})?$/;

@@ -28,6 +28,11 @@ export interface PlanChange {
   plan: string;
   base_fee: string;
   monthly_credits: string;
+  /**
+   * Unbilled spend of an open month at which a threshold invoice is drawn up (USD); null: none.
+   * Absent (every change before issue 15): the plan's threshold stays what it was.
+   */
+  billing_threshold?: string | null;
 }
 
 /** A span of time with one price table: rating multiplies quantities in it by these prices. */
@@ -47,7 +52,7 @@ export interface PriceSegment {
  */
 export class PriceCatalog {
   private readonly priceSteps: { at: number; table: PriceTable }[];
-  private readonly planSteps: { at: number; plan: string; terms: PlanTerms }[];
+  private readonly planSteps: { at: number; plan: string; terms: PlanTerms; threshold: string | null }[];
 
   constructor(priceChanges: readonly PriceChange[] = [], planChanges: readonly PlanChange[] = []) {
     let table: PriceTable = {
@@ -74,6 +79,7 @@ export class PriceCatalog {
       at: Number.MIN_SAFE_INTEGER,
       plan,
       terms: { plan, ...t },
+      threshold: null,
     }));
     planChanges
       .map((c, i) => ({ c, i, at: Date.parse(c.effective_from) }))
@@ -83,6 +89,10 @@ export class PriceCatalog {
           at,
           plan: c.plan,
           terms: { plan: c.plan, base_fee: c.base_fee, monthly_credits: c.monthly_credits },
+          threshold:
+            c.billing_threshold === undefined
+              ? (this.planStepAt(c.plan, at)?.threshold ?? null)
+              : c.billing_threshold,
         }),
       );
   }
@@ -105,8 +115,17 @@ export class PriceCatalog {
 
   /** A plan's terms in force at `ms`; undefined for a plan the catalog does not know. */
   planAt(plan: string, ms: number): PlanTerms | undefined {
-    let found: PlanTerms | undefined;
-    for (const step of this.planSteps) if (step.plan === plan && step.at <= ms) found = step.terms;
+    return this.planStepAt(plan, ms)?.terms;
+  }
+
+  /** A plan's billing threshold in force at `ms` (USD), or null when it has none. */
+  billingThresholdAt(plan: string, ms: number): string | null {
+    return this.planStepAt(plan, ms)?.threshold ?? null;
+  }
+
+  private planStepAt(plan: string, ms: number) {
+    let found: (typeof this.planSteps)[number] | undefined;
+    for (const step of this.planSteps) if (step.plan === plan && step.at <= ms) found = step;
     return found;
   }
 

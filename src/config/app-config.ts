@@ -224,6 +224,16 @@ export class AppConfig {
   INVOICE_SCHEDULER_INTERVAL_SECONDS = 300;
 
   /**
+   * How often the worker looks for workspaces whose open month's unbilled spend reached their
+   * billing threshold and draws up their threshold invoices; 0 turns it off.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  THRESHOLD_BILLING_INTERVAL_SECONDS = 300;
+
+  /**
    * Key (32 bytes, base64) that encrypts webhook endpoint secrets (AES-256-GCM) before they go
    * into billing events and ClickHouse: a signing secret must be kept retrievable, never in the
    * clear. Required in production; development and test use a fixed key when unset.

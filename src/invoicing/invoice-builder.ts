@@ -3,7 +3,16 @@ import { PlanTerms } from '../catalog/price-catalog';
 import { quantityInUnits, RatedCharge } from '../catalog/rating';
 import { BillingPeriod } from './billing-period';
 import { allocate, CreditGrant, OfferedGrant } from './credit-grants';
-import { CreditGrantUse, InvoiceDocument, invoiceId, InvoiceLine, lineId, LineUnit } from './invoice';
+import {
+  CreditGrantUse,
+  InvoiceDocument,
+  invoiceId,
+  InvoiceLine,
+  LineBreakdown,
+  lineId,
+  LinePrice,
+  LineUnit,
+} from './invoice';
 
 const UNIT: Record<RatedCharge['kind'], LineUnit> = {
   gpu: 'gpu_second',
@@ -13,9 +22,10 @@ const UNIT: Record<RatedCharge['kind'], LineUnit> = {
 const USAGE_KINDS = new Set(['gpu', 'cpu', 'memory']);
 const KIND_ORDER = ['gpu', 'cpu', 'memory', 'plan_fee', 'credits', 'credit_grant', 'adjustment'];
 
-function describe(charge: RatedCharge, quantity: string): string {
-  if (charge.kind === 'gpu') return `${charge.gpu_type} GPU time: ${quantity} GPU-seconds`;
-  if (charge.kind === 'cpu') return `CPU: ${quantity} core-seconds`;
+/** A usage line's description, by its key (`gpu:<type>`, `cpu`, `memory`) and quantity. */
+function describeUsage(key: string, quantity: string): string {
+  if (key.startsWith('gpu:')) return `${key.slice(4)} GPU time: ${quantity} GPU-seconds`;
+  if (key === 'cpu') return `CPU: ${quantity} core-seconds`;
   return `Memory: ${quantity} GiB-seconds`;
 }
 
@@ -25,7 +35,7 @@ function usageLine(workspaceId: string, period: string, charge: RatedCharge): In
     id: lineId(workspaceId, period, charge.key),
     key: charge.key,
     kind: charge.kind,
-    description: describe(charge, quantity),
+    description: describeUsage(charge.key, quantity),
     quantity,
     unit: UNIT[charge.kind],
     unit_price: charge.pieces.length === 1 ? charge.pieces[0].unit_price : null,
@@ -216,10 +226,117 @@ export function adjustmentLines(
   return out;
 }
 
-function compareKeys(a: string, b: string): number {
+export function compareKeys(a: string, b: string): number {
   const ka = KIND_ORDER.indexOf(a.split(':')[0]);
   const kb = KIND_ORDER.indexOf(b.split(':')[0]);
   return ka - kb || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/**
+ * A month billed in parts (threshold invoices): `current` — the month's own lines, so far or
+ * whole — less what `billed` (the month's earlier invoices' lines) charged, key by key: the
+ * quantity and amount of each line, of each price piece (exact) and of each app/function row.
+ * A key with nothing left is left out; lines keep their key, ids are `<invoice id>:<key>`. So
+ * the month's invoices add up, line by line, to the month billed at once.
+ */
+export function linesNetOf(
+  docId: string,
+  current: readonly InvoiceLine[],
+  billed: readonly InvoiceLine[],
+): InvoiceLine[] {
+  const earlier = new Map<string, InvoiceLine[]>();
+  for (const l of billed) earlier.set(l.key, [...(earlier.get(l.key) ?? []), l]);
+  const keys = [...new Set([...current.map((l) => l.key), ...earlier.keys()])].sort(compareKeys);
+  const out: InvoiceLine[] = [];
+  for (const key of keys) {
+    const now = current.find((l) => l.key === key);
+    const before = earlier.get(key) ?? [];
+    const billedQuantity = before.reduce((a, l) => a.plus(l.quantity), new Money(0));
+    const billedAmount = sum(before);
+    const quantity = new Money(now?.quantity ?? 0).minus(billedQuantity);
+    const amount = new Money(now?.amount ?? 0).minus(billedAmount);
+    if (quantity.isZero() && amount.isZero()) continue;
+    // A line's events are attached when it is finalized; billed_before is set below.
+    const template: InvoiceLine = { ...(now ?? before[before.length - 1]) };
+    delete template.events;
+    delete template.billed_before;
+    const prices = netPieces(
+      now?.prices ?? [],
+      before.flatMap((l) => l.prices),
+    );
+    out.push({
+      ...template,
+      id: `${docId}:${key}`,
+      description: USAGE_KINDS.has(template.kind)
+        ? describeUsage(key, quantity.toFixed())
+        : template.description,
+      quantity: quantity.toFixed(),
+      unit_price:
+        template.prices.length > 0
+          ? prices.length === 1
+            ? prices[0].unit_price
+            : null
+          : template.unit_price,
+      prices,
+      amount: formatAmount(amount), // differences of rounded amounts: whole cents
+      breakdown: netBreakdown(
+        now?.breakdown ?? [],
+        before.flatMap((l) => l.breakdown),
+      ),
+      ...(before.length > 0
+        ? { billed_before: { quantity: billedQuantity.toFixed(), amount: formatAmount(billedAmount) } }
+        : {}),
+    });
+  }
+  return out;
+}
+
+function netPieces(now: readonly LinePrice[], before: readonly LinePrice[]): LinePrice[] {
+  const pieces = new Map<string, { piece: LinePrice; quantity: Money; amount: Money }>();
+  const add = (p: LinePrice, sign: 1 | -1) => {
+    const k = `${p.from}|${p.to}|${p.unit_price}`;
+    const e = pieces.get(k) ?? { piece: p, quantity: new Money(0), amount: new Money(0) };
+    e.quantity = e.quantity.plus(new Money(p.quantity).times(sign));
+    e.amount = e.amount.plus(new Money(p.amount).times(sign));
+    pieces.set(k, e);
+  };
+  now.forEach((p) => add(p, 1));
+  before.forEach((p) => add(p, -1));
+  return [...pieces.values()]
+    .filter((e) => !e.quantity.isZero() || !e.amount.isZero())
+    .sort((a, b) => Date.parse(a.piece.from) - Date.parse(b.piece.from))
+    .map((e) => ({ ...e.piece, quantity: e.quantity.toFixed(), amount: e.amount.toFixed() }));
+}
+
+function netBreakdown(now: readonly LineBreakdown[], before: readonly LineBreakdown[]): LineBreakdown[] {
+  const rows = new Map<string, { row: LineBreakdown; quantity: Money; amount: Money }>();
+  const add = (b: LineBreakdown, sign: 1 | -1) => {
+    const k = `${b.app_id}\u0000${b.function_id}`;
+    const e = rows.get(k) ?? { row: b, quantity: new Money(0), amount: new Money(0) };
+    e.quantity = e.quantity.plus(new Money(b.quantity).times(sign));
+    e.amount = e.amount.plus(new Money(b.amount).times(sign));
+    rows.set(k, e);
+  };
+  now.forEach((b) => add(b, 1));
+  before.forEach((b) => add(b, -1));
+  return [...rows.values()]
+    .filter((e) => !e.quantity.isZero() || !e.amount.isZero())
+    .sort(
+      (a, b) =>
+        a.row.app_id.localeCompare(b.row.app_id) || a.row.function_id.localeCompare(b.row.function_id),
+    )
+    .map((e) => ({ ...e.row, quantity: e.quantity.toFixed(), amount: formatAmount(e.amount) }));
+}
+
+/** An invoice's totals: sums of its rounded lines. */
+export function invoiceTotals(
+  lines: readonly InvoiceLine[],
+): Pick<InvoiceDocument, 'usage_subtotal' | 'credits_applied' | 'total'> {
+  return {
+    usage_subtotal: formatAmount(sum(lines, (l) => USAGE_KINDS.has(l.kind))),
+    credits_applied: formatAmount(sum(lines, (l) => l.kind === 'credits').neg()),
+    total: formatAmount(sum(lines)),
+  };
 }
 
 /**
@@ -265,15 +382,27 @@ export function buildInvoice(input: {
   grants?: readonly OfferedGrant[];
   /** The same grants' balances before this invoice (adjustments included), for `credit_grants`. */
   grantBalances?: ReadonlyArray<{ grant: CreditGrant; balance: Money }>;
+  /** The month's finalized threshold invoices: this invoice bills the rest of the month. */
+  thresholdInvoices?: readonly InvoiceDocument[];
   computedAt: Date;
 }): InvoiceDocument {
   const period = input.period.toString();
-  const own = periodLines(input.workspaceId, period, input.plan, input.charges, input.grants ?? []).sort(
+  const id = invoiceId(input.workspaceId, period);
+  const whole = periodLines(input.workspaceId, period, input.plan, input.charges, input.grants ?? []).sort(
     (a, b) => compareKeys(a.key, b.key),
   );
+  const earlier = input.thresholdInvoices ?? [];
+  const own =
+    earlier.length === 0
+      ? whole
+      : linesNetOf(
+          id,
+          whole,
+          earlier.flatMap((d) => d.lines),
+        );
   const lines = [...own, ...input.adjustments];
   return {
-    id: invoiceId(input.workspaceId, period),
+    id,
     workspace_id: input.workspaceId,
     period,
     period_start: new Date(input.period.startMs).toISOString(),
@@ -281,10 +410,9 @@ export function buildInvoice(input: {
     currency: CURRENCY,
     plan: input.plan,
     lines,
-    usage_subtotal: formatAmount(sum(lines, (l) => USAGE_KINDS.has(l.kind))),
-    credits_applied: formatAmount(sum(lines, (l) => l.kind === 'credits').neg()),
-    total: formatAmount(sum(lines)),
+    ...invoiceTotals(lines),
     credit_grants: grantUses(input.period, lines, input.grantBalances ?? []),
+    ...(earlier.length > 0 ? { threshold_invoices: earlier.map((d) => d.id) } : {}),
     computed_at: input.computedAt.toISOString(),
   };
 }

@@ -3,7 +3,11 @@ import { CatalogService } from '../catalog/catalog.service';
 import { PlanTerms, PriceCatalog } from '../catalog/price-catalog';
 import { rateUsage, RatedCharge, SegmentUsage } from '../catalog/rating';
 import { AppConfig } from '../config/app-config';
-import { UsageRollupsRepository } from '../metering/usage-rollups.repository';
+import { RatingRow, UsageRollupsRepository } from '../metering/usage-rollups.repository';
+import { UsageEventsRepository } from '../metering/usage-events.repository';
+import { billingThresholdInForce } from '../workspaces/billing-threshold';
+import { Money } from '../catalog/money';
+import { buildThresholdInvoice, isThresholdInvoice, thresholdReached } from './threshold-invoices';
 import { PlanAssignment, planForPeriod, WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
 import { InvoiceDocument, InvoiceLine } from './invoice';
@@ -56,6 +60,7 @@ export class InvoiceCalculator {
     private readonly workspaces: WorkspacesRepository,
     private readonly invoices: InvoicesRepository,
     private readonly creditGrants: CreditGrantsRepository,
+    private readonly events: UsageEventsRepository,
   ) {}
 
   /** Every workspace's grants and ledger of finalized consumption (all, or one workspace's). */
@@ -101,12 +106,19 @@ export class InvoiceCalculator {
       if (withGrants.some(([, s]) => s.grants.some((g) => inForceDuring(g, p)))) months.unshift(p);
     }
     if (months.length === 0) return;
-    // An invoice of such a month already finalized (its period not closed yet) is in the ledger.
+    // An invoice of such a month already finalized (its period not closed yet) is in the ledger;
+    // so are its threshold invoices, whose part the month as a whole takes again.
+    const stored = await this.invoices.documents({
+      workspaceId,
+      periods: months.map(String),
+      finalizedOnly: true,
+    });
     const finalized = new Set(
-      (await this.invoices.documents({ workspaceId, periods: months.map(String), finalizedOnly: true })).map(
-        (f) => `${f.document.workspace_id}/${f.document.period}`,
-      ),
+      stored
+        .filter((f) => !isThresholdInvoice(f.document))
+        .map((f) => `${f.document.workspace_id}/${f.document.period}`),
     );
+    const thresholds = InvoiceCalculator.thresholdsOf(stored);
     for (const month of months) {
       const usage = await this.rate(catalog, month, workspaceId);
       for (const [ws, s] of withGrants) {
@@ -114,26 +126,73 @@ export class InvoiceCalculator {
         if (finalized.has(`${ws}/${month.toString()}`)) continue;
         if (assignments.get(ws) === undefined && !usage.has(ws)) continue;
         const plan = this.planTerms(catalog, assignments.get(ws), month);
+        const reserved = InvoiceCalculator.reserveForMonth(
+          s,
+          thresholds.get(`${ws}/${month.toString()}`) ?? [],
+          month,
+        );
         const lines = periodLines(
           ws,
           month.toString(),
           plan,
           usage.get(ws) ?? new Map(),
-          this.offer(s, ws, month, plan),
+          this.offer(s, ws, month, plan, reserved),
         );
         for (const [id, amount] of grantConsumption(lines, month.toString())) s.ledger.add(id, amount);
       }
     }
   }
 
-  /** The grants usage of `period` may consume, each with what is left of it (the plan's credits first among equals). */
-  private offer(s: GrantState, ws: string, period: BillingPeriod, plan: PlanTerms): OfferedGrant[] {
+  /**
+   * The grants usage of `period` may consume, each with what is left of it (the plan's credits
+   * first among equals). `reserved`: what the month's threshold invoices took of each (see
+   * reserveForMonth) — the month's own again, even of a grant voided since.
+   */
+  private offer(
+    s: GrantState,
+    ws: string,
+    period: BillingPeriod,
+    plan: PlanTerms,
+    reserved: ReadonlyMap<string, Money> = new Map(),
+  ): OfferedGrant[] {
     return [...s.grants.filter((g) => inForceDuring(g, period)), planGrant(ws, period, plan)].map(
       (grant) => ({
         grant,
-        available: unusedBalance(grant, s.ledger.consumedOf(grant.grant_id)),
+        available: unusedBalance(grant, s.ledger.consumedOf(grant.grant_id)).plus(
+          grant.voided_at_ms !== null ? (reserved.get(grant.grant_id) ?? 0) : 0,
+        ),
       }),
     );
+  }
+
+  /**
+   * A month billed in parts is allocated whole again (its invoices are its usage so far, or
+   * all of it, less what its threshold invoices billed): what those took of each grant is
+   * given back to the ledger here and returned, to be taken again by the month as a whole.
+   */
+  private static reserveForMonth(
+    s: GrantState,
+    thresholdDocs: readonly InvoiceDocument[],
+    period: BillingPeriod,
+  ) {
+    const reserved = grantConsumption(
+      thresholdDocs.flatMap((d) => d.lines),
+      period.toString(),
+    );
+    for (const [id, amount] of reserved) s.ledger.add(id, amount.neg());
+    return reserved;
+  }
+
+  /** Finalized threshold invoices of these months per `<workspace>/<month>`, in their order. */
+  private static thresholdsOf(finalized: readonly StoredInvoice[]): Map<string, InvoiceDocument[]> {
+    const out = new Map<string, InvoiceDocument[]>();
+    for (const { document: d } of finalized) {
+      if (!isThresholdInvoice(d)) continue;
+      const k = `${d.workspace_id}/${d.period}`;
+      out.set(k, [...(out.get(k) ?? []), d]);
+    }
+    for (const docs of out.values()) docs.sort((a, b) => a.threshold!.sequence - b.threshold!.sequence);
+    return out;
   }
 
   /** Usage of a period rated per workspace (all workspaces, or one). */
@@ -149,6 +208,29 @@ export class InvoiceCalculator {
       segments.map((s) => s.from_ms),
       workspaceId,
     );
+    return InvoiceCalculator.rated(catalog, segments, rows);
+  }
+
+  /**
+   * The usage of a period that these workspaces' events accepted at or before `upToMs` add up
+   * to, rated per workspace (from the raw events: a threshold invoice bills exactly those).
+   */
+  private async rateAcceptedBy(
+    catalog: PriceCatalog,
+    period: BillingPeriod,
+    upToMs: number,
+    workspaceIds: readonly string[],
+  ): Promise<Map<string, Map<string, RatedCharge>>> {
+    const segments = catalog.segments(period.startMs, period.endMs);
+    const rows = await this.events.sumForRatingAcceptedBy(segments, workspaceIds, upToMs);
+    return InvoiceCalculator.rated(catalog, segments, rows);
+  }
+
+  private static rated(
+    catalog: PriceCatalog,
+    segments: ReturnType<PriceCatalog['segments']>,
+    rows: readonly RatingRow[],
+  ): Map<string, Map<string, RatedCharge>> {
     const byWorkspace = new Map<string, SegmentUsage[]>();
     for (const r of rows) {
       const list = byWorkspace.get(r.workspace_id) ?? [];
@@ -232,24 +314,26 @@ export class InvoiceCalculator {
   ): Promise<Map<string, InvoiceLine[]>> {
     const name = adjusted.toString();
     const rated = await this.rate(catalog, adjusted, workspaceId);
-    const own = new Map(
-      finalized.filter((f) => f.document.period === name).map((f) => [f.document.workspace_id, f.document]),
-    );
+    // The period's own invoices: its month-end invoice and any threshold invoices before it.
+    const own = new Map<string, InvoiceDocument[]>();
+    for (const f of finalized.filter((f) => f.document.period === name))
+      own.set(f.document.workspace_id, [...(own.get(f.document.workspace_id) ?? []), f.document]);
     const later = finalized.filter((f) => f.document.period > name);
     const workspaces = new Set([...rated.keys(), ...own.keys()]);
     for (const f of later)
       if (f.document.lines.some((l) => l.adjusts?.period === name)) workspaces.add(f.document.workspace_id);
     const out = new Map<string, InvoiceLine[]>();
     for (const ws of workspaces) {
-      const invoiced = own.get(ws);
+      const invoiced = own.get(ws) ?? [];
+      const main = invoiced.find((d) => !isThresholdInvoice(d)) ?? invoiced[0];
       // A workspace that got no invoice for the period is charged no base fee for it now.
-      const plan = invoiced?.plan ?? {
+      const plan = main?.plan ?? {
         ...this.planTerms(catalog, assignments.get(ws), adjusted),
         base_fee: '0',
       };
       const billed = billedForPeriod(
         name,
-        invoiced?.lines ?? [],
+        invoiced.flatMap((d) => d.lines),
         later.filter((f) => f.document.workspace_id === ws).flatMap((f) => f.document.lines),
       );
       // Late usage consumes the grants that were in force in its month, in their order, from
@@ -299,7 +383,15 @@ export class InvoiceCalculator {
     // Balances before this invoice (for its credit_grants), then its adjustments take their part.
     const before = new Map([...states].map(([ws, s]) => [ws, s.ledger.copy()]));
     const adjustments = await this.adjustments(catalog, period, assignments, states, options.workspaceId);
+    const thresholds = InvoiceCalculator.thresholdsOf(
+      await this.invoices.documents({
+        workspaceId: options.workspaceId,
+        periods: [period.toString()],
+        finalizedOnly: true,
+      }),
+    );
     const candidates = new Set([...usage.keys(), ...adjustments.keys()]);
+    for (const k of thresholds.keys()) candidates.add(k.split('/')[0]);
     // Workspaces that existed during the period owe their plan's fee even without usage.
     for (const [ws, a] of assignments) if (a[0].effective_from_ms < period.endMs) candidates.add(ws);
     const docs: InvoiceDocument[] = [];
@@ -307,7 +399,14 @@ export class InvoiceCalculator {
       if (options.workspaceId !== undefined && ws !== options.workspaceId) continue;
       const plan = this.planTerms(catalog, assignments.get(ws), period);
       const s = InvoiceCalculator.state(states, ws);
-      const offered = this.offer(s, ws, period, plan);
+      const billedBefore = thresholds.get(`${ws}/${period.toString()}`) ?? [];
+      const offered = this.offer(
+        s,
+        ws,
+        period,
+        plan,
+        InvoiceCalculator.reserveForMonth(s, billedBefore, period),
+      );
       // Grants only its adjustment lines drew on (no longer in force this month) are listed too.
       const drawnOn = grantConsumption(adjustments.get(ws) ?? [], period.toString());
       const adjusted = s.grants.filter(
@@ -325,10 +424,85 @@ export class InvoiceCalculator {
           grant,
           balance: unusedBalance(grant, ledgerBefore.consumedOf(grant.grant_id)),
         })),
+        thresholdInvoices: billedBefore,
         computedAt: options.now ?? new Date(),
       });
       if (doc.lines.length > 0) docs.push(doc);
     }
     return docs;
+  }
+
+  /** The finalized threshold invoices of a period per workspace (all, or one), in their order. */
+  async finalizedThresholds(
+    period: BillingPeriod,
+    workspaceId?: string,
+  ): Promise<Map<string, InvoiceDocument[]>> {
+    const byKey = InvoiceCalculator.thresholdsOf(
+      await this.invoices.documents({ workspaceId, periods: [period.toString()], finalizedOnly: true }),
+    );
+    return new Map([...byKey].map(([k, docs]) => [k.split('/')[0], docs]));
+  }
+
+  /**
+   * The next threshold invoice of `period` for every workspace held to a billing threshold
+   * (its own, or its plan's) whose month is not finalized, each with whether it is due — its
+   * total, the month's spend not billed yet, reached the threshold. Usage as the rollups hold
+   * it now (`acceptedByMs` undefined: to find the candidates cheaply), or exactly the events
+   * accepted at or before `acceptedByMs` (the invoices to finalize).
+   */
+  async thresholdInvoices(
+    period: BillingPeriod,
+    options: { acceptedByMs?: number; workspaceIds?: readonly string[]; now?: Date } = {},
+  ): Promise<Array<{ doc: InvoiceDocument; due: boolean }>> {
+    const catalog = await this.catalogs.load();
+    const assignments = await this.workspaces.planAssignments();
+    const own = await this.workspaces.billingThresholds();
+    const held = new Map<string, string>();
+    for (const ws of assignments.keys()) {
+      if (options.workspaceIds !== undefined && !options.workspaceIds.includes(ws)) continue;
+      const plan = planForPeriod(assignments.get(ws), period.startMs);
+      const t = billingThresholdInForce(own, ws, catalog, plan, period.startMs).billing_threshold;
+      if (t !== null) held.set(ws, t);
+    }
+    if (held.size === 0) return [];
+    const stored = await this.invoices.documents({ periods: [period.toString()], finalizedOnly: true });
+    const closedFor = new Set(
+      stored.filter((f) => !isThresholdInvoice(f.document)).map((f) => f.document.workspace_id),
+    );
+    for (const ws of closedFor) held.delete(ws);
+    const thresholds = InvoiceCalculator.thresholdsOf(stored);
+    const usage =
+      options.acceptedByMs === undefined
+        ? await this.rate(catalog, period)
+        : await this.rateAcceptedBy(catalog, period, options.acceptedByMs, [...held.keys()].sort());
+    const states = await this.grantStates();
+    await this.chainEarlierMonths(catalog, period, assignments, states);
+    const out: Array<{ doc: InvoiceDocument; due: boolean }> = [];
+    for (const [ws, billingThreshold] of [...held].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const charges = usage.get(ws);
+      if (charges === undefined) continue;
+      const plan = this.planTerms(catalog, assignments.get(ws), period);
+      const s = InvoiceCalculator.state(states, ws);
+      const earlier = thresholds.get(`${ws}/${period.toString()}`) ?? [];
+      const before = s.ledger.copy();
+      const offered = this.offer(s, ws, period, plan, InvoiceCalculator.reserveForMonth(s, earlier, period));
+      const doc = buildThresholdInvoice({
+        workspaceId: ws,
+        period,
+        plan,
+        charges,
+        grants: offered,
+        grantBalances: offered.map(({ grant }) => ({
+          grant,
+          balance: unusedBalance(grant, before.consumedOf(grant.grant_id)),
+        })),
+        earlier,
+        billingThreshold,
+        usageAsOfMs: options.acceptedByMs ?? (options.now ?? new Date()).getTime(),
+        computedAt: options.now ?? new Date(),
+      });
+      out.push({ doc, due: thresholdReached(doc, billingThreshold) });
+    }
+    return out;
   }
 }

@@ -19,10 +19,15 @@ export interface PeriodClosedData {
 /** `abandoned`: shown on read for a run whose process stopped beating (it died); never published. */
 export type InvoiceRunStatus = 'running' | 'completed' | 'failed' | 'abandoned';
 
+/** A month-end run (drafts, then the month's invoices finalized), or a threshold run (mid-month). */
+export type InvoiceRunMode = 'month_end' | 'threshold';
+
 export interface InvoiceRunState {
   id: string;
   period: string;
   trigger: 'api' | 'cli' | 'scheduler';
+  /** Absent in runs from before threshold invoices: a month-end run. */
+  mode?: InvoiceRunMode;
   status: InvoiceRunStatus;
   /** false while the period is within its grace period: invoices are drafted only */
   finalize: boolean;

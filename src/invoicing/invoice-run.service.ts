@@ -12,7 +12,7 @@ import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
 import { ApiError } from '../common/api-error';
 import { InvoiceCalculator } from './invoice-calculator.service';
-import { InvoiceRunState } from './invoice-events';
+import { InvoiceRunMode, InvoiceRunState } from './invoice-events';
 import { InvoicesRepository } from './invoices.repository';
 import { planRunEvents } from './run-plan';
 import { InvoiceDocument } from './invoice';
@@ -24,6 +24,11 @@ const ABANDONED_AFTER_MS = 4 * HEARTBEAT_MS;
 const MAX_ERRORS_KEPT = 50;
 const ROLLUP_CHECK_ATTEMPTS = 4;
 const ROLLUP_CHECK_PAUSE_MS = 1500;
+/**
+ * Threshold invoices of a month stop this long before the month may be finalized: a month-end
+ * run then never computes the rest of a month while a threshold invoice of it is published.
+ */
+export const THRESHOLD_STOP_BEFORE_FINALIZING_MS = 10 * 60_000;
 
 /**
  * Invoice runs: derive every invoice of a period from its usage, draft them, finalize them
@@ -36,8 +41,10 @@ const ROLLUP_CHECK_PAUSE_MS = 1500;
 @Injectable()
 export class InvoiceRunService {
   private readonly logger = new Logger(InvoiceRunService.name);
-  /** Runs executing in this process, by period: one at a time per period. */
+  /** Runs executing in this process, by period and mode: one of each at a time. */
   private readonly active = new Map<string, { state: InvoiceRunState; done: Promise<InvoiceRunState> }>();
+  /** The last run of each period started here: runs of one period (either mode) go one after the other. */
+  private readonly lastOfPeriod = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -57,27 +64,45 @@ export class InvoiceRunService {
   }
 
   /**
-   * Starts a run (or returns the one already running for the period in this process). Only a
-   * month that has ended can be invoiced: the open month is previewed (GET /v1/invoices/upcoming).
+   * Whether threshold invoices of a period may be drawn up at `nowMs`: from its start until
+   * THRESHOLD_STOP_BEFORE_FINALIZING_MS before it may be finalized.
+   */
+  thresholdBillable(period: BillingPeriod, nowMs = Date.now()): boolean {
+    const finalizableAt = period.endMs + this.config.INVOICE_GRACE_HOURS * HOUR_MS;
+    return nowMs >= period.startMs && nowMs < finalizableAt - THRESHOLD_STOP_BEFORE_FINALIZING_MS;
+  }
+
+  /**
+   * Starts a run (or returns the one of that mode already running for the period in this
+   * process). A month-end run takes a month that has ended (the open month is previewed, GET
+   * /v1/invoices/upcoming); a threshold run a month that may not be finalized soon.
    */
   start(
     period: BillingPeriod,
     trigger: InvoiceRunState['trigger'],
+    mode: InvoiceRunMode = 'month_end',
   ): { state: InvoiceRunState; done: Promise<InvoiceRunState> } {
     const now = new Date();
-    if (!period.hasEnded(now.getTime()))
+    if (mode === 'month_end' && !period.hasEnded(now.getTime()))
       throw ApiError.invalid(
         'period',
         `period must be a month that has ended (${period.toString()} ends ${new Date(period.endMs).toISOString()})`,
       );
-    const running = this.active.get(period.toString());
+    if (mode === 'threshold' && !this.thresholdBillable(period, now.getTime()))
+      throw ApiError.invalid(
+        'period',
+        `threshold invoices of ${period.toString()} are drawn up from its start until ${THRESHOLD_STOP_BEFORE_FINALIZING_MS / 60_000} minutes before it may be finalized (${new Date(period.endMs + this.config.INVOICE_GRACE_HOURS * HOUR_MS).toISOString()})`,
+      );
+    const key = `${period.toString()}:${mode}`;
+    const running = this.active.get(key);
     if (running) return running;
     const state: InvoiceRunState = {
       id: `run_${randomUUID()}`,
       period: period.toString(),
       trigger,
+      ...(mode === 'threshold' ? { mode } : {}),
       status: 'running',
-      finalize: this.isFinalizable(period, now.getTime()),
+      finalize: mode === 'threshold' || this.isFinalizable(period, now.getTime()),
       started_at: now.toISOString(),
       updated_at: now.toISOString(),
       finished_at: null,
@@ -94,9 +119,14 @@ export class InvoiceRunService {
       errors: [],
       pid: process.pid,
     };
-    const done = this.execute(period, state).finally(() => this.active.delete(period.toString()));
+    const before = this.lastOfPeriod.get(period.toString()) ?? Promise.resolve();
+    const done = before
+      .catch(() => undefined)
+      .then(() => this.execute(period, state))
+      .finally(() => this.active.delete(key));
+    this.lastOfPeriod.set(period.toString(), done);
     const entry = { state, done };
-    this.active.set(period.toString(), entry);
+    this.active.set(key, entry);
     return entry;
   }
 
@@ -128,8 +158,15 @@ export class InvoiceRunService {
       // Decisions below read projections: make them reflect everything Kafka holds.
       await this.billingEvents.catchUp();
       const closed = (await this.invoices.closedPeriods()).has(period.toString());
-      if (!closed) await this.deriveInvoices(period, state);
-      if (state.finalize) await this.pushInvoices(period, state);
+      if (state.mode === 'threshold') {
+        if (!closed) {
+          await this.deriveThresholdInvoices(period, state);
+          await this.pushInvoices(period, state);
+        }
+      } else {
+        if (!closed) await this.deriveInvoices(period, state);
+        if (state.finalize) await this.pushInvoices(period, state);
+      }
       state.status = state.errors.length > 0 || state.counts.push_failed > 0 ? 'failed' : 'completed';
     } catch (e) {
       state.status = 'failed';
@@ -197,6 +234,45 @@ export class InvoiceRunService {
     await this.publishState(state);
   }
 
+  /**
+   * Threshold invoices (src/invoicing/README.md): for every workspace whose month's unbilled
+   * spend reached its threshold, the next one is drawn up from exactly the events accepted
+   * before a cut (so its lines are traced to them), finalized and published. The candidates
+   * are found from the rollups first, so that the raw events are read only for them.
+   */
+  private async deriveThresholdInvoices(period: BillingPeriod, state: InvoiceRunState): Promise<void> {
+    const candidates = (await this.calculator.thresholdInvoices(period))
+      .filter((c) => c.due)
+      .map((c) => c.doc.workspace_id);
+    if (candidates.length === 0) return;
+    const cutMs = await this.tracing.cut();
+    const due = (
+      await this.calculator.thresholdInvoices(period, { acceptedByMs: cutMs - 1, workspaceIds: candidates })
+    )
+      .filter((c) => c.due)
+      .map((c) => c.doc);
+    if (due.length === 0) return;
+    const stored = await this.invoices.documents({ periods: [period.toString()] });
+    const traced = await this.tracing.attach(
+      due,
+      period,
+      cutMs,
+      stored.filter((s) => s.finalized),
+    );
+    // A run that took too long must not publish once a month-end run may have begun.
+    if (!this.thresholdBillable(period))
+      throw new Error(
+        `not finalizing threshold invoices of ${period.toString()}: the month may be finalized in less than ${THRESHOLD_STOP_BEFORE_FINALIZING_MS / 60_000} minutes`,
+      );
+    const { events, counts } = planRunEvents(traced, new Map(stored.map((s) => [s.document.id, s])), true);
+    state.counts.invoices = counts.invoices;
+    state.counts.drafted += counts.drafted;
+    state.counts.finalized += counts.finalized;
+    state.counts.already_finalized += counts.already_finalized;
+    await this.billingEvents.publishAll(events);
+    await this.publishState(state);
+  }
+
   /** The invoices about to be finalized with their usage lines traced to their events (LineTracing). */
   private async traceLines(
     docs: InvoiceDocument[],
@@ -206,10 +282,10 @@ export class InvoiceRunService {
   ): Promise<InvoiceDocument[]> {
     const pending = docs.filter((d) => !existing.get(d.id)?.finalized);
     const adjusted = pending.flatMap((d) => d.lines.flatMap((l) => (l.adjusts ? [l.adjusts.period] : [])));
+    // Adjusted months up to this one: its own finalized invoices (threshold invoices) count too.
     const months: string[] = [];
-    if (adjusted.length > 0)
-      for (let p = BillingPeriod.parse(adjusted.sort()[0])!; p.compare(period) < 0; p = p.next())
-        months.push(p.toString());
+    const first = adjusted.length > 0 ? BillingPeriod.parse(adjusted.sort()[0])! : period;
+    for (let p = first; p.compare(period) <= 0; p = p.next()) months.push(p.toString());
     const finalized = await this.invoices.documents({ periods: months, finalizedOnly: true });
     const traced = new Map(
       (await this.tracing.attach(pending, period, cutMs, finalized)).map((d) => [d.id, d]),

@@ -17,7 +17,9 @@ const LOOKBACK_PERIODS = 3;
 export class InvoiceScheduler implements OnApplicationShutdown {
   private readonly logger = new Logger(InvoiceScheduler.name);
   private timer?: NodeJS.Timeout;
+  private thresholdTimer?: NodeJS.Timeout;
   private ticking = false;
+  private thresholdTicking = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -26,6 +28,11 @@ export class InvoiceScheduler implements OnApplicationShutdown {
   ) {}
 
   start(): void {
+    const thresholdsEvery = this.config.THRESHOLD_BILLING_INTERVAL_SECONDS;
+    if (thresholdsEvery > 0) {
+      this.logger.log(`threshold invoices: checked every ${thresholdsEvery} s`);
+      this.thresholdTimer = setInterval(() => void this.thresholdTick(), thresholdsEvery * 1000);
+    }
     const every = this.config.INVOICE_SCHEDULER_INTERVAL_SECONDS;
     if (every === 0) return;
     this.logger.log(`invoice scheduler on: every ${every} s, grace ${this.config.INVOICE_GRACE_HOURS} h`);
@@ -48,7 +55,7 @@ export class InvoiceScheduler implements OnApplicationShutdown {
       for (const period of periods) {
         if (!this.runs.isFinalizable(period, nowMs)) continue;
         const runs = await this.invoices.runsForPeriod(period.toString());
-        if (runs.some((r) => r.finalize && r.status === 'completed')) continue;
+        if (runs.some((r) => r.mode !== 'threshold' && r.finalize && r.status === 'completed')) continue;
         this.logger.log(`invoicing ${period.toString()} (grace over, no completed run)`);
         await this.runs.start(period, 'scheduler').done;
         break;
@@ -60,7 +67,30 @@ export class InvoiceScheduler implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * One look for threshold invoices: a threshold run of the open month, and of the month
+   * before while it may not be finalized soon (usage of its last hours still arriving).
+   */
+  async thresholdTick(nowMs = Date.now()): Promise<void> {
+    if (this.thresholdTicking) return;
+    this.thresholdTicking = true;
+    try {
+      const open = BillingPeriod.containing(nowMs);
+      for (const period of [open.previous(), open]) {
+        if (!this.runs.thresholdBillable(period, nowMs)) continue;
+        const state = await this.runs.start(period, 'scheduler', 'threshold').done;
+        if (state.counts.finalized > 0)
+          this.logger.log(`threshold invoices of ${period.toString()}: ${state.counts.finalized} finalized`);
+      }
+    } catch (e) {
+      this.logger.error(`threshold invoices: ${(e as Error).message}`);
+    } finally {
+      this.thresholdTicking = false;
+    }
+  }
+
   onApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.thresholdTimer) clearInterval(this.thresholdTimer);
   }
 }

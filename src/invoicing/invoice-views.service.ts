@@ -137,7 +137,11 @@ export class InvoiceViewsService {
    */
   async currentSpend(workspaceId: string, now = new Date()) {
     const up = await this.upcoming(workspaceId, now);
-    const f = spendFigures(up, now);
+    const thresholds =
+      (await this.calculator.finalizedThresholds(BillingPeriod.parse(up.period)!, workspaceId)).get(
+        workspaceId,
+      ) ?? [];
+    const f = spendFigures(up, now, thresholds);
     const budget = await this.workspaces.budget(workspaceId);
     const fmt = (m: Money) => ({ amount: formatAmount(m), currency: up.currency });
     const plan = up.credit_grants?.find((g) => g.kind === 'plan');
@@ -150,7 +154,7 @@ export class InvoiceViewsService {
       as_of: now.toISOString(),
       plan: up.plan.plan,
       usage: fmt(f.usage),
-      credits_applied: fmt(new Money(up.credits_applied)),
+      credits_applied: fmt([up, ...thresholds].reduce((a, d) => a.plus(d.credits_applied), new Money(0))),
       // The plan's monthly credits and what is left of them (never below zero).
       credits_left: fmt(
         plan
@@ -169,6 +173,13 @@ export class InvoiceViewsService {
       plan_fee: fmt(f.planFee),
       adjustments: fmt(f.adjustments),
       spend_so_far: fmt(f.spendSoFar),
+      // The part of it threshold invoices billed already (the month-end invoice bills the rest).
+      billed_on_threshold_invoices: fmt(thresholds.reduce((a, d) => a.plus(d.total), new Money(0))),
+      threshold_invoices: thresholds.map((d) => ({
+        id: d.id,
+        total: d.total,
+        usage_as_of: d.threshold!.usage_as_of,
+      })),
       forecast: {
         method: 'linear: usage so far × period length ÷ time elapsed',
         usage: fmt(f.forecastUsage),

@@ -44,6 +44,11 @@ export interface InvoiceLine {
   adjusts?: { period: string; key: string };
   /** Usage lines of invoices finalized since line tracing: the events behind the line. */
   events?: LineEvents;
+  /**
+   * A line of a month billed in parts (threshold invoices): what the month's earlier invoices
+   * billed under the same key; the line is the month so far (or whole) less that.
+   */
+  billed_before?: { quantity: string; amount: string };
 }
 
 /** A credit grant on an invoice: its balance before, what the invoice took, what is left and what expired. */
@@ -75,6 +80,13 @@ export interface InvoiceDocument {
   credit_grants?: CreditGrantUse[];
   /** Finalized invoices since line tracing: the cut its lines' events were taken at. */
   events_as_of?: string;
+  /**
+   * A threshold invoice (mid-month, progressive billing; src/invoicing/README.md): the n-th of
+   * its month, drawn up when the month's unbilled spend reached the workspace's threshold.
+   */
+  threshold?: { sequence: number; billing_threshold: string; usage_as_of: string };
+  /** The month-end invoice of a month with threshold invoices: their ids; it bills the rest. */
+  threshold_invoices?: string[];
   computed_at: string;
 }
 

@@ -68,7 +68,7 @@ export class InvoicesController {
   @Allow('operator')
   startRun(@Body() dto: InvoiceRunRequestDto) {
     const period = BillingPeriod.parse(dto.period)!;
-    const { state, done } = this.runs.start(period, 'api');
+    const { state, done } = this.runs.start(period, 'api', dto.mode);
     done.catch(() => undefined);
     return state;
   }

@@ -93,8 +93,9 @@ export class LineTracing {
    * Adds `events` to every traced line of `docs` (one period's invoices, not finalized yet) and
    * `events_as_of` to each, and checks that each line's events add up to its quantity exactly:
    * throws when an own line's do not (events stored while the run rated: run again); leaves an
-   * adjustment line whose do not untraced. `finalized`: the workspaces' finalized invoices, for
-   * the previous cut of an adjusted month.
+   * adjustment line whose do not untraced, and so a line of a month billed in parts (its events
+   * are those accepted since the month's previous threshold invoice). `finalized`: the
+   * workspaces' finalized invoices, for the previous cut of an adjusted month (and of this one).
    */
   async attach(
     docs: readonly InvoiceDocument[],
@@ -108,8 +109,13 @@ export class LineTracing {
     const spans = docs.map((doc) =>
       doc.lines.map((line): LineEventSpan | undefined => {
         if (tracedKey(line) === undefined) return undefined;
-        if (line.kind !== 'adjustment')
-          return { fromMs: period.startMs, toMs: period.endMs, ingestedAfterMs: -1, ingestedUpToMs: upTo };
+        if (line.kind !== 'adjustment') {
+          // A month billed in parts: the events accepted since its previous threshold invoice's cut.
+          const after = previousCut(finalized, doc.workspace_id, period, period.next());
+          return after === undefined
+            ? undefined
+            : { fromMs: period.startMs, toMs: period.endMs, ingestedAfterMs: after, ingestedUpToMs: upTo };
+        }
         const adjusted = BillingPeriod.parse(line.adjusts!.period)!;
         const after = previousCut(finalized, doc.workspace_id, adjusted, period);
         // undefined: billed before lines were traced, not traceable
@@ -132,7 +138,7 @@ export class LineTracing {
           span,
         );
         if (BigInt(events.quantity_ms) === lineQuantityMs(line)) return { ...line, events };
-        if (line.kind !== 'adjustment')
+        if (line.kind !== 'adjustment' && span.ingestedAfterMs < 0)
           throw new Error(
             `not finalizing: the events behind line ${line.id} add up to ${events.quantity_ms} ms, the line to ${lineQuantityMs(line)}: usage was stored while the run rated it; run again`,
           );
@@ -140,8 +146,9 @@ export class LineTracing {
         // disagree with its raw events — reconciliation reports that — or an event accepted
         // with an old timestamp after the month was billed): billed, left untraced, never a
         // run stopped for good.
+        // The same for a line of a month billed in parts, after its threshold invoices.
         this.logger.warn(
-          `line ${line.id} left untraced: the events accepted since the last billing of ${line.adjusts!.period} add up to ${events.quantity_ms} ms, the line to ${lineQuantityMs(line)}`,
+          `line ${line.id} left untraced: the events accepted since the last billing of ${line.adjusts?.period ?? period.toString()} add up to ${events.quantity_ms} ms, the line to ${lineQuantityMs(line)}`,
         );
         return line;
       });

@@ -3,6 +3,7 @@ import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
 import { dateTimeFromMs, int, list, Sql, sql, str, tsvEscape, tsvInt } from '../platform/clickhouse/sql';
 import { RowBinaryWriter } from '../platform/clickhouse/row-binary';
 import { UsageRecord } from '../ingestion/usage-event/usage-event';
+import type { RatingRow } from './usage-rollups.repository';
 
 /** A validated event plus where it was read from Kafka. */
 export interface StoredUsageEvent extends UsageRecord {
@@ -292,6 +293,43 @@ export class UsageEventsRepository {
         AND ended_at_ms >= ${int(dayFromMs)} AND ended_at_ms < ${int(dayToMs)}
         AND ended_at_ms > ${from} AND started_at_ms < ${to}
       ORDER BY source, id, ${from}`);
+  }
+
+  /**
+   * Usage per workspace × price segment × GPU type × app × function of these workspaces'
+   * events of [fromMs, toMs) first accepted at or before `ingestedUpToMs` (a threshold
+   * invoice's cut), each event clipped to each segment with the rollups' arithmetic: what
+   * UsageRollupsRepository.sumForRating answers when exactly these events are stored.
+   */
+  async sumForRatingAcceptedBy(
+    segments: ReadonlyArray<{ from_ms: number; to_ms: number }>,
+    workspaceIds: readonly string[],
+    ingestedUpToMs: number,
+  ): Promise<RatingRow[]> {
+    const span: LineEventSpan = {
+      fromMs: segments[0].from_ms,
+      toMs: segments[segments.length - 1].to_ms,
+      ingestedAfterMs: -1,
+      ingestedUpToMs,
+      workspaceIds,
+    };
+    const segList = list(
+      segments.map(
+        (s, i) => sql`tuple(toUInt32(${int(i)}), toUInt64(${int(s.from_ms)}), toUInt64(${int(s.to_ms)}))`,
+      ),
+    );
+    const from = sql`tupleElement(seg, 2)`;
+    const to = sql`tupleElement(seg, 3)`;
+    const clip = sql`(least(ended_at_ms, ${to}) - greatest(started_at_ms, ${from}))`;
+    return this.clickhouse.query<RatingRow>(sql`
+      SELECT toString(tupleElement(seg, 1)) AS segment, workspace_id, gpu_type, app_id, function_id,
+             toString(sum(toUInt64(gpu_count) * ${clip})) AS gpu_ms,
+             toString(sum(toUInt64(cpu_millicores) * ${clip})) AS cpu_millicore_ms,
+             toString(sum(toUInt64(memory_mib) * ${clip})) AS memory_mib_ms
+      FROM usage_events
+      ARRAY JOIN [${segList}] AS seg
+      WHERE ${lineEventsWhere(span)} AND ended_at_ms > ${from} AND started_at_ms < ${to}
+      GROUP BY segment, workspace_id, gpu_type, app_id, function_id`);
   }
 
   /** How many events ended in [fromMs, toMs) (read by the sort key's first column). */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { formatAmount, Money, toMinorUnits } from '../catalog/money';
 import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from '../invoicing/billing-period';
+import { isThresholdInvoice } from '../invoicing/threshold-invoices';
 import { InvoiceCalculator } from '../invoicing/invoice-calculator.service';
 import { InvoicesRepository } from '../invoicing/invoices.repository';
 import { UsageEventsRepository } from '../metering/usage-events.repository';
@@ -99,7 +100,12 @@ export class ReconciliationService {
     } else {
       // Drafts (or no invoice yet) must equal what the usage comes to now.
       const now = await this.calculator.compute(period);
-      const byWs = new Map(stored.map((s) => [s.document.workspace_id, s.document]));
+      // The month-end invoices' drafts (threshold invoices are finalized; the drafts bill the rest).
+      const byWs = new Map(
+        stored
+          .filter((s) => !isThresholdInvoice(s.document))
+          .map((s) => [s.document.workspace_id, s.document]),
+      );
       for (const doc of now) {
         const have = byWs.get(doc.workspace_id);
         if (!have)

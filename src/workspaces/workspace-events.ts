@@ -18,3 +18,12 @@ export interface WorkspaceBudgetSetData {
   thresholds: number[];
   enforce?: boolean; // a hard cap (absent in events from before caps: not enforced)
 }
+
+/**
+ * A workspace's own billing threshold (src/invoicing/README.md, threshold invoices):
+ * `follows_plan` true puts it back on its plan's; else `billing_threshold` (null: none at all).
+ */
+export interface WorkspaceBillingThresholdSetData {
+  billing_threshold: string | null;
+  follows_plan: boolean;
+}

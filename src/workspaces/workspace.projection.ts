@@ -18,7 +18,7 @@ import {
   rfc3339,
   text,
 } from '../platform/billing-events/billing-event-checks';
-import { MONEY_PATTERN, PLAN_PATTERN } from '../catalog/patterns';
+import { BILLING_THRESHOLD_PATTERN, MONEY_PATTERN, PLAN_PATTERN } from '../catalog/patterns';
 
 /** The credential of the key a workspace is created with. */
 export function initialKeyRow(
@@ -42,12 +42,13 @@ const HANDLES = [
   'workspace.created',
   'workspace.plan_changed',
   'workspace.budget_set',
+  'workspace.billing_threshold_set',
 ] as const satisfies readonly BillingEventType[];
 type Handled = (typeof HANDLES)[number];
 
 /**
  * Projects workspace.* billing events into `workspaces`, `workspace_plans`,
- * `workspace_budgets` and the initial key's `credentials` row. Idempotent. The first
+ * `workspace_budgets`, `workspace_billing_thresholds` and the initial key's `credentials` row. Idempotent. The first
  * workspace.created of an id wins: a later one (another replica's, at the same moment) is
  * passed over, here and in every replay, since both are on the id's partition in one order.
  */
@@ -87,6 +88,11 @@ export class WorkspaceProjection implements BillingEventProjection<Handled>, OnM
             Array.isArray(v) && v.length <= 10 && v.every((t) => Number.isInteger(t) && t >= 1 && t <= 1000),
           enforce: optional((v) => typeof v === 'boolean'),
         });
+      case 'workspace.billing_threshold_set':
+        return checkFields(event.data, {
+          billing_threshold: (v) => v === null || matching(BILLING_THRESHOLD_PATTERN)(v),
+          follows_plan: (v) => typeof v === 'boolean',
+        });
     }
   }
 
@@ -95,6 +101,9 @@ export class WorkspaceProjection implements BillingEventProjection<Handled>, OnM
     switch (event.type) {
       case 'workspace.budget_set':
         await this.workspaces.setBudget(event.subject, event.data, at, event.id);
+        return;
+      case 'workspace.billing_threshold_set':
+        await this.workspaces.setBillingThreshold(event.subject, event.data, at, event.id);
         return;
       case 'workspace.plan_changed': {
         const data = event.data;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DEFAULT_PLAN } from '../catalog/catalog-seed';
 import { Budget } from './budget';
+import { WorkspaceBillingThresholdSetData } from './workspace-events';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
 import { sql, str } from '../platform/clickhouse/sql';
 
@@ -83,6 +84,35 @@ export class WorkspacesRepository {
         event_id: eventId,
       },
     ]);
+  }
+
+  async setBillingThreshold(
+    workspaceId: string,
+    data: WorkspaceBillingThresholdSetData,
+    setAtMs: number,
+    eventId: string,
+  ): Promise<void> {
+    await this.clickhouse.insert('workspace_billing_thresholds', [
+      {
+        workspace_id: workspaceId,
+        follows_plan: data.follows_plan ? 1 : 0,
+        amount: data.billing_threshold ?? '',
+        set_at_ms: setAtMs,
+        event_id: eventId,
+      },
+    ]);
+  }
+
+  /**
+   * Workspaces' own billing thresholds, per workspace (all, or one): the amount, or null for
+   * none at all. A workspace absent here follows its plan's.
+   */
+  async billingThresholds(workspaceId?: string): Promise<Map<string, string | null>> {
+    const where = workspaceId === undefined ? sql`` : sql`AND workspace_id = ${str(workspaceId)}`;
+    const rows = await this.clickhouse.query<{ workspace_id: string; amount: string }>(sql`
+      SELECT workspace_id, amount FROM workspace_billing_thresholds FINAL
+      WHERE follows_plan = 0 ${where}`);
+    return new Map(rows.map((r) => [r.workspace_id, r.amount === '' ? null : r.amount]));
   }
 
   /** The workspace's budget in force; null when none was set or it was removed. */

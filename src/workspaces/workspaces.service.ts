@@ -13,7 +13,14 @@ import { DEFAULT_THRESHOLDS } from './budget';
 import { ChangePlanDto } from './dto/change-plan.dto';
 import { CreateWorkspaceDto } from './dto/create-workspace.dto';
 import { SetBudgetDto } from './dto/set-budget.dto';
-import { WorkspaceBudgetSetData, WorkspaceCreatedData, WorkspacePlanChangedData } from './workspace-events';
+import { SetBillingThresholdDto } from './dto/set-billing-threshold.dto';
+import { billingThresholdInForce } from './billing-threshold';
+import {
+  WorkspaceBillingThresholdSetData,
+  WorkspaceBudgetSetData,
+  WorkspaceCreatedData,
+  WorkspacePlanChangedData,
+} from './workspace-events';
 import { initialKeyRow } from './workspace.projection';
 import { planForPeriod, WorkspaceRow, WorkspacesRepository } from './workspaces.repository';
 
@@ -175,6 +182,42 @@ export class WorkspacesService {
     };
     await this.billingEvents.publish(newBillingEvent('workspace.budget_set', id, data));
     return { workspace_id: id, ...data };
+  }
+
+  /**
+   * The billing threshold the workspace's open month is held to: its own, or its plan's (the
+   * plan of the month, its terms at the month's start). `justSet`: a change just published,
+   * which the projection may not hold yet.
+   */
+  async billingThreshold(id: string, justSet?: WorkspaceBillingThresholdSetData, nowMs = Date.now()) {
+    await this.get(id);
+    const now = new Date(nowMs);
+    const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+    const plan = planForPeriod((await this.workspaces.planAssignments(id)).get(id), monthStart);
+    const own =
+      justSet === undefined
+        ? await this.workspaces.billingThresholds(id)
+        : new Map(justSet.follows_plan ? [] : [[id, justSet.billing_threshold]]);
+    const inForce = billingThresholdInForce(own, id, await this.catalog.load(), plan, monthStart);
+    return { workspace_id: id, ...inForce, plan };
+  }
+
+  /**
+   * Publishes workspace.billing_threshold_set: the workspace's own threshold (null: none at
+   * all), or back to its plan's (`followPlan`). In force for the next threshold check.
+   */
+  async setBillingThreshold(id: string, dto: SetBillingThresholdDto | { followPlan: true }) {
+    await this.get(id);
+    const data: WorkspaceBillingThresholdSetData =
+      'followPlan' in dto
+        ? { billing_threshold: null, follows_plan: true }
+        : {
+            billing_threshold:
+              dto.billing_threshold === null ? null : formatAmount(new Money(dto.billing_threshold)),
+            follows_plan: false,
+          };
+    await this.billingEvents.publish(newBillingEvent('workspace.billing_threshold_set', id, data));
+    return this.billingThreshold(id, data);
   }
 
   /** Publishes workspace.plan_changed; a plan change takes effect at the start of a billing period. */

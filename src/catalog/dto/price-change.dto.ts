@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, Matches } from 'class-validator';
-import { MONEY_PATTERN, PLAN_PATTERN, PRICE_PATTERN } from '../patterns';
+import { BILLING_THRESHOLD_PATTERN, MONEY_PATTERN, PLAN_PATTERN, PRICE_PATTERN } from '../patterns';
 
 export class PriceChangeDto {
   @ApiProperty({
@@ -50,4 +50,17 @@ export class PlanChangeDto {
   @IsString()
   @Matches(MONEY_PATTERN, { message: 'monthly_credits must be a decimal string like "100.00"' })
   monthly_credits!: string;
+
+  @ApiPropertyOptional({
+    example: '500.00',
+    nullable: true,
+    description:
+      'unbilled spend of an open month at which a threshold invoice is drawn up (USD, at least 1.00); null: none; absent: unchanged',
+  })
+  @IsOptional()
+  @IsString({ message: 'billing_threshold must be a decimal string like "500.00", or null' })
+  @Matches(BILLING_THRESHOLD_PATTERN, {
+    message: 'billing_threshold must be a decimal string of at least 1.00 like "500.00", or null',
+  })
+  billing_threshold?: string | null;
 }

@@ -596,7 +596,12 @@
         isCurrent ? call('/v1/invoices/upcoming') : null,
       ]);
       if (mine !== loadNumber) return; // the month changed while this one loaded
-      const invoice = isCurrent ? upcoming : invoices.find((i) => i.period === period) || null;
+      // A past month's month-end invoice (its threshold invoices, if any, are in the list below).
+      const invoice = isCurrent
+        ? upcoming
+        : invoices.find((i) => i.period === period && !i.threshold) ||
+          invoices.find((i) => i.period === period) ||
+          null;
       shown = { current, period, workspace: me.workspace_id, usage };
       byId('who').textContent = `workspace ${me.workspace_id}${spend ? ` · plan ${spend.plan}` : ''}`;
       if (isCurrent) {

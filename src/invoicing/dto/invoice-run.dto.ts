@@ -1,7 +1,8 @@
 import { IsBillingPeriod } from '../is-billing-period';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { InvoiceRunMode } from '../invoice-events';
 import { MAX_PAGE_SIZE } from '../invoice-views.service';
 
 export class InvoiceRunRequestDto {
@@ -9,6 +10,15 @@ export class InvoiceRunRequestDto {
   @IsString()
   @IsBillingPeriod()
   period!: string;
+
+  @ApiPropertyOptional({
+    enum: ['month_end', 'threshold'],
+    description:
+      'month_end (default): invoice a month that has ended; threshold: draw up the threshold invoices now due in a month not finalized yet',
+  })
+  @IsOptional()
+  @IsIn(['month_end', 'threshold'], { message: 'mode must be month_end or threshold' })
+  mode?: InvoiceRunMode;
 }
 
 export class InvoiceListQueryDto {

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AmountResponse, PlanTermsResponse } from '../../catalog/dto/catalog.response';
 import { BudgetStatusResponse } from '../../workspaces/dto/workspace.response';
 import {
@@ -11,7 +11,7 @@ import {
   LineEvents,
   LinePrice,
 } from '../invoice';
-import { InvoiceRunState, InvoiceRunStatus } from '../invoice-events';
+import { InvoiceRunMode, InvoiceRunState, InvoiceRunStatus } from '../invoice-events';
 
 const LINE_KINDS = ['gpu', 'cpu', 'memory', 'plan_fee', 'credits', 'adjustment'] as const;
 const LINE_UNITS = ['gpu_second', 'core_second', 'gib_second', 'month', 'usd'] as const;
@@ -63,6 +63,23 @@ export class LineEventsResponse implements LineEvents {
   ingested_until!: string;
 }
 
+export class BilledBeforeResponse {
+  @ApiProperty({ example: '3600' })
+  quantity!: string;
+  @ApiProperty({ example: '3.95' })
+  amount!: string;
+}
+
+/** A threshold invoice's place in its month. */
+export class ThresholdResponse {
+  @ApiProperty({ example: 1, description: 'the n in inv_<YYYY-MM>_<workspace>_t<n>' })
+  sequence!: number;
+  @ApiProperty({ example: '500.00', description: 'the threshold its month reached' })
+  billing_threshold!: string;
+  @ApiProperty({ format: 'date-time', description: 'it bills the usage accepted up to this instant' })
+  usage_as_of!: string;
+}
+
 export class InvoiceLineResponse implements InvoiceLine {
   @ApiProperty({ example: 'inv_2026-11_acme-ml:gpu:H100' })
   id!: string;
@@ -96,6 +113,12 @@ export class InvoiceLineResponse implements InvoiceLine {
     description: 'the events behind a usage line of a finalized invoice (GET …/lines/{line_id}/events)',
   })
   events?: LineEventsResponse;
+  @ApiPropertyOptional({
+    type: () => BilledBeforeResponse,
+    description:
+      "a month billed in parts: what the month's earlier threshold invoices billed under this key (the line is the rest)",
+  })
+  billed_before?: BilledBeforeResponse;
 }
 
 /** A credit grant on an invoice. */
@@ -154,6 +177,16 @@ export class InvoiceDocumentResponse implements InvoiceDocument {
     description: 'finalized invoices: the cut their lines’ events were taken at',
   })
   events_as_of?: string;
+  @ApiPropertyOptional({
+    type: () => ThresholdResponse,
+    description: 'a threshold invoice (mid-month): present only on those',
+  })
+  threshold?: ThresholdResponse;
+  @ApiPropertyOptional({
+    type: [String],
+    description: "a month-end invoice after threshold invoices: their ids (it bills the month's rest)",
+  })
+  threshold_invoices?: string[];
   @ApiProperty({ format: 'date-time' })
   computed_at!: string;
 }
@@ -265,10 +298,26 @@ export class CurrentSpendResponse {
   adjustments!: AmountResponse;
   @ApiProperty({ type: () => AmountResponse })
   spend_so_far!: AmountResponse;
+  @ApiProperty({
+    type: () => AmountResponse,
+    description: 'the part of spend_so_far the month’s threshold invoices billed already',
+  })
+  billed_on_threshold_invoices!: AmountResponse;
+  @ApiProperty({ type: () => [SpendThresholdInvoiceResponse] })
+  threshold_invoices!: SpendThresholdInvoiceResponse[];
   @ApiProperty({ type: () => SpendForecastResponse })
   forecast!: SpendForecastResponse;
   @ApiProperty({ type: () => BudgetStatusResponse, nullable: true })
   budget!: BudgetStatusResponse | null;
+}
+
+export class SpendThresholdInvoiceResponse {
+  @ApiProperty({ example: 'inv_2026-12_acme-ml_t1' })
+  id!: string;
+  @ApiProperty({ example: '512.40' })
+  total!: string;
+  @ApiProperty({ format: 'date-time' })
+  usage_as_of!: string;
 }
 
 class InvoiceRunCountsResponse {
@@ -298,6 +347,8 @@ export class InvoiceRunResponse implements InvoiceRunState {
   period!: string;
   @ApiProperty({ enum: ['api', 'cli', 'scheduler'] })
   trigger!: 'api' | 'cli' | 'scheduler';
+  @ApiPropertyOptional({ enum: ['threshold'], description: 'present on threshold runs' })
+  mode?: InvoiceRunMode;
   @ApiProperty({ enum: RUN_STATUSES, description: 'abandoned: its process stopped beating' })
   status!: InvoiceRunStatus;
   @ApiProperty({ description: 'false while the period is within its grace period: drafts only' })

@@ -23,6 +23,7 @@ import type {
   RetryRequestedData,
 } from '../../webhooks/webhook-events';
 import type {
+  WorkspaceBillingThresholdSetData,
   WorkspaceBudgetSetData,
   WorkspaceCreatedData,
   WorkspacePlanChangedData,
@@ -44,6 +45,8 @@ export interface BillingEventPayloads {
   'workspace.created': WorkspaceCreatedData;
   'workspace.plan_changed': WorkspacePlanChangedData;
   'workspace.budget_set': WorkspaceBudgetSetData;
+  /** The workspace's own billing threshold, or back to its plan's. */
+  'workspace.billing_threshold_set': WorkspaceBillingThresholdSetData;
   // auth
   'workspace.key_created': WorkspaceKeyCreatedData;
   'workspace.key_revoked': WorkspaceKeyRevokedData;
@@ -91,6 +94,7 @@ const KNOWN: Record<BillingEventType, true> = {
   'workspace.created': true,
   'workspace.plan_changed': true,
   'workspace.budget_set': true,
+  'workspace.billing_threshold_set': true,
   'workspace.key_created': true,
   'workspace.key_revoked': true,
   'agent_token.created': true,

@@ -97,3 +97,20 @@ export class BudgetStatusResponse implements BudgetStatus {
   @ApiProperty()
   forecast_exceeds!: boolean;
 }
+
+/** GET/PUT/DELETE /v1/workspaces/{id}/billing-threshold: the threshold in force and where it comes from. */
+export class BillingThresholdResponse {
+  @ApiProperty()
+  workspace_id!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '500.00',
+    description: 'null: no threshold invoices',
+  })
+  billing_threshold!: string | null;
+  @ApiProperty({ enum: ['workspace', 'plan'], description: "the workspace's own, or its plan's" })
+  source!: 'workspace' | 'plan';
+  @ApiProperty({ example: 'team' })
+  plan!: string;
+}

@@ -1,0 +1,79 @@
+import { CURRENCY, Money } from '../catalog/money';
+import { PlanTerms } from '../catalog/price-catalog';
+import { RatedCharge } from '../catalog/rating';
+import { BillingPeriod } from './billing-period';
+import { CreditGrant, OfferedGrant } from './credit-grants';
+import { InvoiceDocument, invoiceId } from './invoice';
+import { compareKeys, grantUses, invoiceTotals, linesNetOf, periodLines } from './invoice-builder';
+
+/** `inv_<YYYY-MM>_<workspace>_t<n>`: the n-th threshold invoice of the month (n from 1). */
+export function thresholdInvoiceId(workspaceId: string, period: string, sequence: number): string {
+  return `${invoiceId(workspaceId, period)}_t${sequence}`;
+}
+
+export function isThresholdInvoice(doc: Pick<InvoiceDocument, 'threshold'>): boolean {
+  return doc.threshold !== undefined;
+}
+
+/**
+ * The next threshold invoice of a workspace's open month (pure): the month's usage so far —
+ * rated, with the credits its grants give it — less everything the month's earlier threshold
+ * invoices billed, line by line. The plan's fee is left to the month-end invoice. Whether it
+ * is due (its total reached the threshold) is the caller's decision.
+ */
+export function buildThresholdInvoice(input: {
+  workspaceId: string;
+  period: BillingPeriod;
+  plan: PlanTerms;
+  /** The month's usage accepted up to `usageAsOfMs`. */
+  charges: ReadonlyMap<string, RatedCharge>;
+  grants: readonly OfferedGrant[];
+  grantBalances: ReadonlyArray<{ grant: CreditGrant; balance: Money }>;
+  earlier: readonly InvoiceDocument[];
+  billingThreshold: string;
+  usageAsOfMs: number;
+  computedAt: Date;
+}): InvoiceDocument {
+  const period = input.period.toString();
+  const sequence = input.earlier.length + 1;
+  const id = thresholdInvoiceId(input.workspaceId, period, sequence);
+  const soFar = periodLines(
+    input.workspaceId,
+    period,
+    { ...input.plan, base_fee: '0' },
+    input.charges,
+    input.grants,
+  ).sort((a, b) => compareKeys(a.key, b.key));
+  const lines = linesNetOf(
+    id,
+    soFar,
+    input.earlier.flatMap((d) => d.lines),
+  );
+  return {
+    id,
+    workspace_id: input.workspaceId,
+    period,
+    period_start: new Date(input.period.startMs).toISOString(),
+    period_end: new Date(input.period.endMs).toISOString(),
+    currency: CURRENCY,
+    plan: input.plan,
+    lines,
+    ...invoiceTotals(lines),
+    // Nothing expires mid-month: what is left of a grant is the month-end invoice's to record.
+    credit_grants: grantUses(input.period, lines, input.grantBalances).map((g) => ({
+      ...g,
+      expired: '0.00',
+    })),
+    threshold: {
+      sequence,
+      billing_threshold: input.billingThreshold,
+      usage_as_of: new Date(input.usageAsOfMs).toISOString(),
+    },
+    computed_at: input.computedAt.toISOString(),
+  };
+}
+
+/** Whether a threshold invoice is due: its total (the month's unbilled spend) reached the threshold. */
+export function thresholdReached(doc: InvoiceDocument, billingThreshold: string): boolean {
+  return new Money(doc.total).gte(billingThreshold);
+}
