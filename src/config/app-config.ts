@@ -213,7 +213,7 @@ export class AppConfig {
   @Transform(toInt)
   @IsInt()
   @Min(0)
-  @Max(24 * 30)
+  @Max(24 * 45)
   INVOICE_GRACE_HOURS = 72;
 
   /** How often the scheduler looks for a period to invoice; 0 turns it off. */

@@ -443,6 +443,31 @@ export class InvoiceCalculator {
     return new Map([...byKey].map(([k, docs]) => [k.split('/')[0], docs]));
   }
 
+  /** The workspaces held to a billing threshold in `period` (their own, or their plan's), with it. */
+  private async heldToThresholds(
+    catalog: PriceCatalog,
+    period: BillingPeriod,
+    assignments: Map<string, PlanAssignment[]>,
+    workspaceIds?: readonly string[],
+  ): Promise<Map<string, string>> {
+    const own = await this.workspaces.billingThresholds();
+    const held = new Map<string, string>();
+    for (const ws of assignments.keys()) {
+      if (workspaceIds !== undefined && !workspaceIds.includes(ws)) continue;
+      const plan = planForPeriod(assignments.get(ws), period.startMs);
+      const t = billingThresholdInForce(own, ws, catalog, plan, period.startMs).billing_threshold;
+      if (t !== null) held.set(ws, t);
+    }
+    return held;
+  }
+
+  /** Whether any workspace is held to a billing threshold in `period` (cheap: no usage read). */
+  async anyThresholds(period: BillingPeriod): Promise<boolean> {
+    const catalog = await this.catalogs.load();
+    const held = await this.heldToThresholds(catalog, period, await this.workspaces.planAssignments());
+    return held.size > 0;
+  }
+
   /**
    * The next threshold invoice of `period` for every workspace held to a billing threshold
    * (its own, or its plan's) whose month is not finalized, each with whether it is due — its
@@ -456,14 +481,7 @@ export class InvoiceCalculator {
   ): Promise<Array<{ doc: InvoiceDocument; due: boolean }>> {
     const catalog = await this.catalogs.load();
     const assignments = await this.workspaces.planAssignments();
-    const own = await this.workspaces.billingThresholds();
-    const held = new Map<string, string>();
-    for (const ws of assignments.keys()) {
-      if (options.workspaceIds !== undefined && !options.workspaceIds.includes(ws)) continue;
-      const plan = planForPeriod(assignments.get(ws), period.startMs);
-      const t = billingThresholdInForce(own, ws, catalog, plan, period.startMs).billing_threshold;
-      if (t !== null) held.set(ws, t);
-    }
+    const held = await this.heldToThresholds(catalog, period, assignments, options.workspaceIds);
     if (held.size === 0) return [];
     const stored = await this.invoices.documents({ periods: [period.toString()], finalizedOnly: true });
     const closedFor = new Set(

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from './billing-period';
+import { InvoiceCalculator } from './invoice-calculator.service';
 import { InvoiceRunService } from './invoice-run.service';
 import { InvoicesRepository } from './invoices.repository';
 
@@ -25,6 +26,7 @@ export class InvoiceScheduler implements OnApplicationShutdown {
     private readonly config: AppConfig,
     private readonly runs: InvoiceRunService,
     private readonly invoices: InvoicesRepository,
+    private readonly calculator: InvoiceCalculator,
   ) {}
 
   start(): void {
@@ -78,6 +80,8 @@ export class InvoiceScheduler implements OnApplicationShutdown {
       const open = BillingPeriod.containing(nowMs);
       for (const period of [open.previous(), open]) {
         if (!this.runs.thresholdBillable(period, nowMs)) continue;
+        // No run (and no run events) while no workspace is held to a threshold.
+        if (!(await this.calculator.anyThresholds(period))) continue;
         const state = await this.runs.start(period, 'scheduler', 'threshold').done;
         if (state.counts.finalized > 0)
           this.logger.log(`threshold invoices of ${period.toString()}: ${state.counts.finalized} finalized`);

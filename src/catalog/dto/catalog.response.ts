@@ -32,6 +32,17 @@ export class PlanTermsResponse implements PlanTerms {
   monthly_credits!: string;
 }
 
+/** A plan in GET /v1/catalog: its terms and its billing threshold. */
+export class CatalogPlanResponse extends PlanTermsResponse {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '500.00',
+    description: 'unbilled spend of an open month at which a threshold invoice is drawn up; null: none',
+  })
+  billing_threshold!: string | null;
+}
+
 /** GET /v1/catalog: the prices and plans in force at an instant. */
 export class CatalogResponse {
   @ApiProperty({ format: 'date-time' })
@@ -40,8 +51,8 @@ export class CatalogResponse {
   currency!: string;
   @ApiProperty({ type: () => PriceTableResponse })
   prices!: PriceTableResponse;
-  @ApiProperty({ type: () => [PlanTermsResponse] })
-  plans!: PlanTermsResponse[];
+  @ApiProperty({ type: () => [CatalogPlanResponse] })
+  plans!: CatalogPlanResponse[];
 }
 
 /** POST /v1/catalog/price-changes: the change as published (only the prices it names change). */
@@ -64,4 +75,10 @@ export class PriceChangeResponse implements PriceChange {
 export class PlanChangeResponse extends PlanTermsResponse implements PlanChange {
   @ApiProperty({ format: 'date-time' })
   effective_from!: string;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'the billing threshold from then on (null: none); absent: unchanged',
+  })
+  billing_threshold?: string | null;
 }
