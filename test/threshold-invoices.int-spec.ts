@@ -172,7 +172,7 @@ describe('threshold invoices: a month billed in parts adds up to the month bille
     // 1. The first crossing.
     await sender.send(part(0, 12), 80, 301);
     expect(await thresholdRun()).toEqual({ finalized: 2, status: 'completed' });
-    let a = await monthInvoices(A);
+    const a = await monthInvoices(A);
     expect(a.map((i) => [i.id, i.status, i.threshold?.sequence])).toEqual([
       [`inv_${month.period}_${A}_t1`, 'pushed', 1],
     ]);
