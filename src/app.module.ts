@@ -7,6 +7,7 @@ import { AuthModule } from './auth/auth.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { ExportsModule } from './exports/exports.module';
+import { ReportsModule } from './reports/reports.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { RetentionModule } from './retention/retention.module';
 import { IngestionModule } from './ingestion/ingestion.module';
@@ -48,6 +49,7 @@ export function appModule(config: AppConfig) {
       InvoicingModule,
       StripeModule,
       ExportsModule,
+      ReportsModule,
       ReconciliationModule,
       RetentionModule,
       BudgetsModule,

@@ -1,11 +1,16 @@
-import { CatalogResponse, PlanChangeResponse, PriceChangeResponse } from './dto/catalog.response';
+import {
+  CatalogResponse,
+  CostChangeResponse,
+  PlanChangeResponse,
+  PriceChangeResponse,
+} from './dto/catalog.response';
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { parseRfc3339Ms } from '../common/rfc3339';
 import { ApiError } from '../common/api-error';
 import { Allow } from '../common/access';
 import { CatalogService } from './catalog.service';
-import { PlanChangeDto, PriceChangeDto } from './dto/price-change.dto';
+import { CostChangeDto, PlanChangeDto, PriceChangeDto } from './dto/price-change.dto';
 
 @ApiTags('catalog')
 @ApiBearerAuth()
@@ -29,6 +34,15 @@ export class CatalogController {
   @Allow('operator')
   changePrices(@Body() dto: PriceChangeDto) {
     return this.catalog.changePrices(dto);
+  }
+
+  /** What the GPUs cost a provider from an instant on (margin reports; src/reports). */
+  @ApiCreatedResponse({ type: CostChangeResponse })
+  @Post('cost-changes')
+  @HttpCode(201)
+  @Allow('operator')
+  changeCosts(@Body() dto: CostChangeDto) {
+    return this.catalog.changeCosts(dto);
   }
 
   @ApiCreatedResponse({ type: PlanChangeResponse })

@@ -12,7 +12,7 @@ import { BillingEventsService } from '../platform/billing-events/billing-events.
 import { ApiError } from '../common/api-error';
 import { CatalogRepository } from './catalog.repository';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
-import { PlanChangeDto, PriceChangeDto } from './dto/price-change.dto';
+import { CostChangeDto, PlanChangeDto, PriceChangeDto } from './dto/price-change.dto';
 import { BILLING_THRESHOLD_PATTERN, MONEY_PATTERN, PLAN_PATTERN, PRICE_PATTERN } from './patterns';
 import {
   checkFields,
@@ -20,9 +20,11 @@ import {
   matching,
   optional,
   rfc3339,
+  text,
 } from '../platform/billing-events/billing-event-checks';
 import { isKnownGpuType } from './gpu-types';
 import { PlanChange, PriceCatalog, PriceChange } from './price-catalog';
+import { CostCatalog, CostChange } from './cost-catalog';
 
 /** Earliest instant a change may take effect: no usage predates it. */
 const EARLIEST_EFFECTIVE_MS = Date.UTC(2000, 0, 1);
@@ -38,6 +40,7 @@ export type EffectiveFromGuard = (atMs: number) => Promise<string | null>;
 const HANDLES = [
   'catalog.prices_changed',
   'catalog.plan_changed',
+  'catalog.cost_changed',
 ] as const satisfies readonly BillingEventType[];
 type Handled = (typeof HANDLES)[number];
 
@@ -70,7 +73,12 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
    * most five years ahead, and not inside a month that is already closed (its invoices are
    * final: a price or plan change there would make them disagree with the catalog).
    */
-  async effectiveFrom(value: string, field = 'effective_from', nowMs = Date.now()): Promise<number> {
+  async effectiveFrom(
+    value: string,
+    field = 'effective_from',
+    nowMs = Date.now(),
+    guarded = true,
+  ): Promise<number> {
     const ms = parseRfc3339Ms(value);
     if (ms === null) throw ApiError.invalid(field, `${field} must be an RFC 3339 date-time`);
     const latest = new Date(nowMs);
@@ -80,7 +88,7 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
         field,
         `${field} must lie between 2000-01-01 and ${MAX_EFFECTIVE_AHEAD_YEARS} years from now`,
       );
-    for (const guard of this.guards) {
+    for (const guard of guarded ? this.guards : []) {
       const refused = await guard(ms);
       if (refused) throw ApiError.invalid(field, `${field}: ${refused}`);
     }
@@ -110,6 +118,18 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
           monthly_credits: matching(MONEY_PATTERN),
           billing_threshold: optional((v) => v === null || matching(BILLING_THRESHOLD_PATTERN)(v)),
         });
+      case 'catalog.cost_changed':
+        return checkFields(event.data, {
+          effective_from: rfc3339,
+          provider: text(128),
+          gpu_per_second: optional(
+            (v) =>
+              isObject(v) &&
+              Object.entries(v).every(([k, p]) => isKnownGpuType(k) && matching(PRICE_PATTERN)(p)),
+          ),
+          cpu_per_core_second: optional(matching(PRICE_PATTERN)),
+          memory_per_gib_second: optional(matching(PRICE_PATTERN)),
+        });
     }
   }
 
@@ -127,7 +147,32 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
   async load(): Promise<PriceCatalog> {
     const prices: PriceChange[] = [];
     const plans: PlanChange[] = [];
-    const changes = this.stored.read(
+    for (const change of await this.changes()) {
+      switch (change.type) {
+        case 'catalog.prices_changed':
+          prices.push(change.data);
+          break;
+        case 'catalog.plan_changed':
+          plans.push(change.data);
+          break;
+        case 'catalog.cost_changed':
+          break;
+      }
+    }
+    return new PriceCatalog(prices, plans);
+  }
+
+  /** The cost catalog (what the GPUs cost, per provider) as every cost change built it. */
+  async loadCosts(): Promise<CostCatalog> {
+    const costs: CostChange[] = [];
+    for (const change of await this.changes())
+      if (change.type === 'catalog.cost_changed') costs.push(change.data);
+    return new CostCatalog(costs);
+  }
+
+  /** Every stored catalog change that passes the consuming checks, in publication order. */
+  private async changes(): Promise<BillingEvent<Handled>[]> {
+    return this.stored.read(
       'catalog_changes',
       await this.repository.all(),
       (row) => {
@@ -139,17 +184,6 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
       },
       (row) => row.event_id,
     );
-    for (const change of changes) {
-      switch (change.type) {
-        case 'catalog.prices_changed':
-          prices.push(change.data);
-          break;
-        case 'catalog.plan_changed':
-          plans.push(change.data);
-          break;
-      }
-    }
-    return new PriceCatalog(prices, plans);
   }
 
   async changePrices(dto: PriceChangeDto): Promise<PriceChange> {
@@ -170,6 +204,42 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
       ...(dto.memory_per_gib_second ? { memory_per_gib_second: dto.memory_per_gib_second } : {}),
     };
     await this.billingEvents.publish(newBillingEvent('catalog.prices_changed', SYSTEM_SUBJECT, change));
+    return change;
+  }
+
+  /**
+   * Publishes catalog.cost_changed. Any instant, closed months included: costs change no
+   * invoice, and a provider's bill is often known only after the month (margin reports are
+   * computed from the cost catalog as it stands).
+   */
+  async changeCosts(dto: CostChangeDto): Promise<CostChange> {
+    const at = await this.effectiveFrom(dto.effective_from, 'effective_from', Date.now(), false);
+    const gpu = dto.gpu_per_second ?? {};
+    for (const [gpuType, cost] of Object.entries(gpu)) {
+      if (!isKnownGpuType(gpuType))
+        throw ApiError.invalid(`gpu_per_second.${gpuType}`, `unknown GPU type ${gpuType}`);
+      if (typeof cost !== 'string' || !PRICE_PATTERN.test(cost))
+        throw ApiError.invalid(
+          `gpu_per_second.${gpuType}`,
+          `gpu_per_second.${gpuType} must be a decimal string like "0.00062"`,
+        );
+    }
+    if (
+      Object.keys(gpu).length === 0 &&
+      dto.cpu_per_core_second === undefined &&
+      dto.memory_per_gib_second === undefined
+    )
+      throw ApiError.invalid('gpu_per_second', 'a cost change names at least one cost');
+    const change: CostChange = {
+      effective_from: new Date(at).toISOString(),
+      provider: dto.provider,
+      ...(Object.keys(gpu).length > 0 ? { gpu_per_second: gpu } : {}),
+      ...(dto.cpu_per_core_second !== undefined ? { cpu_per_core_second: dto.cpu_per_core_second } : {}),
+      ...(dto.memory_per_gib_second !== undefined
+        ? { memory_per_gib_second: dto.memory_per_gib_second }
+        : {}),
+    };
+    await this.billingEvents.publish(newBillingEvent('catalog.cost_changed', SYSTEM_SUBJECT, change));
     return change;
   }
 

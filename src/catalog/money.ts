@@ -68,3 +68,21 @@ export function parseCents(amount: string): bigint {
   const cents = BigInt(m[2]) * 100n + BigInt(m[3]);
   return m[1] ? -cents : cents;
 }
+
+/**
+ * A scaled amount written exactly, unrounded: "1234.5678901", at least two decimals, no
+ * trailing zeros beyond them (reports that hand exact amounts to finance, to be rounded once
+ * where they are shown or charged).
+ */
+export function formatScaledExact(scaled: bigint): string {
+  const sign = scaled < 0n ? '-' : '';
+  const abs = scaled < 0n ? -scaled : scaled;
+  const unit = 10n ** BigInt(AMOUNT_SCALE);
+  const fraction = (abs % unit).toString().padStart(AMOUNT_SCALE, '0').replace(/0+$/, '').padEnd(2, '0');
+  return `${sign}${abs / unit}.${fraction}`;
+}
+
+/** Whole cents as a scaled amount. */
+export function centsToScaled(cents: bigint): bigint {
+  return cents * CENT;
+}

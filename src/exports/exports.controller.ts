@@ -7,7 +7,13 @@ import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swag
 import { exportResponse } from './dto/export.response';
 import type { Response } from 'express';
 import { Allow } from '../common/access';
-import { InvoiceExportQueryDto, LineEventsQueryDto, UsageExportQueryDto } from './dto/export-query.dto';
+import {
+  InvoiceExportQueryDto,
+  LineEventsQueryDto,
+  MarginExportQueryDto,
+  UsageExportQueryDto,
+} from './dto/export-query.dto';
+import { MARGIN_EXPORT_COLUMNS, MARGIN_EXPORT_TEXT, MarginExportService } from './margin-export.service';
 import { LINE_EVENT_COLUMNS, LINE_EVENT_TEXT, LineEventsExportService } from './line-events-export.service';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { streamExport } from './export-writer';
@@ -31,13 +37,14 @@ export class ExportsController {
     private readonly usage: UsageExportService,
     private readonly invoices: InvoiceExportService,
     private readonly lineEvents: LineEventsExportService,
+    private readonly margins: MarginExportService,
     private readonly metrics: MetricsService,
   ) {}
 
   /** Streams one export, counting it in flight and how it ended. */
   private async stream(
     res: Response,
-    name: 'usage' | 'invoices' | 'line-events',
+    name: 'usage' | 'invoices' | 'line-events' | 'margin',
     options: Omit<Parameters<typeof streamExport>[1], 'onError' | 'onAbandoned'>,
   ): Promise<void> {
     let outcome = 'complete';
@@ -97,6 +104,21 @@ export class ExportsController {
       columns: INVOICE_EXPORT_COLUMNS,
       textColumns: INVOICE_EXPORT_TEXT,
       batches: this.invoices.records(q.period, q.workspace_id),
+    });
+  }
+
+  /** The margin report (GET /v1/reports/margin) as records: one per group, then the month's total. */
+  @Get('exports/margin')
+  @Allow('operator')
+  @ApiProduces('text/csv', 'application/x-ndjson')
+  @ApiOkResponse(exportResponse(MARGIN_EXPORT_COLUMNS, 'one group per line, then the total (jsonl)'))
+  async marginExport(@Query() q: MarginExportQueryDto, @Res() res: Response): Promise<void> {
+    await this.stream(res, 'margin', {
+      format: q.format ?? 'csv',
+      filename: `margin_${q.period}`,
+      columns: MARGIN_EXPORT_COLUMNS,
+      textColumns: MARGIN_EXPORT_TEXT,
+      batches: this.margins.records(q.period, q.group_by),
     });
   }
 

@@ -7,10 +7,12 @@ import { ExportsController } from './exports.controller';
 import { InvoiceExportService } from './invoice-export.service';
 import { LineEventsExportService } from './line-events-export.service';
 import { UsageExportService } from './usage-export.service';
+import { MarginExportService } from './margin-export.service';
+import { ReportsModule } from '../reports/reports.module';
 
 @Module({
-  imports: [CatalogModule, MeteringModule, InvoicingModule, WorkspacesModule],
+  imports: [CatalogModule, MeteringModule, InvoicingModule, WorkspacesModule, ReportsModule],
   controllers: [ExportsController],
-  providers: [UsageExportService, InvoiceExportService, LineEventsExportService],
+  providers: [UsageExportService, InvoiceExportService, LineEventsExportService, MarginExportService],
 })
 export class ExportsModule {}

@@ -25,6 +25,7 @@ import {
   billedForPeriod,
   buildInvoice,
   grantConsumption,
+  grantIdOfKey,
   grantLineKey,
   periodLines,
 } from './invoice-builder';
@@ -430,6 +431,38 @@ export class InvoiceCalculator {
       if (doc.lines.length > 0) docs.push(doc);
     }
     return docs;
+  }
+
+  /**
+   * The credits each workspace's usage of `period` got, in whole cents: the credit lines that
+   * bill the month on finalized invoices (its own, threshold invoices', and credit adjustments
+   * for it on later invoices), plus, for a workspace whose month-end invoice is not finalized
+   * yet, the credit lines of that invoice as a run would compute it now.
+   */
+  async creditsForMonth(period: BillingPeriod, nowMs = Date.now()): Promise<Map<string, bigint>> {
+    const month = period.toString();
+    const periods: string[] = [];
+    for (let p = period; p.compare(BillingPeriod.containing(nowMs)) <= 0; p = p.next())
+      periods.push(p.toString());
+    const finalized = await this.invoices.documents({ periods, finalizedOnly: true });
+    const out = new Map<string, bigint>();
+    const take = (ws: string, amount: string) =>
+      out.set(ws, (out.get(ws) ?? 0n) - BigInt(new Money(amount).times(100).toFixed(0)));
+    const closedFor = new Set<string>();
+    for (const { document: d } of finalized) {
+      if (d.period === month && !isThresholdInvoice(d)) closedFor.add(d.workspace_id);
+      for (const l of d.lines) {
+        if (d.period === month && l.kind === 'credits') take(d.workspace_id, l.amount);
+        const key = l.adjusts?.period === month ? l.adjusts.key : undefined;
+        if (key !== undefined && grantIdOfKey(key, month) !== undefined) take(d.workspace_id, l.amount);
+      }
+    }
+    // A closed month's late usage gets its credits as adjustments, when they are finalized.
+    if ((await this.invoices.closedPeriods()).has(month)) return out;
+    for (const doc of await this.compute(period))
+      if (!closedFor.has(doc.workspace_id))
+        for (const l of doc.lines) if (l.kind === 'credits') take(doc.workspace_id, l.amount);
+    return out;
   }
 
   /** The finalized threshold invoices of a period per workspace (all, or one), in their order. */

@@ -152,6 +152,18 @@ export interface LineEventRow {
   quantity_ms: string; // × GPUs, millicores or MiB: the line's base unit
 }
 
+/** A month's usage per piece × workspace × provider × GPU type × region (sumByProvider). */
+export interface ProviderUsageRow {
+  piece_index: string;
+  workspace_id: string;
+  provider: string;
+  gpu_type: string;
+  region: string;
+  gpu_ms: string;
+  cpu_millicore_ms: string;
+  memory_mib_ms: string;
+}
+
 function lineEventsWhere(span: LineEventSpan): Sql {
   const only =
     span.workspaceIds === undefined
@@ -330,6 +342,37 @@ export class UsageEventsRepository {
       ARRAY JOIN [${segList}] AS seg
       WHERE ${lineEventsWhere(span)} AND ended_at_ms > ${from} AND started_at_ms < ${to}
       GROUP BY segment, workspace_id, gpu_type, app_id, function_id`);
+  }
+
+  /**
+   * Usage per piece × workspace × provider × GPU type × region: every event of [first piece's
+   * start, last piece's end) clipped to each piece with the rollups' arithmetic (margin
+   * reports: the hourly rollups have no provider). One pass over the month's raw events.
+   */
+  async sumByProvider(pieces: ReadonlyArray<{ fromMs: number; toMs: number }>): Promise<ProviderUsageRow[]> {
+    const span: LineEventSpan = {
+      fromMs: pieces[0].fromMs,
+      toMs: pieces[pieces.length - 1].toMs,
+      ingestedAfterMs: -1,
+      ingestedUpToMs: Number.MAX_SAFE_INTEGER,
+    };
+    const pieceList = list(
+      pieces.map(
+        (p, i) => sql`tuple(toUInt32(${int(i)}), toUInt64(${int(p.fromMs)}), toUInt64(${int(p.toMs)}))`,
+      ),
+    );
+    const from = sql`tupleElement(piece, 2)`;
+    const to = sql`tupleElement(piece, 3)`;
+    const clip = sql`(least(ended_at_ms, ${to}) - greatest(started_at_ms, ${from}))`;
+    return this.clickhouse.query<ProviderUsageRow>(sql`
+      SELECT toString(tupleElement(piece, 1)) AS piece_index, workspace_id, provider, gpu_type, region,
+             toString(sum(toUInt64(gpu_count) * ${clip})) AS gpu_ms,
+             toString(sum(toUInt64(cpu_millicores) * ${clip})) AS cpu_millicore_ms,
+             toString(sum(toUInt64(memory_mib) * ${clip})) AS memory_mib_ms
+      FROM usage_events
+      ARRAY JOIN [${pieceList}] AS piece
+      WHERE ${lineEventsWhere(span)} AND ended_at_ms > ${from} AND started_at_ms < ${to}
+      GROUP BY piece_index, workspace_id, provider, gpu_type, region`);
   }
 
   /** How many events ended in [fromMs, toMs) (read by the sort key's first column). */

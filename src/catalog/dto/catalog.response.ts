@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PlanChange, PlanTerms, PriceChange } from '../price-catalog';
+import { CostChange } from '../cost-catalog';
 
 /** An amount as the API shows money: major units, two decimals, and its currency. */
 export class AmountResponse {
@@ -81,4 +82,22 @@ export class PlanChangeResponse extends PlanTermsResponse implements PlanChange 
     description: 'the billing threshold from then on (null: none); absent: unchanged',
   })
   billing_threshold?: string | null;
+}
+
+/** POST /v1/catalog/cost-changes: the change as published (only the costs it names change). */
+export class CostChangeResponse implements CostChange {
+  @ApiProperty({ format: 'date-time' })
+  effective_from!: string;
+  @ApiProperty({ example: 'oci' })
+  provider!: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { H100: '0.00062' },
+  })
+  gpu_per_second?: Record<string, string>;
+  @ApiProperty({ required: false })
+  cpu_per_core_second?: string;
+  @ApiProperty({ required: false })
+  memory_per_gib_second?: string;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, Matches } from 'class-validator';
+import { IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { BILLING_THRESHOLD_PATTERN, MONEY_PATTERN, PLAN_PATTERN, PRICE_PATTERN } from '../patterns';
 
 export class PriceChangeDto {
@@ -63,4 +63,35 @@ export class PlanChangeDto {
     message: 'billing_threshold must be a decimal string of at least 1.00 like "500.00", or null',
   })
   billing_threshold?: string | null;
+}
+
+export class CostChangeDto {
+  @ApiProperty({
+    example: '2026-12-01T00:00:00Z',
+    description: 'RFC 3339; any instant (closed months too: costs change no invoice)',
+  })
+  @IsString()
+  effective_from!: string;
+
+  @ApiProperty({ example: 'oci', description: 'the provider, as usage events name it in data.provider' })
+  @IsString({ message: 'provider must be a string of 1 to 128 characters' })
+  @Length(1, 128, { message: 'provider must be a string of 1 to 128 characters' })
+  provider!: string;
+
+  @ApiPropertyOptional({ example: { H100: '0.00062' }, description: 'USD per GPU-second, per GPU type' })
+  @IsOptional()
+  @IsObject({ message: 'gpu_per_second must be an object of GPU type to decimal string' })
+  gpu_per_second?: Record<string, string>;
+
+  @ApiPropertyOptional({ example: '0.000004', description: 'USD per core-second ("0": included)' })
+  @IsOptional()
+  @IsString()
+  @Matches(PRICE_PATTERN, { message: 'cpu_per_core_second must be a decimal string like "0.000004"' })
+  cpu_per_core_second?: string;
+
+  @ApiPropertyOptional({ example: '0.0000005', description: 'USD per GiB-second ("0": included)' })
+  @IsOptional()
+  @IsString()
+  @Matches(PRICE_PATTERN, { message: 'memory_per_gib_second must be a decimal string like "0.0000005"' })
+  memory_per_gib_second?: string;
 }

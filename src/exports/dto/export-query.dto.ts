@@ -2,6 +2,8 @@ import { IsBillingPeriod } from '../../invoicing/is-billing-period';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { WORKSPACE_ID_PATTERN } from '../../common/ids';
+import { IsMarginGroupBy } from '../../reports/is-margin-group-by';
+import { MARGIN_GROUP_KEYS, MarginGroupKey } from '../../reports/margin';
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -38,6 +40,27 @@ export class InvoiceExportQueryDto extends ExportQueryDto {
 
 /** The events behind an invoice line: only the format. */
 export class LineEventsQueryDto {
+  @ApiPropertyOptional({ enum: EXPORT_FORMATS, default: 'csv' })
+  @IsOptional()
+  @IsIn(EXPORT_FORMATS, { message: 'format must be csv or jsonl' })
+  format?: ExportFormat;
+}
+
+/** The margin report as an export (src/reports): its month, groups and the format. */
+export class MarginExportQueryDto {
+  @ApiProperty({ description: 'YYYY-MM', example: '2026-11' })
+  @IsString({ message: 'period is required: YYYY-MM' })
+  @IsBillingPeriod()
+  period!: string;
+
+  @ApiPropertyOptional({
+    description: `comma-separated, any of ${MARGIN_GROUP_KEYS.join(', ')} (default provider,gpu_type)`,
+    type: String,
+  })
+  @IsOptional()
+  @IsMarginGroupBy()
+  group_by?: MarginGroupKey[];
+
   @ApiPropertyOptional({ enum: EXPORT_FORMATS, default: 'csv' })
   @IsOptional()
   @IsIn(EXPORT_FORMATS, { message: 'format must be csv or jsonl' })

@@ -5,6 +5,7 @@ import type {
   WorkspaceKeyRevokedData,
 } from '../../auth/credential-events';
 import type { BudgetAlertData } from '../../budgets/budget-alert-events';
+import type { CostChange } from '../../catalog/cost-catalog';
 import type { PlanChange, PriceChange } from '../../catalog/price-catalog';
 import type { CreditGrantCreatedData, CreditGrantVoidedData } from '../../invoicing/credit-grant-events';
 import type { InvoiceDocumentData, InvoiceRunState, PeriodClosedData } from '../../invoicing/invoice-events';
@@ -55,6 +56,8 @@ export interface BillingEventPayloads {
   // catalog (subject gpumeter)
   'catalog.prices_changed': PriceChange;
   'catalog.plan_changed': PlanChange;
+  /** What the GPUs cost a provider from an instant on (margin reports). */
+  'catalog.cost_changed': CostChange;
   // invoicing
   'invoice.drafted': InvoiceDocumentData;
   'invoice.finalized': InvoiceDocumentData;
@@ -101,6 +104,7 @@ const KNOWN: Record<BillingEventType, true> = {
   'agent_token.revoked': true,
   'catalog.prices_changed': true,
   'catalog.plan_changed': true,
+  'catalog.cost_changed': true,
   'invoice.drafted': true,
   'invoice.finalized': true,
   'invoice.period_closed': true,
