@@ -26,7 +26,8 @@ const PYTHON = join(ROOT, '.local', 'chdb', 'venv', 'bin', 'python');
  * with every statement logged (CLICKHOUSE_STATEMENT_LOG) — the schema, the consumer's inserts,
  * the usage API in every window and grouping, breakdowns, spend, an invoice run with a price
  * change inside an hour, exports, reconciliation, budgets, webhooks, raw event retention of an
- * old month and the reads of it after — then stack/chdb/replay.py
+ * old month and the reads of it after, a threshold invoice and the margin report — then
+ * stack/chdb/replay.py
  * plays the log into chDB, the current ClickHouse engine, and compares every answer.
  */
 describe('ClickHouse versions: every statement of a billing month answers the same on 18.16 and on current ClickHouse (chDB 26.9)', () => {
@@ -135,6 +136,28 @@ describe('ClickHouse versions: every statement of a billing month answers the sa
         ).status,
       ).toBe(200);
       expect((await runInvoiceMonth(svc.url, last.period)).status).toBe('completed');
+      // A threshold invoice of the open month (issue 15): rated from the raw events before a cut.
+      expect(
+        (
+          await api(svc.url, 'PUT', `/v1/workspaces/${workspaces[0]}/billing-threshold`, ADMIN_KEY, {
+            billing_threshold: '1.00',
+          })
+        ).status,
+      ).toBe(200);
+      expect(await runInvoiceMonth(svc.url, current.period, 'threshold')).toMatchObject({
+        status: 'completed',
+        counts: { finalized: 1 },
+      });
+      // Margin by provider (issue 15): a cost change inside the month, the report and its export.
+      expect(
+        (
+          await api(svc.url, 'POST', '/v1/catalog/cost-changes', ADMIN_KEY, {
+            effective_from: new Date(last.start + 3 * 86_400_000 + 1_800_000).toISOString(),
+            provider: 'oci',
+            gpu_per_second: { H100: '0.00062' },
+          })
+        ).status,
+      ).toBe(201);
       const span = `from=${new Date(last.start).toISOString()}&to=${new Date(last.end).toISOString()}`;
       const reads = [
         `/v1/usage?${span}&window=day&group_by=gpu_type`,
@@ -152,6 +175,8 @@ describe('ClickHouse versions: every statement of a billing month answers the sa
         expect([path, (await api(svc.url, 'GET', path, key)).status]).toEqual([path, 200]);
       for (const path of [
         `/v1/exports/invoices?period=${last.period}&format=csv`,
+        `/v1/reports/margin?period=${last.period}&group_by=provider,gpu_type,region`,
+        `/v1/exports/margin?period=${last.period}&format=jsonl`,
         `/v1/reconciliation?period=${last.period}&stripe=false`,
         `/v1/usage?${span}&workspace_id=${workspaces[1]}&window=month`,
       ])

@@ -167,8 +167,15 @@ export async function createPlannedWorkspaces(
 }
 
 /** Starts an invoice run through the API and waits for its outcome (the run's final state). */
-export async function runInvoiceMonth(baseUrl: string, period: string) {
-  const started = await api(baseUrl, 'POST', '/v1/invoice-runs', ADMIN_KEY, { period });
+export async function runInvoiceMonth(
+  baseUrl: string,
+  period: string,
+  mode: 'month_end' | 'threshold' = 'month_end',
+) {
+  const started = await api(baseUrl, 'POST', '/v1/invoice-runs', ADMIN_KEY, {
+    period,
+    ...(mode === 'threshold' ? { mode } : {}),
+  });
   if (started.status !== 202)
     throw new Error(`invoice run refused: ${started.status} ${JSON.stringify(started.body)}`);
   const deadline = Date.now() + 180_000;
