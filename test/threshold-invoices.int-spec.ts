@@ -311,6 +311,29 @@ describe('threshold invoices: a month billed in parts adds up to the month bille
     expect(rec.body.differences).toEqual([]);
   });
 
+  it('a replay into a new database rebuilds the same month: every invoice and the grant ledger', async () => {
+    const database = `${env.CLICKHOUSE_DATABASE}_r`;
+    const result = await runCli({ ...env, INVOICE_GRACE_HOURS: '0' }, ['replay', '--database', database]);
+    expect([result.code, result.stderr.slice(-300)]).toEqual([0, result.stderr.slice(-300)]);
+    const live = chReader(env);
+    const replayed = chReader({ ...env, CLICKHOUSE_DATABASE: database });
+    const documents = `SELECT id, finalized, document FROM invoice_documents FINAL
+      WHERE period = '${month.period}' ORDER BY id`;
+    const ledger = `SELECT workspace_id, grant_id, invoice_id, argMin(amount, finalized_at_ms) AS amount
+      FROM credit_grant_consumption GROUP BY workspace_id, grant_id, invoice_id
+      ORDER BY workspace_id, grant_id, invoice_id`;
+    try {
+      const docs = await live.all<{ id: string }>(documents);
+      expect(docs.filter((d) => /_t\d$/.test(d.id)).length).toBe(4);
+      expect(await replayed.all(documents)).toEqual(docs);
+      expect(await replayed.all(ledger)).toEqual(await live.all(ledger));
+    } finally {
+      await replayed.command(`DROP DATABASE IF EXISTS ${database}`);
+      await replayed.close();
+      await live.close();
+    }
+  });
+
   it('a workspace reads its threshold, only the operator sets it; bad input is a 400 naming the field', async () => {
     const mine = await api(svc.url, 'GET', `/v1/workspaces/${B}/billing-threshold`, keys[B]);
     expect([mine.status, mine.body]).toEqual([

@@ -6,7 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { RatingRow, UsageRollupsRepository } from '../metering/usage-rollups.repository';
 import { UsageEventsRepository } from '../metering/usage-events.repository';
 import { billingThresholdInForce } from '../workspaces/billing-threshold';
-import { Money } from '../catalog/money';
+import { Money, parseCents } from '../catalog/money';
 import { buildThresholdInvoice, isThresholdInvoice, thresholdReached } from './threshold-invoices';
 import { PlanAssignment, planForPeriod, WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
@@ -447,7 +447,7 @@ export class InvoiceCalculator {
     const finalized = await this.invoices.documents({ periods, finalizedOnly: true });
     const out = new Map<string, bigint>();
     const take = (ws: string, amount: string) =>
-      out.set(ws, (out.get(ws) ?? 0n) - BigInt(new Money(amount).times(100).toFixed(0)));
+      out.set(ws, (out.get(ws) ?? 0n) - parseCents(amount));
     const closedFor = new Set<string>();
     for (const { document: d } of finalized) {
       if (d.period === month && !isThresholdInvoice(d)) closedFor.add(d.workspace_id);
