@@ -446,8 +446,7 @@ export class InvoiceCalculator {
       periods.push(p.toString());
     const finalized = await this.invoices.documents({ periods, finalizedOnly: true });
     const out = new Map<string, bigint>();
-    const take = (ws: string, amount: string) =>
-      out.set(ws, (out.get(ws) ?? 0n) - parseCents(amount));
+    const take = (ws: string, amount: string) => out.set(ws, (out.get(ws) ?? 0n) - parseCents(amount));
     const closedFor = new Set<string>();
     for (const { document: d } of finalized) {
       if (d.period === month && !isThresholdInvoice(d)) closedFor.add(d.workspace_id);
