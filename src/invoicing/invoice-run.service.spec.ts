@@ -62,4 +62,26 @@ describe('InvoiceRunService', () => {
     expect(s.isFinalizable(october, Date.parse('2026-11-03T23:59:59Z'))).toBe(false);
     expect(s.isFinalizable(october, Date.parse('2026-11-04T00:00:00Z'))).toBe(true);
   });
+
+  it('draws up threshold invoices of a month from its start until 10 minutes before it may be finalized', () => {
+    const october = BillingPeriod.parse('2026-10')!;
+    const s = service(undefined, '72');
+    expect(s.thresholdBillable(october, Date.parse('2026-09-30T23:59:59.999Z'))).toBe(false);
+    expect(s.thresholdBillable(october, Date.parse('2026-10-01T00:00:00Z'))).toBe(true);
+    expect(s.thresholdBillable(october, Date.parse('2026-11-03T23:49:59.999Z'))).toBe(true);
+    expect(s.thresholdBillable(october, Date.parse('2026-11-03T23:50:00Z'))).toBe(false);
+    // No grace: they stop 10 minutes before the month ends, and never overlap its finalization.
+    const none = service(undefined, '0');
+    expect(none.thresholdBillable(october, Date.parse('2026-10-31T23:49:59Z'))).toBe(true);
+    expect(none.thresholdBillable(october, Date.parse('2026-10-31T23:50:00Z'))).toBe(false);
+    for (const ms of [Date.parse('2026-10-31T23:50:00Z'), Date.parse('2026-11-04T00:00:00Z')])
+      expect(s.thresholdBillable(october, ms) && s.isFinalizable(october, ms)).toBe(false);
+  });
+
+  it('refuses a threshold run too close to finalization, naming the period', () => {
+    const s = service(undefined, '0');
+    expect(() => s.start(BillingPeriod.parse('2020-01')!, 'api', 'threshold')).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('threshold invoices of 2020-01') }),
+    );
+  });
 });
