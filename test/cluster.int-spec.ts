@@ -295,12 +295,28 @@ describe('cluster: a month invoiced, and replayed', () => {
         (t) => stored(t, BigInt(events.length)),
       );
       expect((await runInvoiceMonth(svc.url, month.period)).status).toBe('completed');
+      // The margin report: its raw read (every event clipped to every piece) through the Distributed table.
+      const cost = await api(svc.url, 'POST', '/v1/catalog/cost-changes', ADMIN_KEY, {
+        effective_from: new Date(month.start + 4 * 86_400_000 + 1_234_567).toISOString(),
+        provider: 'oci',
+        gpu_per_second: { H100: '0.00062' },
+      });
+      expect(cost.status).toBe(201);
+      const margin = await api(
+        svc.url,
+        'GET',
+        `/v1/reports/margin?period=${month.period}&group_by=gpu_type,region,provider`,
+        ADMIN_KEY,
+      );
+      expect(margin.status).toBe(200);
+      delete margin.body.as_of;
       // The sorting key and version columns named: 18.16 answers FINAL through a Distributed table only then.
       const rows = await ch.all<{ id: string; finalized: number; document: string }>(
         'SELECT workspace_id, period, id, finalized, version, document FROM invoice_documents FINAL ORDER BY id',
       );
       return {
         env,
+        margin: margin.body as unknown,
         documents: rows.map((r) => {
           const doc = JSON.parse(r.document) as {
             computed_at?: string;
@@ -327,6 +343,8 @@ describe('cluster: a month invoiced, and replayed', () => {
     });
     expect(single.documents).toHaveLength(workspaces.length);
     expect(cluster.documents).toEqual(single.documents);
+    expect((single.margin as { rows: unknown[] }).rows.length).toBeGreaterThan(0);
+    expect(cluster.margin).toEqual(single.margin);
 
     const live = chReader(cluster.env);
     const replayed = chReader({
