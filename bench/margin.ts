@@ -152,9 +152,9 @@ async function main() {
         '',
         `The report reads the month's raw events once (they alone keep the provider) and computes the month's credits ` +
           `(the invoice calculator, from the rollups): ${(report.p50 / ceiling.p50).toFixed(1)}× the plain scan, ` +
-          `${(report.p50 / rawRead.p50).toFixed(2)}× its own raw read, which is most of it — clipping each event to each ` +
-          'piece doubles the rows ClickHouse handles; reading the few events that straddle a cut apart from the rest ' +
-          'would be the lever. No target was set by the issue (a finance report, run a few times a month).',
+          `${(report.p50 / rawRead.p50).toFixed(2)}× its own raw read, which is most of it (clipping each event to each ` +
+          'piece doubles the rows ClickHouse handles). No target was set by the issue (a finance report, run a few ' +
+          'times a month); src/reports/README.md says what was tried and what the lever would be.',
       ],
       { date, events: EVENTS, repeat: REPEAT, rows, report, ceiling, rawRead, fillSeconds },
     );
