@@ -254,6 +254,62 @@ describe('dashboard: GET / signs in with a workspace key and shows its usage, sp
     dom.window.close();
   });
 
+  it('a threshold invoice this month: the spend card says what was charged mid-month, as spend/current does', async () => {
+    const other = `db${tag}-t`;
+    const created = await api(svc.url, 'POST', '/v1/workspaces', ADMIN_KEY, {
+      id: other,
+      name: 'Thresholds',
+      email: 't@x.test',
+      plan: 'starter',
+    });
+    expect(created.status).toBe(201);
+    const now = Date.now();
+    const { events } = usageEvents({
+      workspaces: [other],
+      perWorkspace: 40,
+      fromMs: Math.max(monthBack(0).start, now - 6 * 3_600_000),
+      toMs: now - 60_000,
+      seed: 83,
+      idPrefix: `t${tag}`,
+    });
+    const before = (await ch.totals()).hourlyEvents;
+    await postEvents(svc.url, events);
+    const deadline = Date.now() + 60_000;
+    while ((await ch.totals()).hourlyEvents !== before + BigInt(events.length)) {
+      if (Date.now() > deadline) throw new Error('events not stored');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(
+      (
+        await api(svc.url, 'PUT', `/v1/workspaces/${other}/billing-threshold`, ADMIN_KEY, {
+          billing_threshold: '1.00',
+        })
+      ).status,
+    ).toBe(200);
+    expect(await runInvoiceMonth(svc.url, monthBack(0).period, 'threshold')).toMatchObject({
+      status: 'completed',
+      counts: { finalized: 1 },
+    });
+    const dom = await openPage();
+    expect(await signIn(dom, created.body.api_key)).toBe('loaded');
+    const spend = (await api(svc.url, 'GET', `/v1/spend/current?workspace_id=${other}`, ADMIN_KEY)).body;
+    expect(spend.threshold_invoices.map((t: { id: string }) => t.id)).toEqual([
+      `inv_${monthBack(0).period}_${other}_t1`,
+    ]);
+    const { document } = dom.window;
+    expect(document.querySelector('#card-spend .value')!.textContent).toBe(
+      `${spend.spend_so_far.amount} USD`,
+    );
+    expect(document.querySelector('#card-spend .note')!.textContent).toContain(
+      `charged mid-month ${spend.billed_on_threshold_invoices.amount} USD (1 invoice)`,
+    );
+    // The threshold invoice is in the invoice list, pushed.
+    expect(document.getElementById('invoices')!.textContent).toContain(
+      `inv_${monthBack(0).period}_${other}_t1`,
+    );
+    dom.window.close();
+  });
+
   it('refuses a key that is not a workspace key, and shows nothing', async () => {
     for (const wrong of ['gpm_ws_not-a-real-key', ADMIN_KEY]) {
       const dom = await openPage();

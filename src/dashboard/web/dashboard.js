@@ -95,6 +95,12 @@
     const parts = [`usage ${money(spend.usage)}`, `credits −${money(spend.credits_applied)}`];
     if (spend.plan_fee.amount !== '0.00') parts.push(`plan fee ${money(spend.plan_fee)}`);
     if (spend.adjustments.amount !== '0.00') parts.push(`earlier months ${money(spend.adjustments)}`);
+    // Threshold invoices: part of the month was charged already (the month-end invoice bills the rest).
+    const billed = spend.threshold_invoices || [];
+    if (billed.length > 0)
+      parts.push(
+        `charged mid-month ${money(spend.billed_on_threshold_invoices)} (${billed.length} invoice${billed.length > 1 ? 's' : ''})`,
+      );
     card('card-spend', money(spend.spend_so_far), parts.join(' · '));
     card('card-forecast', money(spend.forecast.total), 'if usage goes on at the rate so far');
     // Credit grants beside the plan's credits: what they have left after the month so far.
@@ -112,9 +118,17 @@
     );
   }
 
-  function renderPastCards(period, invoice, usage) {
+  function renderPastCards(period, invoice, usage, monthInvoices) {
     byId('card-forecast').hidden = true;
-    if (invoice) {
+    if (invoice && monthInvoices.length > 1) {
+      // Billed in parts (threshold invoices, then the month-end one): the month is their sum.
+      const total = monthInvoices.reduce((sum, i) => sum + cents(i.total), 0n);
+      card(
+        'card-spend',
+        usd(centsText(total)),
+        `${monthInvoices.length} invoices: ${monthInvoices.length - 1} mid-month, the month-end one ${invoice.status}`,
+      );
+    } else if (invoice) {
       card('card-spend', usd(invoice.total), `invoice ${invoice.status}`);
       card('card-credits', usd(invoice.credits_applied), `applied, of ${usd(invoice.plan.monthly_credits)}`);
       card(
@@ -611,7 +625,13 @@
         ])
           byId(id).querySelector('h2').textContent = title;
         renderCurrentCards(spend, upcoming);
-      } else renderPastCards(period, invoice, usage);
+      } else
+        renderPastCards(
+          period,
+          invoice,
+          usage,
+          invoices.filter((i) => i.period === period),
+        );
       renderBudget(isCurrent ? spend.budget : null, alerts.alerts, isCurrent);
       byId('daily-title').textContent = `Daily usage — ${monthLabel(period)}`;
       byId('download').textContent = `Download ${monthLabel(period)} usage (CSV)`;
