@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { JSDOM, VirtualConsole } from 'jsdom';
 import { chReader } from './support/clickhouse';
 import { api, postEvents } from './support/http';
 import { LOCALSTRIPE_BILLING_ENV, monthBack, runInvoiceMonth, usageEvents } from './support/billing';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
+import { openDashboard, signIn } from './support/dashboard-page';
 
 /**
  * The dashboard page, its script run by jsdom against the real service: it signs in with a
@@ -68,42 +68,7 @@ describe('dashboard: GET / signs in with a workspace key and shows its usage, sp
   /** Script errors in the jsdom pages: uPlot's alone is expected (jsdom has no matchMedia). */
   const scriptErrors: string[] = [];
 
-  async function openPage() {
-    const page = await fetch(`${svc.url}/`);
-    const virtualConsole = new VirtualConsole();
-    virtualConsole.on('jsdomError', (e) => scriptErrors.push(`${e.message} ${e.stack ?? ''}`));
-    virtualConsole.on('error', (e) => scriptErrors.push(String(e)));
-    const dom = new JSDOM(await page.text(), {
-      url: `${svc.url}/`,
-      virtualConsole,
-      runScripts: 'dangerously',
-      resources: 'usable',
-      // jsdom has no fetch: the page's requests go out through Node's, to the real service.
-      beforeParse(window) {
-        (window as unknown as { fetch: typeof fetch }).fetch = (input, init) =>
-          fetch(typeof input === 'string' ? new URL(input, `${svc.url}/`) : input, init);
-      },
-    });
-    const { document } = dom.window;
-    await new Promise<void>((resolve) => {
-      if (document.readyState === 'complete') resolve();
-      else dom.window.addEventListener('load', () => resolve());
-    });
-    return dom;
-  }
-
-  async function signIn(dom: JSDOM, apiKey: string) {
-    const { document } = dom.window;
-    (document.getElementById('api-key') as unknown as { value: string }).value = apiKey;
-    delete document.body.dataset.state;
-    document.getElementById('sign-in')!.dispatchEvent(new dom.window.Event('submit', { cancelable: true }));
-    const deadline = Date.now() + 15_000;
-    while (!['loaded', 'error'].includes(document.body.dataset.state ?? '')) {
-      if (Date.now() > deadline) throw new Error('dashboard did not finish loading');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return document.body.dataset.state;
-  }
+  const openPage = () => openDashboard(svc.url, scriptErrors);
 
   it('is served with a strict content security policy', async () => {
     const page = await fetch(`${svc.url}/`);

@@ -14,6 +14,7 @@ import {
 import { centsToString, LIST, oracleUsage, roundCents, toCents } from './support/invoice-oracle';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
+import { openDashboard, pickMonth, signIn } from './support/dashboard-page';
 
 const DAY = 86_400_000;
 
@@ -332,6 +333,27 @@ describe('threshold invoices: a month billed in parts adds up to the month bille
       await replayed.close();
       await live.close();
     }
+  });
+
+  it('the dashboard shows a month billed in parts as the sum of its invoices', async () => {
+    const errors: string[] = [];
+    const dom = await openDashboard(svc.url, errors);
+    try {
+      expect(await signIn(dom, keys[A])).toBe('loaded');
+      expect(await pickMonth(dom, month.period)).toBe('loaded');
+      const invoices = await monthInvoices(A);
+      expect(invoices.length).toBe(3);
+      const { document } = dom.window;
+      expect(document.querySelector('#card-spend .value')!.textContent).toBe(
+        `${centsToString(invoices.reduce((s, i) => s + toCents(i.total), 0n))} USD`,
+      );
+      expect(document.querySelector('#card-spend .note')!.textContent).toBe(
+        '3 invoices: 2 mid-month, the month-end one pushed',
+      );
+    } finally {
+      dom.window.close();
+    }
+    expect(errors.filter((e) => !e.includes('matchMedia is not defined'))).toEqual([]);
   });
 
   it('a workspace reads its threshold, only the operator sets it; bad input is a 400 naming the field', async () => {
