@@ -3,6 +3,7 @@ import { chReader } from './support/clickhouse';
 import { api, postEvents } from './support/http';
 import { LOCALSTRIPE_BILLING_ENV, monthBack, runInvoiceMonth, usageEvents } from './support/billing';
 import { ServiceProcess } from './support/service-process';
+import { waitFor } from './support/workload';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
 import { openDashboard, signIn } from './support/dashboard-page';
 
@@ -239,11 +240,11 @@ describe('dashboard: GET / signs in with a workspace key and shows its usage, sp
     });
     const before = (await ch.totals()).hourlyEvents;
     await postEvents(svc.url, events);
-    const deadline = Date.now() + 60_000;
-    while ((await ch.totals()).hourlyEvents !== before + BigInt(events.length)) {
-      if (Date.now() > deadline) throw new Error('events not stored');
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitFor(
+      'events stored',
+      () => ch.totals(),
+      (t) => t.hourlyEvents === before + BigInt(events.length),
+    );
     expect(
       (
         await api(svc.url, 'PUT', `/v1/workspaces/${other}/billing-threshold`, ADMIN_KEY, {

@@ -11,7 +11,15 @@ import {
   stripeAt,
   stripeHoldings,
 } from './support/billing';
-import { centsToString, LIST, oracleUsage, roundCents, toCents } from './support/invoice-oracle';
+import {
+  centsToString,
+  LIST,
+  MS_PER_UNIT,
+  oracleUsage,
+  quantityMs,
+  roundCents,
+  toCents,
+} from './support/invoice-oracle';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
 import { openDashboard, pickMonth, signIn } from './support/dashboard-page';
@@ -39,23 +47,6 @@ interface Invoice {
   threshold?: { sequence: number; billing_threshold: string; usage_as_of: string };
   threshold_invoices?: string[];
   events_as_of?: string;
-}
-
-/** Base-unit ms per unit of quantity, as the contract defines the units. */
-const MS_PER_UNIT: Record<string, bigint> = {
-  gpu_second: 1000n,
-  core_second: 1_000_000n,
-  gib_second: 1_024_000n,
-};
-
-/** A decimal quantity in its unit, times the base-unit factor: exact, with BigInt. */
-function quantityMs(quantity: string, unit: string): bigint {
-  const negative = quantity.startsWith('-');
-  const [i, f = ''] = quantity.replace('-', '').split('.');
-  const scale = 10n ** BigInt(f.length);
-  const n = (BigInt(i) * scale + BigInt(f || '0')) * MS_PER_UNIT[unit];
-  if (n % scale !== 0n) throw new Error(`not whole ms: ${quantity} ${unit}`);
-  return (negative ? -1n : 1n) * (n / scale);
 }
 
 /**

@@ -328,11 +328,39 @@ function netBreakdown(now: readonly LineBreakdown[], before: readonly LineBreakd
     .map((e) => ({ ...e.row, quantity: e.quantity.toFixed(), amount: formatAmount(e.amount) }));
 }
 
-/** An invoice's totals: sums of its rounded lines. */
-export function invoiceTotals(
-  lines: readonly InvoiceLine[],
-): Pick<InvoiceDocument, 'usage_subtotal' | 'credits_applied' | 'total'> {
+/**
+ * What every invoice document opens with, in this order (content hashes depend on it): who,
+ * which month, its plan, its lines and their totals — sums of the rounded lines.
+ */
+export function documentBody(
+  id: string,
+  workspaceId: string,
+  period: BillingPeriod,
+  plan: PlanTerms,
+  lines: InvoiceLine[],
+): Pick<
+  InvoiceDocument,
+  | 'id'
+  | 'workspace_id'
+  | 'period'
+  | 'period_start'
+  | 'period_end'
+  | 'currency'
+  | 'plan'
+  | 'lines'
+  | 'usage_subtotal'
+  | 'credits_applied'
+  | 'total'
+> {
   return {
+    id,
+    workspace_id: workspaceId,
+    period: period.toString(),
+    period_start: new Date(period.startMs).toISOString(),
+    period_end: new Date(period.endMs).toISOString(),
+    currency: CURRENCY,
+    plan,
+    lines,
     usage_subtotal: formatAmount(sum(lines, (l) => USAGE_KINDS.has(l.kind))),
     credits_applied: formatAmount(sum(lines, (l) => l.kind === 'credits').neg()),
     total: formatAmount(sum(lines)),
@@ -402,15 +430,7 @@ export function buildInvoice(input: {
         );
   const lines = [...own, ...input.adjustments];
   return {
-    id,
-    workspace_id: input.workspaceId,
-    period,
-    period_start: new Date(input.period.startMs).toISOString(),
-    period_end: new Date(input.period.endMs).toISOString(),
-    currency: CURRENCY,
-    plan: input.plan,
-    lines,
-    ...invoiceTotals(lines),
+    ...documentBody(id, input.workspaceId, input.period, input.plan, lines),
     credit_grants: grantUses(input.period, lines, input.grantBalances ?? []),
     ...(earlier.length > 0 ? { threshold_invoices: earlier.map((d) => d.id) } : {}),
     computed_at: input.computedAt.toISOString(),

@@ -1,10 +1,10 @@
-import { CURRENCY, Money } from '../catalog/money';
+import { Money } from '../catalog/money';
 import { PlanTerms } from '../catalog/price-catalog';
 import { RatedCharge } from '../catalog/rating';
 import { BillingPeriod } from './billing-period';
 import { CreditGrant, OfferedGrant } from './credit-grants';
 import { InvoiceDocument, invoiceId } from './invoice';
-import { compareKeys, grantUses, invoiceTotals, linesNetOf, periodLines } from './invoice-builder';
+import { compareKeys, documentBody, grantUses, linesNetOf, periodLines } from './invoice-builder';
 
 /** `inv_<YYYY-MM>_<workspace>_t<n>`: the n-th threshold invoice of the month (n from 1). */
 export function thresholdInvoiceId(workspaceId: string, period: string, sequence: number): string {
@@ -50,15 +50,7 @@ export function buildThresholdInvoice(input: {
     input.earlier.flatMap((d) => d.lines),
   );
   return {
-    id,
-    workspace_id: input.workspaceId,
-    period,
-    period_start: new Date(input.period.startMs).toISOString(),
-    period_end: new Date(input.period.endMs).toISOString(),
-    currency: CURRENCY,
-    plan: input.plan,
-    lines,
-    ...invoiceTotals(lines),
+    ...documentBody(id, input.workspaceId, input.period, input.plan, lines),
     // Nothing expires mid-month: what is left of a grant is the month-end invoice's to record.
     credit_grants: grantUses(input.period, lines, input.grantBalances).map((g) => ({
       ...g,

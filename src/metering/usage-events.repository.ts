@@ -1,6 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
-import { dateTimeFromMs, int, list, Sql, sql, str, tsvEscape, tsvInt } from '../platform/clickhouse/sql';
+import {
+  dateTimeFromMs,
+  ident,
+  int,
+  list,
+  Sql,
+  sql,
+  str,
+  tsvEscape,
+  tsvInt,
+} from '../platform/clickhouse/sql';
 import { RowBinaryWriter } from '../platform/clickhouse/row-binary';
 import { UsageRecord } from '../ingestion/usage-event/usage-event';
 import type { RatingRow } from './usage-rollups.repository';
@@ -179,6 +189,44 @@ function lineEventsWhere(span: LineEventSpan): Sql {
         AND ingested_at_ms <= ${int(span.ingestedUpToMs)}`;
 }
 
+/**
+ * GPU-, millicore- and MiB-ms of every event of the span `pieces` cover (consecutive [from, to)
+ * pieces; accepted up to `accepted.ingestedUpToMs`, of `accepted.workspaceIds` when given),
+ * each clipped to each piece with the rollups' arithmetic, summed per piece — its number, as a
+ * string, in column `index` — and `columns` (names from the caller's code, never from input).
+ */
+function clippedSums(
+  pieces: ReadonlyArray<{ fromMs: number; toMs: number }>,
+  accepted: Pick<LineEventSpan, 'ingestedUpToMs' | 'workspaceIds'>,
+  columns: readonly string[],
+  index: string,
+): Sql {
+  const span: LineEventSpan = {
+    fromMs: pieces[0].fromMs,
+    toMs: pieces[pieces.length - 1].toMs,
+    ingestedAfterMs: -1,
+    ...accepted,
+  };
+  const pieceList = list(
+    pieces.map(
+      (p, i) => sql`tuple(toUInt32(${int(i)}), toUInt64(${int(p.fromMs)}), toUInt64(${int(p.toMs)}))`,
+    ),
+  );
+  const cols = list(columns.map((c) => ident(c)));
+  const from = sql`tupleElement(piece, 2)`;
+  const to = sql`tupleElement(piece, 3)`;
+  const clip = sql`(least(ended_at_ms, ${to}) - greatest(started_at_ms, ${from}))`;
+  return sql`
+      SELECT toString(tupleElement(piece, 1)) AS ${ident(index)}, ${cols},
+             toString(sum(toUInt64(gpu_count) * ${clip})) AS gpu_ms,
+             toString(sum(toUInt64(cpu_millicores) * ${clip})) AS cpu_millicore_ms,
+             toString(sum(toUInt64(memory_mib) * ${clip})) AS memory_mib_ms
+      FROM usage_events
+      ARRAY JOIN [${pieceList}] AS piece
+      WHERE ${lineEventsWhere(span)} AND ended_at_ms > ${from} AND started_at_ms < ${to}
+      GROUP BY ${ident(index)}, ${cols}`;
+}
+
 /** An event's part of each line (key, quantity in the line's base unit), clipped to the span. */
 function lineContributions(span: LineEventSpan): Sql {
   const clip = sql`toUInt64(least(ended_at_ms, ${int(span.toMs)}) - greatest(started_at_ms, ${int(span.fromMs)}))`;
@@ -318,30 +366,14 @@ export class UsageEventsRepository {
     workspaceIds: readonly string[],
     ingestedUpToMs: number,
   ): Promise<RatingRow[]> {
-    const span: LineEventSpan = {
-      fromMs: segments[0].from_ms,
-      toMs: segments[segments.length - 1].to_ms,
-      ingestedAfterMs: -1,
-      ingestedUpToMs,
-      workspaceIds,
-    };
-    const segList = list(
-      segments.map(
-        (s, i) => sql`tuple(toUInt32(${int(i)}), toUInt64(${int(s.from_ms)}), toUInt64(${int(s.to_ms)}))`,
+    return this.clickhouse.query<RatingRow>(
+      clippedSums(
+        segments.map((s) => ({ fromMs: s.from_ms, toMs: s.to_ms })),
+        { ingestedUpToMs, workspaceIds },
+        ['workspace_id', 'gpu_type', 'app_id', 'function_id'],
+        'segment',
       ),
     );
-    const from = sql`tupleElement(seg, 2)`;
-    const to = sql`tupleElement(seg, 3)`;
-    const clip = sql`(least(ended_at_ms, ${to}) - greatest(started_at_ms, ${from}))`;
-    return this.clickhouse.query<RatingRow>(sql`
-      SELECT toString(tupleElement(seg, 1)) AS segment, workspace_id, gpu_type, app_id, function_id,
-             toString(sum(toUInt64(gpu_count) * ${clip})) AS gpu_ms,
-             toString(sum(toUInt64(cpu_millicores) * ${clip})) AS cpu_millicore_ms,
-             toString(sum(toUInt64(memory_mib) * ${clip})) AS memory_mib_ms
-      FROM usage_events
-      ARRAY JOIN [${segList}] AS seg
-      WHERE ${lineEventsWhere(span)} AND ended_at_ms > ${from} AND started_at_ms < ${to}
-      GROUP BY segment, workspace_id, gpu_type, app_id, function_id`);
   }
 
   /**
@@ -350,29 +382,14 @@ export class UsageEventsRepository {
    * reports: the hourly rollups have no provider). One pass over the month's raw events.
    */
   async sumByProvider(pieces: ReadonlyArray<{ fromMs: number; toMs: number }>): Promise<ProviderUsageRow[]> {
-    const span: LineEventSpan = {
-      fromMs: pieces[0].fromMs,
-      toMs: pieces[pieces.length - 1].toMs,
-      ingestedAfterMs: -1,
-      ingestedUpToMs: Number.MAX_SAFE_INTEGER,
-    };
-    const pieceList = list(
-      pieces.map(
-        (p, i) => sql`tuple(toUInt32(${int(i)}), toUInt64(${int(p.fromMs)}), toUInt64(${int(p.toMs)}))`,
+    return this.clickhouse.query<ProviderUsageRow>(
+      clippedSums(
+        pieces,
+        { ingestedUpToMs: Number.MAX_SAFE_INTEGER },
+        ['workspace_id', 'provider', 'gpu_type', 'region'],
+        'piece_index',
       ),
     );
-    const from = sql`tupleElement(piece, 2)`;
-    const to = sql`tupleElement(piece, 3)`;
-    const clip = sql`(least(ended_at_ms, ${to}) - greatest(started_at_ms, ${from}))`;
-    return this.clickhouse.query<ProviderUsageRow>(sql`
-      SELECT toString(tupleElement(piece, 1)) AS piece_index, workspace_id, provider, gpu_type, region,
-             toString(sum(toUInt64(gpu_count) * ${clip})) AS gpu_ms,
-             toString(sum(toUInt64(cpu_millicores) * ${clip})) AS cpu_millicore_ms,
-             toString(sum(toUInt64(memory_mib) * ${clip})) AS memory_mib_ms
-      FROM usage_events
-      ARRAY JOIN [${pieceList}] AS piece
-      WHERE ${lineEventsWhere(span)} AND ended_at_ms > ${from} AND started_at_ms < ${to}
-      GROUP BY piece_index, workspace_id, provider, gpu_type, region`);
   }
 
   /** How many events ended in [fromMs, toMs) (read by the sort key's first column). */

@@ -169,3 +169,20 @@ export const PLANS = {
   starter: { feeCents: 0n, creditsCents: 3000n },
   team: { feeCents: 25000n, creditsCents: 10000n },
 };
+
+/** Base-unit ms per unit of quantity, as the contract defines the units. */
+export const MS_PER_UNIT: Record<string, bigint> = {
+  gpu_second: 1000n,
+  core_second: 1_000_000n,
+  gib_second: 1_024_000n,
+};
+
+/** A decimal quantity in its unit, times the base-unit factor: exact, with BigInt. */
+export function quantityMs(quantity: string, unit: string): bigint {
+  const negative = quantity.startsWith('-');
+  const [i, f = ''] = quantity.replace('-', '').split('.');
+  const scale = 10n ** BigInt(f.length);
+  const n = (BigInt(i) * scale + BigInt(f || '0')) * MS_PER_UNIT[unit];
+  if (n % scale !== 0n) throw new Error(`not whole ms: ${quantity} ${unit}`);
+  return (negative ? -1n : 1n) * (n / scale);
+}
