@@ -409,7 +409,7 @@ describe('hostile input (issue 8)', () => {
     }
     expect((await api(svc.url, 'GET', '/v1/workspaces/ws_surr', ADMIN_KEY)).status).toBe(404);
 
-    // A declared huge body is answered at once: 413 with a key, 401 without; nothing is read.
+    // A declared huge body is answered at once, before its body arrives: 413 with a key, 401 without.
     const raw = (token: string | null) =>
       new Promise<{ status: string; ms: number }>((resolve, reject) => {
         const started = Date.now();
@@ -463,6 +463,70 @@ describe('hostile input (issue 8)', () => {
       expect(((await r.json()) as { handled: string }).handled).toMatch(/^ignored/);
     }
     expect(await kafka.messageCount(billing)).toBe(before);
+  });
+
+  it('a refused request whose body is still arriving gets its answer, not a connection reset (issue 24), and the connection stays usable', async () => {
+    /**
+     * Like Python requests and most SDKs: the whole body is written (16 KiB every 20 ms, as a
+     * slower link delivers it) before the answer is read. Then a second request on the same
+     * connection. Earlier builds closed the connection on an early refusal while the body was
+     * still arriving: the kernel reset it, and the client never saw its 401 or 413.
+     */
+    const writeAllThenRead = (method: string, path: string, token: string | null, size: number) =>
+      new Promise<{ first: string; second: string }>((resolve) => {
+        const socket = connect(svc.port, '127.0.0.1');
+        let received = '';
+        const done = (r: { first: string; second: string }) => {
+          socket.destroy();
+          resolve(r);
+        };
+        socket.on('error', (e) => done({ first: `error ${(e as NodeJS.ErrnoException).code}`, second: '' }));
+        socket.on('data', (d) => {
+          received += d.toString('latin1');
+          // Status lines (a body is not followed by a line break: match them anywhere).
+          const answers = received.match(/HTTP\/1\.1 \d{3} [^\r]*/g) ?? [];
+          if (answers.length === 2) done({ first: answers[0], second: answers[1] });
+        });
+        socket.on('close', () => done({ first: 'closed before two answers', second: received.slice(0, 60) }));
+        const head =
+          `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+          `${token ? `Authorization: Bearer ${token}\r\n` : ''}Content-Length: ${size}\r\n\r\n`;
+        socket.write(head);
+        let sent = 0;
+        const more = () => {
+          if (sent >= size) {
+            socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`);
+            return;
+          }
+          const n = Math.min(16_384, size - sent);
+          sent += n;
+          if (!socket.destroyed) socket.write(Buffer.alloc(n, 0x61));
+          setTimeout(more, 20);
+        };
+        more();
+      });
+    const cases: Array<[string, string, string | null, number, string]> = [
+      ['POST', '/v1/workspaces', null, 100_000, 'HTTP/1.1 401 Unauthorized'],
+      ['POST', '/v1/workspaces', 'gpm_ws_notakeynotakeynotakey', 100_000, 'HTTP/1.1 401 Unauthorized'],
+      [
+        'DELETE',
+        `/v1/workspaces/${WS}/keys/wk_x`,
+        'gpm_ws_notakeynotakeynotakey',
+        4_000,
+        'HTTP/1.1 401 Unauthorized',
+      ],
+      ['POST', '/v1/events', AGENT_TOKEN, 1_500_000, 'HTTP/1.1 413 Payload Too Large'],
+    ];
+    for (const [method, path, token, size, status] of cases) {
+      const r = await writeAllThenRead(method, path, token, size);
+      expect({ method, path, size, ...r }).toEqual({
+        method,
+        path,
+        size,
+        first: status,
+        second: 'HTTP/1.1 200 OK',
+      });
+    }
   });
 
   it('1,000 valid events of one workspace totalling 1,039,001 bytes (under 1 MiB) are accepted and all stored', async () => {

@@ -32,10 +32,39 @@ function hasPendingBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
-/** Refusing before the body is read: the connection is closed after the answer, the body never read. */
+/** After an early answer, how much of the unread body is still read (and discarded), at most. */
+export const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
+/** …and for how long, before the connection is closed. */
+export const DRAIN_MAX_MS = 10_000;
+
+/**
+ * Refusing before the body is read. The answer goes out at once; the body is then read and
+ * thrown away (Node's own dump of an unread request) so that the connection closes cleanly.
+ * Closing it at once instead (`Connection: close`, as earlier builds did) resets it while the
+ * client's body is still arriving: the kernel answers unread bytes with RST, and a client
+ * that sends its whole body before reading (Python requests, most SDKs) gets "connection
+ * reset" instead of the 401 or 413 (issue 24). What a client may make us read is bounded:
+ * past DRAIN_MAX_BYTES or DRAIN_MAX_MS the connection is closed after all.
+ */
 function refuseEarly(req: Request, res: Response, next: NextFunction, error: ApiError): void {
-  if (hasPendingBody(req)) res.setHeader('Connection', 'close');
+  if (hasPendingBody(req)) res.once('finish', () => drainThenClose(req));
   next(error);
+}
+
+function drainThenClose(req: Request): void {
+  if (req.complete) return;
+  const socket = req.socket;
+  const close = () => socket.destroy();
+  const timer = setTimeout(close, DRAIN_MAX_MS);
+  timer.unref();
+  let read = 0;
+  req.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > DRAIN_MAX_BYTES) close();
+  });
+  req.once('close', () => clearTimeout(timer));
+  // Node dumps an unread request once its answer has finished; resume in case it has not.
+  req.resume();
 }
 
 function authenticateInto(req: Request, res: Response, next: NextFunction, authenticate: Authenticate) {
