@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import Stripe from 'stripe';
@@ -6,6 +6,7 @@ import { sampleUsageEvent } from '../src/ingestion/usage-event/usage-event.fixtu
 import { chReader, stored } from './support/clickhouse';
 import { hostileBillingRecord, hostileUsageRecord } from './support/hostile-records';
 import { hostileRequest, send } from './support/hostile-requests';
+import { workspaceCreatedEvent } from './support/billing';
 import { api, createWorkspace } from './support/http';
 import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
@@ -129,22 +130,7 @@ describe('hostile input (issue 8)', () => {
     const round = async (value: Buffer) => {
       // Produced straight to the topic: only the billing consumer can make it readable.
       const id = `ws_b_${randomBytes(5).toString('hex')}`;
-      const key = `gpm_ws_${randomBytes(32).toString('base64url')}`;
-      const created = {
-        specversion: '1.0',
-        id: `evt-${id}`,
-        source: 'gpumeter',
-        type: 'workspace.created',
-        subject: id,
-        time: new Date().toISOString(),
-        data: {
-          id,
-          name: `Workspace ${id}`,
-          email: `${id}@example.test`,
-          api_key_hash: createHash('sha256').update(key).digest('hex'),
-          api_key_prefix: key.slice(0, 12),
-        },
-      };
+      const { apiKey: key, event: created } = workspaceCreatedEvent(id);
       await kafka.produce(topic, [
         { key: id, value },
         { key: id, value: JSON.stringify(created) },

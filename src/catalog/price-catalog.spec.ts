@@ -62,6 +62,58 @@ describe('PriceCatalog', () => {
     expect(c.planAt('scale', T0 - 1)).toBeUndefined();
     expect(c.knownPlans().sort()).toEqual(['scale', 'starter', 'team']);
   });
+
+  it("bills a month on the plan's terms at its start, a plan new inside it on its first terms, and nothing for a plan whose terms start later", () => {
+    const month = [T0, Date.UTC(2026, 10, 1)] as const;
+    const c = new PriceCatalog(
+      [],
+      [
+        // scale: from the 10th of the month; then again from the 20th
+        {
+          effective_from: new Date(T0 + 9 * 24 * H).toISOString(),
+          plan: 'scale',
+          base_fee: '10.00',
+          monthly_credits: '1.00',
+        },
+        {
+          effective_from: new Date(T0 + 19 * 24 * H).toISOString(),
+          plan: 'scale',
+          base_fee: '20.00',
+          monthly_credits: '2.00',
+        },
+        // futurex: only from the month after
+        {
+          effective_from: new Date(month[1]).toISOString(),
+          plan: 'futurex',
+          base_fee: '30.00',
+          monthly_credits: '3.00',
+        },
+        // team changes on the 5th: the month is billed on the terms at its start
+        {
+          effective_from: new Date(T0 + 4 * 24 * H).toISOString(),
+          plan: 'team',
+          base_fee: '999.00',
+          monthly_credits: '0.00',
+        },
+      ],
+    );
+    expect(c.planTermsDuring('team', ...month)).toEqual({
+      plan: 'team',
+      base_fee: '250.00',
+      monthly_credits: '100.00',
+    });
+    expect(c.planTermsDuring('scale', ...month)).toEqual({
+      plan: 'scale',
+      base_fee: '10.00',
+      monthly_credits: '1.00',
+    });
+    expect(c.planTermsDuring('futurex', ...month)).toBeUndefined();
+    expect(c.planTermsDuring('futurex', month[1], month[1] + 30 * 24 * H)?.base_fee).toBe('30.00');
+    expect(c.planTermsDuring('nosuch', ...month)).toBeUndefined();
+    expect(c.planStartMs('futurex')).toBe(month[1]);
+    expect(c.planStartMs('scale')).toBe(T0 + 9 * 24 * H);
+    expect(c.planStartMs('nosuch')).toBeUndefined();
+  });
 });
 
 describe('rating', () => {

@@ -118,6 +118,21 @@ export class PriceCatalog {
     return this.planStepAt(plan, ms)?.terms;
   }
 
+  /**
+   * The terms a plan bills a month [fromMs, toMs) on: those in force at its start; for a plan
+   * that only takes effect inside the month (a new plan a workspace joined that month), its
+   * first terms in it. Undefined when the plan has no terms at all before the month ends.
+   */
+  planTermsDuring(plan: string, fromMs: number, toMs: number): PlanTerms | undefined {
+    return this.planAt(plan, fromMs) ?? this.planSteps.find((s) => s.plan === plan && s.at < toMs)?.terms;
+  }
+
+  /** The first instant a plan has terms, or undefined for a plan the catalog does not know. */
+  planStartMs(plan: string): number | undefined {
+    const first = this.planSteps.find((s) => s.plan === plan);
+    return first?.at;
+  }
+
   /** A plan's billing threshold in force at `ms` (USD), or null when it has none. */
   billingThresholdAt(plan: string, ms: number): string | null {
     return this.planStepAt(plan, ms)?.threshold ?? null;

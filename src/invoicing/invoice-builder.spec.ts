@@ -89,16 +89,31 @@ describe('invoice builder', () => {
     expect(periodLines('ws', '2026-10', starter, new Map(), planCredits(starter, '2026-10'))).toEqual([]);
   });
 
-  it('computes the same ids and content again from the same usage', () => {
-    const input = {
-      workspaceId: 'ws',
-      period,
-      plan: starter,
-      charges: new Map([['gpu:L4', charge('gpu:L4', '3')]]),
-      adjustments: [],
-      computedAt: new Date(0),
-    };
-    expect(buildInvoice(input)).toEqual(buildInvoice(input));
+  it('computes the same ids and content from the same usage, whatever order it is read in and whenever', () => {
+    const charges: Array<[string, RatedCharge]> = [
+      ['gpu:L4', charge('gpu:L4', '3')],
+      ['memory', charge('memory', '0.25')],
+      ['gpu:H100', charge('gpu:H100', '7.255')],
+      ['cpu', charge('cpu', '0.5')],
+    ];
+    const input = { workspaceId: 'ws', period, plan: starter, adjustments: [], grants: planCredits(starter) };
+    const first = buildInvoice({ ...input, charges: new Map(charges), computedAt: new Date(0) });
+    const again = buildInvoice({
+      ...input,
+      charges: new Map([...charges].reverse()),
+      computedAt: new Date(86_400_000),
+    });
+    expect(again.computed_at).toBe(new Date(86_400_000).toISOString());
+    expect(JSON.stringify({ ...again, computed_at: first.computed_at })).toBe(JSON.stringify(first));
+    // What those ids and amounts are, written out: not the builder's own word for it.
+    expect(first.lines.map((l) => [l.id, l.amount])).toEqual([
+      ['inv_2026-10_ws:gpu:H100', '7.26'],
+      ['inv_2026-10_ws:gpu:L4', '3.00'],
+      ['inv_2026-10_ws:cpu', '0.50'],
+      ['inv_2026-10_ws:memory', '0.25'],
+      ['inv_2026-10_ws:credits', '-11.01'],
+    ]);
+    expect(first.total).toBe('0.00');
   });
 
   it('adjusts a finalized period by what is now known minus everything billed for it', () => {

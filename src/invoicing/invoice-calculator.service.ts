@@ -38,6 +38,9 @@ interface GrantState {
   ledger: GrantLedger;
 }
 
+/** What a month is billed on when its plan has no terms in it: list prices, nothing else. */
+export const withoutTerms = (plan: string): PlanTerms => ({ plan, base_fee: '0', monthly_credits: '0' });
+
 /** Months before the one computed whose drafts a grant's balance waits for, at most. */
 const MAX_CHAIN_MONTHS = 12;
 
@@ -251,15 +254,48 @@ export class InvoiceCalculator {
     return out;
   }
 
+  /**
+   * The plan terms a workspace's month is billed on: its plan's terms for the month
+   * (PriceCatalog.planTermsDuring). A plan with no terms before the month ends — a workspace
+   * put on a plan not yet in force, which only builds before issue 24 accepted — bills the
+   * month's usage at list prices with no base fee and no plan credits (other grants still
+   * apply); reconciliation names it (`catalog.plan_without_terms`) and it never stops a run or
+   * a reader for the other workspaces (src/invoicing/README.md#plans-without-terms).
+   */
   private planTerms(
     catalog: PriceCatalog,
     assignments: PlanAssignment[] | undefined,
     period: BillingPeriod,
   ): PlanTerms {
     const name = planForPeriod(assignments, period.startMs);
-    const terms = catalog.planAt(name, period.startMs);
-    if (!terms) throw new Error(`plan ${name} is not in the catalog for ${period.toString()}`);
-    return terms;
+    return catalog.planTermsDuring(name, period.startMs, period.endMs) ?? withoutTerms(name);
+  }
+
+  /** The plan terms one workspace's `period` is billed on (see planTerms). */
+  async planTermsOf(workspaceId: string, period: BillingPeriod): Promise<PlanTerms> {
+    const catalog = await this.catalogs.load();
+    const assignments = await this.workspaces.planAssignments(workspaceId);
+    return this.planTerms(catalog, assignments.get(workspaceId), period);
+  }
+
+  /**
+   * Workspaces whose plan has no terms in `period` (see planTerms), of those that existed during
+   * it or are `billed` for it (usage of a month before a workspace's creation is billed too).
+   */
+  async plansWithoutTerms(
+    period: BillingPeriod,
+    billed: Iterable<string> = [],
+  ): Promise<Array<{ workspace_id: string; plan: string }>> {
+    const catalog = await this.catalogs.load();
+    const billedIds = new Set(billed);
+    const out: Array<{ workspace_id: string; plan: string }> = [];
+    for (const [ws, a] of await this.workspaces.planAssignments()) {
+      if (a[0].effective_from_ms >= period.endMs && !billedIds.has(ws)) continue;
+      const plan = planForPeriod(a, period.startMs);
+      if (catalog.planTermsDuring(plan, period.startMs, period.endMs) === undefined)
+        out.push({ workspace_id: ws, plan });
+    }
+    return out;
   }
 
   /**

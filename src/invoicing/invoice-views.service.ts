@@ -114,6 +114,8 @@ export class InvoiceViewsService {
       throw new ApiError(ApiErrorCode.NotFound, 'workspace not found');
     const period = BillingPeriod.containing(now.getTime());
     const [doc] = await this.calculator.compute(period, { workspaceId, now });
+    if (doc) return { ...doc, status: 'upcoming' };
+    const plan = await this.calculator.planTermsOf(workspaceId, period);
     const empty: InvoiceDocument = {
       id: invoiceId(workspaceId, period.toString()),
       workspace_id: workspaceId,
@@ -121,14 +123,14 @@ export class InvoiceViewsService {
       period_start: new Date(period.startMs).toISOString(),
       period_end: new Date(period.endMs).toISOString(),
       currency: 'usd',
-      plan: { plan: '', base_fee: '0.00', monthly_credits: '0.00' },
+      plan,
       lines: [],
       usage_subtotal: '0.00',
       credits_applied: '0.00',
       total: '0.00',
       computed_at: now.toISOString(),
     };
-    return { ...(doc ?? empty), status: 'upcoming' };
+    return { ...empty, status: 'upcoming' };
   }
 
   /**

@@ -164,8 +164,18 @@ describe('threshold invoices', () => {
       expect(total.toFixed(2)).toBe(whole.total);
       // Every part is whole cents, and each line of a later part names what came before.
       for (const d of all) for (const l of d.lines) expect(l.amount).toMatch(/^-?\d+\.\d\d$/);
-      for (const l of rest.lines.filter((x) => x.kind !== 'plan_fee'))
-        if (billed.some((b) => b.lines.some((x) => x.key === l.key))) expect(l.billed_before).toBeDefined();
+      // billed_before is exactly what the threshold invoices billed on that line, and absent
+      // where they billed nothing on it.
+      const before = byKey(billed.flatMap((d) => d.lines));
+      expect(rest.lines.filter((l) => before.has(l.key)).length).toBeGreaterThan(0);
+      for (const l of rest.lines) {
+        const b = before.get(l.key);
+        expect({ key: l.key, billed_before: l.billed_before }).toEqual({
+          key: l.key,
+          billed_before:
+            b === undefined ? undefined : { quantity: b.quantity.toFixed(), amount: b.amount.toFixed(2) },
+        });
+      }
     },
   );
 

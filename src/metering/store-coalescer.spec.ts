@@ -1,8 +1,22 @@
 import { StoreCoalescer } from './store-coalescer';
 
+/**
+ * Fake timers: every wait below is an exact, simulated duration, so the order and timing
+ * asserted cannot depend on how busy the machine is (real timers flaked on 2 busy cores).
+ */
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Moves simulated time on by `ms`, running what falls due (and the promises it settles). */
+const advance = (ms: number) => jest.advanceTimersByTimeAsync(ms);
+/** Runs every timer until none is left, then gives what `p` settled to. */
+async function settle<T>(p: Promise<T>): Promise<T> {
+  await jest.runAllTimersAsync();
+  return p;
+}
 
 describe('StoreCoalescer', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
   it('stores submissions that arrive together in one round, never two writes at once, in order', async () => {
     const writes: number[][] = [];
     let inFlight = 0;
@@ -18,9 +32,9 @@ describe('StoreCoalescer', () => {
       },
     );
     const first = [c.submit([1, 2]), c.submit([3])];
-    await tick(5);
+    await advance(5);
     const later = [c.submit([4]), c.submit([5, 6])];
-    await Promise.all([...first, ...later]);
+    await settle(Promise.all([...first, ...later]));
     expect(writes).toEqual([
       [1, 2, 3],
       [4, 5, 6],
@@ -42,11 +56,11 @@ describe('StoreCoalescer', () => {
       },
     );
     const a = c.submit([1]);
-    await tick(5); // round 1 is being written
+    await advance(5); // round 1 is being written
     const b = c.submit([2]);
-    await tick(5);
+    await advance(5);
     const d = c.submit([3]);
-    await Promise.all([a, b, d]);
+    await settle(Promise.all([a, b, d]));
     expect(log).toEqual([
       'prepare 1',
       'write 1 start',
@@ -68,10 +82,10 @@ describe('StoreCoalescer', () => {
         if (fail) throw new Error('ClickHouse down');
       },
     );
-    const results = await Promise.allSettled([c.submit([1]), c.submit([2])]);
+    const results = await settle(Promise.allSettled([c.submit([1]), c.submit([2])]));
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     fail = false;
-    await expect(c.submit([3])).resolves.toBeUndefined();
+    await expect(settle(c.submit([3]))).resolves.toBeUndefined();
     let lookupDown = true;
     const d = new StoreCoalescer<number, number[]>(
       async (items) => {
@@ -80,9 +94,9 @@ describe('StoreCoalescer', () => {
       },
       async () => undefined,
     );
-    await expect(d.submit([1])).rejects.toThrow('lookup failed');
+    await expect(settle(d.submit([1]))).rejects.toThrow('lookup failed');
     lookupDown = false;
-    await expect(d.submit([2])).resolves.toBeUndefined();
+    await expect(settle(d.submit([2]))).resolves.toBeUndefined();
   });
 
   it('lets a small round linger for more, up to lingerMs, and stores a full one at once', async () => {
@@ -95,21 +109,18 @@ describe('StoreCoalescer', () => {
       },
       { minItems: 4, lingerMs: 150 },
     );
-    // Small: 1, then 2 and 3 within the linger — one round, stored about 150 ms after 1 arrived.
+    // Small: 1, then 2 and 3 within the linger — one round, stored 150 ms after 1 arrived.
     const small = c.submit([1]);
-    await tick(40);
+    await advance(40);
     const more = c.submit([2, 3]);
-    await Promise.all([small, more]);
-    expect(writes.map((w) => w.items)).toEqual([[1, 2, 3]]);
-    expect(writes[0].at).toBeGreaterThanOrEqual(140);
-    expect(writes[0].at).toBeLessThan(400);
-    // Full: reaching minItems ends the linger at once.
+    await settle(Promise.all([small, more]));
+    expect(writes).toEqual([{ items: [1, 2, 3], at: 150 }]);
+    // Full: reaching minItems ends the linger at once, when 6 and 7 arrive 20 ms later.
     const t1 = Date.now() - t0;
     const a = c.submit([4, 5]);
-    await tick(20);
+    await advance(20);
     const b = c.submit([6, 7]);
-    await Promise.all([a, b]);
-    expect(writes[1].items).toEqual([4, 5, 6, 7]);
-    expect(writes[1].at - t1).toBeLessThan(120);
+    await settle(Promise.all([a, b]));
+    expect(writes[1]).toEqual({ items: [4, 5, 6, 7], at: t1 + 20 });
   });
 });

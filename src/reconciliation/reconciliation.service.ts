@@ -85,6 +85,7 @@ export class ReconciliationService {
     const stored = await this.invoices.documents({ periods: [period.toString()] });
     const closed = (await this.invoices.closedPeriods()).has(period.toString());
     const unbilled = new Map<string, { lines: number; amount: Money }>();
+    const billed = new Set(stored.map((s) => s.document.workspace_id));
     if (closed) {
       // Usage that arrived after the month was invoiced: the next invoice run bills it as adjustments.
       for (const [ws, lines] of await this.calculator.unbilled(period)) {
@@ -100,6 +101,7 @@ export class ReconciliationService {
     } else {
       // Drafts (or no invoice yet) must equal what the usage comes to now.
       const now = await this.calculator.compute(period);
+      for (const doc of now) billed.add(doc.workspace_id);
       // The month-end invoices' drafts (threshold invoices are finalized; the drafts bill the rest).
       const byWs = new Map(
         stored
@@ -123,6 +125,14 @@ export class ReconciliationService {
           });
       }
     }
+
+    // A workspace whose plan has no terms in the month is billed at list prices alone.
+    for (const w of await this.calculator.plansWithoutTerms(period, billed))
+      differences.push({
+        check: 'catalog.plan_without_terms',
+        workspace_id: w.workspace_id,
+        detail: `plan ${w.plan} has no terms in ${period.toString()}: its usage is billed at list prices with no base fee and no plan credits; add the plan's terms from the month's start (POST /v1/catalog/plan-changes) before it is finalized, or move the workspace to a plan in force`,
+      });
 
     // 3b. Finalized lines → their events: each traced line's events are still the ones recorded
     // (an event added, removed or altered in a billed month shows here, against its line).

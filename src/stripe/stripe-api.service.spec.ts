@@ -13,11 +13,26 @@ describe('StripeApiService', () => {
       return { id: 'cus_1' };
     });
     (api.client.customers as unknown as { create: typeof create }).create = create;
-    const started = Date.now();
-    const customer = await api.createCustomer({ name: 'x' }, 'gpumeter-customer-x');
-    expect(customer.id).toBe('cus_1');
-    expect(keys).toEqual(['gpumeter-customer-x', 'gpumeter-customer-x', 'gpumeter-customer-x']);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(125 + 250); // two backoffs, jitter ≥ half
+    // Simulated time (no real waiting, nothing a busy machine can stretch); jitter at its least.
+    jest.useFakeTimers();
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    try {
+      const done = api.createCustomer({ name: 'x' }, 'gpumeter-customer-x');
+      await jest.advanceTimersByTimeAsync(124); // the first backoff is 250 ms × (0.5 + 0) = 125 ms
+      expect(calls).toBe(1);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(calls).toBe(2);
+      await jest.advanceTimersByTimeAsync(249); // the second: 500 ms × 0.5 = 250 ms
+      expect(calls).toBe(2);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(calls).toBe(3);
+      const customer = await done;
+      expect(customer.id).toBe('cus_1');
+      expect(keys).toEqual(['gpumeter-customer-x', 'gpumeter-customer-x', 'gpumeter-customer-x']);
+    } finally {
+      jest.useRealTimers();
+      jest.restoreAllMocks();
+    }
   });
 
   it('does not retry other errors itself (the SDK already retried what is safe)', async () => {

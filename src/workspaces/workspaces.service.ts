@@ -66,9 +66,19 @@ export class WorkspacesService {
     private readonly store: CredentialStore,
   ) {}
 
-  private async checkPlan(plan: string): Promise<void> {
-    const known = (await this.catalog.load()).knownPlans();
+  /**
+   * A plan is assigned only where it is in force (issue 24): a workspace on a plan whose terms
+   * start later would have a month with nothing to bill it on.
+   */
+  private async checkPlan(plan: string, atMs: number): Promise<void> {
+    const catalog = await this.catalog.load();
+    const known = catalog.knownPlans();
     if (!known.includes(plan)) throw ApiError.invalid('plan', `plan must be one of ${known.join(', ')}`);
+    if (catalog.planAt(plan, atMs) === undefined)
+      throw ApiError.invalid(
+        'plan',
+        `plan ${plan} is not in force at ${new Date(atMs).toISOString()}: its terms start ${new Date(catalog.planStartMs(plan)!).toISOString()}`,
+      );
   }
 
   private static conflict(id: string): ApiError {
@@ -85,7 +95,7 @@ export class WorkspacesService {
    */
   async create(dto: CreateWorkspaceDto): Promise<WorkspaceView & { plan: string; api_key: string }> {
     const plan = dto.plan ?? DEFAULT_PLAN;
-    await this.checkPlan(plan);
+    await this.checkPlan(plan, Date.now());
     if (await this.workspaces.findById(dto.id)) throw WorkspacesService.conflict(dto.id);
     const apiKey = newWorkspaceApiKey();
     const data: WorkspaceCreatedData = {
@@ -223,7 +233,6 @@ export class WorkspacesService {
   /** Publishes workspace.plan_changed; a plan change takes effect at the start of a billing period. */
   async changePlan(id: string, dto: ChangePlanDto, nowMs = Date.now()) {
     await this.get(id);
-    await this.checkPlan(dto.plan);
     const now = new Date(nowMs);
     const nextPeriod = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
     const at =
@@ -231,6 +240,7 @@ export class WorkspacesService {
     const d = new Date(at);
     if (at !== Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1))
       throw ApiError.invalid('effective_from', 'effective_from must be the start of a month (UTC)');
+    await this.checkPlan(dto.plan, at);
     const data: WorkspacePlanChangedData = { plan: dto.plan, effective_from: d.toISOString() };
     await this.billingEvents.publish(newBillingEvent('workspace.plan_changed', id, data));
     return { workspace_id: id, ...data };

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { GPU_TYPES, GeneratedEvent, rng } from './workload';
@@ -222,4 +223,29 @@ export class MonthUsageSender {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+/**
+ * A `workspace.created` billing event as the API writes it (for tests that write straight to
+ * billing.events.v1, as an older build or a producer with topic access could), with its key.
+ */
+export function workspaceCreatedEvent(id: string, plan?: string) {
+  const apiKey = `gpm_ws_${randomBytes(32).toString('base64url')}`;
+  const event = {
+    specversion: '1.0',
+    id: `evt-${id}`,
+    source: 'gpumeter',
+    type: 'workspace.created',
+    subject: id,
+    time: new Date().toISOString(),
+    data: {
+      id,
+      name: `Workspace ${id}`,
+      email: `${id}@example.test`,
+      api_key_hash: createHash('sha256').update(apiKey).digest('hex'),
+      api_key_prefix: apiKey.slice(0, 12),
+      ...(plan === undefined ? {} : { plan }),
+    },
+  };
+  return { apiKey, event };
 }
