@@ -34,6 +34,7 @@ module.exports = {
       testMatch: ['**/*.int-spec.ts'],
       transform: { '^.+\\.ts$': swc },
       setupFilesAfterEnv: ['<rootDir>/test/support/jest-setup.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
   ],
 };

@@ -244,7 +244,6 @@ async function pushBench(period: BillingPeriod, concurrency: number) {
       INVOICE_GRACE_HOURS: '0',
       INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
       STRIPE_API_URL: LOCALSTRIPE,
-      STRIPE_COMPAT: 'localstripe',
       STRIPE_MAX_CONCURRENCY: String(concurrency),
     });
     try {

@@ -25,7 +25,6 @@ export PORT="${PORT:-3000}"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
 # The local Stripe emulator, and last month invoiced at once (no grace period) for the demo.
 export STRIPE_API_URL="${STRIPE_API_URL:-http://127.0.0.1:8420}"
-export STRIPE_COMPAT="${STRIPE_COMPAT:-localstripe}"
 export INVOICE_GRACE_HOURS="${INVOICE_GRACE_HOURS:-0}"
 export INVOICE_SCHEDULER_INTERVAL_SECONDS="${INVOICE_SCHEDULER_INTERVAL_SECONDS:-0}"
 

@@ -142,15 +142,37 @@ describe('worker agent → Kafka → consumer → ClickHouse', () => {
       spool,
     ];
     const first = new AgentProcess(env, args).start();
-    await new Promise((r) => setTimeout(r, 9_000));
-    expect(await first.kill('SIGKILL')).toBeNull(); // killed by the signal, mid-run
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Killed once it has demonstrably done part of the work — a third of what the simulation
+    // runs is stored — and not all of it: mid-run by what it did, not by a clock.
+    const whole = total(
+      flatten(
+        await waitFor(
+          'the simulation written to the spool',
+          async () => simulationTruth(spool),
+          () => true,
+        ),
+      ),
+    );
+    await waitFor(
+      'a third billed',
+      () => billed(env),
+      (b) => total(b.perType) * 3n >= whole,
+      120_000,
+    );
+    expect(await first.kill('SIGKILL')).toBeNull(); // killed by the signal
+    const storedAtKill = total((await billed(env)).perType);
+    expect(storedAtKill).toBeLessThan(whole); // mid-run: not everything was stored yet
     const second = new AgentProcess(env, args).start();
     expect(await second.exited).toBe(0);
     const truth = flatten(simulationTruth(spool));
-    // The second run emitted only the rest: the first run's intervals came from its spool and checkpoint.
-    const secondLedger = Object.values(second.ledger()).flatMap((t) => Object.values(t).map(BigInt));
-    expect(secondLedger.reduce((a, b) => a + b, 0n)).toBeLessThan(total(truth));
+    expect(total(truth)).toBe(whole);
+    // The second run emitted only the rest (the first run's intervals came from its spool and
+    // checkpoint): less than the whole, and with what the first stored, at least all of it.
+    const secondLedger = Object.values(second.ledger())
+      .flatMap((t) => Object.values(t).map(BigInt))
+      .reduce((a, b) => a + b, 0n);
+    expect(secondLedger).toBeLessThan(total(truth));
+    expect(secondLedger + storedAtKill).toBeGreaterThanOrEqual(total(truth));
     const b = await untilBilled(env, total(truth));
     expect(b.perType).toEqual(truth);
     expect(b.duplicates).toBe(0);

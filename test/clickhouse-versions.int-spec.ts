@@ -203,7 +203,12 @@ describe('ClickHouse versions: every statement of a billing month answers the sa
       differences: [],
       errors: [],
     });
-    expect(summary.statements).toBeGreaterThan(200);
-    expect(summary.compared).toBeGreaterThan(50);
+    // What the README claims the lane covers (a run here: 571 statements, 375 answers compared;
+    // answers that overlapped a write are played, not compared, so a few vary with timing).
+    process.stdout.write(
+      `version lane: ${summary.statements} statements, ${summary.compared} answers compared\n`,
+    );
+    expect(summary.statements).toBeGreaterThanOrEqual(540);
+    expect(summary.compared).toBeGreaterThanOrEqual(350);
   });
 });

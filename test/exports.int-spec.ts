@@ -11,12 +11,29 @@ import {
 } from './support/billing';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
-import { Money, roundToCents, formatAmount } from '../src/catalog/money';
+import {
+  addRational,
+  centsToString,
+  decimal,
+  LIST,
+  OracleEvent,
+  oracleInvoice,
+  oracleUsage,
+  PLANS,
+  quantityMs,
+  Rational,
+  roundCents,
+  sameRational,
+  toCents,
+  withPrices,
+} from './support/invoice-oracle';
 
 /**
  * Finance exports against the real stack: the usage export's exact amounts, summed per
  * workspace and charge and rounded once, are the invoice's lines; CSV and JSONL carry the
- * same records; customer text cannot run as a spreadsheet formula; operator only.
+ * same records; customer text cannot run as a spreadsheet formula; operator only. Every amount
+ * is checked against the independent oracle (test/support/invoice-oracle.ts: integer
+ * arithmetic on the generated events), never against the service's own money code.
  */
 async function download(url: string, token: string | null) {
   const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -48,6 +65,22 @@ describe('exports: rated usage and invoice lines, streamed', () => {
   let ch: ReturnType<typeof chReader>;
   let eventCount = 0;
   let keys: Record<string, string> = {};
+  /** What the events are, as the oracle reads them (the formula app id changes no amount). */
+  const oracleEvents: OracleEvent[] = [];
+  const CHANGED = { gpu: { H100: '0.001210', A10G: '0.000333' }, cpu: '0.0000150' };
+  const schedule = [
+    { from_ms: 0, prices: LIST },
+    { from_ms: cutAt, prices: withPrices(LIST, CHANGED) },
+  ];
+  const unitOf: Record<string, string> = { gpu: 'gpu_second', cpu: 'core_second', memory: 'gib_second' };
+  const unitOfKey = (key: string) => unitOf[key.startsWith('gpu:') ? 'gpu' : key];
+  const oracleFor = (ws: string) =>
+    oracleUsage(
+      oracleEvents.filter((e) => e.subject === ws),
+      schedule,
+      month.start,
+      month.end,
+    );
 
   beforeAll(async () => {
     const env = await isolatedEnv('exports', LOCALSTRIPE_BILLING_ENV);
@@ -58,8 +91,8 @@ describe('exports: rated usage and invoice lines, streamed', () => {
     );
     const change = await api(svc.url, 'POST', '/v1/catalog/price-changes', ADMIN_KEY, {
       effective_from: new Date(cutAt).toISOString(),
-      gpu_per_second: { H100: '0.001210', A10G: '0.000333' },
-      cpu_per_core_second: '0.0000150',
+      gpu_per_second: CHANGED.gpu,
+      cpu_per_core_second: CHANGED.cpu,
     });
     expect(change.status).toBe(201);
     const spread = usageEvents({
@@ -100,6 +133,19 @@ describe('exports: rated usage and invoice lines, streamed', () => {
       },
     }));
     const events = [...spread.events, ...around.events, ...oneHour];
+    oracleEvents.push(
+      ...spread.oracle,
+      ...around.oracle,
+      ...SINGLE_DURATIONS_MS.map((ms, i) => ({
+        subject: single,
+        gpu_type: 'H100',
+        gpu_count: 1,
+        started_ms: singleHour + i * 60_000,
+        ended_ms: singleHour + i * 60_000 + ms,
+        cpu_millicores: 2_500,
+        memory_mib: 1_024,
+      })),
+    );
     // Customer text that a spreadsheet would run.
     (events[0].data as { app_id: string }).app_id = formula;
     eventCount = events.length;
@@ -157,15 +203,24 @@ describe('exports: rated usage and invoice lines, streamed', () => {
       '8.8',
     ]);
     expect(usage.body.totals.gpu_seconds).toBe('8.8');
-    // The amount: the export's exact amount, rounded by the one rule, is what the invoice line
-    // charges (per charge) and what /v1/usage shows (the row's charges together).
+    // The amount: the export's exact amount is the oracle's, exactly; rounded half-up once it
+    // is what the invoice line charges (per charge) and /v1/usage shows (the charges together).
+    // 8.8 GPU-s × 0.001097 = 0.0096536; 22 core-s × 0.0000131 = 0.0002882; 8.8 GiB-s × 0.00000222 = 0.000019536.
+    const want = oracleFor(single);
+    let together: Rational = { n: 0n, d: 1n };
     for (const [key, amount] of [
       ['gpu:H100', r.gpu_amount],
       ['cpu', r.cpu_amount],
       ['memory', r.memory_amount],
-    ])
-      expect([key, line(key).amount]).toEqual([key, formatAmount(new Money(amount))]);
-    expect(u.amount).toBe(formatAmount(new Money(r.amount)));
+    ]) {
+      const o = want.get(key)!;
+      expect([key, sameRational(decimal(amount), o)]).toEqual([key, true]);
+      expect([key, line(key).amount]).toEqual([key, centsToString(roundCents(o.n, o.d))]);
+      together = addRational(together, o);
+    }
+    expect(r.gpu_amount).toBe('0.0096536');
+    expect(sameRational(decimal(r.amount), together)).toBe(true);
+    expect(u.amount).toBe(centsToString(roundCents(together.n, together.d)));
     expect(line('gpu:H100').unit_price).toBe(r.gpu_unit_price);
   });
 
@@ -178,30 +233,40 @@ describe('exports: rated usage and invoice lines, streamed', () => {
     // Every event is counted once, in the span it started in.
     expect(records.reduce((a, r) => a + Number(r.events), 0)).toBe(eventCount - SINGLE_EVENTS);
 
-    const sums = new Map<string, { quantity: Money; amount: Money }>();
+    const sums = new Map<string, { quantityMs: bigint; amount: Rational }>();
     const add = (key: string, quantity: string, amount: string) => {
-      const s = sums.get(key) ?? { quantity: new Money(0), amount: new Money(0) };
-      sums.set(key, { quantity: s.quantity.plus(quantity), amount: s.amount.plus(amount) });
+      const s = sums.get(key) ?? { quantityMs: 0n, amount: { n: 0n, d: 1n } };
+      const unit = unitOfKey(key.split('|')[1]);
+      sums.set(key, {
+        quantityMs: s.quantityMs + quantityMs(quantity, unit),
+        amount: addRational(s.amount, decimal(amount)),
+      });
     };
     for (const r of records) {
       if (r.gpu_seconds !== '0') add(`${r.workspace_id}|gpu:${r.gpu_type}`, r.gpu_seconds, r.gpu_amount);
       if (r.cpu_core_seconds !== '0') add(`${r.workspace_id}|cpu`, r.cpu_core_seconds, r.cpu_amount);
       if (r.memory_gib_seconds !== '0')
         add(`${r.workspace_id}|memory`, r.memory_gib_seconds, r.memory_amount);
-      expect(new Money(r.amount).eq(new Money(r.gpu_amount).plus(r.cpu_amount).plus(r.memory_amount))).toBe(
-        true,
-      );
+      const parts = [r.gpu_amount, r.cpu_amount, r.memory_amount].map(decimal).reduce(addRational);
+      expect(sameRational(decimal(r.amount), parts)).toBe(true);
     }
     const listed = await api(svc.url, 'GET', `/v1/invoices?period=${month.period}`, ADMIN_KEY);
     let lines = 0;
     for (const ws of workspaces) {
+      const want = oracleFor(ws);
       const inv = listed.body.invoices.find((x: { workspace_id: string }) => x.workspace_id === ws);
       const usageLines = inv.lines.filter((l: { kind: string }) => ['gpu', 'cpu', 'memory'].includes(l.kind));
-      expect(usageLines.length).toBe([...sums.keys()].filter((k) => k.startsWith(`${ws}|`)).length);
+      expect(usageLines.map((l: { key: string }) => l.key).sort()).toEqual([...want.keys()].sort());
+      expect([...sums.keys()].filter((k) => k.startsWith(`${ws}|`)).sort()).toEqual(
+        [...want.keys()].map((k) => `${ws}|${k}`).sort(),
+      );
       for (const l of usageLines) {
+        const o = want.get(l.key)!;
         const s = sums.get(`${ws}|${l.key}`)!;
-        expect([l.key, s.quantity.toFixed()]).toEqual([l.key, l.quantity]);
-        expect([l.key, formatAmount(roundToCents(s.amount))]).toEqual([l.key, l.amount]);
+        // The export adds up exactly to the oracle's usage, and the line is that rounded once.
+        expect([l.key, s.quantityMs, sameRational(s.amount, o)]).toEqual([l.key, o.quantityMs, true]);
+        expect([l.key, quantityMs(l.quantity, unitOfKey(l.key))]).toEqual([l.key, o.quantityMs]);
+        expect([l.key, l.amount]).toEqual([l.key, centsToString(roundCents(o.n, o.d))]);
         lines++;
       }
     }
@@ -283,12 +348,20 @@ describe('exports: rated usage and invoice lines, streamed', () => {
     ).toEqual(expect.arrayContaining(want));
     expect(rows).toHaveLength(want.length);
     expect(rows.every((r) => r.status === 'pushed' && r.stripe_invoice_id.startsWith('in_'))).toBe(true);
-    // Each invoice's lines add up to its total.
+    // Each invoice's lines add up to its total, and both are the oracle's invoice (its plan's
+    // fee and credits, usage lines rounded once), line by line.
     for (const inv of mine) {
-      const sum = rows
-        .filter((r) => r.invoice_id === inv.id)
-        .reduce((a, r) => a.plus(r.amount), new Money(0));
-      expect(formatAmount(sum)).toBe(inv.total);
+      const exported = rows.filter((r) => r.invoice_id === inv.id);
+      const sum = exported.reduce((a, r) => a + toCents(r.amount), 0n);
+      const o = oracleInvoice(
+        oracleEvents.filter((e) => e.subject === inv.workspace_id),
+        schedule,
+        month.start,
+        month.end,
+        inv.workspace_id === workspaces[0] ? PLANS.team : PLANS.starter,
+      );
+      expect(new Map(exported.map((r) => [r.line_key, toCents(r.amount)]))).toEqual(o.lines);
+      expect([sum, toCents(inv.total)]).toEqual([o.totalCents, o.totalCents]);
     }
     // One workspace's only.
     const one = await download(

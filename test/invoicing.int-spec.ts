@@ -541,7 +541,6 @@ describe('invoicing: the scheduler, and every Stripe request is valid Stripe API
       INVOICE_GRACE_HOURS: '0',
       INVOICE_SCHEDULER_INTERVAL_SECONDS: '1',
       STRIPE_API_URL: STRIPE_MOCK_URL,
-      STRIPE_COMPAT: 'none',
     });
     ch = chReader(env);
     // Usage first, with the scheduler not running yet (an api-only process takes it in).

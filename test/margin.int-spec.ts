@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chReader } from './support/clickhouse';
 import { api, postEvents } from './support/http';
 import { LOCALSTRIPE_BILLING_ENV, monthBack, runInvoiceMonth } from './support/billing';
-import { LIST, toCents } from './support/invoice-oracle';
+import { LIST, oracleInvoice, PLANS, toCents } from './support/invoice-oracle';
 import { rng } from './support/workload';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
@@ -197,10 +197,30 @@ describe('margin by provider: revenue, credits pro rata, cost and margin, exact'
     await ch?.close();
   });
 
-  /** The oracle: per group (and covered or not), from the events, the catalogs and the invoices' credits. */
+  /**
+   * The oracle: per group (and covered or not), from the events and the catalogs; each
+   * workspace's credits are its month's invoice's by the oracle's own invoice rule (the plan's
+   * monthly credits, never more than the usage) — and the service's invoices must agree.
+   */
   async function oracle(groupBy: Array<'provider' | 'gpu_type' | 'region'>) {
     const credits = new Map<string, bigint>();
-    for (const ws of [W1, W2]) {
+    for (const [ws, plan] of [
+      [W1, PLANS.team],
+      [W2, PLANS.starter],
+    ] as const) {
+      const own = events
+        .filter((e) => e.ws === ws)
+        .map((e) => ({
+          subject: ws,
+          gpu_type: e.gpu,
+          gpu_count: e.count,
+          started_ms: e.start,
+          ended_ms: e.end,
+          cpu_millicores: e.cpu,
+          memory_mib: e.mem,
+        }));
+      const want = oracleInvoice(own, [{ from_ms: 0, prices: LIST }], month.start, month.end, plan);
+      credits.set(ws, want.creditsCents);
       const r = await api(
         svc.url,
         'GET',
@@ -210,7 +230,8 @@ describe('margin by provider: revenue, credits pro rata, cost and margin, exact'
       const lines = (r.body.invoices as { lines: { kind: string; amount: string }[] }[]).flatMap(
         (i) => i.lines,
       );
-      credits.set(ws, -lines.filter((l) => l.kind === 'credits').reduce((a, l) => a + toCents(l.amount), 0n));
+      const billed = -lines.filter((l) => l.kind === 'credits').reduce((a, l) => a + toCents(l.amount), 0n);
+      expect([ws, billed]).toEqual([ws, want.creditsCents]);
     }
     expect(credits.get(W1)).toBeGreaterThan(0n);
     const cuts = [month.start, costCut, month.end];

@@ -10,7 +10,7 @@ import {
   stripeAt,
   usageEvents,
 } from './support/billing';
-import { centsToString, toCents } from './support/invoice-oracle';
+import { centsToString, LIST, OracleEvent, oracleInvoice, PLANS, toCents } from './support/invoice-oracle';
 import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
@@ -36,6 +36,17 @@ describe('reconciliation: events vs ClickHouse vs invoices vs Stripe', () => {
   let ch: ReturnType<typeof chReader>;
   let kafka: ReturnType<typeof testKafka>;
   let stored = 0;
+  /** Every event of the month as the oracle reads it (what each workspace used). */
+  const oracleEvents: OracleEvent[] = [];
+  /** The month's invoice for a workspace by the oracle: its plan, list prices, these events. */
+  const oracleMonth = (ws: string, events: readonly OracleEvent[]) =>
+    oracleInvoice(
+      events.filter((e) => e.subject === ws),
+      [{ from_ms: 0, prices: LIST }],
+      month.start,
+      month.end,
+      ws === a ? PLANS.team : PLANS.starter,
+    );
 
   const reconcile = async (period: string, stripe = true) => {
     const r = await api(svc.url, 'GET', `/v1/reconciliation?period=${period}&stripe=${stripe}`, ADMIN_KEY);
@@ -57,7 +68,7 @@ describe('reconciliation: events vs ClickHouse vs invoices vs Stripe', () => {
     ch = chReader(env);
     kafka = testKafka(env);
     await createPlannedWorkspaces(svc.url, [a, b, c], (i) => (i === 0 ? 'team' : 'starter'));
-    const { events } = usageEvents({
+    const { events, oracle } = usageEvents({
       workspaces: [a, b, c],
       perWorkspace: 30,
       fromMs: month.start,
@@ -65,6 +76,7 @@ describe('reconciliation: events vs ClickHouse vs invoices vs Stripe', () => {
       seed: 71,
       idPrefix: tag,
     });
+    oracleEvents.push(...oracle);
     await postEvents(svc.url, events);
     await kafka.produce(kafka.topic('usage.events.v1'), [{ key: 'x', value: 'not an event' }]);
     stored = events.length;
@@ -149,21 +161,47 @@ describe('reconciliation: events vs ClickHouse vs invoices vs Stripe', () => {
     );
     expect(report.differences.find((d) => d.check === 'stripe.items_left_over')!.detail).toContain(':stray');
 
-    // The next month's run bills what was reported, to the cent, and the month then has no
-    // unbilled usage left; the other differences stay until someone repairs them.
-    const unbilled = new Map(
+    // What is unbilled, by the oracle: the month as it is now (a's late events; for c, the
+    // planted row, rated like an hour of one T4 with no CPU or memory) less the month as billed,
+    // line by line. The report says it, and the next month's run bills it, to the cent.
+    const planted: OracleEvent = {
+      subject: c,
+      gpu_type: 'T4',
+      gpu_count: 1,
+      started_ms: month.start + 3_600_000,
+      ended_ms: month.start + 7_200_000,
+      cpu_millicores: 0,
+      memory_mib: 0,
+    };
+    const owed = new Map<string, Map<string, bigint>>();
+    for (const ws of [a, c]) {
+      const billed = oracleMonth(ws, oracleEvents).lines;
+      const now = oracleMonth(ws, [...oracleEvents, ...late.oracle, planted]).lines;
+      const diff = new Map<string, bigint>();
+      for (const key of new Set([...billed.keys(), ...now.keys()])) {
+        const d = (now.get(key) ?? 0n) - (billed.get(key) ?? 0n);
+        if (d !== 0n) diff.set(`adjustment:${month.period}:${key}`, d);
+      }
+      owed.set(ws, diff);
+    }
+    const sum = (m: Map<string, bigint>) => [...m.values()].reduce((x, y) => x + y, 0n);
+    expect(
       report.differences
         .filter((d) => d.check === 'invoices.unbilled_usage')
-        .map((d) => [d.workspace_id!, d.amount!]),
-    );
+        .map((d) => [d.workspace_id, d.amount])
+        .sort(),
+    ).toEqual([...owed].map(([ws, m]) => [ws, centsToString(sum(m))]).sort());
+    expect(owed.get(c)!.size).toBeGreaterThan(0);
     const next = monthBack(1);
     expect((await runInvoiceMonth(svc.url, next.period)).status).toBe('completed');
-    for (const [ws, amount] of unbilled) {
+    for (const [ws, want] of owed) {
       const inv = (await api(svc.url, 'GET', `/v1/invoices/inv_${next.period}_${ws}`, ADMIN_KEY)).body;
-      const adjusted = inv.lines
-        .filter((l: { kind: string }) => l.kind === 'adjustment')
-        .reduce((sum: bigint, l: { amount: string }) => sum + toCents(l.amount), 0n);
-      expect([ws, centsToString(adjusted)]).toEqual([ws, amount]);
+      const adjusted = new Map<string, bigint>(
+        inv.lines
+          .filter((l: { kind: string }) => l.kind === 'adjustment')
+          .map((l: { key: string; amount: string }) => [l.key, toCents(l.amount)]),
+      );
+      expect([ws, adjusted]).toEqual([ws, want]);
     }
     const after = await reconcile(month.period);
     expect(after.differences.map((d) => [d.check, d.workspace_id]).sort()).toEqual(

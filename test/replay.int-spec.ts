@@ -77,16 +77,22 @@ describe('replay: every ClickHouse projection rebuilt from Kafka', () => {
         await new Promise((r) => setTimeout(r, 250));
       }
       const run = await api(svc.url, 'POST', '/v1/invoice-runs', ADMIN_KEY, { period: month.period });
-      for (let i = 0; i < 200; i++) {
-        const state = await api(svc.url, 'GET', `/v1/invoice-runs/${run.body.id}`, ADMIN_KEY);
-        if (state.body.status !== 'running') {
-          expect(state.body.status).toBe('completed');
-          break;
-        }
+      let state = run.body;
+      for (const until = Date.now() + 60_000; state.status === 'running' && Date.now() < until;) {
         await new Promise((r) => setTimeout(r, 300));
+        state = (await api(svc.url, 'GET', `/v1/invoice-runs/${run.body.id}`, ADMIN_KEY)).body;
       }
-      // The service's own consumer has projected everything before the snapshot is taken.
-      await new Promise((r) => setTimeout(r, 1500));
+      expect(state.status).toBe('completed');
+      // The service's own billing consumer has projected every billing event (its group has
+      // committed the topic's end) before the snapshot is taken.
+      const billingTopic = kafka.topic('billing.events.v1');
+      for (
+        const until = Date.now() + 30_000;
+        !(await kafka.caughtUp(billingTopic, `${env.KAFKA_CONSUMER_GROUP}-billing`));
+      ) {
+        if (Date.now() > until) throw new Error('the billing consumer did not catch up within 30 s');
+        await new Promise((r) => setTimeout(r, 200));
+      }
       const original = await snapshot(ch);
       expect(original.budgets).toHaveLength(2);
       expect(original.invoices).toHaveLength(3);

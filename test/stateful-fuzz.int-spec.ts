@@ -577,7 +577,6 @@ describe('stateful fuzz of legitimate calls (issue 24)', () => {
       INVOICE_SCHEDULER_INTERVAL_SECONDS: '0',
       THRESHOLD_BILLING_INTERVAL_SECONDS: '0',
       STRIPE_API_URL: 'http://127.0.0.1:8420',
-      STRIPE_COMPAT: 'localstripe',
       RATE_LIMIT_PER_CREDENTIAL_PER_SECOND: '100000',
     });
     svc = await new ServiceProcess('stateful-fuzz', env, 'all').start();

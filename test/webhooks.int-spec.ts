@@ -3,6 +3,7 @@ import Stripe from 'stripe';
 import { api, createWorkspace, postEvents } from './support/http';
 import { LOCALSTRIPE_BILLING_ENV, monthBack, runCli, runInvoiceMonth, usageEvents } from './support/billing';
 import { chReader } from './support/clickhouse';
+import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, AGENT_TOKEN, isolatedEnv, productionOverrides } from './support/test-env';
 import { WebhookReceiver } from './support/webhook-receiver';
@@ -43,6 +44,42 @@ describe('webhooks (issue 9)', () => {
       status: string;
       attempts: Array<{ attempt: number; status_code: number | null; outcome: string; duration_ms: number }>;
     }>;
+
+  /** Polls `check` until it holds; fails naming `what` when it does not within the time. */
+  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  /**
+   * The observable fact behind "nothing more comes" (never a fixed sleep): the dispatcher has
+   * read every billing event written so far — its consumer group committed the topic's end, so
+   * every message it will make of them exists — and every message of these endpoints has
+   * settled (succeeded or gave up: none waits for an attempt). Only then is a count final.
+   */
+  const settled = async (endpoints: Array<[token: string, endpointId: string]>) => {
+    const kafka = testKafka(env);
+    let open: string[] = [];
+    try {
+      await until(`deliveries settled (${open.join(', ')})`, async () => {
+        const caught = await kafka.caughtUp(
+          kafka.topic('billing.events.v1'),
+          `${env.KAFKA_CONSUMER_GROUP}-webhooks`,
+        );
+        const logs = await Promise.all(endpoints.map(([token, id]) => deliveries(token, id)));
+        open = logs
+          .flat()
+          .filter((d) => d.status === 'pending' || d.status === 'failed')
+          .map((d) => `${d.message_id} ${d.status}`);
+        if (!caught) open.push('the dispatcher has not read every billing event');
+        return open.length === 0;
+      });
+    } finally {
+      await kafka.close();
+    }
+  };
 
   beforeAll(async () => {
     await receiver.start();
@@ -134,11 +171,10 @@ describe('webhooks (issue 9)', () => {
     expect(Object.keys(second.json).sort()).toEqual(['created_at', 'data', 'id', 'type']);
     expect(receiver.verificationFailures).toEqual([]);
     let log: Awaited<ReturnType<typeof deliveries>> = [];
-    await receiver.waitFor('log', () => false, 0).catch(() => undefined);
-    for (let i = 0; i < 50 && !(log[0]?.status === 'succeeded'); i++) {
+    await until('the delivery logged as succeeded', async () => {
       log = await deliveries(wsKey, ep.id);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+      return log[0]?.status === 'succeeded';
+    });
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ message_id: first.id, type: 'webhook.test', status: 'succeeded' });
     expect(log[0].attempts.map((a) => [a.attempt, a.status_code, a.outcome])).toEqual([
@@ -166,8 +202,7 @@ describe('webhooks (issue 9)', () => {
     });
     await postEvents(svc.url, events);
     const ch = chReader(env);
-    for (let i = 0; i < 240 && (await ch.totals(ws)).hourlyEvents < BigInt(events.length); i++)
-      await new Promise((r) => setTimeout(r, 250));
+    await until('usage stored', async () => (await ch.totals(ws)).hourlyEvents >= BigInt(events.length));
     await ch.close();
     expect((await runInvoiceMonth(svc.url, month.period)).status).toBe('completed');
     const invoice = (await api(svc.url, 'GET', `/v1/invoices/inv_${month.period}_${ws}`, wsKey)).body;
@@ -205,7 +240,11 @@ describe('webhooks (issue 9)', () => {
     await receiver.waitFor('payment failed', () => receiver.at('/invoices').length >= 3);
     await stripeEvent('invoice.paid', `evt_${tag}`);
     await receiver.waitFor('paid', () => receiver.at('/invoices').length >= 4);
-    await new Promise((r) => setTimeout(r, 1500)); // nothing more may come
+    // Nothing more may come: every message made of every billing event so far has settled.
+    await settled([
+      [wsKey, ep.id],
+      [ADMIN_KEY, operator.id],
+    ]);
     // Deliveries to one endpoint run concurrently: no order is promised (created_at tells it).
     const got = receiver
       .at('/invoices')
@@ -238,8 +277,6 @@ describe('webhooks (issue 9)', () => {
       ws,
     ]);
     expect(receiver.verificationFailures).toEqual([]);
-    void ep;
-    void operator;
   });
 
   it('a slow endpoint delays only itself, and a message that gave up is sent again on request', async () => {
@@ -258,10 +295,10 @@ describe('webhooks (issue 9)', () => {
     receiver.answers.set('/stubborn', [500, 500, 500, 500, 500]);
     const sent = await api(svc.url, 'POST', `/v1/webhook-endpoints/${stubborn.id}/test`, wsKey);
     let log = await deliveries(wsKey, stubborn.id);
-    for (let i = 0; i < 100 && log[0]?.status !== 'gave_up'; i++) {
-      await new Promise((r) => setTimeout(r, 200));
+    await until('five attempts, then given up', async () => {
       log = await deliveries(wsKey, stubborn.id);
-    }
+      return log[0]?.status === 'gave_up';
+    });
     expect(log[0]).toMatchObject({ status: 'gave_up' });
     expect(log[0].attempts).toHaveLength(5);
     const retry = await api(
@@ -314,9 +351,44 @@ describe('webhooks (issue 9)', () => {
       status: 'disabled',
     });
     expect(receiver.at('/gone')).toHaveLength(1);
+    // Nothing more goes to a disabled endpoint: a message made for it gives up without a request.
+    const unsent = await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/test`, wsKey);
+    await until('the message to the disabled endpoint gave up', async () =>
+      (await deliveries(wsKey, ep.id)).some(
+        (d) =>
+          d.message_id === unsent.body.message_id &&
+          d.status === 'gave_up' &&
+          d.attempts.map((a) => [a.status_code, a.outcome]).join() === ',gave_up',
+      ),
+    );
+    expect(receiver.at('/gone')).toHaveLength(1);
+
+    // Enabled again (issue 24): by its workspace (another workspace: 404), deliveries resume.
+    expect((await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/enable`, otherKey)).status).toBe(404);
+    expect((await api(svc.url, 'POST', `/v1/webhook-endpoints/nope/enable`, wsKey)).status).toBe(404);
+    const enabled = await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/enable`, wsKey);
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ id: ep.id, status: 'enabled', disabled_reason: null });
+    expect((await api(svc.url, 'GET', `/v1/webhook-endpoints/${ep.id}`, wsKey)).body.status).toBe('enabled');
+    // Again: nothing changes (no second event; still enabled).
+    expect((await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/enable`, ADMIN_KEY)).body.status).toBe(
+      'enabled',
+    );
+    const sent = await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/test`, wsKey);
+    await receiver.waitFor('a delivery after enabling', () => receiver.at('/gone').length === 2);
+    expect(receiver.at('/gone')[1]).toMatchObject({ id: sent.body.message_id, status: 204 });
+    // And a 410 after enabling disables it again: a new disable, heard again by the operator.
+    receiver.answers.set('/gone', [410]);
     await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/test`, wsKey);
-    await new Promise((r) => setTimeout(r, 2000));
-    expect(receiver.at('/gone')).toHaveLength(1); // nothing more goes to a disabled endpoint
+    await receiver.waitFor(
+      'disabled twice',
+      () =>
+        receiver
+          .at('/operator')
+          .filter((d) => d.json.type === 'endpoint.disabled' && d.json.data.endpoint_id === ep.id).length ===
+        2,
+    );
+    expect((await api(svc.url, 'GET', `/v1/webhook-endpoints/${ep.id}`, wsKey)).body.status).toBe('disabled');
   });
 
   it('the receiver is down while gpumeter restarts: the message is delivered after the restart, with the same id', async () => {
@@ -331,11 +403,10 @@ describe('webhooks (issue 9)', () => {
     const ep = r.body as { id: string; secret: string };
     const sent = await api(svc.url, 'POST', `/v1/webhook-endpoints/${ep.id}/test`, wsKey);
     // Wait for at least one failed attempt in the log, then kill the service mid-schedule.
-    for (let i = 0; i < 100; i++) {
-      const log = await deliveries(wsKey, ep.id);
-      if ((log[0]?.attempts.length ?? 0) >= 1) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await until(
+      'a failed attempt logged',
+      async () => ((await deliveries(wsKey, ep.id))[0]?.attempts.length ?? 0) >= 1,
+    );
     await svc.kill('SIGKILL');
     const later = new WebhookReceiver();
     later.secrets.set('/later', [ep.secret]);
@@ -365,8 +436,7 @@ describe('webhooks (issue 9)', () => {
     const allowance = async () =>
       (await api(svc.url, 'GET', `/v1/workspaces/${ws}/allowance`, AGENT_TOKEN)).body;
     // The allowance's memory reloads every second: the new budget shows within that.
-    for (let i = 0; i < 40 && (await allowance()).enforced !== true; i++)
-      await new Promise((r) => setTimeout(r, 100));
+    await until('the allowance knows the budget', async () => (await allowance()).enforced === true, 4_000);
     expect(await allowance()).toMatchObject({ workspace_id: ws, allowed: true, enforced: true });
     expect((await api(svc.url, 'GET', `/v1/workspaces/${ws}/allowance`, wsKey)).status).toBe(403);
     expect((await api(svc.url, 'GET', '/v1/workspaces/nope/allowance', ADMIN_KEY)).status).toBe(404);
@@ -409,9 +479,7 @@ describe('webhooks (issue 9)', () => {
     });
     expect(Number((exceeded.data.spend as { amount: string }).amount)).toBeGreaterThan(100);
     // The cap: the allowance says no within 60 s of the crossing.
-    const deadline = Date.now() + 60_000;
-    while ((await allowance()).allowed !== false && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 250));
+    await until('the allowance says no', async () => (await allowance()).allowed === false);
     expect(await allowance()).toMatchObject({
       allowed: false,
       reason: 'budget_exceeded',
@@ -428,18 +496,13 @@ describe('webhooks (issue 9)', () => {
     };
     const alertsUrl = `/v1/workspaces/${ws}/budget/alerts?period=${open.period}`;
     let listed: AlertView[] = [];
-    for (
-      const until = Date.now() + 30_000;
-      Date.now() < until;
-      await new Promise((r) => setTimeout(r, 250))
-    ) {
+    await until('five alerts, each delivered', async () => {
       listed = (await api(svc.url, 'GET', alertsUrl, wsKey)).body.alerts;
-      if (
+      return (
         listed.length === 5 &&
         listed.every((a) => a.type === 'budget.cap_reached' || a.notified[0]?.status === 'succeeded')
-      )
-        break;
-    }
+      );
+    });
     expect(listed.map((a) => `${a.type}:${a.threshold ?? ''}`).sort()).toEqual([
       'budget.cap_reached:',
       'budget.exceeded:',
@@ -466,7 +529,14 @@ describe('webhooks (issue 9)', () => {
     svc = await new ServiceProcess('webhooks', env, 'all').start();
     const second = await new ServiceProcess('webhooks-2', env, 'all').start();
     try {
-      await new Promise((r) => setTimeout(r, 12_000)); // several evaluation ticks on both replicas
+      // Both replicas have evaluated every budget since (each one's first evaluation is a full
+      // sweep), and every message of what they decided has settled: only then is "once" proven.
+      for (const replica of [svc, second])
+        await until(
+          `a full budget evaluation on ${replica.name}`,
+          async () => (await replica.metric('gpumeter_budget_evaluations_total', 'full')) >= 1,
+        );
+      await settled([[wsKey, ep.id]]);
       expect(alertTypes()).toHaveLength(4);
       expect(new Set(receiver.at('/alerts').map((d) => d.id)).size).toBe(4);
       // Raising the limit allows again, and the new limit is a new budget (its own alerts).
@@ -475,9 +545,7 @@ describe('webhooks (issue 9)', () => {
         thresholds: [90],
         enforce: true,
       });
-      const back = Date.now() + 60_000;
-      while ((await allowance()).allowed !== true && Date.now() < back)
-        await new Promise((r) => setTimeout(r, 250));
+      await until('the allowance says yes again', async () => (await allowance()).allowed === true);
       expect(await allowance()).toMatchObject({ allowed: true, monthly_limit: { amount: '1000000.00' } });
     } finally {
       await second.kill();
@@ -521,11 +589,22 @@ describe('webhooks (issue 9)', () => {
   });
 
   it('a replay rebuilds the delivery log and sends no webhook', async () => {
-    await new Promise((r) => setTimeout(r, 2000));
+    const every = async () =>
+      (await api(svc.url, 'GET', '/v1/webhook-endpoints', ADMIN_KEY)).body.endpoints.map(
+        (e: { id: string }) => [ADMIN_KEY, e.id] as [string, string],
+      );
+    await settled(await every());
     const before = receiver.deliveries.length;
+    const kafka = testKafka(env);
+    const billingTopic = kafka.topic('billing.events.v1');
+    const billingBefore = await kafka.messageCount(billingTopic);
     const result = await runCli(env, ['replay', '--database', `${env.CLICKHOUSE_DATABASE}_r`]);
     expect(result.code).toBe(0);
-    await new Promise((r) => setTimeout(r, 3000));
+    // A replay writes nothing to Kafka, so there is nothing a webhook could be made of; and the
+    // live dispatcher, caught up again, has sent nothing since.
+    expect(await kafka.messageCount(billingTopic)).toBe(billingBefore);
+    await kafka.close();
+    await settled(await every());
     expect(receiver.deliveries.length).toBe(before);
     const replayed = chReader({ ...env, CLICKHOUSE_DATABASE: `${env.CLICKHOUSE_DATABASE}_r` });
     const live = chReader(env);

@@ -1,3 +1,4 @@
+import { MetricsService } from '../platform/metrics/metrics.service';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Money } from '../catalog/money';
 import { AppConfig } from '../config/app-config';
@@ -40,6 +41,7 @@ export class BudgetAlertEvaluator implements OnApplicationShutdown {
     private readonly calculator: InvoiceCalculator,
     private readonly alerts: BudgetAlertsRepository,
     private readonly billingEvents: BillingEventsService,
+    private readonly metrics: MetricsService,
   ) {}
 
   start(): void {
@@ -62,6 +64,8 @@ export class BudgetAlertEvaluator implements OnApplicationShutdown {
     try {
       const published = await this.evaluate(full ? 'all' : dirty, new Date(nowMs));
       if (full) this.lastFullSweep = nowMs;
+      this.metrics.budgetEvaluations.inc({ scope: full ? 'full' : 'usage' });
+      this.metrics.budgetAlertsPublished.inc(published);
       return published;
     } catch (e) {
       for (const id of dirty) this.dirty.add(id); // looked at again next time

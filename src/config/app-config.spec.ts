@@ -38,11 +38,6 @@ describe('configuration', () => {
     [{ GPUMETER_ENV: 'production' }, 'ADMIN_API_KEY'],
     [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],
     [{ INGEST_TOKENS: 'tiny' }, 'INGEST_TOKENS'],
-    [{ STRIPE_COMPAT: 'stripe-mock' }, 'STRIPE_COMPAT'],
-    [
-      { GPUMETER_ENV: 'production', ADMIN_API_KEY: 'x'.repeat(24), STRIPE_COMPAT: 'localstripe' },
-      'STRIPE_COMPAT',
-    ],
     [{ STRIPE_API_URL: 'localhost:8420' }, 'STRIPE_API_URL'],
     [{ INVOICE_GRACE_HOURS: '-1' }, 'INVOICE_GRACE_HOURS'],
     [{ STRIPE_MAX_CONCURRENCY: '0' }, 'STRIPE_MAX_CONCURRENCY'],

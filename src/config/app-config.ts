@@ -194,14 +194,6 @@ export class AppConfig {
   @IsString()
   STRIPE_WEBHOOK_SECRET?: string;
 
-  /**
-   * `localstripe`: the local emulator's gaps are worked around — invoice items are sent
-   * without `period` (it refuses the field) and invoices are not finalized through the API
-   * (it has no finalize route). Test and development only; refused in production.
-   */
-  @IsIn(['none', 'localstripe'])
-  STRIPE_COMPAT: 'none' | 'localstripe' = 'none';
-
   /** Stripe requests in flight at once (Stripe allows 100/s in live mode, 25/s in test mode). */
   @Transform(toInt)
   @IsInt()
@@ -550,8 +542,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (config.GPUMETER_ENV === 'production') {
     if (config.FAULT_INJECTION !== '')
       problems.push(`FAULT_INJECTION: FAULT_INJECTION must not be set when GPUMETER_ENV=production`);
-    if (config.STRIPE_COMPAT !== 'none')
-      problems.push(`STRIPE_COMPAT: STRIPE_COMPAT must be none when GPUMETER_ENV=production`);
     if (config.OPENAPI_RESPONSE_CHECK === 'true')
       problems.push(
         `OPENAPI_RESPONSE_CHECK: OPENAPI_RESPONSE_CHECK must not be true when GPUMETER_ENV=production`,

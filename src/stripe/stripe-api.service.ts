@@ -57,10 +57,6 @@ export class StripeApiService {
     );
   }
 
-  get compat(): AppConfig['STRIPE_COMPAT'] {
-    return this.config.STRIPE_COMPAT;
-  }
-
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       this.requests++;

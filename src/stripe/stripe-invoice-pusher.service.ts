@@ -144,7 +144,7 @@ export class StripeInvoicePusher implements BillingEventProjection<Handled>, OnM
           amount: toMinorUnits(new Money(line.amount)),
           currency: doc.currency,
           description: `${line.description} (${doc.period})`,
-          ...(this.stripe.compat === 'localstripe' ? {} : { period: { start, end } }),
+          period: { start, end },
           metadata: {
             [META.workspace]: doc.workspace_id,
             [META.invoice]: doc.id,
@@ -204,7 +204,7 @@ export class StripeInvoicePusher implements BillingEventProjection<Handled>, OnM
     }
     const itemIds = await this.verify(doc, invoice);
     let finalized = invoice.status !== 'draft';
-    if (!finalized && this.stripe.compat !== 'localstripe') {
+    if (!finalized) {
       invoice = await this.stripe.finalizeInvoice(invoice.id, `gpumeter-finalize-${doc.id}`);
       finalized = true;
     }

@@ -438,7 +438,9 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       id: `webhook.attempted:${p.id}:${attempt}`,
     });
     if (outcome !== 'failed') this.settled.add(p.id);
-    if (outcome === 'succeeded') this.failingSince.delete(p.endpointId);
+    if (outcome === 'succeeded')
+      for (const key of this.failingSince.keys())
+        if (key.startsWith(`${p.endpointId}:`)) this.failingSince.delete(key);
   }
 
   private records: Array<{ event: BillingEvent; done: (e?: unknown) => void }> = [];
@@ -471,20 +473,22 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     });
   }
 
+  /** `<endpoint id>:<enabled_at_ms>` → when its current run of failures began. */
   private readonly failingSince = new Map<string, number>();
 
   /** Whether the endpoint has failed without a break for WEBHOOK_DISABLE_AFTER_DAYS. */
+  /**
+   * Whether the endpoint has failed without a break for WEBHOOK_DISABLE_AFTER_DAYS, by
+   * failingSince over its attempts since it was last enabled (a re-enabled endpoint starts
+   * afresh). Cached per enabling; a success clears it.
+   */
   private async failingTooLong(endpoint: WebhookEndpoint, nowMs: number): Promise<boolean> {
-    let since = this.failingSince.get(endpoint.id);
+    const key = `${endpoint.id}:${endpoint.enabled_at_ms}`;
+    let since = this.failingSince.get(key);
     if (since === undefined) {
       const attempts = await this.repository.attempts({ endpointId: endpoint.id });
-      const lastSuccess = Math.max(
-        0,
-        ...attempts.filter((a) => a.outcome === 'succeeded').map((a) => a.attempted_at_ms),
-      );
-      const failures = attempts.filter((a) => a.outcome !== 'succeeded' && a.attempted_at_ms > lastSuccess);
-      since = failures.length > 0 ? Math.min(...failures.map((a) => a.attempted_at_ms)) : nowMs;
-      this.failingSince.set(endpoint.id, since);
+      since = failingSince(attempts.filter((a) => a.attempted_at_ms >= endpoint.enabled_at_ms)) ?? nowMs;
+      this.failingSince.set(key, since);
     }
     return nowMs - since >= this.config.WEBHOOK_DISABLE_AFTER_DAYS * DAY_MS;
   }
@@ -493,7 +497,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     const data: EndpointDisabledData = { id: endpoint.id, reason, detail };
     await this.billingEvents.publish({
       ...newBillingEvent('webhook_endpoint.disabled', endpoint.workspace_id ?? SYSTEM, data),
-      id: `webhook_endpoint.disabled:${endpoint.id}:${endpoint.created_at_ms}`,
+      // Once per enabling: the same decision again (another replica, a retry) is one event.
+      id: `webhook_endpoint.disabled:${endpoint.id}:${endpoint.enabled_at_ms}`,
     });
     this.forgetEndpoints();
     this.logger.warn(`webhook endpoint ${endpoint.id} disabled: ${detail}`);

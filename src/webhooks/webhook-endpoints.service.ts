@@ -30,6 +30,8 @@ import { DAY_MS } from '../common/time';
 /** How long a rotated-out secret keeps signing beside the new one. */
 export const ROTATION_OVERLAP_MS = DAY_MS;
 const SYSTEM = 'gpumeter';
+/** How long enabling waits for the billing consumer to project it, so the answer shows it. */
+const ENABLE_CONFIRM_TIMEOUT_MS = 30_000;
 
 export interface EndpointView {
   id: string;
@@ -123,6 +125,22 @@ export class WebhookEndpointsService {
     await this.billingEvents.publish(
       newBillingEvent('webhook_endpoint.deleted', e.workspace_id ?? SYSTEM, { id }),
     );
+  }
+
+  /**
+   * Enables a disabled endpoint again (after it was disabled for failing, a 410, or by the
+   * operator): deliveries resume for messages made from now on, its run of failures starts
+   * afresh (the disable policy counts from now), and messages that gave up while it was
+   * disabled can be sent again with the retry route. Enabling an enabled endpoint changes nothing.
+   */
+  async enable(principal: Principal, id: string): Promise<EndpointView> {
+    const e = await this.mustFind(principal, id);
+    if (e.status === 'enabled') return view(e);
+    await this.billingEvents.publishAndAwaitProjection(
+      newBillingEvent('webhook_endpoint.enabled', e.workspace_id ?? SYSTEM, { id }),
+      ENABLE_CONFIRM_TIMEOUT_MS,
+    );
+    return view(await this.mustFind(principal, id));
   }
 
   /** A new secret; the old one keeps signing beside it for 24 h (two signatures per message). */

@@ -20,6 +20,7 @@ export const ENDPOINT_CHANGE_TYPES = [
   'webhook_endpoint.created',
   'webhook_endpoint.secret_rotated',
   'webhook_endpoint.disabled',
+  'webhook_endpoint.enabled',
   'webhook_endpoint.deleted',
 ] as const;
 export type EndpointChangeType = (typeof ENDPOINT_CHANGE_TYPES)[number];
@@ -51,6 +52,11 @@ export interface EndpointDisabledData {
   id: string;
   reason: 'gone' | 'failing' | 'operator';
   detail: string;
+}
+
+/** A disabled endpoint enabled again (by its workspace or the operator). */
+export interface EndpointEnabledData {
+  id: string;
 }
 
 export interface EndpointDeletedData {

@@ -20,6 +20,7 @@ const HANDLES = [
   'webhook_endpoint.created',
   'webhook_endpoint.secret_rotated',
   'webhook_endpoint.disabled',
+  'webhook_endpoint.enabled',
   'webhook_endpoint.deleted',
   'webhook.message_created',
   'webhook.attempted',
@@ -68,6 +69,7 @@ export class WebhookProjection implements BillingEventProjection<Handled>, OnMod
           reason: text(32),
           detail: (v) => typeof v === 'string',
         });
+      case 'webhook_endpoint.enabled':
       case 'webhook_endpoint.deleted':
         return checkFields(event.data, { id: text(64) });
       case 'webhook.message_created':
@@ -118,6 +120,7 @@ export class WebhookProjection implements BillingEventProjection<Handled>, OnMod
         case 'webhook_endpoint.created':
         case 'webhook_endpoint.secret_rotated':
         case 'webhook_endpoint.disabled':
+        case 'webhook_endpoint.enabled':
         case 'webhook_endpoint.deleted':
           changes.push({
             endpoint_id: event.data.id,

@@ -58,6 +58,15 @@ export class WebhooksController {
     await this.endpoints.remove(req.principal, id);
   }
 
+  /** A disabled endpoint enabled again; 200 with the endpoint (already enabled: unchanged). */
+  @ApiOkResponse({ type: WebhookEndpointResponse })
+  @Post(':id/enable')
+  @HttpCode(200)
+  @Allow('operator', 'workspace')
+  enable(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
+    return this.endpoints.enable(req.principal, id);
+  }
+
   @ApiOkResponse({ type: RotatedSecretResponse })
   @Post(':id/rotate-secret')
   @HttpCode(200)

@@ -28,6 +28,8 @@ export interface WebhookEndpoint {
   status: 'enabled' | 'disabled';
   disabled_reason: string | null;
   created_at_ms: number;
+  /** When it was last enabled: its creation, or its latest re-enabling after a disable. */
+  enabled_at_ms: number;
   deleted: boolean;
 }
 
@@ -80,6 +82,7 @@ export function foldEndpoint(changes: readonly EndpointChange[]): WebhookEndpoin
         status: 'enabled',
         disabled_reason: null,
         created_at_ms: c.at_ms,
+        enabled_at_ms: c.at_ms,
         deleted: false,
       };
     } else if (!e) {
@@ -95,6 +98,9 @@ export function foldEndpoint(changes: readonly EndpointChange[]): WebhookEndpoin
     } else if (c.type === 'webhook_endpoint.disabled') {
       const d = c.data;
       e = { ...e, status: 'disabled', disabled_reason: `${d.reason}: ${d.detail}` };
+    } else if (c.type === 'webhook_endpoint.enabled') {
+      if (e.status === 'disabled')
+        e = { ...e, status: 'enabled', disabled_reason: null, enabled_at_ms: c.at_ms };
     } else if (c.type === 'webhook_endpoint.deleted') {
       e = { ...e, deleted: true };
     }

@@ -21,7 +21,18 @@ sources; a source that is not the expected one stops the stack with the patch's 
    IPv4 onto it; with net.ipv6.bindv6only=1 it never answers on 127.0.0.1, and without IPv6
    it cannot start. Dual-stack is asked for explicitly, with an IPv4 socket as the fallback.
 
-Nothing else changes: it still ignores Idempotency-Key and has no finalize route.
+4. The invoice lifecycle as Stripe runs it (issue 24), so gpumeter's code runs against it
+   unchanged and its whole path — push, finalize, paid or failed, each webhook — is tested with
+   state:
+   - invoice items take `period` ({start, end}), as Stripe's API does (it took only the
+     legacy period_start/period_end);
+   - `POST /v1/invoices/{id}/finalize`: a draft becomes open (`invoice.finalized`); one of
+     nothing due is paid at once, as Stripe does;
+   - a payment sends `invoice.paid` beside `invoice.payment_succeeded`, as Stripe does;
+   - `POST /v1/invoices/{id}/pay` with a card that declines sends `invoice.payment_failed` and
+     answers 402 card_declined, as Stripe's does (it swallowed the failure: no event at all).
+
+Nothing else changes: it still ignores Idempotency-Key.
 """
 import sys
 from pathlib import Path
@@ -30,6 +41,74 @@ STATE_FILE = "os.environ.get('LOCALSTRIPE_STATE_FILE', '/tmp/localstripe.pickle'
 
 PATCHES = {
     "resources.py": [
+        (
+            "invoice items take period {start, end}",
+            "                 tax_rates=[], metadata=None, **kwargs):\n"
+            "        if kwargs:\n"
+            "            raise UserError(400, 'Unexpected ' + ', '.join(kwargs.keys()))\n"
+            "\n"
+            "        amount = try_convert_to_int(amount)\n"
+            "        period_start = try_convert_to_int(period_start)\n",
+            "                 tax_rates=[], metadata=None, **kwargs):\n"
+            "        # gpumeter: Stripe's period {start, end}\n"
+            "        period = kwargs.pop('period', None)\n"
+            "        if kwargs:\n"
+            "            raise UserError(400, 'Unexpected ' + ', '.join(kwargs.keys()))\n"
+            "        if period is not None:\n"
+            "            if type(period) is not dict or set(period) != {'start', 'end'} \\\n"
+            "                    or period_start is not None or period_end is not None:\n"
+            "                raise UserError(400, 'Bad request')\n"
+            "            period_start, period_end = period['start'], period['end']\n"
+            "\n"
+            "        amount = try_convert_to_int(amount)\n"
+            "        period_start = try_convert_to_int(period_start)\n",
+        ),
+        (
+            "a payment sends invoice.paid too",
+            "        self.status_transitions['paid_at'] = int(time.time())\n"
+            "        schedule_webhook(Event('invoice.payment_succeeded', self))\n",
+            "        self.status_transitions['paid_at'] = int(time.time())\n"
+            "        # gpumeter: Stripe sends invoice.paid beside invoice.payment_succeeded\n"
+            "        schedule_webhook(Event('invoice.paid', self))\n"
+            "        schedule_webhook(Event('invoice.payment_succeeded', self))\n",
+        ),
+        (
+            "a declined payment of an invoice is reported",
+            "            obj.payment_intent = pi.id\n"
+            "            pi.invoice = obj.id\n"
+            "            pi._confirm(on_failure_now=lambda: None)\n",
+            "            obj.payment_intent = pi.id\n"
+            "            pi.invoice = obj.id\n"
+            "            # gpumeter: a decline sends invoice.payment_failed and answers 402\n"
+            "            pi._confirm(on_failure_now=pi._report_failure)\n",
+        ),
+        (
+            "POST /v1/invoices/{id}/finalize",
+            "    ('POST', '/v1/invoices/{id}/pay', Invoice._api_pay_invoice),\n",
+            "    ('POST', '/v1/invoices/{id}/pay', Invoice._api_pay_invoice),\n"
+            "    ('POST', '/v1/invoices/{id}/finalize', Invoice._gpumeter_finalize),\n",
+        ),
+        (
+            "Invoice._gpumeter_finalize",
+            "    @classmethod\n"
+            "    def _api_pay_invoice(cls, id):\n",
+            "    @classmethod\n"
+            "    def _gpumeter_finalize(cls, id, auto_advance=None, **kwargs):\n"
+            "        # gpumeter: Stripe's finalize — a draft becomes open; nothing due is paid at once\n"
+            "        if kwargs:\n"
+            "            raise UserError(400, 'Unexpected ' + ', '.join(kwargs.keys()))\n"
+            "        obj = Invoice._api_retrieve(id)\n"
+            "        if obj.status != 'draft':\n"
+            "            raise UserError(400, 'This invoice is already finalized')\n"
+            "        obj._finalize()\n"
+            "        schedule_webhook(Event('invoice.finalized', obj))\n"
+            "        if obj.total <= 0:\n"
+            "            obj._on_payment_success()\n"
+            "        return obj\n"
+            "\n"
+            "    @classmethod\n"
+            "    def _api_pay_invoice(cls, id):\n",
+        ),
         (
             "one-off invoices from pending items",
             "        if not simulation and not current_subscription:\n",

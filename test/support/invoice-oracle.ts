@@ -186,3 +186,38 @@ export function quantityMs(quantity: string, unit: string): bigint {
   if (n % scale !== 0n) throw new Error(`not whole ms: ${quantity} ${unit}`);
   return (negative ? -1n : 1n) * (n / scale);
 }
+
+/** An exact rational n/d (d > 0), for amounts the oracle compares without rounding. */
+export interface Rational {
+  n: bigint;
+  d: bigint;
+}
+
+/** A plain decimal string ("-12.3400") as an exact rational. */
+export function decimal(value: string): Rational {
+  const negative = value.startsWith('-');
+  const [i, f = ''] = value.replace('-', '').split('.');
+  if (!/^\d+$/.test(i) || !/^\d*$/.test(f)) throw new Error(`not a plain decimal: ${value}`);
+  const n = BigInt(i + f);
+  return { n: negative ? -n : n, d: 10n ** BigInt(f.length) };
+}
+
+export function addRational(a: Rational, b: Rational): Rational {
+  return { n: a.n * b.d + b.n * a.d, d: a.d * b.d };
+}
+
+export function sameRational(a: Rational, b: Rational): boolean {
+  return a.n * b.d === b.n * a.d;
+}
+
+/** The oracle's prices with some changed, for a schedule's later step. */
+export function withPrices(
+  base: OraclePrices,
+  change: { gpu?: Record<string, string>; cpu?: string; memory?: string },
+) {
+  return {
+    gpu: { ...base.gpu, ...(change.gpu ?? {}) },
+    cpu: change.cpu ?? base.cpu,
+    memory: change.memory ?? base.memory,
+  };
+}

@@ -17,7 +17,6 @@ export const AGENT_TOKEN = 'test-agent-token-0123456789abcdef';
 export function productionOverrides(): Record<string, string> {
   return {
     GPUMETER_ENV: 'production',
-    STRIPE_COMPAT: 'none',
     STRIPE_SECRET_KEY: 'sk_live_localstacknotreal',
     STRIPE_WEBHOOK_SECRET: 'whsec_localstacknotreal',
     STRIPE_API_URL: '', // the emulators are http: Stripe itself (nothing here calls it)

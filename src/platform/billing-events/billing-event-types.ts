@@ -19,6 +19,7 @@ import type {
   EndpointCreatedData,
   EndpointDeletedData,
   EndpointDisabledData,
+  EndpointEnabledData,
   EndpointSecretRotatedData,
   MessageCreatedData,
   RetryRequestedData,
@@ -84,6 +85,7 @@ export interface BillingEventPayloads {
   'webhook_endpoint.created': EndpointCreatedData;
   'webhook_endpoint.secret_rotated': EndpointSecretRotatedData;
   'webhook_endpoint.disabled': EndpointDisabledData;
+  'webhook_endpoint.enabled': EndpointEnabledData;
   'webhook_endpoint.deleted': EndpointDeletedData;
   'webhook.message_created': MessageCreatedData;
   'webhook.attempted': AttemptedData;
@@ -122,6 +124,7 @@ const KNOWN: Record<BillingEventType, true> = {
   'webhook_endpoint.created': true,
   'webhook_endpoint.secret_rotated': true,
   'webhook_endpoint.disabled': true,
+  'webhook_endpoint.enabled': true,
   'webhook_endpoint.deleted': true,
   'webhook.message_created': true,
   'webhook.attempted': true,

@@ -109,6 +109,18 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly budgetEvaluations = new Counter({
+    name: 'gpumeter_budget_evaluations_total',
+    help: 'Budget alert evaluations completed, by scope (full: every budget; usage: the workspaces that got usage)',
+    labelNames: ['scope'],
+    registers: [this.registry],
+  });
+  readonly budgetAlertsPublished = new Counter({
+    name: 'gpumeter_budget_alerts_published_total',
+    help: 'Budget alerts this process decided and published (each alert is decided once across replicas)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gpumeter_process_' });
   }
