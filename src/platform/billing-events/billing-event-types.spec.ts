@@ -75,7 +75,7 @@ describe('billing event types: one map, every type projected, unknown types skip
     const handled = new Set(projections.flatMap((p) => p.handles));
     expect([...BILLING_EVENT_TYPES].filter((t) => !handled.has(t))).toEqual([]);
     expect([...handled].filter((t) => !isKnownBillingEventType(t))).toEqual([]);
-    expect(BILLING_EVENT_TYPES.length).toBe(32);
+    expect(BILLING_EVENT_TYPES.length).toBe(33);
     // Inherited names are not types (KNOWN is looked up by own property only).
     expect(isKnownBillingEventType('constructor')).toBe(false);
     expect(isKnownBillingEventType('toString')).toBe(false);
