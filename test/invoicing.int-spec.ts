@@ -256,8 +256,10 @@ describe('invoicing: a synthetic month rated exactly and pushed to Stripe once',
     const state = JSON.parse(again.stdout.trim().split('\n').pop()!);
     expect(state.counts).toMatchObject({ already_pushed: 20, pushed: 0, finalized: 0, drafted: 0 });
     const after = await stripeHoldings(stripe, new Set(workspaces));
+    expect(after.lineCounts.size).toBeGreaterThan(0);
     expect([...after.lineCounts.values()].every((n) => n === 1)).toBe(true);
     expect(after.lineCounts.size).toBe(before.lineCounts.size);
+    expect([...after.customersPerWorkspace.keys()].sort()).toEqual([...workspaces].sort());
     expect([...after.customersPerWorkspace.values()].every((n) => n === 1)).toBe(true);
   });
 
@@ -515,8 +517,14 @@ describe('invoicing: late usage, Stripe webhooks, the open period', () => {
     expect(toCents(spend.body.forecast.total.amount)).toBeGreaterThanOrEqual(toCents(upcoming.body.total));
 
     // A workspace key sees its own invoices only.
+    // Others have invoices (so there is something not to see), and the key sees exactly its own.
+    type Listed = { id: string; workspace_id: string };
+    const all = (await api(svc.url, 'GET', '/v1/invoices', ADMIN_KEY)).body.invoices as Listed[];
+    expect(all.some((i) => i.workspace_id === teamWs)).toBe(true);
     const mine = await api(svc.url, 'GET', '/v1/invoices', key);
-    expect(mine.body.invoices.every((i: { workspace_id: string }) => i.workspace_id === openWs)).toBe(true);
+    expect((mine.body.invoices as Listed[]).map((i) => i.id)).toEqual(
+      all.filter((i) => i.workspace_id === openWs).map((i) => i.id),
+    );
     expect((await api(svc.url, 'GET', `/v1/invoices/inv_${m1.period}_${teamWs}`, key)).status).toBe(404);
     expect((await api(svc.url, 'GET', `/v1/spend/current?workspace_id=${teamWs}`, key)).status).toBe(404);
     expect((await api(svc.url, 'POST', '/v1/invoice-runs', key, { period: open.period })).status).toBe(403);

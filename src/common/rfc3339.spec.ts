@@ -16,15 +16,16 @@ interface Part {
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
-/** A number of `width` digits: written well, or one digit short or long, or with a non-digit in it. */
+/** A number of `width` digits: written well, or a digit too long, or with a non-digit in it. */
 const numberPart = (value: number, width: number) =>
   fc.oneof(
     { weight: 12, arbitrary: fc.constant<Part>({ text: pad(value, width), wellFormed: true }) },
     {
       weight: 1,
       arbitrary: fc
+        // (Never a digit short: next to a missing separator, the digits around it could make
+        // a well-formed text again — "1" + "" + ".1"'s fraction reads as a second "01".)
         .constantFrom(
-          pad(value, width).slice(1),
           `0${pad(value, width)}`,
           `${pad(value, width).slice(0, -1)}x`,
           ` ${pad(value, width).slice(1)}`,
@@ -147,7 +148,7 @@ describe('parseRfc3339Ms: what a date-time built from its parts means', () => {
         expect([built.text, parseRfc3339Ms(built.text)]).toEqual([built.text, meaning(built, false)]);
         expect([built.text, parseRfc3339Ms(built.text, true)]).toEqual([built.text, meaning(built, true)]);
       }),
-      { numRuns: 20_000 },
+      { numRuns: Number(process.env.RFC3339_RUNS ?? 20_000) },
     );
   });
 
