@@ -22,7 +22,8 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      roots: ['<rootDir>/src'],
+      // test/*.spec.ts: checks of the repository itself (docs), fast like unit tests.
+      roots: ['<rootDir>/src', '<rootDir>/test'],
       testMatch: ['**/*.spec.ts'],
       transform: { '^.+\\.ts$': swc, [`/node_modules/${ESM_PACKAGES}/.+\\.js$`]: swcJs },
       transformIgnorePatterns: [`/node_modules/(?!${ESM_PACKAGES}/)`],
