@@ -9,6 +9,7 @@ import { hostileRequest, send } from './support/hostile-requests';
 import { workspaceCreatedEvent } from './support/billing';
 import { api, createWorkspace } from './support/http';
 import { testKafka } from './support/kafka';
+import { until as waitUntil } from './support/wait';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, AGENT_TOKEN, isolatedEnv } from './support/test-env';
 
@@ -21,13 +22,8 @@ jest.setTimeout(600_000);
 
 const WEBHOOK_SECRET = 'whsec_hostiletestsecret';
 const WS = 'ws_hostile';
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const until = (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) =>
+  waitUntil(what, check, timeoutMs);
 
 describe('hostile input (issue 8)', () => {
   let env: Record<string, string>;

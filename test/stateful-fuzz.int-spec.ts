@@ -3,6 +3,7 @@ import { sampleUsageEvent } from '../src/ingestion/usage-event/usage-event.fixtu
 import { workspaceCreatedEvent } from './support/billing';
 import { api } from './support/http';
 import { testKafka } from './support/kafka';
+import { monthStart, periodOf } from './support/wait';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, AGENT_TOKEN, isolatedEnv } from './support/test-env';
 
@@ -23,11 +24,6 @@ import { ADMIN_KEY, AGENT_TOKEN, isolatedEnv } from './support/test-env';
 jest.setTimeout(1_200_000);
 
 const HOUR = 3_600_000;
-const monthStart = (ms: number, add = 0) => {
-  const d = new Date(ms);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1);
-};
-const periodOf = (ms: number) => new Date(ms).toISOString().slice(0, 7);
 
 /** What the service is expected to hold: the catalog for all runs, workspaces per run. */
 interface CatalogModel {

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable } from '@nestjs/common';
 import { newBillingEvent, SYSTEM_SUBJECT } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
@@ -30,6 +31,7 @@ export class AgentTokensService {
     private readonly billingEvents: BillingEventsService,
     private readonly credentials: CredentialsRepository,
     private readonly store: CredentialStore,
+    private readonly clock: Clock,
   ) {}
 
   /** The token is in the answer and nowhere else: only its hash is published and stored. */
@@ -42,7 +44,7 @@ export class AgentTokensService {
       token_hash: hashApiKey(token),
       token_prefix: apiKeyPrefix(token),
     };
-    const event = newBillingEvent('agent_token.created', SYSTEM_SUBJECT, data);
+    const event = newBillingEvent('agent_token.created', SYSTEM_SUBJECT, data, this.clock.date());
     await this.billingEvents.publish(event);
     const row = {
       credential_id: data.token_id,
@@ -69,7 +71,7 @@ export class AgentTokensService {
     this.store.forget(id);
     if (token.revoked_at_ms !== null) return;
     await this.billingEvents.publish(
-      newBillingEvent('agent_token.revoked', SYSTEM_SUBJECT, { token_id: id }),
+      newBillingEvent('agent_token.revoked', SYSTEM_SUBJECT, { token_id: id }, this.clock.date()),
     );
   }
 }

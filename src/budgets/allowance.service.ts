@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from '../invoicing/billing-period';
@@ -44,6 +45,7 @@ export class AllowanceService implements OnApplicationShutdown {
     private readonly config: AppConfig,
     private readonly workspaces: WorkspacesRepository,
     private readonly alerts: BudgetAlertsRepository,
+    private readonly clock: Clock,
   ) {}
 
   async start(): Promise<void> {
@@ -55,7 +57,7 @@ export class AllowanceService implements OnApplicationShutdown {
     if (this.timer) clearInterval(this.timer);
   }
 
-  async refresh(now = new Date()): Promise<void> {
+  async refresh(now = this.clock.date()): Promise<void> {
     try {
       const period = BillingPeriod.containing(now.getTime()).toString();
       const [workspaces, budgets, caps] = await Promise.all([
@@ -79,7 +81,7 @@ export class AllowanceService implements OnApplicationShutdown {
    * created since the last reload is looked up once (and its budget with it), so a new
    * workspace is never refused for being new.
    */
-  async allowance(workspaceId: string, nowMs = Date.now()): Promise<Allowance | undefined> {
+  async allowance(workspaceId: string, nowMs = this.clock.now()): Promise<Allowance | undefined> {
     const s = this.state;
     if (!s) throw new Error('allowance not loaded yet');
     if (!s.workspaces.has(workspaceId)) {

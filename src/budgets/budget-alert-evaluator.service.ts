@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Money } from '../catalog/money';
@@ -42,6 +43,7 @@ export class BudgetAlertEvaluator implements OnApplicationShutdown {
     private readonly alerts: BudgetAlertsRepository,
     private readonly billingEvents: BillingEventsService,
     private readonly metrics: MetricsService,
+    private readonly clock: Clock,
   ) {}
 
   start(): void {
@@ -55,7 +57,7 @@ export class BudgetAlertEvaluator implements OnApplicationShutdown {
     if (this.timer) clearInterval(this.timer);
   }
 
-  async tick(nowMs = Date.now()): Promise<number> {
+  async tick(nowMs = this.clock.now()): Promise<number> {
     if (this.evaluating) return 0;
     this.evaluating = true;
     const full = nowMs - this.lastFullSweep >= FULL_SWEEP_MS;

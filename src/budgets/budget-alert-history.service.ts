@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable } from '@nestjs/common';
 import { ApiError, ApiErrorCode } from '../common/api-error';
 import { BillingPeriod } from '../invoicing/billing-period';
@@ -29,9 +30,10 @@ export class BudgetAlertHistory {
     private readonly alerts: BudgetAlertsRepository,
     private readonly webhooks: WebhookEndpointsService,
     private readonly workspaces: WorkspacesRepository,
+    private readonly clock: Clock,
   ) {}
 
-  async list(workspaceId: string, period: string | undefined, nowMs = Date.now()) {
+  async list(workspaceId: string, period: string | undefined, nowMs = this.clock.now()) {
     if (!(await this.workspaces.findById(workspaceId)))
       throw new ApiError(ApiErrorCode.NotFound, 'workspace not found');
     const month = period ?? BillingPeriod.containing(nowMs).toString();

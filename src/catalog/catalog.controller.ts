@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import {
   CatalogResponse,
   CostChangeResponse,
@@ -16,14 +17,17 @@ import { CostChangeDto, PlanChangeDto, PriceChangeDto } from './dto/price-change
 @ApiBearerAuth()
 @Controller('v1/catalog')
 export class CatalogController {
-  constructor(private readonly catalog: CatalogService) {}
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly clock: Clock,
+  ) {}
 
   /** Prices and plans in force at `at` (default: now). */
   @ApiOkResponse({ type: CatalogResponse })
   @Get()
   @Allow('operator', 'workspace')
   get(@Query('at') at?: string) {
-    const ms = at === undefined ? Date.now() : parseRfc3339Ms(at);
+    const ms = at === undefined ? this.clock.now() : parseRfc3339Ms(at);
     if (ms === null) throw ApiError.invalid('at', 'at must be an RFC 3339 date-time');
     return this.catalog.view(ms);
   }

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { parseRfc3339Ms } from '../common/rfc3339';
 import {
@@ -56,6 +57,7 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
     private readonly repository: CatalogRepository,
     private readonly billingEvents: BillingEventsService,
     private readonly stored: StoredRows,
+    private readonly clock: Clock,
   ) {}
 
   private readonly guards: EffectiveFromGuard[] = [];
@@ -76,7 +78,7 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
   async effectiveFrom(
     value: string,
     field = 'effective_from',
-    nowMs = Date.now(),
+    nowMs = this.clock.now(),
     guarded = true,
   ): Promise<number> {
     const ms = parseRfc3339Ms(value);
@@ -203,7 +205,9 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
       ...(dto.cpu_per_core_second ? { cpu_per_core_second: dto.cpu_per_core_second } : {}),
       ...(dto.memory_per_gib_second ? { memory_per_gib_second: dto.memory_per_gib_second } : {}),
     };
-    await this.billingEvents.publish(newBillingEvent('catalog.prices_changed', SYSTEM_SUBJECT, change));
+    await this.billingEvents.publish(
+      newBillingEvent('catalog.prices_changed', SYSTEM_SUBJECT, change, this.clock.date()),
+    );
     return change;
   }
 
@@ -213,7 +217,7 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
    * computed from the cost catalog as it stands).
    */
   async changeCosts(dto: CostChangeDto): Promise<CostChange> {
-    const at = await this.effectiveFrom(dto.effective_from, 'effective_from', Date.now(), false);
+    const at = await this.effectiveFrom(dto.effective_from, 'effective_from', this.clock.now(), false);
     const gpu = dto.gpu_per_second ?? {};
     for (const [gpuType, cost] of Object.entries(gpu)) {
       if (!isKnownGpuType(gpuType))
@@ -239,7 +243,9 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
         ? { memory_per_gib_second: dto.memory_per_gib_second }
         : {}),
     };
-    await this.billingEvents.publish(newBillingEvent('catalog.cost_changed', SYSTEM_SUBJECT, change));
+    await this.billingEvents.publish(
+      newBillingEvent('catalog.cost_changed', SYSTEM_SUBJECT, change, this.clock.date()),
+    );
     return change;
   }
 
@@ -252,7 +258,9 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
       monthly_credits: dto.monthly_credits,
       ...(dto.billing_threshold !== undefined ? { billing_threshold: dto.billing_threshold } : {}),
     };
-    await this.billingEvents.publish(newBillingEvent('catalog.plan_changed', SYSTEM_SUBJECT, change));
+    await this.billingEvents.publish(
+      newBillingEvent('catalog.plan_changed', SYSTEM_SUBJECT, change, this.clock.date()),
+    );
     return change;
   }
 

@@ -6,6 +6,8 @@ import { BillingPeriod } from '../invoicing/billing-period';
 import { InvoiceRunMode } from '../invoicing/invoice-events';
 import { InvoiceRunService } from '../invoicing/invoice-run.service';
 import { KafkaService } from '../platform/kafka/kafka.service';
+import { Clock } from '../platform/clock';
+import { parseClockOffset } from '../common/time';
 
 /**
  * `gpumeter invoice run --period YYYY-MM [--threshold]`: one invoice run in this process, to
@@ -23,7 +25,10 @@ export async function invoiceRunCommand(
     process.stderr.write(`--period must be ${BillingPeriod.RULE}, got "${periodText}"\n`);
     return 2;
   }
-  if (mode === 'month_end' && !period.hasEnded()) {
+  if (
+    mode === 'month_end' &&
+    !period.hasEnded(new Clock(parseClockOffset(config.GPUMETER_CLOCK_OFFSET)).now())
+  ) {
     process.stderr.write(`--period must be a month that has ended, got ${period.toString()}\n`);
     return 2;
   }

@@ -39,6 +39,11 @@ describe('configuration', () => {
     [{ ADMIN_API_KEY: 'short' }, 'ADMIN_API_KEY'],
     [{ INGEST_TOKENS: 'tiny' }, 'INGEST_TOKENS'],
     [{ STRIPE_API_URL: 'localhost:8420' }, 'STRIPE_API_URL'],
+    [{ GPUMETER_CLOCK_OFFSET: '5 days' }, 'GPUMETER_CLOCK_OFFSET'],
+    [
+      { GPUMETER_ENV: 'production', ADMIN_API_KEY: 'x'.repeat(24), GPUMETER_CLOCK_OFFSET: '+5d' },
+      'GPUMETER_CLOCK_OFFSET',
+    ],
     [{ INVOICE_GRACE_HOURS: '-1' }, 'INVOICE_GRACE_HOURS'],
     [{ STRIPE_MAX_CONCURRENCY: '0' }, 'STRIPE_MAX_CONCURRENCY'],
     [{ FAULT_INJECTION: 'crash-after-stripe-items=lots' }, 'FAULT_INJECTION'],

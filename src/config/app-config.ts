@@ -1,3 +1,4 @@
+import { parseClockOffset } from '../common/time';
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { plainToInstance, Transform } from 'class-transformer';
@@ -103,6 +104,15 @@ export class AppConfig {
    */
   @IsIn(['true', 'false'], { message: 'OPENAPI_RESPONSE_CHECK must be true or false' })
   OPENAPI_RESPONSE_CHECK: 'true' | 'false' = 'false';
+
+  /**
+   * Tests and local runs only (refused in production): the service's clock runs this far from
+   * the machine's — a signed whole number of ms, s, m, h or d ("-36h", "+5d"). See Clock.
+   */
+  @Matches(/^\s*(0|[+-]?\d{1,12}(ms|s|m|h|d))?\s*$/, {
+    message: 'GPUMETER_CLOCK_OFFSET must be a signed whole number of ms, s, m, h or d, like -36h or +5d',
+  })
+  GPUMETER_CLOCK_OFFSET = '';
 
   /** Production refuses brokers without TLS and authentication unless this is `true`. */
   @IsIn(['true', 'false'], { message: 'KAFKA_ALLOW_PLAINTEXT must be true or false' })
@@ -542,6 +552,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (config.GPUMETER_ENV === 'production') {
     if (config.FAULT_INJECTION !== '')
       problems.push(`FAULT_INJECTION: FAULT_INJECTION must not be set when GPUMETER_ENV=production`);
+    if (parseClockOffset(config.GPUMETER_CLOCK_OFFSET) !== 0)
+      problems.push(
+        `GPUMETER_CLOCK_OFFSET: GPUMETER_CLOCK_OFFSET must not be set when GPUMETER_ENV=production`,
+      );
     if (config.OPENAPI_RESPONSE_CHECK === 'true')
       problems.push(
         `OPENAPI_RESPONSE_CHECK: OPENAPI_RESPONSE_CHECK must not be true when GPUMETER_ENV=production`,

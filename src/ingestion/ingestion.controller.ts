@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Body, Controller, HttpCode, Post, type RawBodyRequest, Req, Res } from '@nestjs/common';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
@@ -13,7 +14,10 @@ import { topLevelJsonTexts } from '../platform/json/untrusted-json';
 @ApiBearerAuth()
 @Controller('v1/events')
 export class IngestionController {
-  constructor(private readonly ingestion: IngestionService) {}
+  constructor(
+    private readonly ingestion: IngestionService,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * One event, a JSON array, or application/cloudevents-batch+json; at most 1000 events and
@@ -32,7 +36,7 @@ export class IngestionController {
     @Req() req: RawBodyRequest<AuthenticatedRequest>,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const receivedAtMs = Date.now();
+    const receivedAtMs = this.clock.now();
     const events = Array.isArray(body) ? body : [body];
     if (body === undefined || body === null || (typeof body !== 'object' && !Array.isArray(body))) {
       throw ApiError.invalid('(body)', 'the body must be a usage event or a JSON array of them');

@@ -28,7 +28,7 @@ export class BillingPeriod {
   }
 
   /** Whether the month is over at `nowMs` (only an ended month can be invoiced). */
-  hasEnded(nowMs = Date.now()): boolean {
+  hasEnded(nowMs: number): boolean {
     return this.endMs <= nowMs;
   }
 

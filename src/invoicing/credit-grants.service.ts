@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { CatalogService } from '../catalog/catalog.service';
@@ -43,6 +44,7 @@ export class CreditGrantsService {
     private readonly workspaces: WorkspacesRepository,
     private readonly catalog: CatalogService,
     private readonly billingEvents: BillingEventsService,
+    private readonly clock: Clock,
   ) {}
 
   private async requireWorkspace(workspaceId: string): Promise<void> {
@@ -50,7 +52,11 @@ export class CreditGrantsService {
       throw new ApiError(ApiErrorCode.NotFound, 'workspace not found');
   }
 
-  async create(workspaceId: string, dto: CreateCreditGrantDto, nowMs = Date.now()): Promise<CreditGrantView> {
+  async create(
+    workspaceId: string,
+    dto: CreateCreditGrantDto,
+    nowMs = this.clock.now(),
+  ): Promise<CreditGrantView> {
     await this.requireWorkspace(workspaceId);
     const amount = new Money(dto.amount);
     if (!amount.gt(0)) throw ApiError.invalid('amount', 'amount must be more than zero');
@@ -91,7 +97,9 @@ export class CreditGrantsService {
         throw new ApiError(ApiErrorCode.Conflict, `credit grant ${data.grant_id} exists with other terms`);
       return (await this.list(workspaceId, nowMs)).grants.find((g) => g.grant_id === data.grant_id)!;
     }
-    await this.billingEvents.publish(newBillingEvent('credit_grant.created', workspaceId, data));
+    await this.billingEvents.publish(
+      newBillingEvent('credit_grant.created', workspaceId, data, this.clock.date()),
+    );
     return view(
       {
         grant_id: data.grant_id,
@@ -111,7 +119,7 @@ export class CreditGrantsService {
   }
 
   /** Every grant of the workspace, newest first, with the balance finalized invoices left. */
-  async list(workspaceId: string, nowMs = Date.now()) {
+  async list(workspaceId: string, nowMs = this.clock.now()) {
     await this.requireWorkspace(workspaceId);
     const [grants, ledgers] = await Promise.all([
       this.grants.grants(workspaceId),
@@ -128,13 +136,13 @@ export class CreditGrantsService {
   }
 
   /** Voids what is left of a grant: from now on no invoice takes any more of it. */
-  async void(workspaceId: string, grantId: string, reason: string, nowMs = Date.now()) {
+  async void(workspaceId: string, grantId: string, reason: string, nowMs = this.clock.now()) {
     const { grants } = await this.list(workspaceId, nowMs);
     const grant = grants.find((g) => g.grant_id === grantId);
     if (!grant) throw new ApiError(ApiErrorCode.NotFound, 'credit grant not found');
     if (grant.voided_at !== null) return { ...grant, voided_amount: '0.00' };
     await this.billingEvents.publish(
-      newBillingEvent('credit_grant.voided', workspaceId, { grant_id: grantId, reason }),
+      newBillingEvent('credit_grant.voided', workspaceId, { grant_id: grantId, reason }, this.clock.date()),
     );
     return {
       ...grant,

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable } from '@nestjs/common';
 import { CatalogService } from '../catalog/catalog.service';
 import { PlanTerms, PriceCatalog } from '../catalog/price-catalog';
@@ -65,6 +66,7 @@ export class InvoiceCalculator {
     private readonly invoices: InvoicesRepository,
     private readonly creditGrants: CreditGrantsRepository,
     private readonly events: UsageEventsRepository,
+    private readonly clock: Clock,
   ) {}
 
   /** Every workspace's grants and ledger of finalized consumption (all, or one workspace's). */
@@ -397,7 +399,7 @@ export class InvoiceCalculator {
     const catalog = await this.catalogs.load();
     const assignments = await this.workspaces.planAssignments(workspaceId);
     const periods: string[] = [];
-    const current = BillingPeriod.containing(Date.now());
+    const current = BillingPeriod.containing(this.clock.now());
     for (let p = period; p.compare(current) <= 0; p = p.next()) periods.push(p.toString());
     const finalized = await this.invoices.documents({ workspaceId, periods, finalizedOnly: true });
     const states = await this.grantStates(workspaceId);
@@ -462,7 +464,7 @@ export class InvoiceCalculator {
           balance: unusedBalance(grant, ledgerBefore.consumedOf(grant.grant_id)),
         })),
         thresholdInvoices: billedBefore,
-        computedAt: options.now ?? new Date(),
+        computedAt: options.now ?? this.clock.date(),
       });
       if (doc.lines.length > 0) docs.push(doc);
     }
@@ -475,7 +477,7 @@ export class InvoiceCalculator {
    * for it on later invoices), plus, for a workspace whose month-end invoice is not finalized
    * yet, the credit lines of that invoice as a run would compute it now.
    */
-  async creditsForMonth(period: BillingPeriod, nowMs = Date.now()): Promise<Map<string, bigint>> {
+  async creditsForMonth(period: BillingPeriod, nowMs = this.clock.now()): Promise<Map<string, bigint>> {
     const month = period.toString();
     const periods: string[] = [];
     for (let p = period; p.compare(BillingPeriod.containing(nowMs)) <= 0; p = p.next())
@@ -584,8 +586,8 @@ export class InvoiceCalculator {
         })),
         earlier,
         billingThreshold,
-        usageAsOfMs: options.acceptedByMs ?? (options.now ?? new Date()).getTime(),
-        computedAt: options.now ?? new Date(),
+        usageAsOfMs: options.acceptedByMs ?? (options.now ?? this.clock.date()).getTime(),
+        computedAt: options.now ?? this.clock.date(),
       });
       out.push({ doc, due: thresholdReached(doc, billingThreshold) });
     }

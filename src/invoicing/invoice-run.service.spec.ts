@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { loadConfig } from '../config/app-config';
 import { InvoiceRunState } from './invoice-events';
 import { InvoiceRunService } from './invoice-run.service';
@@ -17,6 +18,7 @@ function service(stored: InvoiceRunState | undefined, grace = '72') {
     unused,
     unused,
     unused,
+    new Clock(),
   );
 }
 

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { HOUR_MS } from '../common/time';
@@ -56,10 +57,11 @@ export class InvoiceRunService {
     private readonly metrics: MetricsService,
     private readonly rollups: UsageRollupsRepository,
     private readonly tracing: LineTracing,
+    private readonly clock: Clock,
   ) {}
 
   /** Whether a period's invoices may be finalized at `nowMs` (its end plus the grace period has passed). */
-  isFinalizable(period: BillingPeriod, nowMs = Date.now()): boolean {
+  isFinalizable(period: BillingPeriod, nowMs = this.clock.now()): boolean {
     return nowMs >= period.endMs + this.config.INVOICE_GRACE_HOURS * HOUR_MS;
   }
 
@@ -67,7 +69,7 @@ export class InvoiceRunService {
    * Whether threshold invoices of a period may be drawn up at `nowMs`: from its start until
    * THRESHOLD_STOP_BEFORE_FINALIZING_MS before it may be finalized.
    */
-  thresholdBillable(period: BillingPeriod, nowMs = Date.now()): boolean {
+  thresholdBillable(period: BillingPeriod, nowMs = this.clock.now()): boolean {
     const finalizableAt = period.endMs + this.config.INVOICE_GRACE_HOURS * HOUR_MS;
     return nowMs >= period.startMs && nowMs < finalizableAt - THRESHOLD_STOP_BEFORE_FINALIZING_MS;
   }
@@ -82,7 +84,7 @@ export class InvoiceRunService {
     trigger: InvoiceRunState['trigger'],
     mode: InvoiceRunMode = 'month_end',
   ): { state: InvoiceRunState; done: Promise<InvoiceRunState> } {
-    const now = new Date();
+    const now = this.clock.date();
     if (mode === 'month_end' && !period.hasEnded(now.getTime()))
       throw ApiError.invalid(
         'period',
@@ -131,7 +133,7 @@ export class InvoiceRunService {
   }
 
   /** The run's state: live when it runs in this process, else as last published. */
-  async get(id: string, nowMs = Date.now()): Promise<InvoiceRunState | undefined> {
+  async get(id: string, nowMs = this.clock.now()): Promise<InvoiceRunState | undefined> {
     for (const { state } of this.active.values()) if (state.id === id) return { ...state };
     const run = await this.invoices.run(id);
     // A run whose process died stops beating: say so (running it again finishes its work).
@@ -142,9 +144,9 @@ export class InvoiceRunService {
 
   private async publishState(state: InvoiceRunState): Promise<void> {
     state.version++;
-    state.updated_at = new Date().toISOString();
+    state.updated_at = this.clock.date().toISOString();
     await this.billingEvents.publish({
-      ...newBillingEvent('invoice_run.updated', SYSTEM_SUBJECT, { ...state }),
+      ...newBillingEvent('invoice_run.updated', SYSTEM_SUBJECT, { ...state }, this.clock.date()),
       id: `invoice_run.updated:${state.id}:${state.version}`,
     });
   }
@@ -174,7 +176,7 @@ export class InvoiceRunService {
       this.logger.error(`invoice run ${state.id} for ${period.toString()} failed: ${(e as Error).message}`);
     }
     clearInterval(heartbeat);
-    state.finished_at = new Date().toISOString();
+    state.finished_at = this.clock.date().toISOString();
     await this.publishState(state).catch((e: Error) =>
       this.logger.error(`could not publish the end of run ${state.id}: ${e.message}`),
     );
@@ -216,7 +218,7 @@ export class InvoiceRunService {
       (await this.invoices.documents({ periods: [period.toString()] })).map((s) => [s.document.id, s]),
     );
     if (cutMs !== undefined) docs = await this.traceLines(docs, existing, period, cutMs);
-    const { events, counts } = planRunEvents(docs, existing, state.finalize);
+    const { events, counts } = planRunEvents(docs, existing, state.finalize, this.clock.date());
     state.counts.invoices = counts.invoices;
     state.counts.drafted += counts.drafted;
     state.counts.finalized += counts.finalized;
@@ -224,10 +226,15 @@ export class InvoiceRunService {
     await this.billingEvents.publishAll(events);
     if (state.finalize) {
       await this.billingEvents.publish({
-        ...newBillingEvent('invoice.period_closed', SYSTEM_SUBJECT, {
-          period: period.toString(),
-          run_id: state.id,
-        }),
+        ...newBillingEvent(
+          'invoice.period_closed',
+          SYSTEM_SUBJECT,
+          {
+            period: period.toString(),
+            run_id: state.id,
+          },
+          this.clock.date(),
+        ),
         id: `invoice.period_closed:${period.toString()}`,
       });
     }
@@ -264,7 +271,12 @@ export class InvoiceRunService {
       throw new Error(
         `not finalizing threshold invoices of ${period.toString()}: the month may be finalized in less than ${THRESHOLD_STOP_BEFORE_FINALIZING_MS / 60_000} minutes`,
       );
-    const { events, counts } = planRunEvents(traced, new Map(stored.map((s) => [s.document.id, s])), true);
+    const { events, counts } = planRunEvents(
+      traced,
+      new Map(stored.map((s) => [s.document.id, s])),
+      true,
+      this.clock.date(),
+    );
     state.counts.invoices = counts.invoices;
     state.counts.drafted += counts.drafted;
     state.counts.finalized += counts.finalized;
@@ -319,7 +331,7 @@ export class InvoiceRunService {
           directory,
         );
         await this.billingEvents.publish({
-          ...newBillingEvent('invoice.pushed', doc.workspace_id, data),
+          ...newBillingEvent('invoice.pushed', doc.workspace_id, data, this.clock.date()),
           id: `invoice.pushed:${doc.id}`,
         });
         state.counts.pushed++;

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from './billing-period';
@@ -27,6 +28,7 @@ export class InvoiceScheduler implements OnApplicationShutdown {
     private readonly runs: InvoiceRunService,
     private readonly invoices: InvoicesRepository,
     private readonly calculator: InvoiceCalculator,
+    private readonly clock: Clock,
   ) {}
 
   start(): void {
@@ -43,7 +45,7 @@ export class InvoiceScheduler implements OnApplicationShutdown {
   }
 
   /** One look: starts at most one run and waits for it. */
-  async tick(nowMs = Date.now()): Promise<void> {
+  async tick(nowMs = this.clock.now()): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
     try {
@@ -73,7 +75,7 @@ export class InvoiceScheduler implements OnApplicationShutdown {
    * One look for threshold invoices: a threshold run of the open month, and of the month
    * before while it may not be finalized soon (usage of its last hours still arriving).
    */
-  async thresholdTick(nowMs = Date.now()): Promise<void> {
+  async thresholdTick(nowMs = this.clock.now()): Promise<void> {
     if (this.thresholdTicking) return;
     this.thresholdTicking = true;
     try {

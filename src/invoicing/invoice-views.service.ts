@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable } from '@nestjs/common';
 import { invoiceStatus } from './invoice-status';
 import { formatAmount, Money } from '../catalog/money';
@@ -21,6 +22,7 @@ export class InvoiceViewsService {
     private readonly invoices: InvoicesRepository,
     private readonly calculator: InvoiceCalculator,
     private readonly workspaces: WorkspacesRepository,
+    private readonly clock: Clock,
   ) {}
 
   private async withStatus(stored: StoredInvoice[]): Promise<InvoiceView[]> {
@@ -108,7 +110,10 @@ export class InvoiceViewsService {
   }
 
   /** The open period's invoice as it stands: the same computation a run will make. */
-  async upcoming(workspaceId: string, now = new Date()): Promise<InvoiceDocument & { status: 'upcoming' }> {
+  async upcoming(
+    workspaceId: string,
+    now = this.clock.date(),
+  ): Promise<InvoiceDocument & { status: 'upcoming' }> {
     // An operator naming a workspace that does not exist gets a 404, not an empty invoice.
     if (!(await this.workspaces.findById(workspaceId)))
       throw new ApiError(ApiErrorCode.NotFound, 'workspace not found');
@@ -137,7 +142,7 @@ export class InvoiceViewsService {
    * Spend so far in the open period (the upcoming invoice's numbers) and a linear forecast to
    * the period's end: usage grows at the rate seen so far; credits and fee as the plan says.
    */
-  async currentSpend(workspaceId: string, now = new Date()) {
+  async currentSpend(workspaceId: string, now = this.clock.date()) {
     const up = await this.upcoming(workspaceId, now);
     const thresholds =
       (await this.calculator.finalizedThresholds(BillingPeriod.parse(up.period)!, workspaceId)).get(

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable, Logger } from '@nestjs/common';
 import { Money } from '../catalog/money';
 import { DAY_MS } from '../common/time';
@@ -64,13 +65,16 @@ export class LineTracing {
     private readonly config: AppConfig,
     private readonly kafka: KafkaService,
     private readonly events: UsageEventsRepository,
+    private readonly clock: Clock,
   ) {}
 
   /**
    * The cut for a finalizing run, taken before its usage is rated: now, once the usage consumer
    * group has read every record written before it (waits a little; throws when it is behind).
+   * The service's Clock: the API stamps each record it produces with its Clock's time of
+   * receipt, which is also the "moment of ingestion" the consumer judges an event by.
    */
-  async cut(nowMs = Date.now()): Promise<number> {
+  async cut(nowMs = this.clock.now()): Promise<number> {
     const deadline = Date.now() + CUT_WAIT_MS;
     for (;;) {
       const behind = await this.kafka.partitionsNotReadTo(

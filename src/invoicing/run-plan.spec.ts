@@ -77,21 +77,22 @@ describe('what an invoice run publishes', () => {
       { drafted: 0, finalized: 0, already_finalized: 1 },
     ],
   ])('%s', (_name, computed, before, finalize, types, counts) => {
-    const plan = planRunEvents(computed, before, finalize);
+    const plan = planRunEvents(computed, before, finalize, new Date(0));
     expect(plan.events.map((e) => e.type)).toEqual(types);
     expect(plan.counts).toEqual({ invoices: computed.length, ...counts });
   });
 
   it('ids come from the content: a repeated run publishes the same ids, a changed invoice a new draft id', () => {
-    const first = planRunEvents([a], stored(), true).events.map((e) => e.id);
+    const first = planRunEvents([a], stored(), true, new Date(0)).events.map((e) => e.id);
     const again = planRunEvents(
       [doc('ws_a', '10.00', '2026-12-09T00:00:00.000Z')],
       stored(),
       true,
+      new Date(0),
     ).events.map((e) => e.id);
     expect(again).toEqual(first);
     expect(first).toEqual([`invoice.drafted:${a.id}:${contentHash(a)}`, `invoice.finalized:${a.id}`]);
-    const changed = planRunEvents([doc('ws_a', '10.01')], stored(), false).events[0].id;
+    const changed = planRunEvents([doc('ws_a', '10.01')], stored(), false, new Date(0)).events[0].id;
     expect(changed).not.toEqual(first[0]);
   });
 });

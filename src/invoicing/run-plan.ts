@@ -27,6 +27,7 @@ export function planRunEvents(
   computed: readonly InvoiceDocument[],
   stored: ReadonlyMap<string, { document: InvoiceDocument; finalized: boolean }>,
   finalize: boolean,
+  now: Date,
 ): { events: BillingEvent[]; counts: RunPlanCounts } {
   const counts: RunPlanCounts = { invoices: computed.length, drafted: 0, finalized: 0, already_finalized: 0 };
   const events: BillingEvent[] = [];
@@ -39,14 +40,14 @@ export function planRunEvents(
     const hash = contentHash(doc);
     if (!previous || contentHash(previous.document) !== hash) {
       events.push({
-        ...newBillingEvent('invoice.drafted', doc.workspace_id, { invoice: doc }),
+        ...newBillingEvent('invoice.drafted', doc.workspace_id, { invoice: doc }, now),
         id: `invoice.drafted:${doc.id}:${hash}`,
       });
       counts.drafted++;
     }
     if (finalize) {
       events.push({
-        ...newBillingEvent('invoice.finalized', doc.workspace_id, { invoice: doc }),
+        ...newBillingEvent('invoice.finalized', doc.workspace_id, { invoice: doc }, now),
         id: `invoice.finalized:${doc.id}`,
       });
       counts.finalized++;

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import fc from 'fast-check';
 import { FaultInjection } from '../platform/fault-injection';
 import { KafkaMessage } from 'kafkajs';
@@ -20,6 +21,7 @@ const consumer = new UsageConsumerService(
   new UsageStoredSignal(),
   new FaultInjection(loadConfig({ GPUMETER_ENV: 'test' })),
   {} as UsageRetirementsRepository,
+  new Clock(),
 );
 const NOW = Date.UTC(2026, 10, 27, 10, 0, 10);
 const message = (value: Buffer | null, offset = 0): KafkaMessage => ({
@@ -108,6 +110,7 @@ describe('usage consumer decode: no record can make it throw (issue 8)', () => {
       new UsageStoredSignal(),
       new FaultInjection(loadConfig({ GPUMETER_ENV: 'test' })),
       {} as UsageRetirementsRepository,
+      new Clock(),
     );
     // Two partitions: agent://even → 0, anything else → 1.
     (routed as unknown as { partitionOfSource: (s: string) => number }).partitionOfSource = (s) =>
@@ -143,6 +146,7 @@ describe('usage consumer: events of retired months (raw event retention)', () =>
       new UsageStoredSignal(),
       new FaultInjection(loadConfig({ GPUMETER_ENV: 'test' })),
       retiredAugust,
+      new Clock(),
     );
     const august = sampleUsageEvent(Date.UTC(2026, 7, 20, 3), { id: 'august' });
     const september = sampleUsageEvent(Date.UTC(2026, 8, 2, 3), { id: 'september' });

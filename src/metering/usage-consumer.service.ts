@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable, Logger } from '@nestjs/common';
 import { FaultInjection } from '../platform/fault-injection';
 import { Consumer, EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
@@ -97,6 +98,7 @@ export class UsageConsumerService {
     private readonly usageStored: UsageStoredSignal,
     private readonly faults: FaultInjection,
     private readonly retirements: UsageRetirementsRepository,
+    private readonly clock: Clock,
   ) {
     this.coalescer = new StoreCoalescer(
       (events) => this.prepare(events),
@@ -201,7 +203,7 @@ export class UsageConsumerService {
     // Large fetches are stored in slices of about maxEvents events, each committed on its own.
     for (let start = 0; start < batch.messages.length;) {
       const slice: Decoded = { events: [], deadLetters: [], misrouted: [], aged: [] };
-      this.agedBeforeMs = agedBefore(Date.now());
+      this.agedBeforeMs = agedBefore(this.clock.now());
       let end = start;
       while (end < batch.messages.length && slice.events.length < maxEvents)
         this.decodeInto(batch.messages[end++], batch.partition, slice);
@@ -250,7 +252,7 @@ export class UsageConsumerService {
    * Never throws, whatever the bytes: a record that made any step here fail is dead-lettered
    * as `unprocessable`, so one record can never stop its partition.
    */
-  decode(messages: KafkaMessage[], partition: number, nowMs = Date.now()): Decoded {
+  decode(messages: KafkaMessage[], partition: number, nowMs = this.clock.now()): Decoded {
     const decoded: Decoded = { events: [], deadLetters: [], misrouted: [], aged: [] };
     this.agedBeforeMs = agedBefore(nowMs);
     for (const message of messages) this.decodeInto(message, partition, decoded);

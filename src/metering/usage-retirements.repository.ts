@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable } from '@nestjs/common';
 import { ClickHouseService } from '../platform/clickhouse/clickhouse.service';
 import { int, list, sql } from '../platform/clickhouse/sql';
@@ -22,7 +23,10 @@ const PIECE_COLUMNS = sql`workspace_id, gpu_type, app_id, function_id, region`;
  */
 @Injectable()
 export class UsageRetirementsRepository {
-  constructor(private readonly clickhouse: ClickHouseService) {}
+  constructor(
+    private readonly clickhouse: ClickHouseService,
+    private readonly clock: Clock,
+  ) {}
 
   /** Retired months (YYYYMM) among `months`, or all, each with the cuts its pieces were stored at. */
   async retired(months?: readonly number[]): Promise<Map<number, number[]>> {
@@ -122,7 +126,7 @@ export class UsageRetirementsRepository {
         price_cuts_ms: priceCutsMs.map(String),
         events: totals.events.toString(),
         gpu_ms: totals.gpu_ms.toString(),
-        retired_at_ms: Date.now(),
+        retired_at_ms: this.clock.now(),
       },
     ]);
   }

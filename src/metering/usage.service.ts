@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable } from '@nestjs/common';
 import { CURRENCY, formatCents, scaledToCents } from '../catalog/money';
 import { CatalogService } from '../catalog/catalog.service';
@@ -38,12 +39,13 @@ export class UsageService {
   constructor(
     private readonly rollups: UsageRollupsRepository,
     private readonly catalogs: CatalogService,
+    private readonly clock: Clock,
   ) {}
 
   async usage(
     workspaceId: string,
     q: { from?: string; to?: string; window?: UsageWindow; group_by?: string },
-    nowMs = Date.now(),
+    nowMs = this.clock.now(),
   ) {
     const now = new Date(nowMs);
     const { fromMs, toMs } = UsageSpan.parse(q.from, q.to, {
@@ -155,7 +157,7 @@ export class UsageService {
   async breakdown(
     workspaceId: string,
     q: { from?: string; to?: string; by?: BreakdownBy; limit?: number },
-    nowMs = Date.now(),
+    nowMs = this.clock.now(),
   ) {
     const by = q.by ?? 'app_id';
     const limit = q.limit ?? DEFAULT_BREAKDOWN_LIMIT;

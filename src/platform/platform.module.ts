@@ -5,11 +5,31 @@ import { StoredRows } from './clickhouse/stored-rows';
 import { UsageStoredSignal } from './usage-stored-signal';
 import { MetricsService } from './metrics/metrics.service';
 import { FaultInjection } from './fault-injection';
+import { Clock } from './clock';
+import { parseClockOffset } from '../common/time';
+import { AppConfig } from '../config/app-config';
 
-/** Outside systems (Kafka, ClickHouse) and cross-cutting services, one injectable each. */
+/** Shared by every module as they are. */
+const SHARED = [
+  KafkaService,
+  ClickHouseService,
+  MetricsService,
+  StoredRows,
+  UsageStoredSignal,
+  FaultInjection,
+];
+
+/** Outside systems (Kafka, ClickHouse), the clock and cross-cutting services, one injectable each. */
 @Global()
 @Module({
-  providers: [KafkaService, ClickHouseService, MetricsService, StoredRows, UsageStoredSignal, FaultInjection],
-  exports: [KafkaService, ClickHouseService, MetricsService, StoredRows, UsageStoredSignal, FaultInjection],
+  providers: [
+    ...SHARED,
+    {
+      provide: Clock,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new Clock(parseClockOffset(config.GPUMETER_CLOCK_OFFSET) ?? 0),
+    },
+  ],
+  exports: [...SHARED, Clock],
 })
 export class PlatformModule {}

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable } from '@nestjs/common';
 import { formatAmount, Money, toMinorUnits } from '../catalog/money';
 import { AppConfig } from '../config/app-config';
@@ -42,6 +43,7 @@ export class ReconciliationService {
     private readonly storedRows: StoredRows,
     private readonly tracing: LineTracing,
     private readonly retirements: UsageRetirementsRepository,
+    private readonly clock: Clock,
   ) {}
 
   async reconcile(period: BillingPeriod, options: { stripe: boolean }) {
@@ -139,7 +141,7 @@ export class ReconciliationService {
     const traced = stored.filter((s) => s.finalized);
     if (closed) {
       const later: string[] = [];
-      const current = BillingPeriod.containing(Date.now());
+      const current = BillingPeriod.containing(this.clock.now());
       for (let p = period.next(); p.compare(current) <= 0; p = p.next()) later.push(p.toString());
       for (const s of await this.invoices.documents({ periods: later, finalizedOnly: true }))
         if (s.document.lines.some((l) => l.adjusts?.period === period.toString())) traced.push(s);
@@ -216,7 +218,7 @@ export class ReconciliationService {
 
     return {
       period: period.toString(),
-      checked_at: new Date().toISOString(),
+      checked_at: this.clock.date().toISOString(),
       ok: differences.length === 0,
       kafka: {
         usage_messages: usage.held.toString(),

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable } from '@nestjs/common';
 import { CatalogService } from '../catalog/catalog.service';
 import { ApiError, ApiErrorCode } from '../common/api-error';
@@ -20,12 +21,13 @@ export class MarginReportService {
     private readonly events: UsageEventsRepository,
     private readonly retirements: UsageRetirementsRepository,
     private readonly calculator: InvoiceCalculator,
+    private readonly clock: Clock,
   ) {}
 
   async report(
     period: BillingPeriod,
     groupBy: readonly MarginGroupKey[],
-    nowMs = Date.now(),
+    nowMs = this.clock.now(),
   ): Promise<MarginReport & { period: string; group_by: MarginGroupKey[]; currency: 'usd'; as_of: string }> {
     if (period.startMs > nowMs) throw ApiError.invalid('period', 'period must not be a month to come');
     if ((await this.retirements.retired([monthNumber(period.startMs)])).size > 0)

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable, Logger } from '@nestjs/common';
 import { CatalogService } from '../catalog/catalog.service';
 import { HOUR_MS } from '../common/time';
@@ -42,13 +43,14 @@ export class RetentionService {
     private readonly events: UsageEventsRepository,
     private readonly rollups: UsageRollupsRepository,
     private readonly retirements: UsageRetirementsRepository,
+    private readonly clock: Clock,
   ) {}
 
   async run(options: { dryRun: boolean; nowMs?: number }): Promise<MonthOutcome[]> {
     const retentionDays = this.config.RAW_EVENT_RETENTION_DAYS;
     if (retentionDays === undefined)
       throw new Error('RAW_EVENT_RETENTION_DAYS is not set: raw events are kept');
-    const nowMs = options.nowMs ?? Date.now();
+    const nowMs = options.nowMs ?? this.clock.now();
     const closed = [...(await this.invoices.closedPeriods())].map((p) => BillingPeriod.parse(p)!);
     const retired = await this.retirements.retired();
     const plan = planRetention({

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { StripeInvoiceInput } from './stripe-invoice-input';
 import { FaultInjection } from '../platform/fault-injection';
@@ -84,6 +85,7 @@ export class StripeInvoicePusher implements BillingEventProjection<Handled>, OnM
     private readonly customers: StripeCustomersRepository,
     private readonly billingEvents: BillingEventsService,
     private readonly faults: FaultInjection,
+    private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
@@ -117,7 +119,12 @@ export class StripeInvoicePusher implements BillingEventProjection<Handled>, OnM
     }
     if (directory.linked.get(ws.id) !== id) {
       await this.billingEvents.publish({
-        ...newBillingEvent('workspace.stripe_customer_linked', ws.id, { stripe_customer_id: id }),
+        ...newBillingEvent(
+          'workspace.stripe_customer_linked',
+          ws.id,
+          { stripe_customer_id: id },
+          this.clock.date(),
+        ),
         id: `workspace.stripe_customer_linked:${ws.id}`,
       });
       directory.linked.set(ws.id, id);

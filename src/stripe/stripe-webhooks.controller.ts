@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Controller, Headers, HttpCode, Logger, Post, Req } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { RawBodyRequest } from '@nestjs/common';
@@ -42,6 +43,7 @@ export class StripeWebhooksController {
     private readonly config: AppConfig,
     private readonly stripe: StripeApiService,
     private readonly billingEvents: BillingEventsService,
+    private readonly clock: Clock,
   ) {}
 
   @Post('webhooks')
@@ -100,7 +102,7 @@ export class StripeWebhooksController {
       stripe_invoice_id: typeof invoice?.id === 'string' && invoice.id.isWellFormed() ? invoice.id : '',
       ...(type === 'invoice.payment_failed' ? { reason: failureReason(invoice) } : {}),
     };
-    await this.billingEvents.publish({ ...newBillingEvent(type, workspaceId, data), id });
+    await this.billingEvents.publish({ ...newBillingEvent(type, workspaceId, data, this.clock.date()), id });
     return { received: true, handled: type };
   }
 }

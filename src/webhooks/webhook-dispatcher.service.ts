@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Consumer, EachBatchPayload } from 'kafkajs';
 import { Webhook } from 'standardwebhooks';
@@ -96,6 +97,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     private readonly repository: WebhooksRepository,
     private readonly endpoints: WebhookEndpointsService,
     private readonly invoices: InvoicesRepository,
+    private readonly clock: Clock,
   ) {
     this.schedule = config.WEBHOOK_RETRY_SCHEDULE_SECONDS.map((s) => Number(s) * 1000);
   }
@@ -205,7 +207,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     // The dispatcher's own facts first; every other event may become a webhook (webhookFor).
     if (event.type === 'webhook.message_created') {
       const d = event.data;
-      await this.enqueue(d.message_id, d.endpoint_id, event.subject, d.body, 0, Date.now());
+      await this.enqueue(d.message_id, d.endpoint_id, event.subject, d.body, 0, this.clock.now());
       return [];
     }
     if (event.type === 'webhook.retry_requested') {
@@ -219,7 +221,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
         workspaceKey: event.subject,
         body: message.body,
         attemptsMade: made,
-        dueAtMs: Date.now(),
+        dueAtMs: this.clock.now(),
       });
       return [];
     }
@@ -269,7 +271,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
         partition: await this.kafka.partitionFor(this.kafka.topics.billingEvents, key),
       };
       events.push({
-        ...newBillingEvent('webhook.message_created', key, data),
+        ...newBillingEvent('webhook.message_created', key, data, this.clock.date()),
         id: `webhook.message_created:${id}`,
       });
     }
@@ -279,7 +281,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     await this.billingEvents.publishAll(fresh);
     for (const e of fresh) {
       const d = e.data;
-      await this.enqueue(d.message_id, d.endpoint_id, e.subject, d.body, 0, Date.now());
+      await this.enqueue(d.message_id, d.endpoint_id, e.subject, d.body, 0, this.clock.now());
     }
   }
 
@@ -301,7 +303,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     try {
       for (const m of await this.repository.unsettled()) {
         const key = m.workspace_id === '' ? SYSTEM : m.workspace_id;
-        const due = m.attempts === 0 ? Date.now() : m.next_attempt_at_ms;
+        const due = m.attempts === 0 ? this.clock.now() : m.next_attempt_at_ms;
         if (due === 0) continue; // a failed attempt with no retry left: it gave up
         await this.enqueue(m.id, m.endpoint_id, key, m.body, m.attempts, due);
       }
@@ -313,13 +315,14 @@ export class WebhookDispatcher implements OnApplicationShutdown {
   }
 
   private async endpointMap(): Promise<Map<string, WebhookEndpoint>> {
-    if (this.endpointCache && Date.now() - this.endpointCache.at < 5_000) return this.endpointCache.byId;
+    if (this.endpointCache && this.clock.now() - this.endpointCache.at < 5_000)
+      return this.endpointCache.byId;
     // A read that started before an endpoint changed must not be kept as the cache: it may
     // still show the endpoint enabled (seen: a message delivered to an endpoint a 410 had
     // just disabled, while another attempt's read was in flight).
     const generation = this.endpointGeneration;
     const byId = new Map((await this.repository.endpoints()).map((e) => [e.id, e]));
-    if (generation === this.endpointGeneration) this.endpointCache = { at: Date.now(), byId };
+    if (generation === this.endpointGeneration) this.endpointCache = { at: this.clock.now(), byId };
     return byId;
   }
 
@@ -330,7 +333,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
 
   private tick(): void {
     if (this.stopping) return;
-    const now = Date.now();
+    const now = this.clock.now();
     const due = [...this.pending.values()]
       .filter((p) => p.dueAtMs <= now)
       .sort((a, b) => a.dueAtMs - b.dueAtMs);
@@ -356,7 +359,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     try {
       const endpoint = (await this.endpointMap()).get(p.endpointId);
       const attempt = p.attemptsMade + 1;
-      const at = new Date();
+      const at = this.clock.date();
       if (!endpoint || endpoint.status !== 'enabled') {
         await this.record(
           p,
@@ -384,7 +387,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
         return;
       }
       const delay = this.schedule[attempt];
-      const next = delay === undefined ? null : new Date(Date.now() + delay);
+      const next = delay === undefined ? null : new Date(this.clock.now() + delay);
       await this.record(p, attempt, at, result, next ? 'failed' : 'gave_up', next);
       if (await this.failingTooLong(endpoint, at.getTime()))
         await this.disable(
@@ -396,7 +399,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     } catch (e) {
       // Recording failed (Kafka down): try the same attempt again shortly; at least once.
       this.logger.error(`webhooks: attempt at ${p.id} could not be recorded: ${describeError(e)}`);
-      this.pending.set(p.id, { ...p, dueAtMs: Date.now() + 5_000 });
+      this.pending.set(p.id, { ...p, dueAtMs: this.clock.now() + 5_000 });
     }
   }
 
@@ -496,7 +499,12 @@ export class WebhookDispatcher implements OnApplicationShutdown {
   private async disable(endpoint: WebhookEndpoint, reason: EndpointDisabledData['reason'], detail: string) {
     const data: EndpointDisabledData = { id: endpoint.id, reason, detail };
     await this.billingEvents.publish({
-      ...newBillingEvent('webhook_endpoint.disabled', endpoint.workspace_id ?? SYSTEM, data),
+      ...newBillingEvent(
+        'webhook_endpoint.disabled',
+        endpoint.workspace_id ?? SYSTEM,
+        data,
+        this.clock.date(),
+      ),
       // Once per enabling: the same decision again (another replica, a retry) is one event.
       id: `webhook_endpoint.disabled:${endpoint.id}:${endpoint.enabled_at_ms}`,
     });

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
@@ -72,6 +73,7 @@ export class WebhookEndpointsService {
     private readonly billingEvents: BillingEventsService,
     private readonly workspaces: WorkspacesRepository,
     private readonly kafka: KafkaService,
+    private readonly clock: Clock,
   ) {
     this.policy = urlPolicy(config.GPUMETER_ENV);
     this.box = new SecretBox(config.WEBHOOK_SECRETS_KEY);
@@ -99,7 +101,7 @@ export class WebhookEndpointsService {
       description: dto.description ?? '',
       secret: this.box.seal(secret),
     };
-    const event = newBillingEvent('webhook_endpoint.created', workspaceId ?? SYSTEM, data);
+    const event = newBillingEvent('webhook_endpoint.created', workspaceId ?? SYSTEM, data, this.clock.date());
     await this.billingEvents.publish(event);
     return { ...view({ ...(await this.mustFind(principal, data.id)) }), secret };
   }
@@ -123,7 +125,7 @@ export class WebhookEndpointsService {
   async remove(principal: Principal, id: string): Promise<void> {
     const e = await this.mustFind(principal, id);
     await this.billingEvents.publish(
-      newBillingEvent('webhook_endpoint.deleted', e.workspace_id ?? SYSTEM, { id }),
+      newBillingEvent('webhook_endpoint.deleted', e.workspace_id ?? SYSTEM, { id }, this.clock.date()),
     );
   }
 
@@ -137,14 +139,14 @@ export class WebhookEndpointsService {
     const e = await this.mustFind(principal, id);
     if (e.status === 'enabled') return view(e);
     await this.billingEvents.publishAndAwaitProjection(
-      newBillingEvent('webhook_endpoint.enabled', e.workspace_id ?? SYSTEM, { id }),
+      newBillingEvent('webhook_endpoint.enabled', e.workspace_id ?? SYSTEM, { id }, this.clock.date()),
       ENABLE_CONFIRM_TIMEOUT_MS,
     );
     return view(await this.mustFind(principal, id));
   }
 
   /** A new secret; the old one keeps signing beside it for 24 h (two signatures per message). */
-  async rotate(principal: Principal, id: string, nowMs = Date.now()) {
+  async rotate(principal: Principal, id: string, nowMs = this.clock.now()) {
     const e = await this.mustFind(principal, id);
     const secret = newSigningSecret();
     const data: EndpointSecretRotatedData = {
@@ -154,7 +156,7 @@ export class WebhookEndpointsService {
       previous_valid_until: new Date(nowMs + ROTATION_OVERLAP_MS).toISOString(),
     };
     await this.billingEvents.publish(
-      newBillingEvent('webhook_endpoint.secret_rotated', e.workspace_id ?? SYSTEM, data),
+      newBillingEvent('webhook_endpoint.secret_rotated', e.workspace_id ?? SYSTEM, data, this.clock.date()),
     );
     return { id, secret, previous_secret_valid_until: data.previous_valid_until };
   }
@@ -166,7 +168,7 @@ export class WebhookEndpointsService {
     const body: WebhookBody = {
       type: 'webhook.test',
       id: eventId,
-      created_at: new Date().toISOString(),
+      created_at: this.clock.date().toISOString(),
       data: { endpoint_id: id, workspace_id: e.workspace_id },
     };
     const key = e.workspace_id ?? SYSTEM;
@@ -180,7 +182,7 @@ export class WebhookEndpointsService {
       partition: await this.kafka.partitionFor(this.kafka.topics.billingEvents, key),
     };
     await this.billingEvents.publish({
-      ...newBillingEvent('webhook.message_created', key, data),
+      ...newBillingEvent('webhook.message_created', key, data, this.clock.date()),
       id: `webhook.message_created:${data.message_id}`,
     });
     return { message_id: data.message_id };
@@ -194,7 +196,12 @@ export class WebhookEndpointsService {
       throw new ApiError(ApiErrorCode.NotFound, 'message not found');
     const key = message.workspace_id === '' ? SYSTEM : message.workspace_id;
     await this.billingEvents.publish(
-      newBillingEvent('webhook.retry_requested', key, { message_id: message.id, endpoint_id: e.id }),
+      newBillingEvent(
+        'webhook.retry_requested',
+        key,
+        { message_id: message.id, endpoint_id: e.id },
+        this.clock.date(),
+      ),
     );
     return { message_id: message.id, retry: 'requested' };
   }

@@ -1,3 +1,4 @@
+import { Clock } from '../platform/clock';
 import { Injectable } from '@nestjs/common';
 import { DEFAULT_PLAN } from '../catalog/catalog-seed';
 import { CatalogService } from '../catalog/catalog.service';
@@ -64,6 +65,7 @@ export class WorkspacesService {
     private readonly catalog: CatalogService,
     private readonly credentials: CredentialsRepository,
     private readonly store: CredentialStore,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -95,7 +97,7 @@ export class WorkspacesService {
    */
   async create(dto: CreateWorkspaceDto): Promise<WorkspaceView & { plan: string; api_key: string }> {
     const plan = dto.plan ?? DEFAULT_PLAN;
-    await this.checkPlan(plan, Date.now());
+    await this.checkPlan(plan, this.clock.now());
     if (await this.workspaces.findById(dto.id)) throw WorkspacesService.conflict(dto.id);
     const apiKey = newWorkspaceApiKey();
     const data: WorkspaceCreatedData = {
@@ -106,7 +108,7 @@ export class WorkspacesService {
       api_key_prefix: apiKeyPrefix(apiKey),
       plan,
     };
-    const event = newBillingEvent('workspace.created', dto.id, data);
+    const event = newBillingEvent('workspace.created', dto.id, data, this.clock.date());
     try {
       await this.billingEvents.publishAndAwaitProjection(event, CREATE_CONFIRM_TIMEOUT_MS);
     } catch (e) {
@@ -136,7 +138,7 @@ export class WorkspacesService {
       key_hash: hashApiKey(apiKey),
       key_prefix: apiKeyPrefix(apiKey),
     };
-    const event = newBillingEvent('workspace.key_created', workspaceId, data);
+    const event = newBillingEvent('workspace.key_created', workspaceId, data, this.clock.date());
     await this.billingEvents.publish(event);
     const row = {
       credential_id: data.key_id,
@@ -166,11 +168,11 @@ export class WorkspacesService {
     this.store.forget(keyId);
     if (key.revoked_at_ms !== null) return;
     await this.billingEvents.publish(
-      newBillingEvent('workspace.key_revoked', workspaceId, { key_id: keyId }),
+      newBillingEvent('workspace.key_revoked', workspaceId, { key_id: keyId }, this.clock.date()),
     );
   }
 
-  async get(id: string, nowMs = Date.now()): Promise<WorkspaceView & { plan: string }> {
+  async get(id: string, nowMs = this.clock.now()): Promise<WorkspaceView & { plan: string }> {
     const w = await this.workspaces.findById(id);
     if (!w) throw new ApiError(ApiErrorCode.NotFound, 'workspace not found');
     const plans = await this.workspaces.planAssignments(id);
@@ -190,7 +192,7 @@ export class WorkspacesService {
       thresholds: dto.monthly_limit === null ? [] : thresholds,
       enforce: dto.monthly_limit !== null && dto.enforce === true,
     };
-    await this.billingEvents.publish(newBillingEvent('workspace.budget_set', id, data));
+    await this.billingEvents.publish(newBillingEvent('workspace.budget_set', id, data, this.clock.date()));
     return { workspace_id: id, ...data };
   }
 
@@ -199,7 +201,7 @@ export class WorkspacesService {
    * plan of the month, its terms at the month's start). `justSet`: a change just published,
    * which the projection may not hold yet.
    */
-  async billingThreshold(id: string, justSet?: WorkspaceBillingThresholdSetData, nowMs = Date.now()) {
+  async billingThreshold(id: string, justSet?: WorkspaceBillingThresholdSetData, nowMs = this.clock.now()) {
     await this.get(id);
     const now = new Date(nowMs);
     const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
@@ -226,12 +228,14 @@ export class WorkspacesService {
               dto.billing_threshold === null ? null : formatAmount(new Money(dto.billing_threshold)),
             follows_plan: false,
           };
-    await this.billingEvents.publish(newBillingEvent('workspace.billing_threshold_set', id, data));
+    await this.billingEvents.publish(
+      newBillingEvent('workspace.billing_threshold_set', id, data, this.clock.date()),
+    );
     return this.billingThreshold(id, data);
   }
 
   /** Publishes workspace.plan_changed; a plan change takes effect at the start of a billing period. */
-  async changePlan(id: string, dto: ChangePlanDto, nowMs = Date.now()) {
+  async changePlan(id: string, dto: ChangePlanDto, nowMs = this.clock.now()) {
     await this.get(id);
     const now = new Date(nowMs);
     const nextPeriod = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
@@ -242,7 +246,7 @@ export class WorkspacesService {
       throw ApiError.invalid('effective_from', 'effective_from must be the start of a month (UTC)');
     await this.checkPlan(dto.plan, at);
     const data: WorkspacePlanChangedData = { plan: dto.plan, effective_from: d.toISOString() };
-    await this.billingEvents.publish(newBillingEvent('workspace.plan_changed', id, data));
+    await this.billingEvents.publish(newBillingEvent('workspace.plan_changed', id, data, this.clock.date()));
     return { workspace_id: id, ...data };
   }
 }

@@ -15,6 +15,9 @@ import { newBillingEvent } from './billing-event';
 import { BillingEventsRepository } from './billing-events.repository';
 import { BillingEventsService } from './billing-events.service';
 
+/** When the events below happened (any fixed instant). */
+const AT = new Date(Date.UTC(2026, 9, 1));
+
 /** The real projections' checks, registered as the service registers them (no storage touched). */
 function service(): BillingEventsService {
   const svc = new BillingEventsService(
@@ -26,10 +29,10 @@ function service(): BillingEventsService {
   /* eslint-disable @typescript-eslint/no-explicit-any -- only the refuse() checks run */
   new WorkspaceProjection({} as any, svc, {} as any).onModuleInit();
   new CredentialProjection({} as any, svc).onModuleInit();
-  new CatalogService({} as any, svc, {} as any).onModuleInit();
+  new CatalogService({} as any, svc, {} as any, {} as any).onModuleInit();
   new InvoiceProjection({} as any, svc, {} as any).onModuleInit();
   new CreditGrantProjection({} as any, svc).onModuleInit();
-  new StripeInvoicePusher({} as any, {} as any, svc, {} as any).onModuleInit();
+  new StripeInvoicePusher({} as any, {} as any, svc, {} as any, {} as any).onModuleInit();
   /* eslint-enable @typescript-eslint/no-explicit-any */
   return svc;
 }
@@ -50,74 +53,109 @@ describe('billing events: what the projections refuse (issue 8)', () => {
 
   it('accepts what the API publishes', () => {
     const ok = [
-      newBillingEvent('workspace.created', 'ws_a', {
-        id: 'ws_a',
-        name: 'A 😀',
-        email: 'a@b.test',
-        api_key_hash: 'f'.repeat(64),
-        api_key_prefix: 'gpm_ws_abcde',
-        plan: 'team',
-      }),
-      newBillingEvent('workspace.budget_set', 'ws_a', { monthly_limit: '500.00', thresholds: [50, 80, 100] }),
-      newBillingEvent('workspace.key_created', 'ws_a', {
-        key_id: 'wk_0123456789abcdef',
-        name: 'ci',
-        key_hash: 'e'.repeat(64),
-        key_prefix: 'gpm_ws_abcde',
-      }),
-      newBillingEvent('workspace.key_revoked', 'ws_a', { key_id: 'wk_0123456789abcdef' }),
-      newBillingEvent('agent_token.created', 'gpumeter', {
-        token_id: 'at_0123456789abcdef',
-        name: 'gpu-host-17',
-        sources: ['agent://gpu-host-17', 'agent://rack-4/*'],
-        token_hash: 'd'.repeat(64),
-        token_prefix: 'gpm_at_abcde',
-      }),
-      newBillingEvent('agent_token.revoked', 'gpumeter', { token_id: 'at_0123456789abcdef' }),
-      newBillingEvent('workspace.budget_set', 'ws_a', { monthly_limit: null, thresholds: [] }),
-      newBillingEvent('workspace.plan_changed', 'ws_a', {
-        plan: 'team',
-        effective_from: '2027-01-01T00:00:00.000Z',
-      }),
-      newBillingEvent('catalog.prices_changed', 'gpumeter', {
-        effective_from: '2026-11-01T07:23:17.501Z',
-        gpu_per_second: { H100: '0.00115' },
-      }),
-      newBillingEvent('invoice.period_closed', 'gpumeter', { period: '2026-10', run_id: 'run_1' }),
+      newBillingEvent(
+        'workspace.created',
+        'ws_a',
+        {
+          id: 'ws_a',
+          name: 'A 😀',
+          email: 'a@b.test',
+          api_key_hash: 'f'.repeat(64),
+          api_key_prefix: 'gpm_ws_abcde',
+          plan: 'team',
+        },
+        AT,
+      ),
+      newBillingEvent(
+        'workspace.budget_set',
+        'ws_a',
+        { monthly_limit: '500.00', thresholds: [50, 80, 100] },
+        AT,
+      ),
+      newBillingEvent(
+        'workspace.key_created',
+        'ws_a',
+        {
+          key_id: 'wk_0123456789abcdef',
+          name: 'ci',
+          key_hash: 'e'.repeat(64),
+          key_prefix: 'gpm_ws_abcde',
+        },
+        AT,
+      ),
+      newBillingEvent('workspace.key_revoked', 'ws_a', { key_id: 'wk_0123456789abcdef' }, AT),
+      newBillingEvent(
+        'agent_token.created',
+        'gpumeter',
+        {
+          token_id: 'at_0123456789abcdef',
+          name: 'gpu-host-17',
+          sources: ['agent://gpu-host-17', 'agent://rack-4/*'],
+          token_hash: 'd'.repeat(64),
+          token_prefix: 'gpm_at_abcde',
+        },
+        AT,
+      ),
+      newBillingEvent('agent_token.revoked', 'gpumeter', { token_id: 'at_0123456789abcdef' }, AT),
+      newBillingEvent('workspace.budget_set', 'ws_a', { monthly_limit: null, thresholds: [] }, AT),
+      newBillingEvent(
+        'workspace.plan_changed',
+        'ws_a',
+        {
+          plan: 'team',
+          effective_from: '2027-01-01T00:00:00.000Z',
+        },
+        AT,
+      ),
+      newBillingEvent(
+        'catalog.prices_changed',
+        'gpumeter',
+        {
+          effective_from: '2026-11-01T07:23:17.501Z',
+          gpu_per_second: { H100: '0.00115' },
+        },
+        AT,
+      ),
+      newBillingEvent('invoice.period_closed', 'gpumeter', { period: '2026-10', run_id: 'run_1' }, AT),
     ];
     for (const e of ok) expect(svc.refusal(e)).toBeNull();
   });
 
   it('names what is wrong: a bogus period, a lone surrogate, another workspace’s invoice', () => {
     expect(
-      svc.refusal(newBillingEvent('invoice.period_closed', 'gpumeter', { period: '0-01', run_id: 'r' })),
+      svc.refusal(newBillingEvent('invoice.period_closed', 'gpumeter', { period: '0-01', run_id: 'r' }, AT)),
     ).toBe('data.period is missing or invalid');
     expect(
       svc.refusal(
-        newBillingEvent('workspace.budget_set', 'ws_a', { monthly_limit: '1\ud800', thresholds: [] }),
+        newBillingEvent('workspace.budget_set', 'ws_a', { monthly_limit: '1\ud800', thresholds: [] }, AT),
       ),
     ).toMatch(/well-formed Unicode/);
     const doc = { id: 'inv', workspace_id: 'ws_b', period: '2026-10', currency: 'usd', plan: {}, lines: [] };
     // Deliberately not an InvoiceDocument: what a hand-made record on the topic could hold.
     const malformed = { invoice: doc } as never;
-    expect(svc.refusal(newBillingEvent('invoice.drafted', 'ws_a', malformed))).toBe(
+    expect(svc.refusal(newBillingEvent('invoice.drafted', 'ws_a', malformed, AT))).toBe(
       'data.invoice.workspace_id is missing or invalid',
     );
   });
 
   it('credit grants: what the API publishes passes; a bad amount, kind, priority, id or expiry is refused, named', () => {
     const created = (over: Record<string, unknown> = {}) =>
-      newBillingEvent('credit_grant.created', 'ws_a', {
-        grant_id: 'cg_welcome',
-        amount: '250.00',
-        currency: 'usd',
-        kind: 'promotional',
-        priority: 50,
-        effective_at: '2026-11-01T00:00:00.000Z',
-        expires_at: null,
-        reason: 'welcome',
-        ...over,
-      } as never);
+      newBillingEvent(
+        'credit_grant.created',
+        'ws_a',
+        {
+          grant_id: 'cg_welcome',
+          amount: '250.00',
+          currency: 'usd',
+          kind: 'promotional',
+          priority: 50,
+          effective_at: '2026-11-01T00:00:00.000Z',
+          expires_at: null,
+          reason: 'welcome',
+          ...over,
+        } as never,
+        AT,
+      );
     expect(svc.refusal(created())).toBeNull();
     expect(svc.refusal(created({ expires_at: '2027-01-01T00:00:00Z' }))).toBeNull();
     expect(svc.refusal(created({ amount: '2.505' }))).toBe('data.amount is missing or invalid');
@@ -130,22 +168,27 @@ describe('billing events: what the projections refuse (issue 8)', () => {
       'data.expires_at must be after data.effective_at',
     );
     const voided = (data: Record<string, unknown>) =>
-      newBillingEvent('credit_grant.voided', 'ws_a', data as never);
+      newBillingEvent('credit_grant.voided', 'ws_a', data as never, AT);
     expect(svc.refusal(voided({ grant_id: 'cg_welcome', reason: '' }))).toBeNull();
     expect(svc.refusal(voided({ grant_id: 'cg_welcome' }))).toBe('data.reason is missing or invalid');
   });
 
   it('an invoice.pushed: with or without Stripe’s hosted page (older events have none), only an https one', () => {
     const pushed = (url?: unknown) =>
-      newBillingEvent('invoice.pushed', 'ws_a', {
-        invoice_id: 'inv_2026-10_ws_a',
-        period: '2026-10',
-        stripe_customer_id: 'cus_1',
-        stripe_invoice_id: 'in_1',
-        stripe_invoice_item_ids: {},
-        stripe_finalized: true,
-        ...(url === undefined ? {} : { stripe_hosted_invoice_url: url as string }),
-      });
+      newBillingEvent(
+        'invoice.pushed',
+        'ws_a',
+        {
+          invoice_id: 'inv_2026-10_ws_a',
+          period: '2026-10',
+          stripe_customer_id: 'cus_1',
+          stripe_invoice_id: 'in_1',
+          stripe_invoice_item_ids: {},
+          stripe_finalized: true,
+          ...(url === undefined ? {} : { stripe_hosted_invoice_url: url as string }),
+        },
+        AT,
+      );
     expect(svc.refusal(pushed())).toBeNull();
     expect(svc.refusal(pushed(null))).toBeNull();
     expect(svc.refusal(pushed('https://invoice.stripe.com/i/acct_1/test_abc'))).toBeNull();

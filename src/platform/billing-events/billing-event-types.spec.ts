@@ -15,6 +15,9 @@ import { BILLING_EVENT_TYPES, isKnownBillingEventType } from './billing-event-ty
 import { BillingEventsRepository } from './billing-events.repository';
 import { BillingEventsService } from './billing-events.service';
 
+/** When the events below happened (any fixed instant). */
+const AT = new Date(Date.UTC(2026, 9, 1));
+
 /**
  * Every projection the service registers, each over stand-in storage that records what it
  * was asked to write (no ClickHouse: this is about which events reach which projection).
@@ -46,10 +49,10 @@ function harness() {
   const projections: BillingEventProjection[] = [
     new WorkspaceProjection(s, svc, s),
     new CredentialProjection(s, svc),
-    new CatalogService(s, svc, s),
+    new CatalogService(s, svc, s, s),
     new InvoiceProjection(s, svc, s),
     new CreditGrantProjection(s, svc),
-    new StripeInvoicePusher(s, s, svc, s),
+    new StripeInvoicePusher(s, s, svc, s, s),
     new BudgetAlertsProjection(s, svc),
     new WebhookProjection(s, svc),
   ];
@@ -86,19 +89,29 @@ describe('billing event types: one map, every type projected, unknown types skip
     // Shaped like a workspace.created, the type the workspace projection once assumed for
     // anything it did not list: it must not become a workspace.
     const future = {
-      ...newBillingEvent('workspace.created', 'ws_future', {
-        id: 'ws_future',
-        name: 'from a newer gpumeter',
-        email: 'x@y.test',
-        api_key_hash: 'a'.repeat(64),
-        api_key_prefix: 'gpm_ws_abcde',
-      }),
+      ...newBillingEvent(
+        'workspace.created',
+        'ws_future',
+        {
+          id: 'ws_future',
+          name: 'from a newer gpumeter',
+          email: 'x@y.test',
+          api_key_hash: 'a'.repeat(64),
+          api_key_prefix: 'gpm_ws_abcde',
+        },
+        AT,
+      ),
       type: 'workspace.archived',
     };
-    const known = newBillingEvent('workspace.plan_changed', 'ws_a', {
-      plan: 'team',
-      effective_from: '2027-01-01T00:00:00.000Z',
-    });
+    const known = newBillingEvent(
+      'workspace.plan_changed',
+      'ws_a',
+      {
+        plan: 'team',
+        effective_from: '2027-01-01T00:00:00.000Z',
+      },
+      AT,
+    );
     expect(svc.refusal(future)).toBeNull(); // a valid envelope: not dead-lettered
     expect(svc.acceptable(future)).toBeNull(); // …but no reader takes it for a known event
     expect(svc.acceptable(known)).toEqual(known);

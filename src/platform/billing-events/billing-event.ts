@@ -36,7 +36,8 @@ export function newBillingEvent<K extends BillingEventType>(
   type: K,
   workspaceId: string,
   data: BillingEventPayloads[K],
-  at = new Date(),
+  /** The event's time: the service's Clock (platform/clock.ts), never the machine's directly. */
+  at: Date,
 ): BillingEvent<K> {
   const event: BillingEventEnvelope<K, BillingEventPayloads[K]> = {
     specversion: '1.0',
