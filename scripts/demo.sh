@@ -33,11 +33,14 @@ mkdir -p .local/demo
 node --max-semi-space-size=32 bin/gpumeter serve --role all >.local/demo/service.log 2>&1 &
 SERVICE_PID=$!
 trap 'kill -TERM $SERVICE_PID 2>/dev/null; wait $SERVICE_PID 2>/dev/null || true' EXIT
+# Ready only when this service answers: another process on the port (an earlier run left
+# running) would answer /readyz too, while this one died on EADDRINUSE.
 for _ in $(seq 1 120); do
-  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-  kill -0 $SERVICE_PID 2>/dev/null || { cat .local/demo/service.log >&2; exit 1; }
+  kill -0 $SERVICE_PID 2>/dev/null || { cat .local/demo/service.log >&2; echo "gpumeter did not start (is port $PORT taken? set PORT)" >&2; exit 1; }
+  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && sleep 1 && kill -0 $SERVICE_PID 2>/dev/null && break
   sleep 0.5
 done
+kill -0 $SERVICE_PID 2>/dev/null || { cat .local/demo/service.log >&2; echo "gpumeter did not start (is port $PORT taken? set PORT)" >&2; exit 1; }
 echo "gpumeter is serving on http://127.0.0.1:$PORT (OpenAPI at /docs and metrics at /metrics, for the operator key)"
 # The workload runs in the last hours of last month, so that month can be invoiced now.
 node bin/gpumeter simulate --url "http://127.0.0.1:$PORT" --month last --invoice "$@"
