@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chReader } from './support/clickhouse';
 import { api, postEvents } from './support/http';
 import { LOCALSTRIPE_BILLING_ENV, monthBack, runInvoiceMonth } from './support/billing';
-import { LIST, oracleInvoice, PLANS, toCents } from './support/invoice-oracle';
+import { LIST, PLANS, toCents, oracleListInvoice } from './support/invoice-oracle';
 import { rng } from './support/workload';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
@@ -219,7 +219,7 @@ describe('margin by provider: revenue, credits pro rata, cost and margin, exact'
           cpu_millicores: e.cpu,
           memory_mib: e.mem,
         }));
-      const want = oracleInvoice(own, [{ from_ms: 0, prices: LIST }], month.start, month.end, plan);
+      const want = oracleListInvoice(own, ws, month.start, month.end, plan);
       credits.set(ws, want.creditsCents);
       const r = await api(
         svc.url,

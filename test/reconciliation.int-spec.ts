@@ -10,7 +10,7 @@ import {
   stripeAt,
   usageEvents,
 } from './support/billing';
-import { centsToString, LIST, OracleEvent, oracleInvoice, PLANS, toCents } from './support/invoice-oracle';
+import { centsToString, OracleEvent, PLANS, toCents, oracleListInvoice } from './support/invoice-oracle';
 import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
@@ -40,13 +40,7 @@ describe('reconciliation: events vs ClickHouse vs invoices vs Stripe', () => {
   const oracleEvents: OracleEvent[] = [];
   /** The month's invoice for a workspace by the oracle: its plan, list prices, these events. */
   const oracleMonth = (ws: string, events: readonly OracleEvent[]) =>
-    oracleInvoice(
-      events.filter((e) => e.subject === ws),
-      [{ from_ms: 0, prices: LIST }],
-      month.start,
-      month.end,
-      ws === a ? PLANS.team : PLANS.starter,
-    );
+    oracleListInvoice(events, ws, month.start, month.end, ws === a ? PLANS.team : PLANS.starter);
 
   const reconcile = async (period: string, stripe = true) => {
     const r = await api(svc.url, 'GET', `/v1/reconciliation?period=${period}&stripe=${stripe}`, ADMIN_KEY);

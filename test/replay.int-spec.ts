@@ -9,6 +9,7 @@ import {
   usageEvents,
 } from './support/billing';
 import { testKafka } from './support/kafka';
+import { until } from './support/wait';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
 
@@ -85,14 +86,11 @@ describe('replay: every ClickHouse projection rebuilt from Kafka', () => {
       expect(state.status).toBe('completed');
       // The service's own billing consumer has projected every billing event (its group has
       // committed the topic's end) before the snapshot is taken.
-      const billingTopic = kafka.topic('billing.events.v1');
-      for (
-        const until = Date.now() + 30_000;
-        !(await kafka.caughtUp(billingTopic, `${env.KAFKA_CONSUMER_GROUP}-billing`));
-      ) {
-        if (Date.now() > until) throw new Error('the billing consumer did not catch up within 30 s');
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await until(
+        'the billing consumer caught up',
+        () => kafka.caughtUp(kafka.topic('billing.events.v1'), `${env.KAFKA_CONSUMER_GROUP}-billing`),
+        30_000,
+      );
       const original = await snapshot(ch);
       expect(original.budgets).toHaveLength(2);
       expect(original.invoices).toHaveLength(3);

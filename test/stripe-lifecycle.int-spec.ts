@@ -11,10 +11,11 @@ import {
   stripeHoldings,
   usageEvents,
 } from './support/billing';
-import { centsToString, LIST, OracleEvent, oracleInvoice, PLANS } from './support/invoice-oracle';
+import { centsToString, OracleEvent, PLANS, oracleListInvoice } from './support/invoice-oracle';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
 import { WebhookReceiver } from './support/webhook-receiver';
+import { until } from './support/wait';
 
 /**
  * Issue 24: the whole Stripe lifecycle against a stateful emulator — push, finalize, paid or
@@ -48,23 +49,11 @@ describe('the Stripe lifecycle, with state (localstripe)', () => {
     });
     expect(r.status).toBe(200);
   };
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+
   const invoice = async (ws: string) =>
     (await api(svc.url, 'GET', `/v1/invoices/inv_${month.period}_${ws}`, ADMIN_KEY)).body;
   const want = (ws: string) =>
-    oracleInvoice(
-      oracle.filter((e) => e.subject === ws),
-      [{ from_ms: 0, prices: LIST }],
-      month.start,
-      month.end,
-      ws === payer ? PLANS.team : PLANS.starter,
-    );
+    oracleListInvoice(oracle, ws, month.start, month.end, ws === payer ? PLANS.team : PLANS.starter);
   /** Each line of the three invoices, once: what Stripe must hold. */
   const everyLineOnce = async () => {
     const ids: string[] = [];

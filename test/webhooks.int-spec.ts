@@ -7,6 +7,7 @@ import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, AGENT_TOKEN, isolatedEnv, productionOverrides } from './support/test-env';
 import { WebhookReceiver } from './support/webhook-receiver';
+import { until } from './support/wait';
 
 /**
  * Issue 9: outgoing webhooks against the real stack — a real local receiver that verifies every
@@ -45,14 +46,6 @@ describe('webhooks (issue 9)', () => {
       attempts: Array<{ attempt: number; status_code: number | null; outcome: string; duration_ms: number }>;
     }>;
 
-  /** Polls `check` until it holds; fails naming `what` when it does not within the time. */
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
   /**
    * The observable fact behind "nothing more comes" (never a fixed sleep): the dispatcher has
    * read every billing event written so far — its consumer group committed the topic's end, so

@@ -6,8 +6,7 @@ import { BillingPeriod } from '../invoicing/billing-period';
 import { InvoiceRunMode } from '../invoicing/invoice-events';
 import { InvoiceRunService } from '../invoicing/invoice-run.service';
 import { KafkaService } from '../platform/kafka/kafka.service';
-import { Clock } from '../platform/clock';
-import { parseClockOffset } from '../common/time';
+import { clockFor } from '../platform/clock';
 
 /**
  * `gpumeter invoice run --period YYYY-MM [--threshold]`: one invoice run in this process, to
@@ -25,10 +24,7 @@ export async function invoiceRunCommand(
     process.stderr.write(`--period must be ${BillingPeriod.RULE}, got "${periodText}"\n`);
     return 2;
   }
-  if (
-    mode === 'month_end' &&
-    !period.hasEnded(new Clock(parseClockOffset(config.GPUMETER_CLOCK_OFFSET)).now())
-  ) {
+  if (mode === 'month_end' && !period.hasEnded(clockFor(config).now())) {
     process.stderr.write(`--period must be a month that has ended, got ${period.toString()}\n`);
     return 2;
   }

@@ -4,12 +4,16 @@ export const MINUTE_MS = 60 * SECOND_MS;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Record<string, number> = { ms: 1, s: SECOND_MS, m: MINUTE_MS, h: HOUR_MS, d: DAY_MS };
 
-/** `GPUMETER_CLOCK_OFFSET`: a signed whole number of ms, s, m, h or d ("-36h", "+5d", "90s"); undefined if malformed. */
+/** The form of `GPUMETER_CLOCK_OFFSET`: empty, 0, or a signed whole number of ms, s, m, h or d. */
+export const CLOCK_OFFSET_PATTERN = /^\s*(0|([+-]?\d{1,12})(ms|s|m|h|d))?\s*$/;
+
+/** `GPUMETER_CLOCK_OFFSET` in ms ("-36h", "+5d", "90s"; empty or 0: none); undefined if malformed. */
 export function parseClockOffset(value: string): number | undefined {
-  const m = /^([+-]?\d{1,12})(ms|s|m|h|d)$/.exec(value.trim());
-  if (!m) return value.trim() === '' || value.trim() === '0' ? 0 : undefined;
-  const ms = Number(m[1]) * UNIT_MS[m[2]];
+  const m = CLOCK_OFFSET_PATTERN.exec(value);
+  if (!m) return undefined;
+  if (m[2] === undefined) return 0;
+  const ms = Number(m[2]) * UNIT_MS[m[3]];
   return Number.isSafeInteger(ms) ? ms : undefined;
 }

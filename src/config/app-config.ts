@@ -1,4 +1,4 @@
-import { parseClockOffset } from '../common/time';
+import { CLOCK_OFFSET_PATTERN, parseClockOffset } from '../common/time';
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { plainToInstance, Transform } from 'class-transformer';
@@ -109,7 +109,7 @@ export class AppConfig {
    * Tests and local runs only (refused in production): the service's clock runs this far from
    * the machine's — a signed whole number of ms, s, m, h or d ("-36h", "+5d"). See Clock.
    */
-  @Matches(/^\s*(0|[+-]?\d{1,12}(ms|s|m|h|d))?\s*$/, {
+  @Matches(CLOCK_OFFSET_PATTERN, {
     message: 'GPUMETER_CLOCK_OFFSET must be a signed whole number of ms, s, m, h or d, like -36h or +5d',
   })
   GPUMETER_CLOCK_OFFSET = '';

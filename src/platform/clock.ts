@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { parseClockOffset } from '../common/time';
+import { AppConfig } from '../config/app-config';
 
 /**
  * "Now" for every decision of the service that depends on it: grace periods, threshold
@@ -25,4 +27,9 @@ export class Clock {
   date(): Date {
     return new Date(this.now());
   }
+}
+
+/** The service's clock as its configuration sets it (the module's provider, and CLI commands). */
+export function clockFor(config: AppConfig): Clock {
+  return new Clock(parseClockOffset(config.GPUMETER_CLOCK_OFFSET) ?? 0);
 }

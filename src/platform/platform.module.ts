@@ -5,8 +5,7 @@ import { StoredRows } from './clickhouse/stored-rows';
 import { UsageStoredSignal } from './usage-stored-signal';
 import { MetricsService } from './metrics/metrics.service';
 import { FaultInjection } from './fault-injection';
-import { Clock } from './clock';
-import { parseClockOffset } from '../common/time';
+import { Clock, clockFor } from './clock';
 import { AppConfig } from '../config/app-config';
 
 /** Shared by every module as they are. */
@@ -27,7 +26,7 @@ const SHARED = [
     {
       provide: Clock,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => new Clock(parseClockOffset(config.GPUMETER_CLOCK_OFFSET) ?? 0),
+      useFactory: clockFor,
     },
   ],
   exports: [...SHARED, Clock],

@@ -441,9 +441,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       id: `webhook.attempted:${p.id}:${attempt}`,
     });
     if (outcome !== 'failed') this.settled.add(p.id);
-    if (outcome === 'succeeded')
-      for (const key of this.failingSince.keys())
-        if (key.startsWith(`${p.endpointId}:`)) this.failingSince.delete(key);
+    if (outcome === 'succeeded') this.failingSince.delete(p.endpointId);
   }
 
   private records: Array<{ event: BillingEvent; done: (e?: unknown) => void }> = [];
@@ -476,8 +474,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     });
   }
 
-  /** `<endpoint id>:<enabled_at_ms>` → when its current run of failures began. */
-  private readonly failingSince = new Map<string, number>();
+  /** Endpoint → when its current run of failures began, and the enabling that run belongs to. */
+  private readonly failingSince = new Map<string, { enabledAtMs: number; since: number }>();
 
   /** Whether the endpoint has failed without a break for WEBHOOK_DISABLE_AFTER_DAYS. */
   /**
@@ -486,14 +484,15 @@ export class WebhookDispatcher implements OnApplicationShutdown {
    * afresh). Cached per enabling; a success clears it.
    */
   private async failingTooLong(endpoint: WebhookEndpoint, nowMs: number): Promise<boolean> {
-    const key = `${endpoint.id}:${endpoint.enabled_at_ms}`;
-    let since = this.failingSince.get(key);
-    if (since === undefined) {
+    let cached = this.failingSince.get(endpoint.id);
+    if (cached?.enabledAtMs !== endpoint.enabled_at_ms) {
       const attempts = await this.repository.attempts({ endpointId: endpoint.id });
-      since = failingSince(attempts.filter((a) => a.attempted_at_ms >= endpoint.enabled_at_ms)) ?? nowMs;
-      this.failingSince.set(key, since);
+      const since =
+        failingSince(attempts.filter((a) => a.attempted_at_ms >= endpoint.enabled_at_ms)) ?? nowMs;
+      cached = { enabledAtMs: endpoint.enabled_at_ms, since };
+      this.failingSince.set(endpoint.id, cached);
     }
-    return nowMs - since >= this.config.WEBHOOK_DISABLE_AFTER_DAYS * DAY_MS;
+    return nowMs - cached.since >= this.config.WEBHOOK_DISABLE_AFTER_DAYS * DAY_MS;
   }
 
   private async disable(endpoint: WebhookEndpoint, reason: EndpointDisabledData['reason'], detail: string) {

@@ -221,3 +221,20 @@ export function withPrices(
     memory: change.memory ?? base.memory,
   };
 }
+
+/** One workspace's invoice for [fromMs, toMs) at the list prices, from every event given (any workspace's). */
+export function oracleListInvoice(
+  events: readonly OracleEvent[],
+  workspace: string,
+  fromMs: number,
+  toMs: number,
+  plan: { feeCents: bigint; creditsCents: bigint },
+): OracleInvoice {
+  return oracleInvoice(
+    events.filter((e) => e.subject === workspace),
+    [{ from_ms: 0, prices: LIST }],
+    fromMs,
+    toMs,
+    plan,
+  );
+}
