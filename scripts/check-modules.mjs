@@ -6,14 +6,19 @@
 // events, types, pure functions and response schemas (dto/*.response.ts: an invoice's answer
 // shows the catalog's plan terms). The root files (app.module.ts, serve.ts, main.ts) assemble the
 // modules and may import anything.
-// dependency-cruiser reads the imports (type-only imports are left out: they vanish at
-// compile time); this script collapses them to folders and looks for strongly connected parts.
+// Platform (with common and config, the layer under every module) imports no domain module,
+// not even a type: the domains plug into it (billing event types by declaration merging,
+// projections by discovery), never the other way.
+// dependency-cruiser reads the imports, type-only ones included (a type is a dependency on
+// what a module is, even if it vanishes at compile time); this script collapses them to
+// folders and looks for strongly connected parts.
 import { cruise } from 'dependency-cruiser';
 
 const result = await cruise(['src'], {
   tsConfig: { fileName: 'tsconfig.json' },
   exclude: { path: '\\.spec\\.ts$' },
   doNotFollow: { path: 'node_modules' },
+  tsPreCompilationDeps: true,
 });
 const modules = result.output.modules.filter((m) => m.source.startsWith('src/'));
 const folder = (path) => {
@@ -55,6 +60,8 @@ function cycles(edges) {
   return out;
 }
 
+const FOUNDATION = new Set(['platform', 'common', 'config']);
+const foundationImports = [];
 const INTERNAL = /(^|\/)dto\/(?!.*\.response\.ts$)|\.controller\.ts$|\.projection\.ts$/;
 const internals = [];
 
@@ -63,9 +70,10 @@ const fileEdges = new Map();
 const example = new Map();
 for (const m of modules) {
   for (const d of m.dependencies) {
-    if (!d.resolved.startsWith('src/') || d.dependencyTypes.includes('type-only')) continue;
+    if (!d.resolved.startsWith('src/')) continue;
     fileEdges.set(m.source, [...(fileEdges.get(m.source) ?? []), d.resolved]);
     const [a, b] = [folder(m.source), folder(d.resolved)];
+    if (a && b && FOUNDATION.has(a) && !FOUNDATION.has(b)) foundationImports.push(`${m.source} → ${d.resolved}`);
     if (a && b && a !== b && INTERNAL.test(d.resolved.slice(`src/${b}/`.length)))
       internals.push(`${m.source} → ${d.resolved}`);
     if (a && b && a !== b) {
@@ -82,6 +90,8 @@ for (const part of cycles(folderEdges)) {
   problems.push(`folders import each other: ${part.join(' ↔ ')}\n    ${via.join('\n    ')}`);
 }
 for (const part of cycles(fileEdges)) problems.push(`files import each other: ${part.join(' ↔ ')}`);
+for (const edge of foundationImports)
+  problems.push(`platform, common or config imports a domain module: ${edge}`);
 for (const edge of internals)
   problems.push(`imports another module's internals (dto/, a controller or projection): ${edge}`);
 if (problems.length > 0) {
@@ -89,5 +99,5 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log(
-  `check-modules: ${modules.length} files, ${folderEdges.size} folders, no cycle, no import of another module's internals`,
+  `check-modules: ${modules.length} files, ${folderEdges.size} folders, no cycle (type-only imports included), platform/common/config import no domain, no import of another module's internals`,
 );

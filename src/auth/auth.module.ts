@@ -5,6 +5,8 @@ import { AppConfig } from '../config/app-config';
 import { AgentTokensController } from './agent-tokens.controller';
 import { AgentTokensService } from './agent-tokens.service';
 import { AuthGuard } from './auth.guard';
+import { provideBillingEvents } from '../platform/billing-events/provide-billing-events';
+import { CREDENTIAL_EVENTS } from './credential-events';
 import { CredentialStore } from './credential-store.service';
 import { CredentialProjection } from './credential.projection';
 import { CredentialsRepository } from './credentials.repository';
@@ -30,6 +32,7 @@ import { AuthFailureLimiter, CredentialRateLimitGuard } from './rate-limits';
     CredentialsRepository,
     CredentialStore,
     CredentialProjection,
+    provideBillingEvents(CREDENTIAL_EVENTS),
     AgentTokensService,
     AuthFailureLimiter,
     { provide: APP_GUARD, useClass: AuthGuard },

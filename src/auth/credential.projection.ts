@@ -1,25 +1,14 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import {
-  BillingEvent,
-  BillingEventEnvelope,
-  BillingEventProjection,
-  BillingEventType,
-} from '../platform/billing-events/billing-event';
-import { checkFields, matching, text } from '../platform/billing-events/billing-event-checks';
-import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { Injectable } from '@nestjs/common';
+import { BillingEvent, HandledBy, ProjectionOf } from '../platform/billing-events/billing-event';
 import { CredentialsRepository } from './credentials.repository';
-import { MAX_SOURCE_PATTERNS, SOURCE_PATTERN } from './source-patterns';
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-const CREDENTIAL_ID = /^(wk|at)_[0-9a-f]{16}$/;
-
-const HANDLES = [
+const Base = ProjectionOf(
   'workspace.key_created',
   'workspace.key_revoked',
   'agent_token.created',
   'agent_token.revoked',
-] as const satisfies readonly BillingEventType[];
-type Handled = (typeof HANDLES)[number];
+);
+type Handled = HandledBy<typeof Base>;
 
 /**
  * Projects credential events into `credentials` and `credential_revocations` (idempotent:
@@ -27,47 +16,16 @@ type Handled = (typeof HANDLES)[number];
  * the workspace projection, which alone knows whether that creation won (first one wins).
  */
 @Injectable()
-export class CredentialProjection implements BillingEventProjection<Handled>, OnModuleInit {
-  readonly handles = HANDLES;
-
-  constructor(
-    private readonly credentials: CredentialsRepository,
-    private readonly billingEvents: BillingEventsService,
-  ) {}
-
-  onModuleInit(): void {
-    this.billingEvents.register(this);
+export class CredentialProjection extends Base {
+  constructor(private readonly credentials: CredentialsRepository) {
+    super();
   }
 
-  refuse(event: BillingEventEnvelope<Handled>): string | null {
-    switch (event.type) {
-      case 'workspace.key_created':
-        return checkFields(event.data, {
-          key_id: matching(CREDENTIAL_ID),
-          name: text(200),
-          key_hash: matching(SHA256_HEX),
-          key_prefix: text(64),
-        });
-      case 'agent_token.created':
-        return checkFields(event.data, {
-          token_id: matching(CREDENTIAL_ID),
-          name: text(200),
-          sources: (v) =>
-            Array.isArray(v) &&
-            v.length >= 1 &&
-            v.length <= MAX_SOURCE_PATTERNS &&
-            v.every((s) => typeof s === 'string' && SOURCE_PATTERN.test(s)),
-          token_hash: matching(SHA256_HEX),
-          token_prefix: text(64),
-        });
-      case 'workspace.key_revoked':
-        return checkFields(event.data, { key_id: matching(CREDENTIAL_ID) });
-      case 'agent_token.revoked':
-        return checkFields(event.data, { token_id: matching(CREDENTIAL_ID) });
-    }
+  async apply(events: readonly BillingEvent<Handled>[]): Promise<void> {
+    for (const event of events) await this.applyOne(event);
   }
 
-  async apply(event: BillingEvent<Handled>): Promise<void> {
+  private async applyOne(event: BillingEvent<Handled>): Promise<void> {
     const at = Date.parse(event.time);
     switch (event.type) {
       case 'workspace.key_created': {

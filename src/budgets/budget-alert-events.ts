@@ -1,3 +1,9 @@
+import { Static, Type } from '@sinclair/typebox';
+import { MONEY_PATTERN } from '../catalog/patterns';
+import { PeriodText } from '../invoicing/billing-period';
+import { defineBillingEvents, PayloadsOf } from '../platform/billing-events/billing-event-types';
+import { Matching, Nullable, Text } from '../platform/billing-events/payload-schema';
+
 /**
  * Budget alerts on billing.events.v1 (subject: the workspace), each decided once.
  * budget.cap_reached: an enforced budget's spend reached its limit, so the allowance says no
@@ -19,14 +25,33 @@ export const KIND_OF: Record<BudgetAlertType, AlertKind> = {
   'budget.cap_reached': 'cap',
 };
 
-export interface BudgetAlertData {
-  period: string; // YYYY-MM
-  monthly_limit: string; // decimal, the limit in force when decided
-  currency: string;
-  threshold: number | null; // percent, for threshold alerts
-  spend: string; // the month's spend so far when decided (the upcoming invoice's total)
-  forecast: string; // the linear forecast of the month's total when decided
-  enforced: boolean;
+const Decimal = Matching(/^-?\d{1,15}(\.\d{1,15})?$/);
+
+export const BudgetAlertData = Type.Object({
+  period: PeriodText(),
+  /** decimal, the limit in force when decided */
+  monthly_limit: Matching(MONEY_PATTERN),
+  currency: Text(8),
+  /** percent, for threshold alerts */
+  threshold: Nullable(Type.Integer({ minimum: 1, maximum: 1000 })),
+  /** the month's spend so far when decided (the upcoming invoice's total) */
+  spend: Decimal,
+  /** the linear forecast of the month's total when decided */
+  forecast: Decimal,
+  enforced: Type.Boolean(),
+});
+export type BudgetAlertData = Static<typeof BudgetAlertData>;
+
+export const BUDGET_ALERT_EVENTS = defineBillingEvents({
+  'budget.threshold_reached': BudgetAlertData,
+  'budget.exceeded': BudgetAlertData,
+  'budget.forecast_exceeded': BudgetAlertData,
+  'budget.cap_reached': BudgetAlertData,
+});
+
+declare module '../platform/billing-events/billing-event-types' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging
+  interface BillingEventPayloads extends PayloadsOf<typeof BUDGET_ALERT_EVENTS> {}
 }
 
 /**

@@ -1,49 +1,19 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { MONEY_PATTERN } from '../catalog/patterns';
-import { isPeriod } from '../invoicing/invoice';
-import {
-  BillingEvent,
-  BillingEventEnvelope,
-  BillingEventProjection,
-} from '../platform/billing-events/billing-event';
-import { checkFields, matching, text } from '../platform/billing-events/billing-event-checks';
-import { BillingEventsService } from '../platform/billing-events/billing-events.service';
-import { BUDGET_ALERT_TYPES, BudgetAlertType, KIND_OF } from './budget-alert-events';
+import { Injectable } from '@nestjs/common';
+import { BillingEvent, HandledBy, ProjectionOf } from '../platform/billing-events/billing-event';
+import { BUDGET_ALERT_TYPES, KIND_OF } from './budget-alert-events';
 import { BudgetAlertsRepository } from './budget-alerts.repository';
 
-const DECIMAL = /^-?\d{1,15}(\.\d{1,15})?$/;
+const Base = ProjectionOf(...BUDGET_ALERT_TYPES);
+type Handled = HandledBy<typeof Base>;
 
 /** Projects budget alerts into `budget_alerts`. Idempotent (rows keyed by event id). */
 @Injectable()
-export class BudgetAlertsProjection implements BillingEventProjection<BudgetAlertType>, OnModuleInit {
-  readonly handles = BUDGET_ALERT_TYPES;
-
-  constructor(
-    private readonly alerts: BudgetAlertsRepository,
-    private readonly billingEvents: BillingEventsService,
-  ) {}
-
-  onModuleInit(): void {
-    this.billingEvents.register(this);
+export class BudgetAlertsProjection extends Base {
+  constructor(private readonly alerts: BudgetAlertsRepository) {
+    super();
   }
 
-  refuse(event: BillingEventEnvelope<BudgetAlertType>): string | null {
-    return checkFields(event.data, {
-      period: isPeriod,
-      monthly_limit: matching(MONEY_PATTERN),
-      currency: text(8),
-      threshold: (v) => v === null || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1000),
-      spend: matching(DECIMAL),
-      forecast: matching(DECIMAL),
-      enforced: (v) => typeof v === 'boolean',
-    });
-  }
-
-  async apply(event: BillingEvent<BudgetAlertType>): Promise<void> {
-    await this.applyBatch([event]);
-  }
-
-  async applyBatch(events: BillingEvent<BudgetAlertType>[]): Promise<void> {
+  async apply(events: readonly BillingEvent<Handled>[]): Promise<void> {
     await this.alerts.append(
       events.map((e) => {
         const d = e.data;

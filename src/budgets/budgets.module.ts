@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { provideBillingEvents } from '../platform/billing-events/provide-billing-events';
+import { BUDGET_ALERT_EVENTS } from './budget-alert-events';
 import { InvoicingModule } from '../invoicing/invoicing.module';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
@@ -18,6 +20,7 @@ import { BudgetAlertsRepository } from './budget-alerts.repository';
     BudgetAlertHistory,
     BudgetAlertsRepository,
     BudgetAlertsProjection,
+    provideBillingEvents(BUDGET_ALERT_EVENTS),
     BudgetAlertEvaluator,
     AllowanceService,
   ],

@@ -1,12 +1,11 @@
 import { Clock } from '../platform/clock';
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { parseRfc3339Ms } from '../common/rfc3339';
 import {
   BillingEvent,
-  BillingEventEnvelope,
-  BillingEventProjection,
-  BillingEventType,
+  HandledBy,
   newBillingEvent,
+  ProjectionOf,
   SYSTEM_SUBJECT,
 } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
@@ -14,15 +13,7 @@ import { ApiError } from '../common/api-error';
 import { CatalogRepository } from './catalog.repository';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
 import { CostChangeDto, PlanChangeDto, PriceChangeDto } from './dto/price-change.dto';
-import { BILLING_THRESHOLD_PATTERN, MONEY_PATTERN, PLAN_PATTERN, PRICE_PATTERN } from './patterns';
-import {
-  checkFields,
-  isObject,
-  matching,
-  optional,
-  rfc3339,
-  text,
-} from '../platform/billing-events/billing-event-checks';
+import { PRICE_PATTERN } from './patterns';
 import { isKnownGpuType } from './gpu-types';
 import { PlanChange, PriceCatalog, PriceChange } from './price-catalog';
 import { CostCatalog, CostChange } from './cost-catalog';
@@ -38,33 +29,25 @@ export const MAX_EFFECTIVE_AHEAD_YEARS = 5;
  */
 export type EffectiveFromGuard = (atMs: number) => Promise<string | null>;
 
-const HANDLES = [
-  'catalog.prices_changed',
-  'catalog.plan_changed',
-  'catalog.cost_changed',
-] as const satisfies readonly BillingEventType[];
-type Handled = (typeof HANDLES)[number];
+const Base = ProjectionOf('catalog.prices_changed', 'catalog.plan_changed', 'catalog.cost_changed');
+type Handled = HandledBy<typeof Base>;
 
 /**
  * The effective-dated price catalog: changes are published as events and projected into
  * `catalog_changes`; `load()` builds the catalog in force (seed + changes) for rating.
  */
 @Injectable()
-export class CatalogService implements BillingEventProjection<Handled>, OnModuleInit {
-  readonly handles = HANDLES;
-
+export class CatalogService extends Base {
   constructor(
     private readonly repository: CatalogRepository,
     private readonly billingEvents: BillingEventsService,
     private readonly stored: StoredRows,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    super();
+  }
 
   private readonly guards: EffectiveFromGuard[] = [];
-
-  onModuleInit(): void {
-    this.billingEvents.register(this);
-  }
 
   registerEffectiveFromGuard(guard: EffectiveFromGuard): void {
     this.guards.push(guard);
@@ -97,53 +80,15 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
     return ms;
   }
 
-  refuse(event: BillingEventEnvelope<Handled>): string | null {
-    switch (event.type) {
-      case 'catalog.prices_changed':
-        return checkFields(event.data, {
-          effective_from: rfc3339,
-          gpu_per_second: optional(
-            (v) =>
-              isObject(v) &&
-              Object.entries(v).every(
-                ([gpu, price]) => isKnownGpuType(gpu) && matching(PRICE_PATTERN)(price),
-              ),
-          ),
-          cpu_per_core_second: optional(matching(PRICE_PATTERN)),
-          memory_per_gib_second: optional(matching(PRICE_PATTERN)),
-        });
-      case 'catalog.plan_changed':
-        return checkFields(event.data, {
-          effective_from: rfc3339,
-          plan: matching(PLAN_PATTERN),
-          base_fee: matching(MONEY_PATTERN),
-          monthly_credits: matching(MONEY_PATTERN),
-          billing_threshold: optional((v) => v === null || matching(BILLING_THRESHOLD_PATTERN)(v)),
-        });
-      case 'catalog.cost_changed':
-        return checkFields(event.data, {
-          effective_from: rfc3339,
-          provider: text(128),
-          gpu_per_second: optional(
-            (v) =>
-              isObject(v) &&
-              Object.entries(v).every(([k, p]) => isKnownGpuType(k) && matching(PRICE_PATTERN)(p)),
-          ),
-          cpu_per_core_second: optional(matching(PRICE_PATTERN)),
-          memory_per_gib_second: optional(matching(PRICE_PATTERN)),
-        });
-    }
-  }
-
-  async apply(event: BillingEvent<Handled>): Promise<void> {
-    const data = event.data;
-    await this.repository.append({
-      event_id: event.id,
-      type: event.type,
-      effective_from_ms: Date.parse(data.effective_from),
-      published_at_ms: Date.parse(event.time),
-      data: JSON.stringify(event.data),
-    });
+  async apply(events: readonly BillingEvent<Handled>[]): Promise<void> {
+    for (const event of events)
+      await this.repository.append({
+        event_id: event.id,
+        type: event.type,
+        effective_from_ms: Date.parse(event.data.effective_from),
+        published_at_ms: Date.parse(event.time),
+        data: JSON.stringify(event.data),
+      });
   }
 
   async load(): Promise<PriceCatalog> {
@@ -178,11 +123,13 @@ export class CatalogService implements BillingEventProjection<Handled>, OnModule
       'catalog_changes',
       await this.repository.all(),
       (row) => {
-        const type = HANDLES.find((t) => t === row.type);
+        const type = this.handles.find((t) => t === row.type);
         if (!type) return undefined;
-        const event = { type, data: JSON.parse(row.data) as unknown } as BillingEventEnvelope<Handled>;
+        const data = JSON.parse(row.data) as unknown;
         // The same checks as on consuming: a row an older build wrote is skipped, not misread.
-        return this.refuse(event) === null ? (event as BillingEvent<Handled>) : undefined;
+        return this.billingEvents.payloadRefusal(type, SYSTEM_SUBJECT, data) === null
+          ? ({ type, data } as BillingEvent<Handled>)
+          : undefined;
       },
       (row) => row.event_id,
     );

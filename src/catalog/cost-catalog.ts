@@ -1,3 +1,7 @@
+import type { CostChange } from './catalog-events';
+
+export type { CostChange } from './catalog-events';
+
 /**
  * What the GPUs cost: per provider, effective-dated, operator-managed (`catalog.cost_changed`
  * events, POST /v1/catalog/cost-changes), beside the price catalog. A change names a provider
@@ -6,13 +10,6 @@
  * a cost that was never set is not in force (margin reports call that usage uncovered), and
  * "0" must be said to mean free. Pure.
  */
-export interface CostChange {
-  effective_from: string;
-  provider: string;
-  gpu_per_second?: Record<string, string>;
-  cpu_per_core_second?: string;
-  memory_per_gib_second?: string;
-}
 
 /** A provider's costs in force at an instant; a charge absent here has no cost in force. */
 export interface CostTable {

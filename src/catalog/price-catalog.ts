@@ -1,38 +1,14 @@
 import { SEED_PLANS, SEED_PRICES } from './catalog-seed';
 import { Money } from './money';
+import type { PlanChange, PlanTerms, PriceChange } from './catalog-events';
+
+export type { PlanChange, PlanTerms, PriceChange } from './catalog-events';
 
 /** Every price in force at one instant (decimal strings, USD per unit-second). */
 export interface PriceTable {
   gpu_per_second: Record<string, string>;
   cpu_per_core_second: string;
   memory_per_gib_second: string;
-}
-
-/** A `catalog.prices_changed` event's data: only the prices it names change. */
-export interface PriceChange {
-  effective_from: string; // RFC 3339, any instant (ms precision)
-  gpu_per_second?: Record<string, string>;
-  cpu_per_core_second?: string;
-  memory_per_gib_second?: string;
-}
-
-export interface PlanTerms {
-  plan: string;
-  base_fee: string;
-  monthly_credits: string;
-}
-
-/** A `catalog.plan_changed` event's data: a plan's terms from an instant on (or a new plan). */
-export interface PlanChange {
-  effective_from: string;
-  plan: string;
-  base_fee: string;
-  monthly_credits: string;
-  /**
-   * Unbilled spend of an open month at which a threshold invoice is drawn up (USD); null: none.
-   * Absent (every change before issue 15): the plan's threshold stays what it was.
-   */
-  billing_threshold?: string | null;
 }
 
 /** A span of time with one price table: rating multiplies quantities in it by these prices. */

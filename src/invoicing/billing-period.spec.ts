@@ -1,4 +1,6 @@
-import { BillingPeriod } from './billing-period';
+import Ajv from 'ajv';
+import fc from 'fast-check';
+import { BillingPeriod, PeriodText } from './billing-period';
 
 describe('BillingPeriod.parse: the one period parser (issue 8)', () => {
   it('takes YYYY-MM within the year range only', () => {
@@ -25,5 +27,19 @@ describe('BillingPeriod.parse: the one period parser (issue 8)', () => {
     const nov = BillingPeriod.parse('2026-11')!;
     expect(nov.hasEnded(Date.UTC(2026, 11, 1))).toBe(true);
     expect(nov.hasEnded(Date.UTC(2026, 11, 1) - 1)).toBe(false);
+  });
+
+  it('agrees with PeriodText, the schema billing events check a period with', () => {
+    const schema = new Ajv({ unicodeRegExp: false }).compile(PeriodText());
+    const candidates = fc.oneof(
+      fc
+        .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }))
+        .map(([y, m]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}`),
+      fc.string({ maxLength: 9 }),
+    );
+    fc.assert(
+      fc.property(candidates, (text) => schema(text) === (BillingPeriod.parse(text) !== undefined)),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -143,10 +143,12 @@ export class InvoiceRunService {
   }
 
   private async publishState(state: InvoiceRunState): Promise<void> {
+    const { status } = state;
+    if (status === 'abandoned') throw new Error(`run ${state.id}: 'abandoned' is a reading, never published`);
     state.version++;
     state.updated_at = this.clock.date().toISOString();
     await this.billingEvents.publish({
-      ...newBillingEvent('invoice_run.updated', SYSTEM_SUBJECT, { ...state }, this.clock.date()),
+      ...newBillingEvent('invoice_run.updated', SYSTEM_SUBJECT, { ...state, status }, this.clock.date()),
       id: `invoice_run.updated:${state.id}:${state.version}`,
     });
   }

@@ -1,28 +1,11 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import {
-  BillingEvent,
-  BillingEventEnvelope,
-  BillingEventProjection,
-  BillingEventType,
-} from '../platform/billing-events/billing-event';
-import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { Injectable } from '@nestjs/common';
+import { BillingEvent, HandledBy, ProjectionOf } from '../platform/billing-events/billing-event';
 import { InvoiceRunState } from './invoice-events';
 import { InvoiceStatusRow, InvoicesRepository } from './invoices.repository';
-import { isPeriod, refuseDocument } from './invoice';
 import { CreditGrantsRepository } from './credit-grants.repository';
 import { grantConsumption } from './invoice-builder';
-import {
-  checkFields,
-  isObject,
-  matching,
-  optional,
-  rfc3339,
-  text,
-} from '../platform/billing-events/billing-event-checks';
 
-const RUN_STATUSES: readonly string[] = ['running', 'completed', 'failed'];
-
-const HANDLES = [
+const Base = ProjectionOf(
   'invoice.drafted',
   'invoice.finalized',
   'invoice.pushed',
@@ -30,8 +13,8 @@ const HANDLES = [
   'invoice.payment_failed',
   'invoice.period_closed',
   'invoice_run.updated',
-] as const satisfies readonly BillingEventType[];
-type Handled = (typeof HANDLES)[number];
+);
+type Handled = HandledBy<typeof Base>;
 
 /**
  * Projects invoice lifecycle events into ClickHouse. Idempotent and order-tolerant: documents
@@ -39,54 +22,15 @@ type Handled = (typeof HANDLES)[number];
  * status rows are keyed by event id, runs by their own version counter.
  */
 @Injectable()
-export class InvoiceProjection implements BillingEventProjection<Handled>, OnModuleInit {
-  readonly handles = HANDLES;
-
+export class InvoiceProjection extends Base {
   constructor(
     private readonly invoices: InvoicesRepository,
-    private readonly billingEvents: BillingEventsService,
     private readonly creditGrants: CreditGrantsRepository,
-  ) {}
-
-  onModuleInit(): void {
-    this.billingEvents.register(this);
+  ) {
+    super();
   }
 
-  refuse(event: BillingEventEnvelope<Handled>): string | null {
-    switch (event.type) {
-      case 'invoice.drafted':
-      case 'invoice.finalized':
-        return refuseDocument(isObject(event.data) ? event.data.invoice : undefined, event.subject);
-      case 'invoice.pushed':
-        return checkFields(event.data, {
-          invoice_id: text(),
-          stripe_customer_id: text(),
-          stripe_invoice_id: text(),
-          stripe_invoice_item_ids: isObject,
-          stripe_hosted_invoice_url: optional((v) => v === null || matching(/^https:\/\/\S{1,2000}$/)(v)),
-        });
-      case 'invoice.paid':
-      case 'invoice.payment_failed':
-        return checkFields(event.data, { invoice_id: text(), stripe_event_id: text() });
-      case 'invoice.period_closed':
-        return checkFields(event.data, { period: isPeriod, run_id: text() });
-      case 'invoice_run.updated':
-        return checkFields(event.data, {
-          id: text(),
-          period: isPeriod,
-          version: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
-          updated_at: rfc3339,
-          status: (v) => typeof v === 'string' && RUN_STATUSES.includes(v),
-          counts: isObject,
-        });
-    }
-  }
-
-  async apply(event: BillingEvent<Handled>): Promise<void> {
-    await this.applyBatch([event]);
-  }
-
-  async applyBatch(events: BillingEvent<Handled>[]): Promise<void> {
+  async apply(events: readonly BillingEvent<Handled>[]): Promise<void> {
     const documents = [];
     const statuses: Array<InvoiceStatusRow & { workspace_id: string }> = [];
     const closed = [];

@@ -1,94 +1,123 @@
-import { PlanTerms } from '../catalog/price-catalog';
-import { checkFields, isObject, text } from '../platform/billing-events/billing-event-checks';
-import { BillingPeriod } from './billing-period';
+import { Static, Type } from '@sinclair/typebox';
+import { PlanTerms } from '../catalog/catalog-events';
+import { Matching, Nullable, OneOf, Text } from '../platform/billing-events/payload-schema';
+import { BillingPeriod, PeriodText } from './billing-period';
 
-export type LineKind = 'gpu' | 'cpu' | 'memory' | 'plan_fee' | 'credits' | 'adjustment';
-export type LineUnit = 'gpu_second' | 'core_second' | 'gib_second' | 'month' | 'usd';
+const Decimal = Matching(/^-?\d{1,15}(\.\d{1,15})?$/);
+
+export const LINE_KINDS = ['gpu', 'cpu', 'memory', 'plan_fee', 'credits', 'adjustment'] as const;
+export type LineKind = (typeof LINE_KINDS)[number];
+export const LINE_UNITS = ['gpu_second', 'core_second', 'gib_second', 'month', 'usd'] as const;
+export type LineUnit = (typeof LINE_UNITS)[number];
 
 /** One price applied to part of a line's quantity (a line spans a price change). */
-export interface LinePrice {
-  from: string;
-  to: string;
-  unit_price: string;
-  quantity: string;
-  amount: string; // exact, unrounded: the line's amount is the rounded sum of these
-}
+export const LinePrice = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  unit_price: Type.String(),
+  quantity: Type.String(),
+  /** exact, unrounded: the line's amount is the rounded sum of these */
+  amount: Type.String(),
+});
+export type LinePrice = Static<typeof LinePrice>;
 
-export interface LineBreakdown {
-  app_id: string;
-  function_id: string;
-  quantity: string;
-  amount: string; // rounded on its own; informational (the line amount is rounded once, whole)
-}
+export const LineBreakdown = Type.Object({
+  app_id: Type.String(),
+  function_id: Type.String(),
+  quantity: Type.String(),
+  /** rounded on its own; informational (the line amount is rounded once, whole) */
+  amount: Type.String(),
+});
+export type LineBreakdown = Static<typeof LineBreakdown>;
 
 /** The events behind a usage line (line tracing): see src/invoicing/README.md. */
-export interface LineEvents {
-  events: string; // how many
-  quantity_ms: string; // their quantity in the line's base unit: GPU-, millicore- or MiB-ms
-  checksum: string; // multiset hash of (source, id, quantity_ms)
-  ingested_after: string | null; // first accepted after this (an adjustment: the previous billing's cut)
-  ingested_until: string; // … and at or before this
-}
+export const LineEvents = Type.Object({
+  /** how many */
+  events: Type.String(),
+  /** their quantity in the line's base unit: GPU-, millicore- or MiB-ms */
+  quantity_ms: Type.String(),
+  /** multiset hash of (source, id, quantity_ms) */
+  checksum: Type.String(),
+  /** first accepted after this (an adjustment: the previous billing's cut) */
+  ingested_after: Nullable(Type.String()),
+  /** … and at or before this */
+  ingested_until: Type.String(),
+});
+export type LineEvents = Static<typeof LineEvents>;
 
-export interface InvoiceLine {
-  id: string; // deterministic from (workspace, period, key)
-  key: string; // 'gpu:H100' | 'cpu' | 'memory' | 'plan_fee' | 'credits' | 'adjustment:<period>:<key>'
-  kind: LineKind;
-  description: string;
-  quantity: string; // in `unit`, exact decimal
-  unit: LineUnit;
-  unit_price: string | null; // null when several prices applied (see `prices`)
-  prices: LinePrice[];
-  amount: string; // major units, rounded half-up to the cent (the one rounding rule)
-  breakdown: LineBreakdown[];
-  adjusts?: { period: string; key: string };
+export const InvoiceLine = Type.Object({
+  /** deterministic from (workspace, period, key) */
+  id: Text(),
+  /** 'gpu:H100' | 'cpu' | 'memory' | 'plan_fee' | 'credits' | 'adjustment:<period>:<key>' */
+  key: Text(),
+  kind: OneOf(LINE_KINDS),
+  description: Type.String(),
+  /** in `unit`, exact decimal */
+  quantity: Type.String(),
+  unit: OneOf(LINE_UNITS),
+  /** null when several prices applied (see `prices`) */
+  unit_price: Nullable(Type.String()),
+  prices: Type.Array(LinePrice),
+  /** major units, rounded half-up to the cent (the one rounding rule) */
+  amount: Decimal,
+  breakdown: Type.Array(LineBreakdown),
+  adjusts: Type.Optional(Type.Object({ period: Type.String(), key: Type.String() })),
   /** Usage lines of invoices finalized since line tracing: the events behind the line. */
-  events?: LineEvents;
+  events: Type.Optional(LineEvents),
   /**
    * A line of a month billed in parts (threshold invoices): what the month's earlier invoices
    * billed under the same key; the line is the month so far (or whole) less that.
    */
-  billed_before?: { quantity: string; amount: string };
-}
+  billed_before: Type.Optional(Type.Object({ quantity: Type.String(), amount: Type.String() })),
+});
+export type InvoiceLine = Static<typeof InvoiceLine>;
 
 /** A credit grant on an invoice: its balance before, what the invoice took, what is left and what expired. */
-export interface CreditGrantUse {
-  grant_id: string; // `plan:<YYYY-MM>` for a plan's monthly credits
-  kind: string;
-  priority: number;
-  expires_at: string | null;
-  balance_before: string;
-  applied: string; // own credit line and adjustment credit lines together
-  balance_after: string;
-  expired: string; // what was left when it expired with this month (0 otherwise)
-}
+export const CreditGrantUse = Type.Object({
+  /** `plan:<YYYY-MM>` for a plan's monthly credits */
+  grant_id: Type.String(),
+  kind: Type.String(),
+  priority: Type.Integer(),
+  expires_at: Nullable(Type.String()),
+  balance_before: Type.String(),
+  /** own credit line and adjustment credit lines together */
+  applied: Type.String(),
+  balance_after: Type.String(),
+  /** what was left when it expired with this month (0 otherwise) */
+  expired: Type.String(),
+});
+export type CreditGrantUse = Static<typeof CreditGrantUse>;
 
 /** An invoice's content. Once finalized it never changes (a later correction is an adjustment line). */
-export interface InvoiceDocument {
-  id: string;
-  workspace_id: string;
-  period: string; // YYYY-MM
-  period_start: string;
-  period_end: string;
-  currency: string;
-  plan: PlanTerms;
-  lines: InvoiceLine[];
-  usage_subtotal: string;
-  credits_applied: string;
-  total: string;
+export const InvoiceDocument = Type.Object({
+  id: Text(),
+  workspace_id: Type.String(),
+  /** YYYY-MM */
+  period: PeriodText(),
+  period_start: Type.String(),
+  period_end: Type.String(),
+  currency: Text(8),
+  plan: PlanTerms,
+  lines: Type.Array(InvoiceLine),
+  usage_subtotal: Decimal,
+  credits_applied: Decimal,
+  total: Decimal,
   /** Absent on invoices from before credit grants. */
-  credit_grants?: CreditGrantUse[];
+  credit_grants: Type.Optional(Type.Array(CreditGrantUse)),
   /** Finalized invoices since line tracing: the cut its lines' events were taken at. */
-  events_as_of?: string;
+  events_as_of: Type.Optional(Type.String()),
   /**
    * A threshold invoice (mid-month, progressive billing; src/invoicing/README.md): the n-th of
    * its month, drawn up when the month's unbilled spend reached the workspace's threshold.
    */
-  threshold?: { sequence: number; billing_threshold: string; usage_as_of: string };
+  threshold: Type.Optional(
+    Type.Object({ sequence: Type.Integer(), billing_threshold: Type.String(), usage_as_of: Type.String() }),
+  ),
   /** The month-end invoice of a month with threshold invoices: their ids; it bills the rest. */
-  threshold_invoices?: string[];
-  computed_at: string;
-}
+  threshold_invoices: Type.Optional(Type.Array(Type.String())),
+  computed_at: Type.String(),
+});
+export type InvoiceDocument = Static<typeof InvoiceDocument>;
 
 export type InvoiceStatus = 'draft' | 'finalized' | 'pushed' | 'paid' | 'payment_failed';
 
@@ -114,28 +143,3 @@ export function lineId(workspaceId: string, period: string, key: string): string
 }
 
 export const isPeriod = (v: unknown) => BillingPeriod.parse(v) !== undefined;
-const DECIMAL = /^-?\d{1,15}(\.\d{1,15})?$/;
-const isDecimal = (v: unknown) => typeof v === 'string' && DECIMAL.test(v);
-
-/** What readers of invoice documents rely on (ids, the period, amounts as decimal strings, lines). */
-export function refuseDocument(doc: unknown, workspaceId: string): string | null {
-  return checkFields(
-    doc,
-    {
-      id: text(),
-      workspace_id: (v) => v === workspaceId,
-      period: isPeriod,
-      currency: text(8),
-      plan: isObject,
-      usage_subtotal: isDecimal,
-      credits_applied: isDecimal,
-      total: isDecimal,
-      lines: (v) =>
-        Array.isArray(v) &&
-        v.every(
-          (l) => checkFields(l, { id: text(), key: text(), kind: text(32), amount: isDecimal }) === null,
-        ),
-    },
-    'data.invoice',
-  );
-}

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { provideBillingEvents } from '../platform/billing-events/provide-billing-events';
+import { CREDIT_GRANT_EVENTS } from './credit-grant-events';
+import { INVOICE_EVENTS } from './invoice-events';
 import { CatalogModule } from '../catalog/catalog.module';
 import { MeteringModule } from '../metering/metering.module';
 import { StripeModule } from '../stripe/stripe.module';
@@ -23,6 +26,8 @@ import { LineTracing } from './line-tracing.service';
   providers: [
     InvoicesRepository,
     InvoiceProjection,
+    provideBillingEvents(INVOICE_EVENTS),
+    provideBillingEvents(CREDIT_GRANT_EVENTS),
     InvoiceCalculator,
     InvoiceRunService,
     InvoiceScheduler,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Money } from '../catalog/money';
 import { buildBreakdown } from './usage-breakdown';
-import type { UsageRowView } from './usage.service';
+import type { UsageRowView } from './usage-breakdown';
 
 function row(app: string, fn: string, gpuType: string, gpuMs: bigint, cents: number): UsageRowView {
   return {

@@ -1,6 +1,22 @@
 import { formatCents, parseCents } from '../catalog/money';
 import { quantityInUnits } from '../catalog/rating';
-import type { UsageRowView } from './usage.service';
+
+/** One row of a usage view: a window, what it is grouped by, its quantities and its amount. */
+export interface UsageRowView {
+  window_start: string;
+  window_end: string;
+  gpu_type?: string;
+  app_id?: string;
+  function_id?: string;
+  region?: string;
+  gpu_seconds: string;
+  gpu_ms: string;
+  cpu_core_seconds: string;
+  memory_gib_seconds: string;
+  events: string;
+  amount: string;
+  currency: string;
+}
 
 /** What a breakdown ranks: apps, or functions (a function is named within its app). */
 export type BreakdownBy = 'app_id' | 'function_id';

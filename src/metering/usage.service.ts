@@ -7,27 +7,13 @@ import { DAY_MS, HOUR_MS } from '../common/time';
 import { UsageSpan } from '../common/usage-span';
 import { ApiError } from '../common/api-error';
 import { GroupKey, UsageRollupsRepository, UsageWindow } from './usage-rollups.repository';
-import { BREAKDOWN_KEYS, BreakdownBy, buildBreakdown } from './usage-breakdown';
+import { BREAKDOWN_KEYS, BreakdownBy, buildBreakdown, UsageRowView } from './usage-breakdown';
+
+export type { UsageRowView } from './usage-breakdown';
 
 export const DEFAULT_BREAKDOWN_LIMIT = 20;
 
 export const MAX_HOURLY_RANGE_MS = 31 * DAY_MS;
-
-export interface UsageRowView {
-  window_start: string;
-  window_end: string;
-  gpu_type?: string;
-  app_id?: string;
-  function_id?: string;
-  region?: string;
-  gpu_seconds: string;
-  gpu_ms: string;
-  cpu_core_seconds: string;
-  memory_gib_seconds: string;
-  events: string;
-  amount: string;
-  currency: string;
-}
 
 function monthStart(yyyymm: number): number {
   return Date.UTC(Math.floor(yyyymm / 100), (yyyymm % 100) - 1, 1);

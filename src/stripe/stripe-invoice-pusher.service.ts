@@ -1,5 +1,5 @@
 import { Clock } from '../platform/clock';
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { StripeInvoiceInput } from './stripe-invoice-input';
 import { FaultInjection } from '../platform/fault-injection';
 import type Stripe from 'stripe';
@@ -7,12 +7,10 @@ import { toMinorUnits, Money } from '../catalog/money';
 import { InvoicePushedData } from './stripe-events';
 import {
   BillingEvent,
-  BillingEventEnvelope,
-  BillingEventProjection,
-  BillingEventType,
+  HandledBy,
   newBillingEvent,
+  ProjectionOf,
 } from '../platform/billing-events/billing-event';
-import { checkFields, text } from '../platform/billing-events/billing-event-checks';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { StripeApiService } from './stripe-api.service';
 import { StripeCustomersRepository } from './stripe-customers.repository';
@@ -64,8 +62,8 @@ function lineItemId(line: Stripe.InvoiceLineItem): string {
   return l.parent?.invoice_item_details?.invoice_item ?? l.invoice_item ?? line.id;
 }
 
-const HANDLES = ['workspace.stripe_customer_linked'] as const satisfies readonly BillingEventType[];
-type Handled = (typeof HANDLES)[number];
+const Base = ProjectionOf('workspace.stripe_customer_linked');
+type Handled = HandledBy<typeof Base>;
 
 /**
  * Pushes a finalized invoice to Stripe exactly once: customer, one invoice item per line,
@@ -75,9 +73,8 @@ type Handled = (typeof HANDLES)[number];
  * ignores them. A Stripe invoice whose lines differ from ours is reported, never finalized.
  */
 @Injectable()
-export class StripeInvoicePusher implements BillingEventProjection<Handled>, OnModuleInit {
+export class StripeInvoicePusher extends Base {
   private readonly logger = new Logger(StripeInvoicePusher.name);
-  readonly handles = HANDLES;
   private itemsCreated = 0;
 
   constructor(
@@ -86,18 +83,13 @@ export class StripeInvoicePusher implements BillingEventProjection<Handled>, OnM
     private readonly billingEvents: BillingEventsService,
     private readonly faults: FaultInjection,
     private readonly clock: Clock,
-  ) {}
-
-  onModuleInit(): void {
-    this.billingEvents.register(this);
+  ) {
+    super();
   }
 
-  refuse(event: BillingEventEnvelope<Handled>): string | null {
-    return checkFields(event.data, { stripe_customer_id: text(255) });
-  }
-
-  async apply(event: BillingEvent<Handled>): Promise<void> {
-    await this.customers.link(event.subject, event.data.stripe_customer_id, Date.parse(event.time));
+  async apply(events: readonly BillingEvent<Handled>[]): Promise<void> {
+    for (const e of events)
+      await this.customers.link(e.subject, e.data.stripe_customer_id, Date.parse(e.time));
   }
 
   async directory(): Promise<CustomerDirectory> {

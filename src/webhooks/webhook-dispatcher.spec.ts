@@ -19,7 +19,7 @@ describe('foldEndpoint: an endpoint disabled and enabled again', () => {
       id: 'ep_1',
       workspace_id: 'ws',
       url: 'https://x.test/h',
-      events: ['invoice.paid'],
+      events: ['invoice.paid' as const],
       description: '',
       secret: 's',
     },

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { provideBillingEvents } from '../platform/billing-events/provide-billing-events';
+import { WEBHOOK_EVENTS } from './webhook-events';
 import { InvoicingModule } from '../invoicing/invoicing.module';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
@@ -11,7 +13,13 @@ import { WebhooksRepository } from './webhooks.repository';
 @Module({
   imports: [WorkspacesModule, InvoicingModule],
   controllers: [WebhooksController],
-  providers: [WebhooksRepository, WebhookProjection, WebhookEndpointsService, WebhookDispatcher],
+  providers: [
+    WebhooksRepository,
+    WebhookProjection,
+    WebhookEndpointsService,
+    WebhookDispatcher,
+    provideBillingEvents(WEBHOOK_EVENTS),
+  ],
   exports: [WebhookDispatcher, WebhookEndpointsService],
 })
 export class WebhooksModule {}

@@ -1,24 +1,10 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { initialKeyId } from '../auth/credentials';
 import { CredentialRow, CredentialsRepository } from '../auth/credentials.repository';
 import { DEFAULT_PLAN } from '../catalog/catalog-seed';
-import {
-  BillingEvent,
-  BillingEventEnvelope,
-  BillingEventProjection,
-  BillingEventType,
-} from '../platform/billing-events/billing-event';
-import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { BillingEvent, HandledBy, ProjectionOf } from '../platform/billing-events/billing-event';
 import { WorkspaceCreatedData } from './workspace-events';
 import { WorkspacesRepository } from './workspaces.repository';
-import {
-  checkFields,
-  matching,
-  optional,
-  rfc3339,
-  text,
-} from '../platform/billing-events/billing-event-checks';
-import { BILLING_THRESHOLD_PATTERN, MONEY_PATTERN, PLAN_PATTERN } from '../catalog/patterns';
 
 /** The credential of the key a workspace is created with. */
 export function initialKeyRow(
@@ -38,13 +24,13 @@ export function initialKeyRow(
   };
 }
 
-const HANDLES = [
+const Base = ProjectionOf(
   'workspace.created',
   'workspace.plan_changed',
   'workspace.budget_set',
   'workspace.billing_threshold_set',
-] as const satisfies readonly BillingEventType[];
-type Handled = (typeof HANDLES)[number];
+);
+type Handled = HandledBy<typeof Base>;
 
 /**
  * Projects workspace.* billing events into `workspaces`, `workspace_plans`,
@@ -53,50 +39,21 @@ type Handled = (typeof HANDLES)[number];
  * passed over, here and in every replay, since both are on the id's partition in one order.
  */
 @Injectable()
-export class WorkspaceProjection implements BillingEventProjection<Handled>, OnModuleInit {
-  readonly handles = HANDLES;
-
+export class WorkspaceProjection extends Base {
   private readonly logger = new Logger(WorkspaceProjection.name);
 
   constructor(
     private readonly workspaces: WorkspacesRepository,
-    private readonly billingEvents: BillingEventsService,
     private readonly credentials: CredentialsRepository,
-  ) {}
-
-  onModuleInit(): void {
-    this.billingEvents.register(this);
+  ) {
+    super();
   }
 
-  refuse(event: BillingEventEnvelope<Handled>): string | null {
-    switch (event.type) {
-      case 'workspace.created':
-        return checkFields(event.data, {
-          id: (v) => v === event.subject,
-          name: text(200),
-          email: text(320),
-          api_key_hash: matching(/^[0-9a-f]{64}$/),
-          api_key_prefix: text(64),
-          plan: optional(matching(PLAN_PATTERN)),
-        });
-      case 'workspace.plan_changed':
-        return checkFields(event.data, { plan: matching(PLAN_PATTERN), effective_from: rfc3339 });
-      case 'workspace.budget_set':
-        return checkFields(event.data, {
-          monthly_limit: (v) => v === null || matching(MONEY_PATTERN)(v),
-          thresholds: (v) =>
-            Array.isArray(v) && v.length <= 10 && v.every((t) => Number.isInteger(t) && t >= 1 && t <= 1000),
-          enforce: optional((v) => typeof v === 'boolean'),
-        });
-      case 'workspace.billing_threshold_set':
-        return checkFields(event.data, {
-          billing_threshold: (v) => v === null || matching(BILLING_THRESHOLD_PATTERN)(v),
-          follows_plan: (v) => typeof v === 'boolean',
-        });
-    }
+  async apply(events: readonly BillingEvent<Handled>[]): Promise<void> {
+    for (const event of events) await this.applyOne(event);
   }
 
-  async apply(event: BillingEvent<Handled>): Promise<void> {
+  private async applyOne(event: BillingEvent<Handled>): Promise<void> {
     const at = Date.parse(event.time);
     switch (event.type) {
       case 'workspace.budget_set':

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { provideBillingEvents } from '../platform/billing-events/provide-billing-events';
+import { WORKSPACE_EVENTS } from './workspace-events';
 import { CatalogModule } from '../catalog/catalog.module';
 import { WorkspaceProjection } from './workspace.projection';
 import { MeController } from './me.controller';
@@ -10,7 +12,12 @@ import { WorkspacesService } from './workspaces.service';
 @Module({
   imports: [CatalogModule],
   controllers: [WorkspacesController, WorkspaceKeysController, MeController],
-  providers: [WorkspacesRepository, WorkspacesService, WorkspaceProjection],
+  providers: [
+    WorkspacesRepository,
+    WorkspacesService,
+    WorkspaceProjection,
+    provideBillingEvents(WORKSPACE_EVENTS),
+  ],
   exports: [WorkspacesRepository],
 })
 export class WorkspacesModule {}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BillingEventPayloads, BillingEventType, isKnownBillingEventType } from './billing-event-types';
+import { BillingEventPayloads, BillingEventType } from './billing-event-types';
 
 export type { BillingEventPayloads, BillingEventType } from './billing-event-types';
 
@@ -52,14 +52,6 @@ export function newBillingEvent<K extends BillingEventType>(
   return event;
 }
 
-/**
- * Whether this build knows the record's type. A record of another type (from a newer
- * gpumeter) is kept in the event log, applied by no projection and counted — never read as
- * some other type.
- */
-export const hasKnownType = (e: BillingEventEnvelope): e is BillingEventEnvelope<BillingEventType> =>
-  isKnownBillingEventType(e.type);
-
 /** A type guard for filters: `events.filter(ofType('invoice.pushed'))` is BillingEvent<'invoice.pushed'>[]. */
 export const ofType =
   <K extends BillingEventType>(...types: K[]) =>
@@ -67,17 +59,29 @@ export const ofType =
     (types as BillingEventType[]).includes(event.type);
 
 /**
- * A projection of billing events into ClickHouse, over the types it `handles`. `apply` must
- * be idempotent; a projection that can write many events at once implements `applyBatch`
- * (called with its events in topic order) instead of receiving them one by one. `refuse`
- * says why the projection could not apply an event of a type it handles (null: it can): it
- * runs before publishing and on consuming, so nothing it refuses is published, and a record
- * it refuses on the topic is dead-lettered instead of stopping the projections behind it.
- * Only what `refuse` accepted reaches `apply`, so there `data` is the declared payload.
+ * A projection of billing events into ClickHouse, over the types it `handles`. The service
+ * finds every provider that is one at start-up (no module registers it by hand) and hands it
+ * its events in topic order, a batch at a time; `apply` must be idempotent. Only events
+ * their type's schema accepted reach it (BillingEventSchemas), so `data` is the declared
+ * payload and a projection never re-checks it.
  */
-export interface BillingEventProjection<K extends BillingEventType = BillingEventType> {
-  readonly handles: readonly K[];
-  refuse(event: BillingEventEnvelope<K>): string | null;
-  apply(event: BillingEvent<K>): Promise<void>;
-  applyBatch?(events: BillingEvent<K>[]): Promise<void>;
+export abstract class BillingEventProjection<K extends BillingEventType = BillingEventType> {
+  abstract readonly handles: readonly K[];
+  abstract apply(events: readonly BillingEvent<K>[]): Promise<void>;
 }
+
+/**
+ * The base of a projection of these types: `class InvoiceProjection extends
+ * ProjectionOf('invoice.drafted', …)` declares its types once; `HandledBy<typeof Base>` names
+ * them for `apply`'s signature.
+ */
+export function ProjectionOf<const K extends BillingEventType>(...types: K[]) {
+  abstract class Projection extends BillingEventProjection<K> {
+    readonly handles: readonly K[] = types;
+  }
+  return Projection;
+}
+
+/** The types a ProjectionOf(…) base handles. */
+export type HandledBy<B extends abstract new (...args: never[]) => BillingEventProjection<BillingEventType>> =
+  InstanceType<B> extends BillingEventProjection<infer K> ? K : never;

@@ -1,11 +1,19 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { AppConfig } from '../../config/app-config';
 import { BILLING_MAX_MESSAGE_BYTES, KafkaService } from '../kafka/kafka.service';
 import { superviseConsumer } from '../kafka/supervise-consumer';
-import { BillingEvent, BillingEventEnvelope, BillingEventProjection, hasKnownType } from './billing-event';
+import {
+  BillingEvent,
+  BillingEventEnvelope,
+  BillingEventProjection,
+  BillingEventType,
+} from './billing-event';
 import { BillingEventsRepository } from './billing-events.repository';
-import { checkEnvelope } from './billing-event-checks';
+import { BillingEventSchemas, Refusal } from './billing-event-schemas';
+import { BillingEventDefinitions } from './billing-event-types';
+import { RegisteredBillingEvents } from './provide-billing-events';
 import { isCausedByRecord } from '../clickhouse/clickhouse-errors';
 import { describeError } from '../errors/describe-error';
 import { parseUntrustedJson } from '../json/untrusted-json';
@@ -26,21 +34,57 @@ const RECORD_ATTEMPTS = 3;
  * because projections are idempotent.
  */
 @Injectable()
-export class BillingEventsService {
+export class BillingEventsService implements OnModuleInit {
   private readonly logger = new Logger(BillingEventsService.name);
   private consumer?: Consumer;
   private readonly projections: BillingEventProjection[] = [];
+  private readonly schemas = new BillingEventSchemas();
 
   constructor(
     private readonly config: AppConfig,
     private readonly kafka: KafkaService,
     private readonly repository: BillingEventsRepository,
     private readonly metrics: MetricsService,
+    private readonly discovery: DiscoveryService,
   ) {}
 
-  /** Domain modules register their projections at module init. */
-  register(projection: BillingEventProjection): void {
-    this.projections.push(projection);
+  /**
+   * Finds what the domain modules provide — their event types (provideBillingEvents) and
+   * their projections (every BillingEventProjection) — once every provider exists and before
+   * any module's own start-up (platform's hooks run first), so no event is checked or
+   * consumed before its type is known. A projection of a type nobody defined stops start-up.
+   */
+  onModuleInit(): void {
+    const instances = this.discovery.getProviders().map((w) => w.instance as unknown);
+    for (const i of instances) if (i instanceof RegisteredBillingEvents) this.defineTypes(i.definitions);
+    for (const i of instances) if (i instanceof BillingEventProjection) this.addProjection(i);
+  }
+
+  defineTypes(definitions: BillingEventDefinitions): void {
+    this.schemas.define(definitions);
+  }
+
+  addProjection(projection: BillingEventProjection): void {
+    const unknown = projection.handles.filter((t) => !this.schemas.knows(t));
+    if (unknown.length > 0)
+      throw new Error(`${projection.constructor.name} projects types nobody defined: ${unknown.join(', ')}`);
+    if (!this.projections.includes(projection)) this.projections.push(projection);
+  }
+
+  /** The types this build knows, and which projections apply each (for tests and docs). */
+  get knownTypes(): string[] {
+    return this.schemas.known;
+  }
+
+  projectionsOf(type: string): string[] {
+    return this.projections
+      .filter((p) => (p.handles as readonly string[]).includes(type))
+      .map((p) => p.constructor.name);
+  }
+
+  /** Whether this build knows the record's type (a newer build's is kept, applied by nobody). */
+  private knows(e: BillingEventEnvelope): e is BillingEventEnvelope<BillingEventType> {
+    return this.schemas.knows(e.type);
   }
 
   async publish(event: BillingEvent): Promise<void> {
@@ -48,20 +92,16 @@ export class BillingEventsService {
   }
 
   /**
-   * Why an event cannot be published or projected (its envelope, or a projection of its type
-   * refusing it), or null when every projection can apply it.
+   * Why an event cannot be published or projected — its envelope, its type's payload schema
+   * or what the schema cannot say (BillingEventSchemas) — or null.
    */
-  refusal(raw: unknown): string | null {
-    const envelope = checkEnvelope(raw);
-    if (!envelope.ok) return envelope.detail;
-    const event = envelope.event;
-    if (!hasKnownType(event)) return null; // see decode
-    for (const p of this.projections) {
-      if (!p.handles.includes(event.type)) continue;
-      const refused = p.refuse(event);
-      if (refused) return refused;
-    }
-    return null;
+  refusal(raw: unknown): Refusal {
+    return this.schemas.refusal(raw);
+  }
+
+  /** The same check of a payload read back from a projection's own rows (an older build's). */
+  payloadRefusal(type: BillingEventType, subject: string, data: unknown): Refusal {
+    return this.schemas.payloadRefusal(type, subject, data);
   }
 
   /**
@@ -73,7 +113,7 @@ export class BillingEventsService {
   acceptable(raw: unknown): BillingEvent | null {
     if (this.refusal(raw) !== null) return null;
     const event = raw as BillingEventEnvelope;
-    return hasKnownType(event) ? (event as BillingEvent) : null;
+    return this.knows(event) ? (event as BillingEvent) : null;
   }
 
   /**
@@ -112,7 +152,10 @@ export class BillingEventsService {
 
   /** Nothing is published that the projections would refuse (a refusal here is a programming error). */
   private assertPublishable(e: BillingEvent): void {
-    const refused = this.refusal(e);
+    // A type no module defined would be logged and projected by nobody: never publish one.
+    const refused = this.knows(e)
+      ? this.refusal(e)
+      : `no module defines the type ${(e as BillingEventEnvelope).type}`;
     if (refused) throw new Error(`refusing to publish billing event ${e.type} ${e.id}: ${refused}`);
   }
 
@@ -124,12 +167,10 @@ export class BillingEventsService {
     if (events.length === 0) return;
     await this.repository.append(events);
     // Known types only; `refusal` accepted each of them, so `data` is its declared payload.
-    const known = events.filter((e) => hasKnownType(e)) as BillingEvent[];
+    const known = events.filter((e) => this.knows(e)) as BillingEvent[];
     for (const p of this.projections) {
       const mine = known.filter((e) => p.handles.includes(e.type));
-      if (mine.length === 0) continue;
-      if (p.applyBatch) await p.applyBatch(mine);
-      else for (const event of mine) await p.apply(event);
+      if (mine.length > 0) await p.apply(mine);
     }
   }
 
@@ -238,7 +279,7 @@ export class BillingEventsService {
       const refused = this.refusal(parsed.value);
       if (refused) return { reason: 'invalid-event', detail: refused };
       const event = parsed.value as BillingEventEnvelope;
-      if (!hasKnownType(event)) {
+      if (!this.knows(event)) {
         // A type from a newer gpumeter: kept in the event log, applied by no projection here,
         // never read as another type (a build that knows it applies it on replay).
         this.metrics.billingEventsUnknownType.inc();

@@ -10,7 +10,7 @@ import {
   MaxLength,
 } from 'class-validator';
 import { WORKSPACE_ID_PATTERN } from '../../common/ids';
-import { WEBHOOK_EVENT_TYPES } from '../webhook-events';
+import { WEBHOOK_EVENT_TYPES, WebhookEventType } from '../webhook-events';
 
 const SUBSCRIBABLE = WEBHOOK_EVENT_TYPES.filter((t) => t !== 'webhook.test');
 
@@ -25,7 +25,7 @@ export class CreateWebhookEndpointDto {
   @ArrayMinSize(1, { message: 'events must name at least one event type' })
   @ArrayMaxSize(SUBSCRIBABLE.length)
   @IsIn(SUBSCRIBABLE, { each: true, message: `events: each must be one of ${SUBSCRIBABLE.join(', ')}` })
-  events!: string[];
+  events!: WebhookEventType[];
 
   @ApiPropertyOptional({ example: 'control plane: stop containers at the cap' })
   @IsOptional()

@@ -1,44 +1,15 @@
 import fc from 'fast-check';
-import { hostileBillingRecord } from '../../../test/support/hostile-records';
-import { CatalogService } from '../../catalog/catalog.service';
-import { loadConfig } from '../../config/app-config';
-import { CreditGrantProjection } from '../../invoicing/credit-grant.projection';
-import { InvoiceProjection } from '../../invoicing/invoice.projection';
-import { WorkspaceProjection } from '../../workspaces/workspace.projection';
-import { CredentialProjection } from '../../auth/credential.projection';
-import { StripeInvoicePusher } from '../../stripe/stripe-invoice-pusher.service';
-import { isCausedByRecord } from '../clickhouse/clickhouse-errors';
-import { parseUntrustedJson } from '../json/untrusted-json';
-import { MetricsService } from '../metrics/metrics.service';
-import { KafkaService } from '../kafka/kafka.service';
-import { newBillingEvent } from './billing-event';
-import { BillingEventsRepository } from './billing-events.repository';
-import { BillingEventsService } from './billing-events.service';
+import { hostileBillingRecord } from './support/hostile-records';
+import { billingEventsHarness } from './support/billing-events-harness';
+import { isCausedByRecord } from '../src/platform/clickhouse/clickhouse-errors';
+import { parseUntrustedJson } from '../src/platform/json/untrusted-json';
+import { newBillingEvent } from '../src/platform/billing-events/billing-event';
 
 /** When the events below happened (any fixed instant). */
 const AT = new Date(Date.UTC(2026, 9, 1));
 
-/** The real projections' checks, registered as the service registers them (no storage touched). */
-function service(): BillingEventsService {
-  const svc = new BillingEventsService(
-    loadConfig({ GPUMETER_ENV: 'test' }),
-    {} as KafkaService,
-    {} as BillingEventsRepository,
-    new MetricsService(),
-  );
-  /* eslint-disable @typescript-eslint/no-explicit-any -- only the refuse() checks run */
-  new WorkspaceProjection({} as any, svc, {} as any).onModuleInit();
-  new CredentialProjection({} as any, svc).onModuleInit();
-  new CatalogService({} as any, svc, {} as any, {} as any).onModuleInit();
-  new InvoiceProjection({} as any, svc, {} as any).onModuleInit();
-  new CreditGrantProjection({} as any, svc).onModuleInit();
-  new StripeInvoicePusher({} as any, {} as any, svc, {} as any, {} as any).onModuleInit();
-  /* eslint-enable @typescript-eslint/no-explicit-any */
-  return svc;
-}
-
-describe('billing events: what the projections refuse (issue 8)', () => {
-  const svc = service();
+describe('billing events: what each type’s schema refuses (issues 8, 25)', () => {
+  const { svc } = billingEventsHarness();
 
   it('refuses every hostile billing record, with a reason', () => {
     fc.assert(
@@ -134,7 +105,28 @@ describe('billing events: what the projections refuse (issue 8)', () => {
     // Deliberately not an InvoiceDocument: what a hand-made record on the topic could hold.
     const malformed = { invoice: doc } as never;
     expect(svc.refusal(newBillingEvent('invoice.drafted', 'ws_a', malformed, AT))).toBe(
-      'data.invoice.workspace_id is missing or invalid',
+      'data.invoice.period_start is missing or invalid',
+    );
+    const foreign = {
+      invoice: {
+        ...doc,
+        period_start: 'x',
+        period_end: 'y',
+        usage_subtotal: '0',
+        credits_applied: '0',
+        total: '0',
+        computed_at: 'z',
+        plan: { plan: 'starter', base_fee: '0', monthly_credits: '0' },
+      },
+    } as never;
+    expect(svc.refusal(newBillingEvent('invoice.drafted', 'ws_a', foreign, AT))).toBe(
+      'data.invoice.workspace_id must be the event subject',
+    );
+    const badLine = {
+      invoice: { ...(foreign as { invoice: object }).invoice, workspace_id: 'ws_a', lines: [{ id: 'l' }] },
+    } as never;
+    expect(svc.refusal(newBillingEvent('invoice.drafted', 'ws_a', badLine, AT))).toBe(
+      'data.invoice.lines[0].key is missing or invalid',
     );
   });
 
