@@ -2,7 +2,7 @@ import { Clock } from '../platform/clock';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from './billing-period';
-import { InvoiceCalculator } from './invoice-calculator.service';
+import { ThresholdInvoiceCalculator } from './threshold-invoice-calculator.service';
 import { InvoiceRunService } from './invoice-run.service';
 import { InvoicesRepository } from './invoices.repository';
 
@@ -27,7 +27,7 @@ export class InvoiceScheduler implements OnApplicationShutdown {
     private readonly config: AppConfig,
     private readonly runs: InvoiceRunService,
     private readonly invoices: InvoicesRepository,
-    private readonly calculator: InvoiceCalculator,
+    private readonly thresholdCalculator: ThresholdInvoiceCalculator,
     private readonly clock: Clock,
   ) {}
 
@@ -83,7 +83,7 @@ export class InvoiceScheduler implements OnApplicationShutdown {
       for (const period of [open.previous(), open]) {
         if (!this.runs.thresholdBillable(period, nowMs)) continue;
         // No run (and no run events) while no workspace is held to a threshold.
-        if (!(await this.calculator.anyThresholds(period))) continue;
+        if (!(await this.thresholdCalculator.anyThresholds(period))) continue;
         const state = await this.runs.start(period, 'scheduler', 'threshold').done;
         if (state.counts.finalized > 0)
           this.logger.log(`threshold invoices of ${period.toString()}: ${state.counts.finalized} finalized`);

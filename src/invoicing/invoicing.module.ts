@@ -13,6 +13,12 @@ import { CreditGrantsRepository } from './credit-grants.repository';
 import { CreditGrantsService } from './credit-grants.service';
 import { InvoiceCalculator } from './invoice-calculator.service';
 import { InvoiceRunService } from './invoice-run.service';
+import { InvoiceRunLog } from './invoice-run-log.service';
+import { InvoicePushing } from './invoice-pushing.service';
+import { MonthEndInvoicing } from './month-end-invoicing.service';
+import { PeriodInputs } from './period-inputs';
+import { ThresholdInvoiceCalculator } from './threshold-invoice-calculator.service';
+import { ThresholdInvoicing } from './threshold-invoicing.service';
 import { InvoiceScheduler } from './invoice-scheduler.service';
 import { InvoiceViewsService } from './invoice-views.service';
 import { InvoiceProjection } from './invoice.projection';
@@ -28,7 +34,13 @@ import { LineTracing } from './line-tracing.service';
     InvoiceProjection,
     provideBillingEvents(INVOICE_EVENTS),
     provideBillingEvents(CREDIT_GRANT_EVENTS),
+    PeriodInputs,
     InvoiceCalculator,
+    ThresholdInvoiceCalculator,
+    InvoiceRunLog,
+    MonthEndInvoicing,
+    ThresholdInvoicing,
+    InvoicePushing,
     InvoiceRunService,
     InvoiceScheduler,
     InvoiceViewsService,
@@ -42,6 +54,7 @@ import { LineTracing } from './line-tracing.service';
     InvoiceRunService,
     InvoiceScheduler,
     InvoiceCalculator,
+    ThresholdInvoiceCalculator,
     InvoicesRepository,
     InvoiceViewsService,
     LineTracing,

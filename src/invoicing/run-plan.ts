@@ -55,3 +55,14 @@ export function planRunEvents(
   }
   return { events, counts };
 }
+
+/** Adds what a step planned to a run's counts (`invoices` is the step's total, not a sum). */
+export function addCounts(
+  state: { counts: RunPlanCounts & Record<string, number> },
+  counts: RunPlanCounts,
+): void {
+  state.counts.invoices = counts.invoices;
+  state.counts.drafted += counts.drafted;
+  state.counts.finalized += counts.finalized;
+  state.counts.already_finalized += counts.already_finalized;
+}

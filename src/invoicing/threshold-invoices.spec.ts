@@ -5,7 +5,12 @@ import { BillingPeriod } from './billing-period';
 import { CreditGrant, OfferedGrant, planGrant } from './credit-grants';
 import { buildInvoice, grantConsumption } from './invoice-builder';
 import { InvoiceDocument, InvoiceLine } from './invoice';
-import { buildThresholdInvoice, thresholdInvoiceId, thresholdReached } from './threshold-invoices';
+import {
+  buildThresholdInvoice,
+  heldToThresholds,
+  thresholdInvoiceId,
+  thresholdReached,
+} from './threshold-invoices';
 import { spendFigures } from './spend';
 import { billingThresholdInForce } from '../workspaces/billing-threshold';
 
@@ -293,5 +298,46 @@ describe('threshold invoices', () => {
       billing_threshold: '500.00',
       source: 'plan',
     });
+  });
+});
+
+describe('heldToThresholds: who is held to a billing threshold in a month', () => {
+  const oct = BillingPeriod.parse('2026-10')!;
+  const catalog = new PriceCatalog(
+    [],
+    [
+      {
+        effective_from: '2026-01-01T00:00:00.000Z',
+        plan: 'team',
+        base_fee: '250.00',
+        monthly_credits: '100.00',
+        billing_threshold: '500.00',
+      },
+    ],
+  );
+  const assignments = new Map([
+    ['ws_team', [{ plan: 'team', effective_from_ms: 0 }]],
+    ['ws_starter', [{ plan: 'starter', effective_from_ms: 0 }]],
+    ['ws_own', [{ plan: 'starter', effective_from_ms: 0 }]],
+    ['ws_none', [{ plan: 'team', effective_from_ms: 0 }]],
+  ]);
+  const own = new Map<string, string | null>([
+    ['ws_own', '50.00'],
+    ['ws_none', null],
+  ]);
+
+  it.each([
+    [
+      'everyone with a plan assignment',
+      undefined,
+      [
+        ['ws_own', '50.00'],
+        ['ws_team', '500.00'],
+      ],
+    ],
+    ['only the workspaces asked for', ['ws_team', 'ws_starter'], [['ws_team', '500.00']]],
+  ])('%s: the plan’s threshold, or its own (null: none at all)', (_name, workspaceIds, expected) => {
+    const held = heldToThresholds({ own, assignments, catalog, period: oct, workspaceIds });
+    expect([...held].sort()).toEqual(expected);
   });
 });

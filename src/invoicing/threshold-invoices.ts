@@ -1,5 +1,7 @@
 import { Money } from '../catalog/money';
-import { PlanTerms } from '../catalog/price-catalog';
+import { PlanTerms, PriceCatalog } from '../catalog/price-catalog';
+import { billingThresholdInForce } from '../workspaces/billing-threshold';
+import { PlanAssignment, planForPeriod } from '../workspaces/workspaces.repository';
 import { RatedCharge } from '../catalog/rating';
 import { BillingPeriod } from './billing-period';
 import { CreditGrant, OfferedGrant } from './credit-grants';
@@ -68,4 +70,31 @@ export function buildThresholdInvoice(input: {
 /** Whether a threshold invoice is due: its total (the month's unbilled spend) reached the threshold. */
 export function thresholdReached(doc: InvoiceDocument, billingThreshold: string): boolean {
   return new Money(doc.total).gte(billingThreshold);
+}
+
+/**
+ * The workspaces held to a billing threshold in `period` (their own, or their plan's), with
+ * it: of those with a plan assignment, or only of `workspaceIds`.
+ */
+export function heldToThresholds(input: {
+  own: ReadonlyMap<string, string | null>;
+  assignments: ReadonlyMap<string, PlanAssignment[]>;
+  catalog: PriceCatalog;
+  period: BillingPeriod;
+  workspaceIds?: readonly string[];
+}): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const [ws, assigned] of input.assignments) {
+    if (input.workspaceIds !== undefined && !input.workspaceIds.includes(ws)) continue;
+    const plan = planForPeriod(assigned, input.period.startMs);
+    const t = billingThresholdInForce(
+      input.own,
+      ws,
+      input.catalog,
+      plan,
+      input.period.startMs,
+    ).billing_threshold;
+    if (t !== null) held.set(ws, t);
+  }
+  return held;
 }
