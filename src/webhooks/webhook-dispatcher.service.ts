@@ -1,7 +1,6 @@
 import { Clock } from '../platform/clock';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Consumer, EachBatchPayload } from 'kafkajs';
-import { Webhook } from 'standardwebhooks';
 import { AppConfig } from '../config/app-config';
 import { InvoicesRepository } from '../invoicing/invoices.repository';
 import { BillingEvent, newBillingEvent } from '../platform/billing-events/billing-event';
@@ -11,44 +10,13 @@ import { parseUntrustedJson } from '../platform/json/untrusted-json';
 import { KafkaService } from '../platform/kafka/kafka.service';
 import { superviseConsumer } from '../platform/kafka/supervise-consumer';
 import { BatchAbandoned, retryUntilDone } from '../platform/kafka/batch-retry';
-import { postWebhook } from './outbound-delivery';
+import { decideAttempt, DeliveryQueue, Pending } from './delivery-queue';
+import { EndpointCache } from './endpoint-cache';
 import { InvoiceFacts, webhookFor } from './webhook-bodies';
-import {
-  AttemptedData,
-  EndpointDisabledData,
-  isEndpointChange,
-  MessageCreatedData,
-  messageId,
-  WebhookBody,
-} from './webhook-events';
-import { WebhookEndpointsService } from './webhook-endpoints.service';
+import { WebhookDeliveryLog } from './webhook-delivery-log.service';
+import { isEndpointChange, MessageCreatedData, messageId, WebhookBody } from './webhook-events';
+import { WebhookSender } from './webhook-sender.service';
 import { WebhookEndpoint, WebhooksRepository } from './webhooks.repository';
-import { DAY_MS } from '../common/time';
-
-/** A message waiting for its next attempt in this process. */
-interface Pending {
-  id: string;
-  endpointId: string;
-  workspaceKey: string;
-  body: string;
-  attemptsMade: number;
-  dueAtMs: number;
-}
-
-/**
- * When an endpoint's current run of failures began: its first failed attempt after its last
- * success (null when its last attempt succeeded or it has none).
- */
-export function failingSince(
-  attempts: ReadonlyArray<{ attempted_at_ms: number; outcome: string }>,
-): number | null {
-  let since: number | null = null;
-  for (const a of [...attempts].sort((x, y) => x.attempted_at_ms - y.attempted_at_ms)) {
-    if (a.outcome === 'succeeded') since = null;
-    else since ??= a.attempted_at_ms;
-  }
-  return since;
-}
 
 const TICK_MS = 200;
 const SWEEP_MS = 30_000;
@@ -71,6 +39,9 @@ const SYSTEM = 'gpumeter';
  *
  * Isolation: attempts run with bounded concurrency per endpoint and in all, each with a 15 s
  * timeout, so a slow or dead endpoint only delays itself.
+ *
+ * The schedule is DeliveryQueue and decideAttempt (delivery-queue.ts, pure), one attempt on
+ * the wire WebhookSender, the delivery log and the disable policy WebhookDeliveryLog.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationShutdown {
@@ -78,14 +49,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
   private consumer?: Consumer;
   private stopping = false;
   private readonly owned = new Set<number>();
-  private readonly pending = new Map<string, Pending>();
-  private readonly inFlight = new Map<string, number>(); // endpoint → attempts in flight
-  private readonly running = new Set<string>(); // message ids in flight
-  private readonly settled = new Set<string>(); // message ids this process saw succeed or give up
-  private totalInFlight = 0;
-  private endpointCache?: { at: number; byId: Map<string, WebhookEndpoint> };
-  /** Counts endpoint changes seen, so that a read begun before one is not cached after it. */
-  private endpointGeneration = 0;
+  private readonly queue: DeliveryQueue;
+  private readonly endpoints: EndpointCache;
   private timer?: NodeJS.Timeout;
   private sweeper?: NodeJS.Timeout;
   private readonly schedule: number[];
@@ -95,11 +60,20 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     private readonly kafka: KafkaService,
     private readonly billingEvents: BillingEventsService,
     private readonly repository: WebhooksRepository,
-    private readonly endpoints: WebhookEndpointsService,
     private readonly invoices: InvoicesRepository,
+    private readonly sender: WebhookSender,
+    private readonly log: WebhookDeliveryLog,
     private readonly clock: Clock,
   ) {
     this.schedule = config.WEBHOOK_RETRY_SCHEDULE_SECONDS.map((s) => Number(s) * 1000);
+    this.endpoints = new EndpointCache(
+      () => repository.endpoints(),
+      () => clock.now(),
+    );
+    this.queue = new DeliveryQueue({
+      total: config.WEBHOOK_MAX_CONCURRENCY,
+      perEndpoint: config.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT,
+    });
   }
 
   get groupId(): string {
@@ -122,7 +96,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
         const assigned = e.payload.memberAssignment[this.kafka.topics.billingEvents] ?? [];
         this.owned.clear();
         for (const p of assigned) this.owned.add(p);
-        for (const [id, p] of this.pending) if (!this.ownsKeySync(p.workspaceKey)) this.pending.delete(id);
+        this.queue.dropWhere((p) => !this.ownsKeySync(p.workspaceKey));
         void this.sweep();
         resolve();
       });
@@ -213,9 +187,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     if (event.type === 'webhook.retry_requested') {
       const message = await this.repository.message(event.data.message_id);
       if (!message) return [];
-      this.settled.delete(message.id);
       const made = (await this.repository.attempts({ messageId: message.id })).length;
-      this.pending.set(message.id, {
+      this.queue.requeue({
         id: message.id,
         endpointId: message.endpoint_id,
         workspaceKey: event.subject,
@@ -225,10 +198,10 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       });
       return [];
     }
-    if (isEndpointChange(event)) this.forgetEndpoints();
+    if (isEndpointChange(event)) this.endpoints.forget();
     const hook = webhookFor(event);
     if (!hook) return [];
-    const targets = [...(await this.endpointMap()).values()].filter(
+    const targets = [...(await this.endpoints.byId()).values()].filter(
       (e) =>
         e.status === 'enabled' &&
         e.events.includes(hook.body.type) &&
@@ -293,9 +266,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     made: number,
     dueAtMs: number,
   ) {
-    if (this.pending.has(id) || this.running.has(id) || this.settled.has(id)) return;
     if (!(await this.owns(key))) return;
-    this.pending.set(id, { id, endpointId, workspaceKey: key, body, attemptsMade: made, dueAtMs });
+    this.queue.add({ id, endpointId, workspaceKey: key, body, attemptsMade: made, dueAtMs });
   }
 
   /** Resumes what ClickHouse says is unsettled on this replica's partitions (after a restart or a rebalance). */
@@ -314,200 +286,54 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     }
   }
 
-  private async endpointMap(): Promise<Map<string, WebhookEndpoint>> {
-    if (this.endpointCache && this.clock.now() - this.endpointCache.at < 5_000)
-      return this.endpointCache.byId;
-    // A read that started before an endpoint changed must not be kept as the cache: it may
-    // still show the endpoint enabled (seen: a message delivered to an endpoint a 410 had
-    // just disabled, while another attempt's read was in flight).
-    const generation = this.endpointGeneration;
-    const byId = new Map((await this.repository.endpoints()).map((e) => [e.id, e]));
-    if (generation === this.endpointGeneration) this.endpointCache = { at: this.clock.now(), byId };
-    return byId;
-  }
-
-  private forgetEndpoints(): void {
-    this.endpointCache = undefined;
-    this.endpointGeneration++;
-  }
-
   private tick(): void {
     if (this.stopping) return;
-    const now = this.clock.now();
-    const due = [...this.pending.values()]
-      .filter((p) => p.dueAtMs <= now)
-      .sort((a, b) => a.dueAtMs - b.dueAtMs);
-    for (const p of due) {
-      if (this.totalInFlight >= this.config.WEBHOOK_MAX_CONCURRENCY) return;
-      if ((this.inFlight.get(p.endpointId) ?? 0) >= this.config.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT)
-        continue;
-      this.pending.delete(p.id);
-      this.running.add(p.id);
-      this.totalInFlight++;
-      this.inFlight.set(p.endpointId, (this.inFlight.get(p.endpointId) ?? 0) + 1);
+    for (const p of this.queue.startDue(this.clock.now()))
       void this.attempt(p).finally(() => {
-        this.running.delete(p.id);
-        this.totalInFlight--;
-        this.inFlight.set(p.endpointId, (this.inFlight.get(p.endpointId) ?? 1) - 1);
+        this.queue.finished(p);
         setImmediate(() => this.tick()); // a freed slot is used at once, not at the next tick
       });
-    }
   }
 
-  /** One attempt: sign, POST, record it (the delivery log), and decide what comes next. */
+  /** One attempt: send, record it (the delivery log), and decide what comes next. */
   private async attempt(p: Pending): Promise<void> {
     try {
-      const endpoint = (await this.endpointMap()).get(p.endpointId);
+      const endpoint = (await this.endpoints.byId()).get(p.endpointId);
       const attempt = p.attemptsMade + 1;
       const at = this.clock.date();
       if (!endpoint || endpoint.status !== 'enabled') {
-        await this.record(
-          p,
-          attempt,
-          at,
-          { status: 0, durationMs: 0, error: endpoint ? 'endpoint disabled' : 'endpoint deleted' },
-          'gave_up',
-          null,
-        );
+        const error = endpoint ? 'endpoint disabled' : 'endpoint deleted';
+        await this.log.record(p, attempt, at, { status: 0, durationMs: 0, error }, 'gave_up', null);
+        this.queue.settle(p.id);
         return;
       }
-      const result = await postWebhook(
-        endpoint.url,
-        this.headers(endpoint, p, at),
-        p.body,
-        this.endpoints.policy,
-      );
-      if (result.status >= 200 && result.status < 300) {
-        await this.record(p, attempt, at, result, 'succeeded', null);
-        return;
-      }
-      if (result.status === 410) {
-        await this.record(p, attempt, at, result, 'gave_up', null);
-        await this.disable(endpoint, 'gone', 'the endpoint answered 410 Gone');
-        return;
-      }
-      const delay = this.schedule[attempt];
-      const next = delay === undefined ? null : new Date(this.clock.now() + delay);
-      await this.record(p, attempt, at, result, next ? 'failed' : 'gave_up', next);
-      if (await this.failingTooLong(endpoint, at.getTime()))
+      const result = await this.sender.send(endpoint, p, at);
+      const decision = decideAttempt(result.status, attempt, this.schedule, this.clock.now());
+      await this.log.record(p, attempt, at, result, decision.outcome, decision.nextAtMs);
+      if (decision.outcome !== 'failed') this.queue.settle(p.id);
+      if (decision.gone) return this.disable(endpoint, 'gone', 'the endpoint answered 410 Gone');
+      if (decision.outcome === 'succeeded') return;
+      if (await this.log.failingTooLong(endpoint, at.getTime()))
         await this.disable(
           endpoint,
           'failing',
           `no successful delivery for ${this.config.WEBHOOK_DISABLE_AFTER_DAYS} days`,
         );
-      else if (next) this.pending.set(p.id, { ...p, attemptsMade: attempt, dueAtMs: next.getTime() });
+      else if (decision.nextAtMs !== null)
+        this.queue.schedule({ ...p, attemptsMade: attempt, dueAtMs: decision.nextAtMs });
     } catch (e) {
       // Recording failed (Kafka down): try the same attempt again shortly; at least once.
       this.logger.error(`webhooks: attempt at ${p.id} could not be recorded: ${describeError(e)}`);
-      this.pending.set(p.id, { ...p, dueAtMs: this.clock.now() + 5_000 });
+      this.queue.schedule({ ...p, dueAtMs: this.clock.now() + 5_000 });
     }
   }
 
-  /** Standard Webhooks headers; during a rotation's overlap both secrets sign (two signatures). */
-  private headers(endpoint: WebhookEndpoint, p: Pending, at: Date): Record<string, string> {
-    const secrets = [endpoint.secret];
-    if (endpoint.previous_secret && endpoint.previous_valid_until_ms > at.getTime())
-      secrets.push(endpoint.previous_secret);
-    const signatures = secrets.map((s) => new Webhook(this.endpoints.box.open(s)).sign(p.id, at, p.body));
-    return {
-      'webhook-id': p.id,
-      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-      'webhook-signature': signatures.join(' '),
-      'user-agent': 'gpumeter-webhooks/1',
-    };
-  }
-
-  private async record(
-    p: Pending,
-    attempt: number,
-    at: Date,
-    result: { status: number; durationMs: number; error: string },
-    outcome: AttemptedData['outcome'],
-    next: Date | null,
+  private async disable(
+    endpoint: WebhookEndpoint,
+    reason: 'gone' | 'failing',
+    detail: string,
   ): Promise<void> {
-    const data: AttemptedData = {
-      message_id: p.id,
-      endpoint_id: p.endpointId,
-      attempt,
-      attempted_at: at.toISOString(),
-      status_code: result.status,
-      duration_ms: result.durationMs,
-      error: result.error.slice(0, 500),
-      outcome,
-      next_attempt_at: next?.toISOString() ?? null,
-    };
-    await this.recordLater({
-      ...newBillingEvent('webhook.attempted', p.workspaceKey, data, at),
-      id: `webhook.attempted:${p.id}:${attempt}`,
-    });
-    if (outcome !== 'failed') this.settled.add(p.id);
-    if (outcome === 'succeeded') this.failingSince.delete(p.endpointId);
-  }
-
-  private records: Array<{ event: BillingEvent; done: (e?: unknown) => void }> = [];
-  private flushing?: Promise<void>;
-
-  /**
-   * Attempts are recorded together: the ones that finish within a few milliseconds share one
-   * Kafka request. Resolves once this one is acknowledged (and projected).
-   */
-  private recordLater(event: BillingEvent): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.records.push({
-        event,
-        done: (e) =>
-          e === undefined ? resolve() : reject(e instanceof Error ? e : new Error(describeError(e))),
-      });
-      this.flushing ??= (async () => {
-        await new Promise((r) => setTimeout(r, 10));
-        while (this.records.length > 0) {
-          const batch = this.records;
-          this.records = [];
-          try {
-            await this.billingEvents.publishAll(batch.map((b) => b.event));
-            for (const b of batch) b.done();
-          } catch (e) {
-            for (const b of batch) b.done(e);
-          }
-        }
-      })().finally(() => (this.flushing = undefined));
-    });
-  }
-
-  /** Endpoint → when its current run of failures began, and the enabling that run belongs to. */
-  private readonly failingSince = new Map<string, { enabledAtMs: number; since: number }>();
-
-  /** Whether the endpoint has failed without a break for WEBHOOK_DISABLE_AFTER_DAYS. */
-  /**
-   * Whether the endpoint has failed without a break for WEBHOOK_DISABLE_AFTER_DAYS, by
-   * failingSince over its attempts since it was last enabled (a re-enabled endpoint starts
-   * afresh). Cached per enabling; a success clears it.
-   */
-  private async failingTooLong(endpoint: WebhookEndpoint, nowMs: number): Promise<boolean> {
-    let cached = this.failingSince.get(endpoint.id);
-    if (cached?.enabledAtMs !== endpoint.enabled_at_ms) {
-      const attempts = await this.repository.attempts({ endpointId: endpoint.id });
-      const since =
-        failingSince(attempts.filter((a) => a.attempted_at_ms >= endpoint.enabled_at_ms)) ?? nowMs;
-      cached = { enabledAtMs: endpoint.enabled_at_ms, since };
-      this.failingSince.set(endpoint.id, cached);
-    }
-    return nowMs - cached.since >= this.config.WEBHOOK_DISABLE_AFTER_DAYS * DAY_MS;
-  }
-
-  private async disable(endpoint: WebhookEndpoint, reason: EndpointDisabledData['reason'], detail: string) {
-    const data: EndpointDisabledData = { id: endpoint.id, reason, detail };
-    await this.billingEvents.publish({
-      ...newBillingEvent(
-        'webhook_endpoint.disabled',
-        endpoint.workspace_id ?? SYSTEM,
-        data,
-        this.clock.date(),
-      ),
-      // Once per enabling: the same decision again (another replica, a retry) is one event.
-      id: `webhook_endpoint.disabled:${endpoint.id}:${endpoint.enabled_at_ms}`,
-    });
-    this.forgetEndpoints();
-    this.logger.warn(`webhook endpoint ${endpoint.id} disabled: ${detail}`);
+    await this.log.disable(endpoint, reason, detail);
+    this.endpoints.forget();
   }
 }

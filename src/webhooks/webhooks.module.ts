@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { WebhookDeliveryLog } from './webhook-delivery-log.service';
+import { WebhookSender } from './webhook-sender.service';
 import { provideBillingEvents } from '../platform/billing-events/provide-billing-events';
 import { WEBHOOK_EVENTS } from './webhook-events';
 import { InvoicingModule } from '../invoicing/invoicing.module';
@@ -18,6 +20,8 @@ import { WebhooksRepository } from './webhooks.repository';
     WebhookProjection,
     WebhookEndpointsService,
     WebhookDispatcher,
+    WebhookSender,
+    WebhookDeliveryLog,
     provideBillingEvents(WEBHOOK_EVENTS),
   ],
   exports: [WebhookDispatcher, WebhookEndpointsService],
