@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config/app-config';
 import { migrate } from '../src/platform/clickhouse/migrator';
-import { KafkaService } from '../src/platform/kafka/kafka.service';
+import { KafkaAdmin } from '../src/platform/kafka/kafka-admin';
+import { KafkaClient } from '../src/platform/kafka/kafka-client';
 import { SEED_GPU_TYPES } from '../src/catalog/gpu-types';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -42,9 +43,9 @@ export async function benchEnv(name: string, partitions = 6): Promise<Record<str
   };
   const config = loadConfig(env);
   await migrate(config, join(ROOT, 'migrations'));
-  const kafka = new KafkaService(config);
-  await kafka.ensureTopics();
-  await kafka.onModuleDestroy();
+  const client = new KafkaClient(config);
+  await new KafkaAdmin(client, config).ensureTopics();
+  await client.onModuleDestroy();
   return env;
 }
 

@@ -12,9 +12,9 @@ import { AppConfig } from './config/app-config';
 import { InvoiceScheduler } from './invoicing/invoice-scheduler.service';
 import { RetentionScheduler } from './retention/retention-scheduler.service';
 import { UsageConsumerService } from './metering/usage-consumer.service';
-import { BillingEventsService } from './platform/billing-events/billing-events.service';
+import { BillingEventsConsumer } from './platform/billing-events/billing-events-consumer.service';
 import { apiValidationPipe } from './platform/errors/validation.pipe';
-import { KafkaService } from './platform/kafka/kafka.service';
+import { KafkaAdmin } from './platform/kafka/kafka-admin';
 import { kafkaConnection, probeKafkaSecurity } from './platform/kafka/kafka-connection';
 import {
   authenticateFirst,
@@ -74,10 +74,10 @@ export async function serve(config: AppConfig, role: Role): Promise<NestExpressA
   SwaggerModule.setup('docs', app, () => openApiDocument(app));
   if (config.OPENAPI_RESPONSE_CHECK === 'true') app.use(checkResponsesAgainst(openApiDocument(app)));
 
-  await app.get(KafkaService).ensureTopics();
+  await app.get(KafkaAdmin).ensureTopics();
   if (role === 'consumer' || role === 'all') {
     await app.get(UsageConsumerService).start();
-    await app.get(BillingEventsService).startConsumer();
+    await app.get(BillingEventsConsumer).startConsumer();
     app.get(BudgetAlertEvaluator).start();
   }
   if (role === 'api' || role === 'all') {

@@ -58,7 +58,7 @@ describe('billing event types: one map, every type projected, unknown types skip
   });
 
   it('passes a type it does not know to no projection, keeps it in the event log and counts it', async () => {
-    const { svc, logged, writes, metrics, committed } = harness();
+    const { svc, consumer, logged, writes, metrics, committed } = harness();
     // Shaped like a workspace.created, the type the workspace projection once assumed for
     // anything it did not list: it must not become a workspace.
     const future = {
@@ -97,7 +97,7 @@ describe('billing event types: one map, every type projected, unknown types skip
       resolveOffset: () => undefined,
     };
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the consumer's batch handler
-    await (svc as any).handleBatch(payload);
+    await (consumer as any).handleBatch(payload);
 
     expect(logged.map((e) => e.type)).toEqual(['workspace.archived', 'workspace.plan_changed']);
     expect(writes).toEqual(['assignPlan']); // the known event only; no upsert of a workspace

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from '../invoicing/billing-period';
 import { InvoiceRunMode } from '../invoicing/invoice-events';
 import { InvoiceRunService } from '../invoicing/invoice-run.service';
-import { KafkaService } from '../platform/kafka/kafka.service';
+import { KafkaAdmin } from '../platform/kafka/kafka-admin';
 import { clockFor } from '../platform/clock';
 
 /**
@@ -32,7 +32,7 @@ export async function invoiceRunCommand(
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   try {
-    await app.get(KafkaService).ensureTopics();
+    await app.get(KafkaAdmin).ensureTopics();
     const runs = app.get(InvoiceRunService);
     if (mode === 'threshold' && !runs.thresholdBillable(period)) {
       process.stderr.write(

@@ -7,8 +7,9 @@ import { loadConfig } from '../config/app-config';
 import { UsageConsumerService } from '../metering/usage-consumer.service';
 import { UsageEventsRepository } from '../metering/usage-events.repository';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { BillingEventsConsumer } from '../platform/billing-events/billing-events-consumer.service';
 import { migrate } from '../platform/clickhouse/migrator';
-import { KafkaService } from '../platform/kafka/kafka.service';
+import { KafkaAdmin } from '../platform/kafka/kafka-admin';
 import { HOUR_MS } from '../common/time';
 
 const REPLAY_TIMEOUT_MS = 6 * HOUR_MS;
@@ -47,9 +48,10 @@ export async function replayCommand(
   const started = Date.now();
   const app = await NestFactory.createApplicationContext(appModule(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  const kafka = app.get(KafkaService);
+  const kafka = app.get(KafkaAdmin);
   const usage = app.get(UsageConsumerService);
-  const billing = app.get(BillingEventsService);
+  const billing = app.get(BillingEventsConsumer);
+  const billingEvents = app.get(BillingEventsService);
   const stored = app.get(UsageEventsRepository);
   try {
     if ((await stored.totals()).events > 0n) {
@@ -71,7 +73,7 @@ export async function replayCommand(
         database,
         usage_events: totals.events.toString(),
         gpu_ms: totals.gpu_ms.toString(),
-        billing_events: (await billing.count()).toString(),
+        billing_events: (await billingEvents.count()).toString(),
         invalid_messages_passed_over: usage.skippedInvalid,
         invalid_billing_records_passed_over: billing.skippedInvalid,
         seconds: Math.round((Date.now() - started) / 100) / 10,

@@ -1,5 +1,5 @@
 import { AppConfig } from '../config/app-config';
-import { KafkaService } from '../platform/kafka/kafka.service';
+import { KafkaProducer } from '../platform/kafka/kafka-producer';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { topLevelJsonTexts } from '../platform/json/untrusted-json';
 import { IngestionService } from './ingestion.service';
@@ -14,7 +14,7 @@ function serviceRecordingSends() {
       sent.push(...messages);
     },
     fits: async () => true,
-  } as unknown as KafkaService;
+  } as unknown as KafkaProducer;
   const metrics = new MetricsService();
   const service = new IngestionService(new AppConfig(), kafka, metrics);
   return { service, sent };

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { SourcePatterns } from '../auth/source-patterns';
 import { AppConfig } from '../config/app-config';
 import { ApiError, ApiErrorCode } from '../common/api-error';
-import { KafkaService } from '../platform/kafka/kafka.service';
+import { KafkaProducer } from '../platform/kafka/kafka-producer';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { FieldError } from './usage-event/usage-event';
 import { TimeWindow, validateUsageEvent } from './usage-event/usage-event.validator';
@@ -27,7 +27,7 @@ export class IngestionService {
 
   constructor(
     config: AppConfig,
-    private readonly kafka: KafkaService,
+    private readonly kafka: KafkaProducer,
     private readonly metrics: MetricsService,
   ) {
     this.window = {

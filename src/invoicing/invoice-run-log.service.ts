@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { newBillingEvent, SYSTEM_SUBJECT } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
+import { BillingEventsConsumer } from '../platform/billing-events/billing-events-consumer.service';
 import { Clock } from '../platform/clock';
 import { BillingPeriod } from './billing-period';
 import { InvoiceRunState } from './invoice-events';
@@ -16,6 +17,7 @@ import { runAsSeen } from './run-window';
 export class InvoiceRunLog {
   constructor(
     private readonly billingEvents: BillingEventsService,
+    private readonly projections: BillingEventsConsumer,
     private readonly invoices: InvoicesRepository,
     private readonly clock: Clock,
   ) {}
@@ -38,7 +40,7 @@ export class InvoiceRunLog {
 
   /** Makes the projections reflect everything Kafka holds: decisions below read them. */
   catchUp(): Promise<void> {
-    return this.billingEvents.catchUp();
+    return this.projections.catchUp();
   }
 
   async isClosed(period: BillingPeriod): Promise<boolean> {

@@ -4,7 +4,7 @@ import { Money } from '../catalog/money';
 import { DAY_MS } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { LineDigestRow, LineEventSpan, UsageEventsRepository } from '../metering/usage-events.repository';
-import { KafkaService } from '../platform/kafka/kafka.service';
+import { KafkaAdmin } from '../platform/kafka/kafka-admin';
 import { BillingPeriod } from './billing-period';
 import { InvoiceDocument, InvoiceLine, LineEvents } from './invoice';
 import { StoredInvoice } from './invoices.repository';
@@ -63,7 +63,7 @@ export class LineTracing {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly kafka: KafkaService,
+    private readonly kafka: KafkaAdmin,
     private readonly events: UsageEventsRepository,
     private readonly clock: Clock,
   ) {}

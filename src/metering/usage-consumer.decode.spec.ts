@@ -1,29 +1,20 @@
-import { Clock } from '../platform/clock';
 import fc from 'fast-check';
-import { FaultInjection } from '../platform/fault-injection';
 import { KafkaMessage } from 'kafkajs';
 import { hostileUsageRecord } from '../../test/support/hostile-records';
 import { loadConfig } from '../config/app-config';
 import { sampleUsageEvent } from '../ingestion/usage-event/usage-event.fixtures';
-import { KafkaService } from '../platform/kafka/kafka.service';
-import { MetricsService } from '../platform/metrics/metrics.service';
-import { UsageStoredSignal } from '../platform/usage-stored-signal';
-import { UsageConsumerService } from './usage-consumer.service';
-import { UsageEventsRepository } from './usage-events.repository';
-import { UsageRetirementsRepository } from './usage-retirements.repository';
+import { DAY_MS } from '../common/time';
+import { setAsideRetired, UsageRecordDecoder } from './usage-record-decoder';
 
-/** Decoding only: the consumer's Kafka and ClickHouse are never touched here. */
-const consumer = new UsageConsumerService(
-  loadConfig({ GPUMETER_ENV: 'test' }),
-  {} as KafkaService,
-  {} as UsageEventsRepository,
-  new MetricsService(),
-  new UsageStoredSignal(),
-  new FaultInjection(loadConfig({ GPUMETER_ENV: 'test' })),
-  {} as UsageRetirementsRepository,
-  new Clock(),
-);
+/** The event window the service runs with by default (EVENT_MAX_FUTURE_SECONDS, EVENT_MAX_AGE_DAYS). */
+const windowOf = (config = loadConfig({ GPUMETER_ENV: 'test' })) => ({
+  maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000,
+  maxAgeMs: config.EVENT_MAX_AGE_DAYS * DAY_MS,
+});
+/** Decoding is pure: no Kafka, no ClickHouse. */
 const NOW = Date.UTC(2026, 10, 27, 10, 0, 10);
+const decoder = new UsageRecordDecoder(windowOf());
+const consumer = { decode: (m: KafkaMessage[], p: number, now = NOW) => decoder.decode(m, p, now) };
 const message = (value: Buffer | null, offset = 0): KafkaMessage => ({
   key: null,
   value,
@@ -102,24 +93,14 @@ describe('usage consumer decode: no record can make it throw (issue 8)', () => {
   });
 
   it('sets aside an event read outside its source’s partition, to be produced again keyed by its source', () => {
-    const routed = new UsageConsumerService(
-      loadConfig({ GPUMETER_ENV: 'test' }),
-      {} as KafkaService,
-      {} as UsageEventsRepository,
-      new MetricsService(),
-      new UsageStoredSignal(),
-      new FaultInjection(loadConfig({ GPUMETER_ENV: 'test' })),
-      {} as UsageRetirementsRepository,
-      new Clock(),
-    );
     // Two partitions: agent://even → 0, anything else → 1.
-    (routed as unknown as { partitionOfSource: (s: string) => number }).partitionOfSource = (s) =>
-      s === 'agent://even' ? 0 : 1;
+    const routed = new UsageRecordDecoder(windowOf(), (s) => (s === 'agent://even' ? 0 : 1));
     const here = sampleUsageEvent(NOW - 5000, { id: 'here', source: 'agent://even' });
     const there = sampleUsageEvent(NOW - 5000, { id: 'there', source: 'agent://odd' });
     const { events, misrouted, deadLetters } = routed.decode(
       [message(Buffer.from(JSON.stringify([here, there])), 3)],
       0,
+      NOW,
     );
     expect(deadLetters).toEqual([]);
     expect(events.map((e) => e.id)).toEqual(['here']);
@@ -130,23 +111,9 @@ describe('usage consumer decode: no record can make it throw (issue 8)', () => {
 });
 
 describe('usage consumer: events of retired months (raw event retention)', () => {
-  it('dead-letters an event whose month is retired, alone, and stores the rest', async () => {
-    const asked: number[][] = [];
-    const retiredAugust = {
-      retired: async (months: number[]) => {
-        asked.push([...months].sort());
-        return new Map(months.filter((m) => m === 202608).map((m) => [m, []]));
-      },
-    } as unknown as UsageRetirementsRepository;
-    const withRetirements = new UsageConsumerService(
-      loadConfig({ GPUMETER_ENV: 'test', EVENT_MAX_AGE_DAYS: '400' }),
-      {} as KafkaService,
-      {} as UsageEventsRepository,
-      new MetricsService(),
-      new UsageStoredSignal(),
-      new FaultInjection(loadConfig({ GPUMETER_ENV: 'test' })),
-      retiredAugust,
-      new Clock(),
+  it('dead-letters an event whose month is retired, alone, and stores the rest', () => {
+    const withRetirements = new UsageRecordDecoder(
+      windowOf(loadConfig({ GPUMETER_ENV: 'test', EVENT_MAX_AGE_DAYS: '400' })),
     );
     const august = sampleUsageEvent(Date.UTC(2026, 7, 20, 3), { id: 'august' });
     const september = sampleUsageEvent(Date.UTC(2026, 8, 2, 3), { id: 'september' });
@@ -158,10 +125,7 @@ describe('usage consumer: events of retired months (raw event retention)', () =>
     );
     expect(slice.events.map((e) => e.id)).toEqual(['august', 'september', 'today']);
     expect(slice.aged.map((a) => a.event.id)).toEqual(['august', 'september']);
-    await (
-      withRetirements as unknown as { setAsideRetired: (s: typeof slice) => Promise<void> }
-    ).setAsideRetired(slice);
-    expect(asked).toEqual([[202608, 202609]]);
+    setAsideRetired(slice, new Set([202608]));
     expect(slice.events.map((e) => e.id)).toEqual(['september', 'today']);
     expect(slice.deadLetters).toHaveLength(1);
     const [dead] = slice.deadLetters;

@@ -3,71 +3,36 @@ import { Injectable, Logger } from '@nestjs/common';
 import { FaultInjection } from '../platform/fault-injection';
 import { Consumer, EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
 import { packUsageRecords } from '../ingestion/usage-event/usage-records';
-import { DeadLetter, sendDeadLetters } from '../platform/kafka/dead-letter';
+import { sendDeadLetters } from '../platform/kafka/dead-letter';
 import { AppConfig } from '../config/app-config';
-import { validateUsageEvent, TimeWindow } from '../ingestion/usage-event/usage-event.validator';
-import { KafkaService } from '../platform/kafka/kafka.service';
+import { TimeWindow } from '../ingestion/usage-event/usage-event.validator';
+import { KafkaAdmin } from '../platform/kafka/kafka-admin';
+import { KafkaClient } from '../platform/kafka/kafka-client';
+import { KafkaProducer } from '../platform/kafka/kafka-producer';
+import { runConsumer } from '../platform/kafka/run-consumer';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { UsageStoredSignal } from '../platform/usage-stored-signal';
-import { superviseConsumer } from '../platform/kafka/supervise-consumer';
 import { retryUntilDone } from '../platform/kafka/batch-retry';
 import { StoreCoalescer } from './store-coalescer';
 import { dedupeKey, StoredUsageEvent, UsageEventsRepository } from './usage-events.repository';
-import { parseUntrustedJson } from '../platform/json/untrusted-json';
-import { describeError } from '../platform/errors/describe-error';
 import { DAY_MS } from '../common/time';
-import { monthLabel, monthNumber } from './price-split-hours';
+import { monthNumber } from './price-split-hours';
+import {
+  Decoded,
+  MisroutedEvent,
+  setAsideRetired,
+  UsageDeadLetter,
+  UsageRecordDecoder,
+} from './usage-record-decoder';
+
+export type { UsageDeadLetter } from './usage-record-decoder';
 import { UsageRetirementsRepository } from './usage-retirements.repository';
-
-/**
- * Events that ended before this may be in a retired month: before the current month (UTC),
- * and more than a day ago (a month is retired days after it ends at the earliest:
- * RAW_EVENT_RETENTION_DAYS > EVENT_MAX_AGE_DAYS + 1). Live traffic is newer, so the check
- * costs it nothing.
- */
-function agedBefore(nowMs: number): number {
-  const d = new Date(nowMs);
-  return Math.min(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), nowMs - DAY_MS);
-}
-
-/** An event read in a partition that is not its source's (see sendToTheirPartitions). */
-interface MisroutedEvent {
-  json: string;
-  source: string;
-  message: KafkaMessage;
-  partition: number;
-}
 
 /** A round after its lookup: the events to insert and their keys. */
 interface Prepared {
   fresh: StoredUsageEvent[];
   keys: string[];
   startedAt: bigint;
-}
-
-/** A valid event that ended before the current month: its month may be retired. */
-interface AgedEvent {
-  event: StoredUsageEvent;
-  value: unknown;
-  message: KafkaMessage;
-  partition: number;
-  index?: number;
-}
-
-interface Decoded {
-  events: StoredUsageEvent[];
-  deadLetters: UsageDeadLetter[];
-  misrouted: MisroutedEvent[];
-  aged: AgedEvent[];
-}
-
-export interface UsageDeadLetter extends DeadLetter {
-  /**
-   * invalid-json: not JSON (or nested too deep); invalid-event: breaks contract §1;
-   * unprocessable: our code failed on it; retired-period: its month's raw events were
-   * dropped (src/retention), so a copy could not be told from a new event.
-   */
-  reason: 'invalid-json' | 'invalid-event' | 'unprocessable' | 'retired-period';
 }
 
 /**
@@ -92,7 +57,9 @@ export class UsageConsumerService {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly kafka: KafkaService,
+    private readonly client: KafkaClient,
+    private readonly kafka: KafkaProducer,
+    private readonly admin: KafkaAdmin,
     private readonly usageEvents: UsageEventsRepository,
     private readonly metrics: MetricsService,
     private readonly usageStored: UsageStoredSignal,
@@ -109,6 +76,7 @@ export class UsageConsumerService {
       maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000,
       maxAgeMs: config.EVENT_MAX_AGE_DAYS * DAY_MS,
     };
+    this.decoder = new UsageRecordDecoder(this.window);
   }
 
   private stopping = false;
@@ -117,11 +85,8 @@ export class UsageConsumerService {
   /** Invalid messages a replay passed over (they are on the DLQ from the first time). */
   skippedInvalid = 0;
 
-  /**
-   * Which partition an event's source belongs to (records are keyed by source). Unset (unit
-   * tests of decode), every event is taken where it arrives.
-   */
-  private partitionOfSource?: (source: string) => number;
+  /** Decodes records (usage-record-decoder.ts); rerouting once the partitioner is known. */
+  private decoder: UsageRecordDecoder;
   /**
    * false during a replay: it runs in one process, whose store rounds are serialized, so an
    * event read outside its source's partition is deduplicated exactly where it is.
@@ -135,10 +100,10 @@ export class UsageConsumerService {
       this.reroute = options.deadLetter;
     }
     const topic = this.kafka.topics.usageEvents;
-    const partitioner = await this.kafka.partitionerOf(topic);
+    const partitioner = await this.admin.partitionerOf(topic);
     // murmur2 once per source, not once per event (a fleet has thousands of sources, not millions).
     const known = new Map<string, number>();
-    this.partitionOfSource = (source) => {
+    const partitionOfSource = (source: string) => {
       let p = known.get(source);
       if (p === undefined) {
         if (known.size > 100_000) known.clear();
@@ -146,33 +111,30 @@ export class UsageConsumerService {
       }
       return p;
     };
-    const consumer = this.kafka.createConsumer({
+    this.decoder = new UsageRecordDecoder(this.window, this.reroute ? partitionOfSource : undefined);
+    const { consumer, started } = runConsumer(this.client, {
       groupId: this.config.KAFKA_CONSUMER_GROUP,
-      maxBytesPerPartition: 8 * 1024 * 1024,
-      maxBytes: 32 * 1024 * 1024,
-      minBytes: 64 * 1024,
-      maxWaitTimeInMs: 250,
-    });
-    this.consumer = consumer;
-    superviseConsumer(
-      consumer,
-      () => this.start(),
-      () => this.stopping,
-      this.logger,
-    );
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      this.generation++;
-      this.chains.clear();
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
+      topic,
+      fromBeginning: true,
+      fetch: {
+        maxBytesPerPartition: 8 * 1024 * 1024,
+        maxBytes: 32 * 1024 * 1024,
+        minBytes: 64 * 1024,
+        maxWaitTimeInMs: 250,
+      },
       // Partitions are processed concurrently and stored together (StoreCoalescer).
       partitionsConsumedConcurrently: this.config.KAFKA_USAGE_PARTITIONS,
       eachBatch: (payload) => this.handleBatch(payload),
+      onAssigned: () => {
+        this.generation++;
+        this.chains.clear();
+      },
+      restart: () => this.start(),
+      isStopping: () => this.stopping,
+      logger: this.logger,
     });
+    this.consumer = consumer;
+    await started;
     this.logger.log(`consuming ${topic} as group ${this.config.KAFKA_CONSUMER_GROUP}`);
   }
 
@@ -202,11 +164,13 @@ export class UsageConsumerService {
     const maxEvents = this.config.CONSUMER_MAX_BATCH_EVENTS;
     // Large fetches are stored in slices of about maxEvents events, each committed on its own.
     for (let start = 0; start < batch.messages.length;) {
-      const slice: Decoded = { events: [], deadLetters: [], misrouted: [], aged: [] };
-      this.agedBeforeMs = agedBefore(this.clock.now());
-      let end = start;
-      while (end < batch.messages.length && slice.events.length < maxEvents)
-        this.decodeInto(batch.messages[end++], batch.partition, slice);
+      const { slice, end } = this.decoder.decodeSlice(
+        batch.messages,
+        start,
+        batch.partition,
+        this.clock.now(),
+        maxEvents,
+      );
       if (slice.aged.length > 0)
         await this.untilDone(payload, 'checking retired months', () => this.setAsideRetired(slice));
       const { events, deadLetters, misrouted } = slice;
@@ -247,125 +211,15 @@ export class UsageConsumerService {
     }
   }
 
-  /**
-   * Splits messages into events to store, dead letters and events of another partition.
-   * Never throws, whatever the bytes: a record that made any step here fail is dead-lettered
-   * as `unprocessable`, so one record can never stop its partition.
-   */
-  decode(messages: KafkaMessage[], partition: number, nowMs = this.clock.now()): Decoded {
-    const decoded: Decoded = { events: [], deadLetters: [], misrouted: [], aged: [] };
-    this.agedBeforeMs = agedBefore(nowMs);
-    for (const message of messages) this.decodeInto(message, partition, decoded);
-    return decoded;
-  }
-
-  /**
-   * One record: a usage event (JSON object) or a batch of them (JSON array). Each event of a
-   * batch is judged on its own: an invalid one is dead-lettered alone (its bytes, its index),
-   * the others are stored.
-   */
-  private decodeInto(message: KafkaMessage, partition: number, into: Decoded): void {
-    const before = {
-      events: into.events.length,
-      deadLetters: into.deadLetters.length,
-      misrouted: into.misrouted.length,
-      aged: into.aged.length,
-    };
-    try {
-      const parsed = parseUntrustedJson(message.value);
-      if (!parsed.ok) {
-        into.deadLetters.push({ message, partition, reason: 'invalid-json', detail: parsed.detail });
-        return;
-      }
-      if (!Array.isArray(parsed.value)) {
-        this.decodeEvent(parsed.value, message, partition, undefined, into);
-        return;
-      }
-      if (parsed.value.length === 0) {
-        into.deadLetters.push({ message, partition, reason: 'invalid-event', detail: 'an empty batch' });
-        return;
-      }
-      for (let i = 0; i < parsed.value.length; i++)
-        this.decodeEvent(parsed.value[i], message, partition, i, into);
-    } catch (e) {
-      // Nothing of a record that made decoding fail is kept: all of it goes to the DLQ.
-      into.events.length = before.events;
-      into.deadLetters.length = before.deadLetters;
-      into.misrouted.length = before.misrouted;
-      into.aged.length = before.aged;
-      into.deadLetters.push({ message, partition, reason: 'unprocessable', detail: describeError(e) });
-    }
-  }
-
-  private decodeEvent(
-    value: unknown,
-    message: KafkaMessage,
-    partition: number,
-    index: number | undefined,
-    into: Decoded,
-  ): void {
-    const ingestedAtMs = Number(message.timestamp);
-    const verdict = validateUsageEvent(value, ingestedAtMs, this.window);
-    if (!verdict.ok) {
-      into.deadLetters.push({
-        message: index === undefined ? message : { ...message, value: Buffer.from(JSON.stringify(value)) },
-        partition,
-        index,
-        reason: 'invalid-event',
-        detail: verdict.errors.map((e) => e.message).join('; '),
-      });
-      return;
-    }
-    const record = verdict.record;
-    if (this.reroute && this.partitionOfSource && this.partitionOfSource(record.source) !== partition) {
-      into.misrouted.push({
-        json: JSON.stringify(value),
-        source: record.source,
-        message,
-        partition,
-      });
-      return;
-    }
-    // The verdict's record is fresh: extend it in place rather than copy it (hot path).
-    const stored = record as StoredUsageEvent;
-    stored.ingested_at_ms = ingestedAtMs;
-    stored.kafka_partition = partition;
-    stored.kafka_offset = Number(message.offset);
-    into.events.push(stored);
-    if (stored.ended_at_ms < this.agedBeforeMs)
-      into.aged.push({ event: stored, value, message, partition, index });
-  }
-
-  /** Events that ended before this are checked against retired months (see agedBefore). */
-  private agedBeforeMs = 0;
-
-  /**
-   * Takes out of the slice the events of retired months and dead-letters them: their raw
-   * events are dropped, so the dedupe lookup cannot find a copy there, and storing it could
-   * count it twice (its month's invoice is final; the DLQ keeps it for a person to judge).
-   * Retirement also waits until the group has read past every record that could carry an
-   * event of the month (src/retention), so this only catches what slipped past that.
-   */
+  /** Sets aside the slice's events of retired months (usage-record-decoder.ts: setAsideRetired). */
   private async setAsideRetired(slice: Decoded): Promise<void> {
     const months = [...new Set(slice.aged.map((a) => monthNumber(a.event.ended_at_ms)))];
-    const retired = await this.retirements.retired(months);
-    if (retired.size === 0) return;
-    const out = new Set<StoredUsageEvent>();
-    for (const a of slice.aged) {
-      const month = monthNumber(a.event.ended_at_ms);
-      if (!retired.has(month)) continue;
-      out.add(a.event);
-      slice.deadLetters.push({
-        message:
-          a.index === undefined ? a.message : { ...a.message, value: Buffer.from(JSON.stringify(a.value)) },
-        partition: a.partition,
-        index: a.index,
-        reason: 'retired-period',
-        detail: `data.ended_at falls in ${monthLabel(month)}, whose raw events were dropped after it was invoiced (raw event retention): a copy could not be told from a new event, so it is not stored`,
-      });
-    }
-    slice.events = slice.events.filter((e) => !out.has(e));
-    slice.aged = [];
+    setAsideRetired(slice, new Set((await this.retirements.retired(months)).keys()));
+  }
+
+  /** A slice of records decoded (usage-record-decoder.ts), at the Clock's time unless given. */
+  decode(messages: KafkaMessage[], partition: number, nowMs = this.clock.now()): Decoded {
+    return this.decoder.decode(messages, partition, nowMs);
   }
 
   /**

@@ -1,6 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { ClickHouseService } from './clickhouse/clickhouse.service';
-import { KafkaService } from './kafka/kafka.service';
+import { KafkaAdmin } from './kafka/kafka-admin';
+import { KafkaClient } from './kafka/kafka-client';
+import { KafkaProducer } from './kafka/kafka-producer';
 import { StoredRows } from './clickhouse/stored-rows';
 import { UsageStoredSignal } from './usage-stored-signal';
 import { MetricsService } from './metrics/metrics.service';
@@ -10,7 +12,9 @@ import { AppConfig } from '../config/app-config';
 
 /** Shared by every module as they are. */
 const SHARED = [
-  KafkaService,
+  KafkaClient,
+  KafkaProducer,
+  KafkaAdmin,
   ClickHouseService,
   MetricsService,
   StoredRows,

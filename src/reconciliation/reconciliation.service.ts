@@ -9,7 +9,7 @@ import { InvoicesRepository } from '../invoicing/invoices.repository';
 import { UsageEventsRepository } from '../metering/usage-events.repository';
 import { UsageRollupsRepository } from '../metering/usage-rollups.repository';
 import { forEachWithConcurrency } from '../platform/concurrency';
-import { KafkaService } from '../platform/kafka/kafka.service';
+import { KafkaAdmin } from '../platform/kafka/kafka-admin';
 import { StripeApiService } from '../stripe/stripe-api.service';
 import { StoredRows } from '../platform/clickhouse/stored-rows';
 import { META } from '../stripe/stripe-invoice-pusher.service';
@@ -34,7 +34,7 @@ export interface Difference {
 export class ReconciliationService {
   constructor(
     private readonly config: AppConfig,
-    private readonly kafka: KafkaService,
+    private readonly kafka: KafkaAdmin,
     private readonly events: UsageEventsRepository,
     private readonly rollups: UsageRollupsRepository,
     private readonly invoices: InvoicesRepository,

@@ -9,7 +9,7 @@ import { monthLabel, monthNumber, priceCuts, splitHours } from '../metering/pric
 import { UsageEventsRepository } from '../metering/usage-events.repository';
 import { UsageRetirementsRepository } from '../metering/usage-retirements.repository';
 import { usageSumsMismatches, UsageRollupsRepository } from '../metering/usage-rollups.repository';
-import { KafkaService } from '../platform/kafka/kafka.service';
+import { KafkaAdmin } from '../platform/kafka/kafka-admin';
 import { planRetention, readBeforeRetiring } from './retention-plan';
 
 /** What one run did (or, dry, would do) with a closed month. */
@@ -37,7 +37,7 @@ export class RetentionService {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly kafka: KafkaService,
+    private readonly kafka: KafkaAdmin,
     private readonly invoices: InvoicesRepository,
     private readonly catalogs: CatalogService,
     private readonly events: UsageEventsRepository,

@@ -7,9 +7,10 @@ import { BillingEvent, newBillingEvent } from '../platform/billing-events/billin
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { describeError } from '../platform/errors/describe-error';
 import { parseUntrustedJson } from '../platform/json/untrusted-json';
-import { KafkaService } from '../platform/kafka/kafka.service';
-import { superviseConsumer } from '../platform/kafka/supervise-consumer';
-import { BatchAbandoned, retryUntilDone } from '../platform/kafka/batch-retry';
+import { KafkaAdmin } from '../platform/kafka/kafka-admin';
+import { KafkaClient } from '../platform/kafka/kafka-client';
+import { runConsumer } from '../platform/kafka/run-consumer';
+import { retryUntilDone } from '../platform/kafka/batch-retry';
 import { decideAttempt, DeliveryQueue, Pending } from './delivery-queue';
 import { EndpointCache } from './endpoint-cache';
 import { InvoiceFacts, webhookFor } from './webhook-bodies';
@@ -57,7 +58,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly kafka: KafkaService,
+    private readonly client: KafkaClient,
+    private readonly admin: KafkaAdmin,
     private readonly billingEvents: BillingEventsService,
     private readonly repository: WebhooksRepository,
     private readonly invoices: InvoicesRepository,
@@ -83,42 +85,30 @@ export class WebhookDispatcher implements OnApplicationShutdown {
   /** Starts consuming and delivering; resolves once the group has given this replica its partitions. */
   async start(): Promise<void> {
     this.stopping = false;
-    const consumer = this.kafka.createConsumer({ groupId: this.groupId });
-    this.consumer = consumer;
-    superviseConsumer(
-      consumer,
-      () => this.start(),
-      () => this.stopping,
-      this.logger,
-    );
-    const joined = new Promise<void>((resolve) => {
-      consumer.on(consumer.events.GROUP_JOIN, (e) => {
-        const assigned = e.payload.memberAssignment[this.kafka.topics.billingEvents] ?? [];
+    let joined!: () => void;
+    const hasJoined = new Promise<void>((resolve) => (joined = resolve));
+    const { consumer, started } = runConsumer(this.client, {
+      groupId: this.groupId,
+      topic: this.admin.topics.billingEvents,
+      // A new group starts at the end: webhooks are for what happens from now on, not history.
+      fromBeginning: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+      onAssigned: (partitions) => {
         this.owned.clear();
-        for (const p of assigned) this.owned.add(p);
+        for (const p of partitions) this.owned.add(p);
         this.queue.dropWhere((p) => !this.ownsKeySync(p.workspaceKey));
         void this.sweep();
-        resolve();
-      });
-    });
-    await consumer.connect();
-    // A new group starts at the end: webhooks are for what happens from now on, not history.
-    await consumer.subscribe({ topic: this.kafka.topics.billingEvents, fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async (payload) => {
-        try {
-          await this.handleBatch(payload);
-        } catch (e) {
-          // Stopping or rebalancing: nothing of the batch was committed, the next owner reads it.
-          if (!(e instanceof BatchAbandoned)) throw e;
-        }
+        joined();
       },
+      restart: () => this.start(),
+      isStopping: () => this.stopping,
+      logger: this.logger,
     });
+    this.consumer = consumer;
+    await started;
     this.timer ??= setInterval(() => this.tick(), TICK_MS);
     this.sweeper ??= setInterval(() => void this.sweep(), SWEEP_MS);
-    await Promise.race([joined, new Promise((r) => setTimeout(r, 30_000))]);
+    await Promise.race([hasJoined, new Promise((r) => setTimeout(r, 30_000))]);
     this.logger.log(`delivering webhooks as group ${this.groupId}`);
   }
 
@@ -137,7 +127,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
   private async owns(key: string): Promise<boolean> {
     let p = this.partitionCache.get(key);
     if (p === undefined) {
-      p = await this.kafka.partitionFor(this.kafka.topics.billingEvents, key);
+      p = await this.admin.partitionFor(this.admin.topics.billingEvents, key);
       this.partitionCache.set(key, p);
     }
     return this.owned.has(p);
@@ -241,7 +231,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
         type: body.type,
         body: JSON.stringify(body),
         source_event_id: body.id,
-        partition: await this.kafka.partitionFor(this.kafka.topics.billingEvents, key),
+        partition: await this.admin.partitionFor(this.admin.topics.billingEvents, key),
       };
       events.push({
         ...newBillingEvent('webhook.message_created', key, data, this.clock.date()),

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError, ApiErrorCode } from '../common/api-error';
-import { KafkaService } from '../platform/kafka/kafka.service';
+import { KafkaAdmin } from '../platform/kafka/kafka-admin';
 import { Principal } from '../auth/principal';
 import { WorkspacesRepository } from '../workspaces/workspaces.repository';
 import { CreateWebhookEndpointDto } from './dto/webhook-endpoint.dto';
@@ -72,7 +72,7 @@ export class WebhookEndpointsService {
     private readonly repository: WebhooksRepository,
     private readonly billingEvents: BillingEventsService,
     private readonly workspaces: WorkspacesRepository,
-    private readonly kafka: KafkaService,
+    private readonly kafka: KafkaAdmin,
     private readonly clock: Clock,
   ) {
     this.policy = urlPolicy(config.GPUMETER_ENV);

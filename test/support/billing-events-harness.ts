@@ -2,14 +2,16 @@ import 'reflect-metadata';
 import { DiscoveryService } from '@nestjs/core';
 import { appModule } from '../../src/app.module';
 import { loadConfig } from '../../src/config/app-config';
-import { KafkaService } from '../../src/platform/kafka/kafka.service';
+import { KafkaAdmin } from '../../src/platform/kafka/kafka-admin';
+import { KafkaClient } from '../../src/platform/kafka/kafka-client';
+import { KafkaProducer } from '../../src/platform/kafka/kafka-producer';
 import { MetricsService } from '../../src/platform/metrics/metrics.service';
 import {
   BillingEventEnvelope,
   BillingEventProjection,
 } from '../../src/platform/billing-events/billing-event';
-import { BillingEventsRepository } from '../../src/platform/billing-events/billing-events.repository';
 import { BillingEventsService } from '../../src/platform/billing-events/billing-events.service';
+import { BillingEventsConsumer } from '../../src/platform/billing-events/billing-events-consumer.service';
 import { RegisteredBillingEvents } from '../../src/platform/billing-events/provide-billing-events';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Nest module metadata is untyped */
@@ -58,21 +60,23 @@ export function billingEventsHarness() {
     else if ((p as any)?.useValue instanceof RegisteredBillingEvents) instances.push((p as any).useValue);
   }
   const discovery = { getProviders: () => instances.map((instance) => ({ instance })) };
+  const config = loadConfig({ GPUMETER_ENV: 'test' });
+  const noKafka = {} as KafkaProducer & KafkaAdmin & KafkaClient;
   const svc = new BillingEventsService(
-    loadConfig({ GPUMETER_ENV: 'test' }),
-    {} as KafkaService,
+    config,
+    noKafka,
+    noKafka,
     { append: async (events: BillingEventEnvelope[]) => void logged.push(...events) } as any,
-    metrics,
     discovery as unknown as DiscoveryService,
   );
   svc.onModuleInit();
-  (svc as any).consumer = {
+  const consumer = new BillingEventsConsumer(config, noKafka, noKafka, noKafka, svc, metrics);
+  (consumer as any).consumer = {
     commitOffsets: async (o: Array<{ offset: string }>) => committed.push(o[0].offset),
   };
   const projections = instances.filter(
     (i): i is BillingEventProjection => i instanceof BillingEventProjection,
   );
-  return { svc, projections, logged, writes, metrics, committed };
+  return { svc, consumer, projections, logged, writes, metrics, committed };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
-export type { BillingEventsRepository };

@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/app-config';
 import { migrate } from '../../src/platform/clickhouse/migrator';
-import { KafkaService } from '../../src/platform/kafka/kafka.service';
+import { KafkaAdmin } from '../../src/platform/kafka/kafka-admin';
+import { KafkaClient } from '../../src/platform/kafka/kafka-client';
 
 export const ROOT = join(__dirname, '..', '..');
 export const ADMIN_KEY = 'test-operator-key-0123456789abcdef';
@@ -72,8 +73,8 @@ export async function isolatedEnv(
   const config = loadConfig(env);
   await migrate(config, join(ROOT, 'migrations'));
   // As `gpumeter serve` does at start-up, so tests may write to the topics before it runs.
-  const kafka = new KafkaService(config);
-  await kafka.ensureTopics();
-  await kafka.onModuleDestroy();
+  const client = new KafkaClient(config);
+  await new KafkaAdmin(client, config).ensureTopics();
+  await client.onModuleDestroy();
   return env;
 }

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { BillingEventsRepository } from './billing-events.repository';
 import { BillingEventsService } from './billing-events.service';
+import { BillingEventsConsumer } from './billing-events-consumer.service';
 
 /**
  * billing.events.v1: publishing, the raw event log, and the projections. Domain modules
@@ -11,7 +12,7 @@ import { BillingEventsService } from './billing-events.service';
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  providers: [BillingEventsRepository, BillingEventsService],
-  exports: [BillingEventsService],
+  providers: [BillingEventsRepository, BillingEventsService, BillingEventsConsumer],
+  exports: [BillingEventsService, BillingEventsConsumer],
 })
 export class BillingEventsModule {}

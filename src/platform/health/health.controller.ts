@@ -4,7 +4,7 @@ import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../../common/access';
 import { ClickHouseService } from '../clickhouse/clickhouse.service';
-import { KafkaService } from '../kafka/kafka.service';
+import { KafkaAdmin } from '../kafka/kafka-admin';
 import { MetricsService } from '../metrics/metrics.service';
 
 @ApiTags('operations')
@@ -14,7 +14,7 @@ import { MetricsService } from '../metrics/metrics.service';
 @Controller()
 export class HealthController {
   constructor(
-    private readonly kafka: KafkaService,
+    private readonly kafka: KafkaAdmin,
     private readonly clickhouse: ClickHouseService,
     private readonly metrics: MetricsService,
   ) {}

@@ -1,5 +1,5 @@
 import { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { KafkaService } from './kafka.service';
+import { KafkaProducer } from './kafka-producer';
 
 /** A record refused by a consumer, with why (contract §2's dead-letter headers). */
 export interface DeadLetter {
@@ -21,7 +21,7 @@ export interface DeadLetter {
  * blocking its partition; the original stays on the source topic at original-offset.
  */
 export async function sendDeadLetters(
-  kafka: KafkaService,
+  kafka: KafkaProducer,
   dlqTopic: string,
   sourceTopic: string,
   deadLetters: readonly DeadLetter[],
