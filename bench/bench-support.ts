@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../src/config/app-config';
+import { loadConfig } from '../src/app-config';
 import { migrate } from '../src/platform/clickhouse/migrator';
 import { KafkaAdmin } from '../src/platform/kafka/kafka-admin';
 import { KafkaClient } from '../src/platform/kafka/kafka-client';

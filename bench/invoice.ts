@@ -15,7 +15,7 @@ import Stripe from 'stripe';
 import { appModule } from '../src/app.module';
 import { CatalogService } from '../src/catalog/catalog.service';
 import { SEED_GPU_TYPES } from '../src/catalog/gpu-types';
-import { loadConfig } from '../src/config/app-config';
+import { loadConfig } from '../src/app-config';
 import { BillingPeriod } from '../src/invoicing/billing-period';
 import { InvoiceCalculator } from '../src/invoicing/invoice-calculator.service';
 import { InvoiceRunService } from '../src/invoicing/invoice-run.service';

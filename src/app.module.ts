@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { AppConfig } from './config/app-config';
+import { AppConfig, slicesOf } from './app-config';
 import { ConfigModule } from './config/config.module';
 import { AuthModule } from './auth/auth.module';
 import { CatalogModule } from './catalog/catalog.module';
@@ -26,7 +26,7 @@ import { BudgetsModule } from './budgets/budgets.module';
 export function appModule(config: AppConfig) {
   @Module({
     imports: [
-      ConfigModule.forRoot(config),
+      ConfigModule.forRoot(slicesOf(config)),
       LoggerModule.forRoot({
         pinoHttp: {
           level: config.LOG_LEVEL,

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { invoiceRunCommand } from './cli/invoice-run';
 import { replayCommand } from './cli/replay';
 import { retentionCommand } from './cli/retention';
-import { ConfigurationError, loadConfig } from './config/app-config';
+import { ConfigurationError, loadConfig } from './app-config';
 import { agentTransport, defaultAgentName, parseDuration, runAgent } from './cli/agent';
 import { simulate } from './cli/simulate';
 import { migrate } from './platform/clickhouse/migrator';

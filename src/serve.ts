@@ -8,7 +8,7 @@ import { openApiDocument } from './platform/http/openapi';
 import { checkResponsesAgainst } from './platform/http/response-check';
 import { Logger } from 'nestjs-pino';
 import { appModule } from './app.module';
-import { AppConfig } from './config/app-config';
+import { AppConfig } from './app-config';
 import { InvoiceScheduler } from './invoicing/invoice-scheduler.service';
 import { RetentionScheduler } from './retention/retention-scheduler.service';
 import { UsageConsumerService } from './metering/usage-consumer.service';

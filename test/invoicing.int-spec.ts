@@ -25,7 +25,7 @@ import {
 } from './support/invoice-oracle';
 import { testKafka } from './support/kafka';
 import { ServiceProcess } from './support/service-process';
-import { loadConfig } from '../src/config/app-config';
+import { loadConfig } from '../src/app-config';
 import { StripeApiService } from '../src/stripe/stripe-api.service';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaEventSender } from '../src/agent/event-sender';
-import { loadConfig } from '../src/config/app-config';
+import { loadConfig } from '../src/app-config';
 import { kafkaConnection } from '../src/platform/kafka/kafka-connection';
 import { runCli } from './support/billing';
 import { chReader, stored } from './support/clickhouse';

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { AuthConfig } from './auth.config';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { AppConfig } from '../config/app-config';
 import { AgentTokensController } from './agent-tokens.controller';
 import { AgentTokensService } from './agent-tokens.service';
 import { AuthGuard } from './auth.guard';
@@ -21,8 +21,8 @@ import { AuthFailureLimiter, CredentialRateLimitGuard } from './rate-limits';
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      inject: [AuthConfig],
+      useFactory: (config: AuthConfig) => ({
         throttlers: [{ name: 'default', ttl: 1000, limit: config.RATE_LIMIT_PER_CREDENTIAL_PER_SECOND }],
       }),
     }),

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { AuthConfig } from './auth.config';
 import { ApiError, ApiErrorCode } from '../common/api-error';
 import { describeError } from '../platform/errors/describe-error';
 import { hasIssuedShape, hashApiKey, secretEquals } from './credentials';
@@ -29,7 +29,7 @@ export class CredentialStore implements OnApplicationShutdown {
   private failingSince: number | null = null;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: AuthConfig,
     private readonly repository: CredentialsRepository,
   ) {
     this.configured = config.INGEST_TOKENS.map((entry, i) => {

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config/app-config';
+import { loadConfig } from '../app-config';
 import { ApiError } from '../common/api-error';
 import { CredentialStore } from './credential-store.service';
 import { hashApiKey, newAgentToken, newWorkspaceApiKey } from './credentials';

@@ -1,7 +1,7 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { AuthConfig } from './auth.config';
 import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerStorage } from '@nestjs/throttler';
 import type { Request } from 'express';
-import { AppConfig } from '../config/app-config';
 import { ApiError } from '../common/api-error';
 import { principalKey, type Principal } from './principal';
 
@@ -44,7 +44,7 @@ export class AuthFailureLimiter {
 
   constructor(
     @Inject(ThrottlerStorage) private readonly storage: ThrottlerStorage,
-    private readonly config: AppConfig,
+    private readonly config: AuthConfig,
   ) {}
 
   /** Counts a failure of `req`'s address; throws the 429 once the address is over its limit. */

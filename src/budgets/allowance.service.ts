@@ -1,6 +1,6 @@
 import { Clock } from '../platform/clock';
+import { BudgetsConfig } from './budgets.config';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from '../invoicing/billing-period';
 import { describeError } from '../platform/errors/describe-error';
 import { Budget } from '../workspaces/budget';
@@ -42,7 +42,7 @@ export class AllowanceService implements OnApplicationShutdown {
   private failingSince: number | null = null;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: BudgetsConfig,
     private readonly workspaces: WorkspacesRepository,
     private readonly alerts: BudgetAlertsRepository,
     private readonly clock: Clock,

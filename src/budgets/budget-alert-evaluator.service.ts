@@ -1,8 +1,8 @@
 import { Clock } from '../platform/clock';
+import { BudgetsConfig } from './budgets.config';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Money } from '../catalog/money';
-import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from '../invoicing/billing-period';
 import { InvoiceDocument } from '../invoicing/invoice';
 import { InvoiceCalculator } from '../invoicing/invoice-calculator.service';
@@ -36,7 +36,7 @@ export class BudgetAlertEvaluator implements OnApplicationShutdown {
   private evaluating = false;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: BudgetsConfig,
     private readonly signal: UsageStoredSignal,
     private readonly workspaces: WorkspacesRepository,
     private readonly calculator: InvoiceCalculator,

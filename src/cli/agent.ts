@@ -4,7 +4,7 @@ import { parseIngestToken } from '../auth/source-patterns';
 import { createServer, Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '../app-config';
 import { topicsFor } from '../platform/kafka/topics';
 import { AgentClock, systemClock } from '../agent/clock';
 import { EventSender, HttpEventSender, KafkaEventSender } from '../agent/event-sender';

@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { appModule } from '../app.module';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '../app-config';
 import { BillingPeriod } from '../invoicing/billing-period';
 import { InvoiceRunMode } from '../invoicing/invoice-events';
 import { InvoiceRunService } from '../invoicing/invoice-run.service';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { appModule } from '../app.module';
-import { loadConfig } from '../config/app-config';
+import { loadConfig } from '../app-config';
 import { UsageConsumerService } from '../metering/usage-consumer.service';
 import { UsageEventsRepository } from '../metering/usage-events.repository';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';

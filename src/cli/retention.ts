@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { appModule } from '../app.module';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '../app-config';
 import { RetentionService } from '../retention/retention.service';
 
 /**

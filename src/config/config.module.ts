@@ -1,15 +1,15 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AppConfig } from './app-config';
+import { ConfigSliceClass } from './config-slice';
 
-/** Makes the one validated AppConfig injectable everywhere. Loaded once, before Nest starts. */
+/**
+ * Makes each validated configuration slice injectable under its class (a module injects its
+ * own: `constructor(private readonly config: WebhooksConfig)`). Loaded once, before Nest starts.
+ */
 @Global()
 @Module({})
 export class ConfigModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    return {
-      module: ConfigModule,
-      providers: [{ provide: AppConfig, useValue: config }],
-      exports: [AppConfig],
-    };
+  static forRoot(slices: ReadonlyMap<ConfigSliceClass, object>): DynamicModule {
+    const providers = [...slices].map(([slice, value]) => ({ provide: slice, useValue: value }));
+    return { module: ConfigModule, providers, exports: providers.map((p) => p.provide) };
   }
 }

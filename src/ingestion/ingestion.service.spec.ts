@@ -1,4 +1,4 @@
-import { AppConfig } from '../config/app-config';
+import { IngestionConfig } from './ingestion.config';
 import { KafkaProducer } from '../platform/kafka/kafka-producer';
 import { MetricsService } from '../platform/metrics/metrics.service';
 import { topLevelJsonTexts } from '../platform/json/untrusted-json';
@@ -16,7 +16,7 @@ function serviceRecordingSends() {
     fits: async () => true,
   } as unknown as KafkaProducer;
   const metrics = new MetricsService();
-  const service = new IngestionService(new AppConfig(), kafka, metrics);
+  const service = new IngestionService(new IngestionConfig(), kafka, metrics);
   return { service, sent };
 }
 

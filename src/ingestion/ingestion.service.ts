@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { IngestionConfig } from './ingestion.config';
 import type { SourcePatterns } from '../auth/source-patterns';
-import { AppConfig } from '../config/app-config';
 import { ApiError, ApiErrorCode } from '../common/api-error';
 import { KafkaProducer } from '../platform/kafka/kafka-producer';
 import { MetricsService } from '../platform/metrics/metrics.service';
@@ -26,7 +26,7 @@ export class IngestionService {
   private readonly window: TimeWindow;
 
   constructor(
-    config: AppConfig,
+    config: IngestionConfig,
     private readonly kafka: KafkaProducer,
     private readonly metrics: MetricsService,
   ) {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { IngestionConfig } from '../ingestion/ingestion.config';
 import { parseCents } from '../catalog/money';
 import { PlanTerms, PriceCatalog } from '../catalog/price-catalog';
 import { DAY_MS } from '../common/time';
-import { AppConfig } from '../config/app-config';
 import { Clock } from '../platform/clock';
 import { PlanAssignment, planForPeriod } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
@@ -43,7 +43,7 @@ export { withoutTerms } from './grant-allocation';
 export class InvoiceCalculator {
   constructor(
     private readonly inputs: PeriodInputs,
-    private readonly config: AppConfig,
+    private readonly config: IngestionConfig,
     private readonly clock: Clock,
   ) {}
 

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { StripeConfig } from '../stripe/stripe.config';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { Clock } from '../platform/clock';
@@ -32,7 +32,7 @@ export class InvoicePushing {
     private readonly billingEvents: BillingEventsService,
     private readonly log: InvoiceRunLog,
     private readonly metrics: MetricsService,
-    private readonly config: AppConfig,
+    private readonly config: StripeConfig,
     private readonly clock: Clock,
   ) {}
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { InvoicingConfig } from './invoicing.config';
 import { Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
-import { AppConfig } from '../config/app-config';
 import { Clock } from '../platform/clock';
 import { BillingPeriod } from './billing-period';
 import { InvoicePushing } from './invoice-pushing.service';
@@ -37,7 +37,7 @@ export class InvoiceRunService {
     private readonly monthEnd: MonthEndInvoicing,
     private readonly thresholds: ThresholdInvoicing,
     private readonly pushing: InvoicePushing,
-    private readonly config: AppConfig,
+    private readonly config: InvoicingConfig,
     private readonly clock: Clock,
   ) {}
 

@@ -1,6 +1,6 @@
 import { Clock } from '../platform/clock';
+import { InvoicingConfig } from './invoicing.config';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from './billing-period';
 import { ThresholdInvoiceCalculator } from './threshold-invoice-calculator.service';
 import { InvoiceRunService } from './invoice-run.service';
@@ -24,7 +24,7 @@ export class InvoiceScheduler implements OnApplicationShutdown {
   private thresholdTicking = false;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: InvoicingConfig,
     private readonly runs: InvoiceRunService,
     private readonly invoices: InvoicesRepository,
     private readonly thresholdCalculator: ThresholdInvoiceCalculator,

@@ -1,8 +1,8 @@
 import { Clock } from '../platform/clock';
+import { KafkaConfig } from '../platform/kafka/kafka.config';
 import { Injectable, Logger } from '@nestjs/common';
 import { Money } from '../catalog/money';
 import { DAY_MS } from '../common/time';
-import { AppConfig } from '../config/app-config';
 import { LineDigestRow, LineEventSpan, UsageEventsRepository } from '../metering/usage-events.repository';
 import { KafkaAdmin } from '../platform/kafka/kafka-admin';
 import { BillingPeriod } from './billing-period';
@@ -62,7 +62,7 @@ export class LineTracing {
   private readonly logger = new Logger(LineTracing.name);
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: KafkaConfig,
     private readonly kafka: KafkaAdmin,
     private readonly events: UsageEventsRepository,
     private readonly clock: Clock,

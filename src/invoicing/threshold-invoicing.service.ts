@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { InvoicingConfig } from './invoicing.config';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { Clock } from '../platform/clock';
 import { BillingPeriod } from './billing-period';
@@ -26,7 +26,7 @@ export class ThresholdInvoicing {
     private readonly tracing: LineTracing,
     private readonly billingEvents: BillingEventsService,
     private readonly log: InvoiceRunLog,
-    private readonly config: AppConfig,
+    private readonly config: InvoicingConfig,
     private readonly clock: Clock,
   ) {}
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { KafkaMessage } from 'kafkajs';
 import { hostileUsageRecord } from '../../test/support/hostile-records';
-import { loadConfig } from '../config/app-config';
+import { loadConfig } from '../app-config';
 import { sampleUsageEvent } from '../ingestion/usage-event/usage-event.fixtures';
 import { DAY_MS } from '../common/time';
 import { setAsideRetired, UsageRecordDecoder } from './usage-record-decoder';

@@ -1,10 +1,12 @@
 import { Clock } from '../platform/clock';
+import { IngestionConfig } from '../ingestion/ingestion.config';
+import { KafkaConfig } from '../platform/kafka/kafka.config';
+import { MeteringConfig } from './metering.config';
 import { Injectable, Logger } from '@nestjs/common';
 import { FaultInjection } from '../platform/fault-injection';
 import { Consumer, EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
 import { packUsageRecords } from '../ingestion/usage-event/usage-records';
 import { sendDeadLetters } from '../platform/kafka/dead-letter';
-import { AppConfig } from '../config/app-config';
 import { TimeWindow } from '../ingestion/usage-event/usage-event.validator';
 import { KafkaAdmin } from '../platform/kafka/kafka-admin';
 import { KafkaClient } from '../platform/kafka/kafka-client';
@@ -56,7 +58,9 @@ export class UsageConsumerService {
   private readonly writing = new Set<string>();
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly events: IngestionConfig,
+    private readonly kafkaConfig: KafkaConfig,
+    private readonly metering: MeteringConfig,
     private readonly client: KafkaClient,
     private readonly kafka: KafkaProducer,
     private readonly admin: KafkaAdmin,
@@ -70,11 +74,14 @@ export class UsageConsumerService {
     this.coalescer = new StoreCoalescer(
       (events) => this.prepare(events),
       (prepared) => this.write(prepared),
-      { minItems: config.CONSUMER_MAX_BATCH_EVENTS, lingerMs: config.CONSUMER_INSERT_LINGER_MILLISECONDS },
+      {
+        minItems: metering.CONSUMER_MAX_BATCH_EVENTS,
+        lingerMs: metering.CONSUMER_INSERT_LINGER_MILLISECONDS,
+      },
     );
     this.window = {
-      maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000,
-      maxAgeMs: config.EVENT_MAX_AGE_DAYS * DAY_MS,
+      maxFutureMs: events.EVENT_MAX_FUTURE_SECONDS * 1000,
+      maxAgeMs: events.EVENT_MAX_AGE_DAYS * DAY_MS,
     };
     this.decoder = new UsageRecordDecoder(this.window);
   }
@@ -113,7 +120,7 @@ export class UsageConsumerService {
     };
     this.decoder = new UsageRecordDecoder(this.window, this.reroute ? partitionOfSource : undefined);
     const { consumer, started } = runConsumer(this.client, {
-      groupId: this.config.KAFKA_CONSUMER_GROUP,
+      groupId: this.kafkaConfig.KAFKA_CONSUMER_GROUP,
       topic,
       fromBeginning: true,
       fetch: {
@@ -123,7 +130,7 @@ export class UsageConsumerService {
         maxWaitTimeInMs: 250,
       },
       // Partitions are processed concurrently and stored together (StoreCoalescer).
-      partitionsConsumedConcurrently: this.config.KAFKA_USAGE_PARTITIONS,
+      partitionsConsumedConcurrently: this.kafkaConfig.KAFKA_USAGE_PARTITIONS,
       eachBatch: (payload) => this.handleBatch(payload),
       onAssigned: () => {
         this.generation++;
@@ -135,7 +142,7 @@ export class UsageConsumerService {
     });
     this.consumer = consumer;
     await started;
-    this.logger.log(`consuming ${topic} as group ${this.config.KAFKA_CONSUMER_GROUP}`);
+    this.logger.log(`consuming ${topic} as group ${this.kafkaConfig.KAFKA_CONSUMER_GROUP}`);
   }
 
   /** Stops fetching; a batch in flight is finished or abandoned uncommitted. */
@@ -161,7 +168,7 @@ export class UsageConsumerService {
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat } = payload;
     if (batch.messages.length === 0) return;
-    const maxEvents = this.config.CONSUMER_MAX_BATCH_EVENTS;
+    const maxEvents = this.metering.CONSUMER_MAX_BATCH_EVENTS;
     // Large fetches are stored in slices of about maxEvents events, each committed on its own.
     for (let start = 0; start < batch.messages.length;) {
       const { slice, end } = this.decoder.decodeSlice(

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { RuntimeConfig } from '../config/runtime.config';
 import { parseClockOffset } from '../common/time';
-import { AppConfig } from '../config/app-config';
 
 /**
  * "Now" for every decision of the service that depends on it: grace periods, threshold
@@ -30,6 +30,6 @@ export class Clock {
 }
 
 /** The service's clock as its configuration sets it (the module's provider, and CLI commands). */
-export function clockFor(config: AppConfig): Clock {
+export function clockFor(config: RuntimeConfig): Clock {
   return new Clock(parseClockOffset(config.GPUMETER_CLOCK_OFFSET) ?? 0);
 }

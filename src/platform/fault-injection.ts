@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { RuntimeConfig } from '../config/runtime.config';
 
 /**
  * Test-only crashes at the two moments the resilience tests need (FAULT_INJECTION, refused in
@@ -11,7 +11,7 @@ export class FaultInjection {
   private readonly crashAfterInsert: boolean;
   private readonly crashAfterStripeItems?: number;
 
-  constructor(config: AppConfig) {
+  constructor(config: RuntimeConfig) {
     this.crashAfterInsert = config.FAULT_INJECTION === 'crash-after-insert';
     const m = /^crash-after-stripe-items=(\d+)$/.exec(config.FAULT_INJECTION);
     this.crashAfterStripeItems = m ? Number(m[1]) : undefined;

@@ -8,7 +8,7 @@ import { UsageStoredSignal } from './usage-stored-signal';
 import { MetricsService } from './metrics/metrics.service';
 import { FaultInjection } from './fault-injection';
 import { Clock, clockFor } from './clock';
-import { AppConfig } from '../config/app-config';
+import { RuntimeConfig } from '../config/runtime.config';
 
 /** Shared by every module as they are. */
 const SHARED = [
@@ -29,7 +29,7 @@ const SHARED = [
     ...SHARED,
     {
       provide: Clock,
-      inject: [AppConfig],
+      inject: [RuntimeConfig],
       useFactory: clockFor,
     },
   ],

@@ -1,7 +1,8 @@
 import { Clock } from '../platform/clock';
+import { KafkaConfig } from '../platform/kafka/kafka.config';
+import { StripeConfig } from '../stripe/stripe.config';
 import { Injectable } from '@nestjs/common';
 import { formatAmount, Money, toMinorUnits } from '../catalog/money';
-import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from '../invoicing/billing-period';
 import { isThresholdInvoice } from '../invoicing/threshold-invoices';
 import { InvoiceCalculator } from '../invoicing/invoice-calculator.service';
@@ -33,7 +34,8 @@ export interface Difference {
 @Injectable()
 export class ReconciliationService {
   constructor(
-    private readonly config: AppConfig,
+    private readonly kafkaConfig: KafkaConfig,
+    private readonly stripeConfig: StripeConfig,
     private readonly kafka: KafkaAdmin,
     private readonly events: UsageEventsRepository,
     private readonly rollups: UsageRollupsRepository,
@@ -52,7 +54,7 @@ export class ReconciliationService {
     // 1. Kafka → ClickHouse: everything published has been consumed; what was refused is in the DLQ.
     const usage = await this.kafka.topicPosition(
       this.kafka.topics.usageEvents,
-      this.config.KAFKA_CONSUMER_GROUP,
+      this.kafkaConfig.KAFKA_CONSUMER_GROUP,
     );
     const dlq = await this.kafka.topicPosition(this.kafka.topics.usageEventsDlq);
     // A billing record no projection could apply: the projections lack what Kafka holds.
@@ -65,7 +67,7 @@ export class ReconciliationService {
     if (usage.lag! > 0n)
       differences.push({
         check: 'kafka.consumer_lag',
-        detail: `${usage.lag} usage messages published but not yet stored (consumer group ${this.config.KAFKA_CONSUMER_GROUP})`,
+        detail: `${usage.lag} usage messages published but not yet stored (consumer group ${this.kafkaConfig.KAFKA_CONSUMER_GROUP})`,
       });
 
     // 2. Inside ClickHouse: each event once; the hourly rollups equal the raw events.
@@ -174,7 +176,7 @@ export class ReconciliationService {
     const stripeSummary = { checked: 0, skipped: !options.stripe };
     if (options.stripe) {
       const docs = new Map(stored.map((s) => [s.document.id, s.document]));
-      await forEachWithConcurrency(pushed, this.config.STRIPE_MAX_CONCURRENCY, async (p) => {
+      await forEachWithConcurrency(pushed, this.stripeConfig.STRIPE_MAX_CONCURRENCY, async (p) => {
         const doc = docs.get(p.invoice_id)!;
         const [held, pending] = await Promise.all([
           this.stripe.listInvoices(p.stripe_customer_id),

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { RetentionConfig } from './retention.config';
 import { HOUR_MS } from '../common/time';
-import { AppConfig } from '../config/app-config';
 import { RetentionService } from './retention.service';
 
 /**
@@ -15,7 +15,7 @@ export class RetentionScheduler implements OnApplicationShutdown {
   private running = false;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: RetentionConfig,
     private readonly retention: RetentionService,
   ) {}
 

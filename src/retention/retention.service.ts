@@ -1,8 +1,10 @@
 import { Clock } from '../platform/clock';
+import { IngestionConfig } from '../ingestion/ingestion.config';
+import { KafkaConfig } from '../platform/kafka/kafka.config';
+import { RetentionConfig } from './retention.config';
 import { Injectable, Logger } from '@nestjs/common';
 import { CatalogService } from '../catalog/catalog.service';
 import { HOUR_MS } from '../common/time';
-import { AppConfig } from '../config/app-config';
 import { BillingPeriod } from '../invoicing/billing-period';
 import { InvoicesRepository } from '../invoicing/invoices.repository';
 import { monthLabel, monthNumber, priceCuts, splitHours } from '../metering/price-split-hours';
@@ -36,7 +38,9 @@ export class RetentionService {
   private readonly logger = new Logger(RetentionService.name);
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly ingestion: IngestionConfig,
+    private readonly kafkaConfig: KafkaConfig,
+    private readonly retentionConfig: RetentionConfig,
     private readonly kafka: KafkaAdmin,
     private readonly invoices: InvoicesRepository,
     private readonly catalogs: CatalogService,
@@ -47,7 +51,7 @@ export class RetentionService {
   ) {}
 
   async run(options: { dryRun: boolean; nowMs?: number }): Promise<MonthOutcome[]> {
-    const retentionDays = this.config.RAW_EVENT_RETENTION_DAYS;
+    const retentionDays = this.retentionConfig.RAW_EVENT_RETENTION_DAYS;
     if (retentionDays === undefined)
       throw new Error('RAW_EVENT_RETENTION_DAYS is not set: raw events are kept');
     const nowMs = options.nowMs ?? this.clock.now();
@@ -91,9 +95,9 @@ export class RetentionService {
   /** Retires the month once the usage consumer group has read every record it could be in. */
   private async retireIfRead(period: BillingPeriod, dryRun: boolean): Promise<MonthOutcome> {
     const name = period.toString();
-    const readTo = readBeforeRetiring(period, this.config.EVENT_MAX_AGE_DAYS);
+    const readTo = readBeforeRetiring(period, this.ingestion.EVENT_MAX_AGE_DAYS);
     const behind = await this.kafka.partitionsNotReadTo(
-      this.config.KAFKA_CONSUMER_GROUP,
+      this.kafkaConfig.KAFKA_CONSUMER_GROUP,
       this.kafka.topics.usageEvents,
       readTo,
     );
@@ -101,7 +105,7 @@ export class RetentionService {
       return {
         period: name,
         outcome: 'waiting',
-        detail: `consumer group ${this.config.KAFKA_CONSUMER_GROUP} has not yet read every record of ${this.kafka.topics.usageEvents} written before ${new Date(readTo).toISOString()} (an event of the month could still be in one): ${behind
+        detail: `consumer group ${this.kafkaConfig.KAFKA_CONSUMER_GROUP} has not yet read every record of ${this.kafka.topics.usageEvents} written before ${new Date(readTo).toISOString()} (an event of the month could still be in one): ${behind
           .map((b) => `partition ${b.partition} at ${b.committed}, needs ${b.needed}`)
           .join('; ')}`,
       };

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { loadConfig } from '../config/app-config';
+import { loadConfig } from '../app-config';
 import { StripeApiService } from './stripe-api.service';
 
 describe('StripeApiService', () => {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { StripeConfig } from './stripe.config';
 import Stripe from 'stripe';
-import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../platform/metrics/metrics.service';
 
 const RATE_LIMIT_RETRIES = 6;
@@ -32,7 +32,7 @@ export class StripeApiService {
   requests = 0;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: StripeConfig,
     metrics?: MetricsService,
   ) {
     const url = config.STRIPE_API_URL ? new URL(config.STRIPE_API_URL) : undefined;

@@ -1,11 +1,11 @@
 import { Clock } from '../platform/clock';
+import { StripeConfig } from './stripe.config';
 import { Controller, Headers, HttpCode, Logger, Post, Req } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { RawBodyRequest } from '@nestjs/common';
 import type { Request } from 'express';
 import type Stripe from 'stripe';
 import { Public } from '../common/access';
-import { AppConfig } from '../config/app-config';
 import { InvoicePaymentData } from './stripe-events';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
@@ -40,7 +40,7 @@ export class StripeWebhooksController {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: StripeConfig,
     private readonly stripe: StripeApiService,
     private readonly billingEvents: BillingEventsService,
     private readonly clock: Clock,

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { WebhooksConfig } from './webhooks.config';
 import { BillingEvent, newBillingEvent, SYSTEM_SUBJECT } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { Clock } from '../platform/clock';
@@ -26,7 +26,7 @@ export class WebhookDeliveryLog {
   constructor(
     private readonly billingEvents: BillingEventsService,
     private readonly repository: WebhooksRepository,
-    private readonly config: AppConfig,
+    private readonly config: WebhooksConfig,
     private readonly clock: Clock,
   ) {}
 

@@ -1,7 +1,8 @@
 import { Clock } from '../platform/clock';
+import { KafkaConfig } from '../platform/kafka/kafka.config';
+import { WebhooksConfig } from './webhooks.config';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Consumer, EachBatchPayload } from 'kafkajs';
-import { AppConfig } from '../config/app-config';
 import { InvoicesRepository } from '../invoicing/invoices.repository';
 import { BillingEvent, newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
@@ -57,7 +58,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
   private readonly schedule: number[];
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly kafkaConfig: KafkaConfig,
+    private readonly webhooksConfig: WebhooksConfig,
     private readonly client: KafkaClient,
     private readonly admin: KafkaAdmin,
     private readonly billingEvents: BillingEventsService,
@@ -67,19 +69,19 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     private readonly log: WebhookDeliveryLog,
     private readonly clock: Clock,
   ) {
-    this.schedule = config.WEBHOOK_RETRY_SCHEDULE_SECONDS.map((s) => Number(s) * 1000);
+    this.schedule = webhooksConfig.WEBHOOK_RETRY_SCHEDULE_SECONDS.map((s) => Number(s) * 1000);
     this.endpoints = new EndpointCache(
       () => repository.endpoints(),
       () => clock.now(),
     );
     this.queue = new DeliveryQueue({
-      total: config.WEBHOOK_MAX_CONCURRENCY,
-      perEndpoint: config.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT,
+      total: webhooksConfig.WEBHOOK_MAX_CONCURRENCY,
+      perEndpoint: webhooksConfig.WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT,
     });
   }
 
   get groupId(): string {
-    return `${this.config.KAFKA_CONSUMER_GROUP}-webhooks`;
+    return `${this.kafkaConfig.KAFKA_CONSUMER_GROUP}-webhooks`;
   }
 
   /** Starts consuming and delivering; resolves once the group has given this replica its partitions. */
@@ -307,7 +309,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
         await this.disable(
           endpoint,
           'failing',
-          `no successful delivery for ${this.config.WEBHOOK_DISABLE_AFTER_DAYS} days`,
+          `no successful delivery for ${this.webhooksConfig.WEBHOOK_DISABLE_AFTER_DAYS} days`,
         );
       else if (decision.nextAtMs !== null)
         this.queue.schedule({ ...p, attemptsMade: attempt, dueAtMs: decision.nextAtMs });

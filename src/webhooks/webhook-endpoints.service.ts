@@ -1,7 +1,8 @@
 import { Clock } from '../platform/clock';
+import { RuntimeConfig } from '../config/runtime.config';
+import { WebhooksConfig } from './webhooks.config';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { AppConfig } from '../config/app-config';
 import { newBillingEvent } from '../platform/billing-events/billing-event';
 import { BillingEventsService } from '../platform/billing-events/billing-events.service';
 import { ApiError, ApiErrorCode } from '../common/api-error';
@@ -68,14 +69,15 @@ export class WebhookEndpointsService {
   readonly box: SecretBox;
 
   constructor(
-    config: AppConfig,
+    runtime: RuntimeConfig,
+    config: WebhooksConfig,
     private readonly repository: WebhooksRepository,
     private readonly billingEvents: BillingEventsService,
     private readonly workspaces: WorkspacesRepository,
     private readonly kafka: KafkaAdmin,
     private readonly clock: Clock,
   ) {
-    this.policy = urlPolicy(config.GPUMETER_ENV);
+    this.policy = urlPolicy(runtime.GPUMETER_ENV);
     this.box = new SecretBox(config.WEBHOOK_SECRETS_KEY);
   }
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DiscoveryService } from '@nestjs/core';
 import { appModule } from '../../src/app.module';
-import { loadConfig } from '../../src/config/app-config';
+import { loadConfig } from '../../src/app-config';
 import { KafkaAdmin } from '../../src/platform/kafka/kafka-admin';
 import { KafkaClient } from '../../src/platform/kafka/kafka-client';
 import { KafkaProducer } from '../../src/platform/kafka/kafka-producer';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/app-config';
+import { loadConfig } from '../../src/app-config';
 import { migrate } from '../../src/platform/clickhouse/migrator';
 import { KafkaAdmin } from '../../src/platform/kafka/kafka-admin';
 import { KafkaClient } from '../../src/platform/kafka/kafka-client';

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { AppConfig } from '../../config/app-config';
 import { isCausedByRecord } from '../clickhouse/clickhouse-errors';
 import { describeError } from '../errors/describe-error';
 import { parseUntrustedJson } from '../json/untrusted-json';
@@ -8,6 +7,7 @@ import { retryUntilDone } from '../kafka/batch-retry';
 import { DeadLetter, sendDeadLetters } from '../kafka/dead-letter';
 import { BILLING_MAX_MESSAGE_BYTES, KafkaAdmin } from '../kafka/kafka-admin';
 import { KafkaClient } from '../kafka/kafka-client';
+import { KafkaConfig } from '../kafka/kafka.config';
 import { KafkaProducer } from '../kafka/kafka-producer';
 import { runConsumer } from '../kafka/run-consumer';
 import { MetricsService } from '../metrics/metrics.service';
@@ -28,7 +28,7 @@ export class BillingEventsConsumer {
   private consumer?: Consumer;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: KafkaConfig,
     private readonly client: KafkaClient,
     private readonly kafka: KafkaProducer,
     private readonly admin: KafkaAdmin,

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { KafkaConfig } from '../kafka/kafka.config';
 import { DiscoveryService } from '@nestjs/core';
-import { AppConfig } from '../../config/app-config';
 import { KafkaAdmin } from '../kafka/kafka-admin';
 import { KafkaProducer } from '../kafka/kafka-producer';
 import {
@@ -30,7 +30,7 @@ export class BillingEventsService implements OnModuleInit {
   private readonly schemas = new BillingEventSchemas();
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: KafkaConfig,
     private readonly kafka: KafkaProducer,
     private readonly admin: KafkaAdmin,
     private readonly repository: BillingEventsRepository,
@@ -184,6 +184,6 @@ export class BillingEventsService implements OnModuleInit {
 }
 
 /** The billing consumer group: the projections' (KAFKA_CONSUMER_GROUP + `-billing`). */
-export function billingConsumerGroup(config: AppConfig): string {
+export function billingConsumerGroup(config: KafkaConfig): string {
   return `${config.KAFKA_CONSUMER_GROUP}-billing`;
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { ClickHouseConfig } from './clickhouse.config';
 import { ClickHouseClient, ClickHouseSettings, createClient } from '@clickhouse/client';
-import { AppConfig } from '../../config/app-config';
 import { Readable } from 'node:stream';
 import { ident, int, list, Sql, sql, toTabSeparated } from './sql';
 import { StatementLog } from './statement-log';
@@ -25,7 +25,7 @@ export class ClickHouseService implements OnApplicationShutdown {
   /** Every request's settings (the client's); a call may add its own. */
   private readonly settings: ClickHouseSettings;
 
-  constructor(config: AppConfig) {
+  constructor(config: ClickHouseConfig) {
     this.database = config.CLICKHOUSE_DATABASE;
     this.url = config.CLICKHOUSE_URL;
     this.username = config.CLICKHOUSE_USER;

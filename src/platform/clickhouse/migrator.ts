@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { ClickHouseConfig } from './clickhouse.config';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClickHouseSettings, createClient } from '@clickhouse/client';
-import { AppConfig } from '../../config/app-config';
 import { shardingKeys, toClusterStatements } from './cluster-ddl';
 import { ident, int, sql, str } from './sql';
 import { StatementLog } from './statement-log';
@@ -50,7 +50,7 @@ export class MigrationChecksumMismatch extends Error {}
  * refused: migrations are append-only, a fix is a new file.
  */
 export async function migrate(
-  config: AppConfig,
+  config: ClickHouseConfig,
   dir: string,
   log: (line: string) => void = () => undefined,
 ): Promise<{ applied: string[]; skipped: string[] }> {

@@ -3,7 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { appModule } from '../../app.module';
-import { loadConfig } from '../../config/app-config';
+import { loadConfig } from '../../app-config';
 import { openApiDocument } from './openapi';
 import { checkResponsesAgainst } from './response-check';
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { KafkaConfig } from './kafka.config';
 import { Admin, Partitioners } from 'kafkajs';
-import { AppConfig } from '../../config/app-config';
 import { KafkaClient } from './kafka-client';
 import { Topics } from './topics';
 
@@ -35,7 +35,7 @@ export class KafkaAdmin {
 
   constructor(
     private readonly client: KafkaClient,
-    private readonly config: AppConfig,
+    private readonly config: KafkaConfig,
   ) {
     this.topics = client.topics;
   }

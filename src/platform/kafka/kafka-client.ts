@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { KafkaConfig } from './kafka.config';
 import { Admin, Consumer, ConsumerConfig, Kafka, logLevel } from 'kafkajs';
-import { AppConfig } from '../../config/app-config';
 import { kafkaConnection } from './kafka-connection';
 import { Topics, topicsFor } from './topics';
 
@@ -23,7 +23,7 @@ export class KafkaClient implements OnModuleDestroy {
   readonly topics: Topics;
   private readonly consumers: Consumer[] = [];
 
-  constructor(private readonly config: AppConfig) {
+  constructor(private readonly config: KafkaConfig) {
     this.topics = topicsFor(config);
     this.kafka = new Kafka({
       clientId: config.KAFKA_CLIENT_ID,

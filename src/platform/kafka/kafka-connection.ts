@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import { AppConfig, kafkaUsesTls } from '../../config/app-config';
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from 'kafkajs';
+import { KafkaConfig, kafkaUsesTls } from './kafka.config';
 
 /**
  * How every gpumeter Kafka client reaches the brokers — the service, the agent, every CLI
  * command — from one set of variables (KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*): the same
  * TLS and SASL everywhere, never a client configured by hand.
  */
-export type KafkaConnection = Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'>;
+export type KafkaConnection = Pick<KafkaJsConfig, 'brokers' | 'ssl' | 'sasl'>;
 
-export function kafkaConnection(config: AppConfig): KafkaConnection {
+export function kafkaConnection(config: KafkaConfig): KafkaConnection {
   const connection: KafkaConnection = { brokers: config.KAFKA_BROKERS };
   if (kafkaUsesTls(config)) {
     const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file, 'utf8'));

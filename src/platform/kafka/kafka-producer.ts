@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { KafkaConfig } from './kafka.config';
 import { CompressionTypes, ConfigResourceTypes, Message, Producer } from 'kafkajs';
-import { AppConfig } from '../../config/app-config';
 import { chunkByBytes, sendHalvingWhenTooLarge } from '../chunk-by-bytes';
 import { KafkaClient } from './kafka-client';
 import { Topics } from './topics';
@@ -41,7 +41,7 @@ export class KafkaProducer implements OnModuleDestroy {
 
   constructor(
     private readonly client: KafkaClient,
-    config: AppConfig,
+    config: KafkaConfig,
   ) {
     this.topics = client.topics;
     this.compression = config.KAFKA_COMPRESSION === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;

@@ -1,4 +1,4 @@
-import { AppConfig } from '../../config/app-config';
+import { KafkaConfig } from './kafka.config';
 
 /** Contract §2 topic names, behind the optional KAFKA_TOPIC_PREFIX. */
 export interface Topics {
@@ -9,7 +9,7 @@ export interface Topics {
   billingEventsDlq: string;
 }
 
-export function topicsFor(config: Pick<AppConfig, 'KAFKA_TOPIC_PREFIX'>): Topics {
+export function topicsFor(config: Pick<KafkaConfig, 'KAFKA_TOPIC_PREFIX'>): Topics {
   const p = config.KAFKA_TOPIC_PREFIX;
   return {
     usageEvents: `${p}usage.events.v1`,
