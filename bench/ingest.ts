@@ -18,7 +18,7 @@ import {
   StoredUsageEvent,
   USAGE_EVENT_COLUMNS,
   usageEventRowValues,
-} from '../src/metering/usage-events.repository';
+} from '../src/metering/usage-event-rows';
 import { PackedRecord, packUsageRecords } from '../src/ingestion/usage-event/usage-records';
 import {
   AGENT_TOKEN,

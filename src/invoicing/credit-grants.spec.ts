@@ -10,7 +10,8 @@ import {
   planGrant,
   unusedBalance,
 } from './credit-grants';
-import { grantConsumption, grantUses, periodLines } from './invoice-builder';
+import { grantUses } from './invoice-builder';
+import { grantConsumption, periodLines } from './invoice-lines';
 
 const oct = BillingPeriod.parse('2026-10')!;
 const DAY = 86_400_000;

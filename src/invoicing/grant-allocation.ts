@@ -12,7 +12,7 @@ import {
   unusedBalance,
 } from './credit-grants';
 import { InvoiceDocument } from './invoice';
-import { grantConsumption, periodLines } from './invoice-builder';
+import { grantConsumption, periodLines } from './invoice-lines';
 import { isThresholdInvoice } from './threshold-invoices';
 
 /**

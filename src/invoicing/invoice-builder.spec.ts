@@ -3,7 +3,9 @@ import { RatedCharge } from '../catalog/rating';
 import { BillingPeriod } from './billing-period';
 import { PlanTerms } from '../catalog/price-catalog';
 import { OfferedGrant, planGrant } from './credit-grants';
-import { adjustmentLines, billedByKey, billedForPeriod, buildInvoice, periodLines } from './invoice-builder';
+import { adjustmentLines, billedByKey, billedForPeriod } from './billed-lines';
+import { buildInvoice } from './invoice-builder';
+import { periodLines } from './invoice-lines';
 
 /** The plan's monthly credits offered whole (nothing of them consumed yet). */
 function planCredits(plan: PlanTerms, month = '2026-10'): OfferedGrant[] {

@@ -18,7 +18,8 @@ import {
   thresholdsByMonth,
 } from './grant-allocation';
 import { InvoiceDocument, InvoiceLine } from './invoice';
-import { buildInvoice, grantConsumption, grantIdOfKey } from './invoice-builder';
+import { buildInvoice } from './invoice-builder';
+import { grantConsumption, grantIdOfKey } from './invoice-lines';
 import { adjustablePeriods, unbilledLines } from './late-usage';
 import { PeriodInputs } from './period-inputs';
 import { isThresholdInvoice } from './threshold-invoices';

@@ -3,7 +3,7 @@ import { BillingEvent, HandledBy, ProjectionOf } from '../platform/billing-event
 import { InvoiceRunState } from './invoice-events';
 import { InvoiceStatusRow, InvoicesRepository } from './invoices.repository';
 import { CreditGrantsRepository } from './credit-grants.repository';
-import { grantConsumption } from './invoice-builder';
+import { grantConsumption } from './invoice-lines';
 
 const Base = ProjectionOf(
   'invoice.drafted',

@@ -1,10 +1,6 @@
-import {
-  CurrentSpendResponse,
-  InvoiceListResponse,
-  InvoiceResponse,
-  InvoiceRunResponse,
-  UpcomingInvoiceResponse,
-} from './dto/invoice.response';
+import { InvoiceListResponse, InvoiceResponse, UpcomingInvoiceResponse } from './dto/invoice.response';
+import { InvoiceRunResponse } from './dto/invoice-run.response';
+import { CurrentSpendResponse } from './dto/spend.response';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiError, ApiErrorCode } from '../common/api-error';

@@ -3,7 +3,8 @@ import { BillingPeriod } from './billing-period';
 import { CreditGrant, GrantLedger } from './credit-grants';
 import { grantStatesOf, offerGrants, stateOf } from './grant-allocation';
 import { InvoiceDocument } from './invoice';
-import { buildInvoice, grantConsumption } from './invoice-builder';
+import { buildInvoice } from './invoice-builder';
+import { grantConsumption } from './invoice-lines';
 import { adjustablePeriods, unbilledLines } from './late-usage';
 import { grant, usageOf } from './testing/fixtures';
 

@@ -4,13 +4,8 @@ import { PlanAssignment } from '../workspaces/workspaces.repository';
 import { BillingPeriod } from './billing-period';
 import { GrantState, offerGrants, planTermsFor, stateOf } from './grant-allocation';
 import { InvoiceDocument, InvoiceLine } from './invoice';
-import {
-  adjustmentLines,
-  billedForPeriod,
-  grantConsumption,
-  grantLineKey,
-  periodLines,
-} from './invoice-builder';
+import { adjustmentLines, billedForPeriod } from './billed-lines';
+import { grantConsumption, grantLineKey, periodLines } from './invoice-lines';
 import { isThresholdInvoice } from './threshold-invoices';
 
 /**

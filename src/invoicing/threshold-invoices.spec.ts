@@ -3,7 +3,8 @@ import { PriceCatalog } from '../catalog/price-catalog';
 import { rateUsage, SegmentUsage } from '../catalog/rating';
 import { BillingPeriod } from './billing-period';
 import { CreditGrant, OfferedGrant, planGrant } from './credit-grants';
-import { buildInvoice, grantConsumption } from './invoice-builder';
+import { buildInvoice } from './invoice-builder';
+import { grantConsumption } from './invoice-lines';
 import { InvoiceDocument, InvoiceLine } from './invoice';
 import {
   buildThresholdInvoice,

@@ -6,7 +6,9 @@ import { RatedCharge } from '../catalog/rating';
 import { BillingPeriod } from './billing-period';
 import { CreditGrant, OfferedGrant } from './credit-grants';
 import { InvoiceDocument, invoiceId } from './invoice';
-import { compareKeys, documentBody, grantUses, linesNetOf, periodLines } from './invoice-builder';
+import { linesNetOf } from './billed-lines';
+import { documentBody, grantUses } from './invoice-builder';
+import { compareKeys, periodLines } from './invoice-lines';
 
 /** `inv_<YYYY-MM>_<workspace>_t<n>`: the n-th threshold invoice of the month (n from 1). */
 export function thresholdInvoiceId(workspaceId: string, period: string, sequence: number): string {

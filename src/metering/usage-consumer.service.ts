@@ -16,7 +16,8 @@ import { MetricsService } from '../platform/metrics/metrics.service';
 import { UsageStoredSignal } from '../platform/usage-stored-signal';
 import { retryUntilDone } from '../platform/kafka/batch-retry';
 import { StoreCoalescer } from './store-coalescer';
-import { dedupeKey, StoredUsageEvent, UsageEventsRepository } from './usage-events.repository';
+import { dedupeKey, StoredUsageEvent } from './usage-event-rows';
+import { UsageEventsRepository } from './usage-events.repository';
 import { DAY_MS } from '../common/time';
 import { monthNumber } from './price-split-hours';
 import {

@@ -7,8 +7,8 @@ import {
   StoredUsageEvent,
   USAGE_EVENT_COLUMNS,
   usageEventRowValues,
-  UsageEventsRepository,
-} from './usage-events.repository';
+} from './usage-event-rows';
+import { UsageEventsRepository } from './usage-events.repository';
 
 /** Reads the RowBinary body back with the column types of migrations/0001, in USAGE_EVENT_COLUMNS order. */
 function decodeRows(body: Buffer): Array<Array<string | number>> {

@@ -4,7 +4,7 @@ import { describeError } from '../platform/errors/describe-error';
 import { parseUntrustedJson } from '../platform/json/untrusted-json';
 import { DeadLetter } from '../platform/kafka/dead-letter';
 import { TimeWindow, validateUsageEvent } from '../ingestion/usage-event/usage-event.validator';
-import { StoredUsageEvent } from './usage-events.repository';
+import { StoredUsageEvent } from './usage-event-rows';
 import { monthLabel, monthNumber } from './price-split-hours';
 
 /**

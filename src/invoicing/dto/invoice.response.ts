@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { AmountResponse, PlanTermsResponse } from '../../catalog/dto/catalog.response';
-import { BudgetStatusResponse } from '../../workspaces/dto/workspace.response';
+import { PlanTermsResponse } from '../../catalog/dto/catalog.response';
 import {
   CreditGrantUse,
   InvoiceDocument,
@@ -9,12 +8,10 @@ import {
   InvoiceView,
   LineBreakdown,
   LineEvents,
+  LINE_KINDS,
+  LINE_UNITS,
   LinePrice,
 } from '../invoice';
-import { InvoiceRunMode, InvoiceRunState, InvoiceRunStatus } from '../invoice-events';
-
-const LINE_KINDS = ['gpu', 'cpu', 'memory', 'plan_fee', 'credits', 'adjustment'] as const;
-const LINE_UNITS = ['gpu_second', 'core_second', 'gib_second', 'month', 'usd'] as const;
 
 export class LinePriceResponse implements LinePrice {
   @ApiProperty({ format: 'date-time' })
@@ -237,134 +234,4 @@ export class InvoiceListResponse {
 export class UpcomingInvoiceResponse extends InvoiceDocumentResponse {
   @ApiProperty({ enum: ['upcoming'] })
   status!: 'upcoming';
-}
-
-class SpendForecastResponse {
-  @ApiProperty({ example: 'linear: usage so far × period length ÷ time elapsed' })
-  method!: string;
-  @ApiProperty({ type: () => AmountResponse })
-  usage!: AmountResponse;
-  @ApiProperty({ type: () => AmountResponse })
-  credits_applied!: AmountResponse;
-  @ApiProperty({ type: () => AmountResponse })
-  total!: AmountResponse;
-}
-
-class SpendCreditGrantResponse {
-  @ApiProperty({ example: 'cg_welcome_2026' })
-  grant_id!: string;
-  @ApiProperty({ example: 'promotional' })
-  kind!: string;
-  @ApiProperty({ example: '40.00', description: 'taken by the month so far' })
-  applied!: string;
-  @ApiProperty({ example: '210.00', description: 'left after the month so far' })
-  balance!: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  expires_at!: string | null;
-}
-
-/** GET /v1/spend/current: the open period's spend so far and a linear forecast. */
-export class CurrentSpendResponse {
-  @ApiProperty()
-  workspace_id!: string;
-  @ApiProperty({ example: '2026-12' })
-  period!: string;
-  @ApiProperty({ format: 'date-time' })
-  period_start!: string;
-  @ApiProperty({ format: 'date-time' })
-  period_end!: string;
-  @ApiProperty({ format: 'date-time' })
-  as_of!: string;
-  @ApiProperty({ example: 'team' })
-  plan!: string;
-  @ApiProperty({ type: () => AmountResponse })
-  usage!: AmountResponse;
-  @ApiProperty({ type: () => AmountResponse })
-  credits_applied!: AmountResponse;
-  @ApiProperty({ type: () => AmountResponse, description: 'the plan’s monthly credits less those applied' })
-  credits_left!: AmountResponse;
-  @ApiProperty({ type: () => AmountResponse })
-  monthly_credits!: AmountResponse;
-  @ApiProperty({
-    type: () => AmountResponse,
-    description: 'what is left of the credit grants in force after the month so far (plan credits apart)',
-  })
-  credit_balance!: AmountResponse;
-  @ApiProperty({ type: () => [SpendCreditGrantResponse] })
-  credit_grants!: SpendCreditGrantResponse[];
-  @ApiProperty({ type: () => AmountResponse })
-  plan_fee!: AmountResponse;
-  @ApiProperty({ type: () => AmountResponse })
-  adjustments!: AmountResponse;
-  @ApiProperty({ type: () => AmountResponse })
-  spend_so_far!: AmountResponse;
-  @ApiProperty({
-    type: () => AmountResponse,
-    description: 'the part of spend_so_far the month’s threshold invoices billed already',
-  })
-  billed_on_threshold_invoices!: AmountResponse;
-  @ApiProperty({ type: () => [SpendThresholdInvoiceResponse] })
-  threshold_invoices!: SpendThresholdInvoiceResponse[];
-  @ApiProperty({ type: () => SpendForecastResponse })
-  forecast!: SpendForecastResponse;
-  @ApiProperty({ type: () => BudgetStatusResponse, nullable: true })
-  budget!: BudgetStatusResponse | null;
-}
-
-export class SpendThresholdInvoiceResponse {
-  @ApiProperty({ example: 'inv_2026-12_acme-ml_t1' })
-  id!: string;
-  @ApiProperty({ example: '512.40' })
-  total!: string;
-  @ApiProperty({ format: 'date-time' })
-  usage_as_of!: string;
-}
-
-class InvoiceRunCountsResponse {
-  @ApiProperty() invoices!: number;
-  @ApiProperty() drafted!: number;
-  @ApiProperty() finalized!: number;
-  @ApiProperty() already_finalized!: number;
-  @ApiProperty() pushed!: number;
-  @ApiProperty() already_pushed!: number;
-  @ApiProperty() push_failed!: number;
-}
-
-class InvoiceRunErrorResponse {
-  @ApiProperty({ required: false })
-  invoice_id?: string;
-  @ApiProperty()
-  message!: string;
-}
-
-const RUN_STATUSES: InvoiceRunStatus[] = ['running', 'completed', 'failed', 'abandoned'];
-
-/** An invoice run's state (POST /v1/invoice-runs answers 202 with it; poll GET …/{id}). */
-export class InvoiceRunResponse implements InvoiceRunState {
-  @ApiProperty()
-  id!: string;
-  @ApiProperty({ example: '2026-11' })
-  period!: string;
-  @ApiProperty({ enum: ['api', 'cli', 'scheduler'] })
-  trigger!: 'api' | 'cli' | 'scheduler';
-  @ApiPropertyOptional({ enum: ['threshold'], description: 'present on threshold runs' })
-  mode?: InvoiceRunMode;
-  @ApiProperty({ enum: RUN_STATUSES, description: 'abandoned: its process stopped beating' })
-  status!: InvoiceRunStatus;
-  @ApiProperty({ description: 'false while the period is within its grace period: drafts only' })
-  finalize!: boolean;
-  @ApiProperty({ format: 'date-time' })
-  started_at!: string;
-  @ApiProperty({ format: 'date-time' })
-  updated_at!: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
-  finished_at!: string | null;
-  @ApiProperty()
-  version!: number;
-  @ApiProperty({ type: () => InvoiceRunCountsResponse })
-  counts!: InvoiceRunCountsResponse;
-  @ApiProperty({ type: () => [InvoiceRunErrorResponse] })
-  errors!: InvoiceRunErrorResponse[];
-  @ApiProperty()
-  pid!: number;
 }
