@@ -7,9 +7,11 @@ source scripts/lib.sh
 
 ensure_node_deps
 build
-echo "[lint] eslint, module cycles, prettier" >&2
+echo "[lint] eslint, module cycles, file sizes, prettier, the generated API client" >&2
 npm run --silent lint
 npm run --silent format:check >/dev/null
+# The typed client's types must be what the current OpenAPI document generates (needs the build).
+node scripts/api-client.mjs --check
 # In CI, stop what was started even when start-up itself fails half-way.
 if [[ "${CI:-}" == "true" ]]; then trap 'bash stack/stack.sh down || true; bash stack/stack.sh down cluster || true' EXIT; fi
 bash stack/stack.sh up

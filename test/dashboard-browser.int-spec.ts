@@ -7,6 +7,7 @@ import { api, postEvents } from './support/http';
 import { LOCALSTRIPE_BILLING_ENV, monthBack, runInvoiceMonth, usageEvents } from './support/billing';
 import { ServiceProcess } from './support/service-process';
 import { ADMIN_KEY, isolatedEnv } from './support/test-env';
+import { SEED_GPU_TYPES } from '../src/catalog/gpu-types';
 import { WebhookReceiver } from './support/webhook-receiver';
 
 /** Debian's Chromium, installed by `stack.sh up` (chromium); Playwright's own download is not reachable here. */
@@ -599,5 +600,48 @@ describe('dashboard in Chromium: cards, chart, pivot, breakdowns, any month, dow
     await loaded(page);
     expect(await page.locator('#problem').isVisible()).toBe(false);
     await page.close();
+  });
+
+  it('never scrolls sideways, at 1280 px or on a 390 px phone, with all nine GPU types: wide tables scroll inside their card', async () => {
+    // One event of every GPU type this month, so the pivot and the breakdowns have nine columns.
+    const now = Date.now();
+    const nine = usageEvents({
+      workspaces: [ws],
+      perWorkspace: SEED_GPU_TYPES.length,
+      fromMs: Math.max(current.start, now - 2 * 3_600_000),
+      toMs: now - 60_000,
+      seed: 133,
+      idPrefix: `w${tag}`,
+    }).events.map((e, i) => ({ ...e, data: { ...e.data, gpu_type: SEED_GPU_TYPES[i] } }));
+    await postEvents(svc.url, nine);
+    stored += nine.length;
+    await waitStored(stored);
+    for (const [width, height] of [
+      [1280, 900],
+      [390, 844],
+    ]) {
+      const { page, problems } = await openPage();
+      await page.setViewportSize({ width, height });
+      await signIn(page, key);
+      expect(await page.$$eval('#daily thead th', (ths) => ths.length)).toBe(SEED_GPU_TYPES.length + 2);
+      const overflow = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        // Every element wider than the viewport is inside a region that scrolls on its own.
+        escaping: [...document.querySelectorAll('body *')]
+          .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+          .filter((el) => !el.closest('.scroll'))
+          .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`),
+      }));
+      expect([width, overflow]).toEqual([width, { page: 0, escaping: [] }]);
+      // On the phone the pivot is wider than its card and scrolls inside it.
+      const pivot = await page.$eval('#daily', (t) => {
+        const region = t.closest('.scroll')!;
+        return { scrolls: region.scrollWidth > region.clientWidth, card: region.clientWidth };
+      });
+      if (width === 390) expect(pivot.scrolls).toBe(true);
+      expect(pivot.card).toBeLessThanOrEqual(width);
+      expect(problems).toEqual([]);
+      await page.close();
+    }
   });
 });

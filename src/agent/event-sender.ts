@@ -1,4 +1,5 @@
 import { CompressionTypes, Kafka, logLevel, Message, Producer } from 'kafkajs';
+import { gpumeterClient, GpumeterClient } from '../api-client/client';
 import type { KafkaConnection } from '../platform/kafka/kafka-connection';
 import { chunkByBytes, sendHalvingWhenTooLarge } from '../platform/chunk-by-bytes';
 import { encodedSize, isTooLargeError } from '../platform/kafka/message-size';
@@ -109,10 +110,11 @@ class RequestTooLarge extends Error {}
 
 /** To POST /v1/events with an agent token, for hosts outside the cluster network. */
 export class HttpEventSender implements EventSender {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly token: string,
-  ) {}
+  private readonly client: GpumeterClient;
+
+  constructor(baseUrl: string, token: string) {
+    this.client = gpumeterClient({ baseUrl, token });
+  }
 
   async send(payloads: string[]): Promise<number[]> {
     const refused: number[] = [];
@@ -131,16 +133,20 @@ export class HttpEventSender implements EventSender {
 
   /** One POST of payloads[from, to); a 413 is thrown as RequestTooLarge for the caller to split. */
   private async post(payloads: string[], from: number, to: number, refused: number[]): Promise<void> {
-    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}/v1/events`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${this.token}`,
-        'content-type': 'application/cloudevents-batch+json',
-      },
-      body: `[${payloads.slice(from, to).join(',')}]`,
+    // The events are JSON already (what the spool holds): sent as they are, not serialized again.
+    const batch = `[${payloads.slice(from, to).join(',')}]`;
+    const {
+      response: res,
+      data,
+      error,
+    } = await this.client.POST('/v1/events', {
+      body: batch as never,
+      bodySerializer: (body: unknown) => body as string,
+      headers: { 'content-type': 'application/cloudevents-batch+json' },
+      parseAs: 'text',
       signal: AbortSignal.timeout(30_000),
     });
-    const text = await res.text();
+    const text = String(data ?? error ?? '');
     if (res.status === 413) throw new RequestTooLarge();
     if (res.status === 202 || res.status === 400) {
       const body = JSON.parse(text) as { rejected?: Array<{ index: number }> };

@@ -1,3 +1,4 @@
+import { dataOf, gpumeterClient } from '../api-client/client';
 import { syntheticWorkload } from '../agent/synthetic-workload';
 import { formatAmount, Money } from '../catalog/money';
 import { quantityInUnits } from '../catalog/rating';
@@ -15,16 +16,6 @@ interface SimulateOptions {
   month: 'current' | 'last';
   /** After the usage check, run the invoicing of the workload's month and print the invoices. */
   invoice: boolean;
-}
-
-async function call(url: string, method: string, token: string, body?: unknown) {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
 /**
@@ -47,23 +38,26 @@ export async function simulate(o: SimulateOptions, print: (line: string) => void
     endMs,
     spanMs: o.hours * HOUR_MS,
   });
+  const operator = gpumeterClient({ baseUrl: o.url, token: o.adminKey });
+  const agent = gpumeterClient({ baseUrl: o.url, token: o.ingestToken });
   for (const [i, id] of workspaces.entries()) {
-    const r = await call(`${o.url}/v1/workspaces`, 'POST', o.adminKey, {
+    const body = {
       id,
       name: `Demo ${id}`,
       email: `${id}@example.test`,
       plan: i % 2 === 0 ? 'starter' : 'team',
-    });
-    if (r.status !== 201)
-      throw new Error(`creating workspace ${id}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    };
+    dataOf(await operator.POST('/v1/workspaces', { body }), `creating workspace ${id}`);
   }
   print(`posting ${events.length} usage events for ${workspaces.length} workspaces …`);
   const started = Date.now();
   for (let i = 0; i < events.length; i += 1000) {
-    const r = await call(`${o.url}/v1/events`, 'POST', o.ingestToken, events.slice(i, i + 1000));
-    if (r.status !== 202 || r.body.rejected.length > 0) {
-      throw new Error(`POST /v1/events: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
-    }
+    const r = dataOf(
+      await agent.POST('/v1/events', { body: events.slice(i, i + 1000) as never }),
+      'POST /v1/events',
+    );
+    if (r.rejected.length > 0)
+      throw new Error(`POST /v1/events: ${JSON.stringify(r.rejected).slice(0, 300)}`);
   }
   print(`accepted by Kafka in ${Date.now() - started} ms; waiting until ClickHouse has all of it …`);
 
@@ -77,20 +71,21 @@ export async function simulate(o: SimulateOptions, print: (line: string) => void
   for (const ws of workspaces) {
     const expected = [...(ledger.get(ws)?.values() ?? [])].reduce((a, b) => a + b, 0n);
     for (;;) {
-      const r = await call(
-        `${o.url}/v1/usage?workspace_id=${ws}&window=month&group_by=gpu_type&from=${from}&to=${to}`,
-        'GET',
-        o.adminKey,
+      const usage = dataOf(
+        await operator.GET('/v1/usage', {
+          params: { query: { workspace_id: ws, window: 'month', group_by: 'gpu_type', from, to } },
+        }),
+        'GET /v1/usage',
       );
-      if (r.status !== 200) throw new Error(`GET /v1/usage: HTTP ${r.status} ${JSON.stringify(r.body)}`);
-      if (BigInt(r.body.totals.gpu_ms) >= expected || Date.now() > deadline) {
+      if (BigInt(usage.totals.gpu_ms) >= expected || Date.now() > deadline) {
         // Rows per month; fold months together per GPU type.
         const perType = new Map<string, { gpu_ms: bigint; amount: Money }>();
-        for (const row of r.body.rows) {
-          const e = perType.get(row.gpu_type) ?? { gpu_ms: 0n, amount: new Money(0) };
+        for (const row of usage.rows) {
+          const type = row.gpu_type ?? '(none)'; // grouped by gpu_type: every row names one
+          const e = perType.get(type) ?? { gpu_ms: 0n, amount: new Money(0) };
           e.gpu_ms += BigInt(row.gpu_ms);
           e.amount = e.amount.plus(row.amount); // already-rounded row amounts: sums stay exact
-          perType.set(row.gpu_type, e);
+          perType.set(type, e);
         }
         billed.set(
           ws,
@@ -161,27 +156,32 @@ async function invoiceWorkload(
   const period = `${inMonth.getUTCFullYear()}-${String(inMonth.getUTCMonth() + 1).padStart(2, '0')}`;
   print('');
   print(`invoicing ${period} (POST /v1/invoice-runs) …`);
-  const started = await call(`${o.url}/v1/invoice-runs`, 'POST', o.adminKey, { period });
-  if (started.status !== 202) throw new Error(`POST /v1/invoice-runs: HTTP ${started.status}`);
-  let run = started.body;
+  const operator = gpumeterClient({ baseUrl: o.url, token: o.adminKey });
+  let run = dataOf(await operator.POST('/v1/invoice-runs', { body: { period } }), 'POST /v1/invoice-runs');
   const deadline = Date.now() + 300_000;
   while (run.status === 'running' && Date.now() < deadline) {
     await new Promise((res) => setTimeout(res, 500));
-    run = (await call(`${o.url}/v1/invoice-runs/${started.body.id}`, 'GET', o.adminKey)).body;
+    const path = { id: run.id };
+    run = dataOf(
+      await operator.GET('/v1/invoice-runs/{id}', { params: { path } }),
+      'GET /v1/invoice-runs/{id}',
+    );
   }
   print(`run ${run.id}: ${run.status}, ${JSON.stringify(run.counts)}`);
   for (const e of run.errors ?? []) print(`  error: ${e.invoice_id ?? ''} ${e.message}`);
   let ok = run.status === 'completed';
   for (const ws of workspaces) {
-    const found = await call(`${o.url}/v1/invoices/inv_${period}_${ws}`, 'GET', o.adminKey);
+    const found = await operator.GET('/v1/invoices/{id}', {
+      params: { path: { id: `inv_${period}_${ws}` } },
+    });
     print('');
-    if (found.status === 404) {
+    if (found.response.status === 404) {
       // An earlier run closed the month: this usage is billed as adjustment lines next month.
       ok = false;
       print(`${ws}: no invoice for ${period} — the month was already closed by an earlier run`);
       continue;
     }
-    const inv = found.body;
+    const inv = dataOf(found, `GET /v1/invoices/inv_${period}_${ws}`);
     print(`${inv.id}  plan ${inv.plan.plan}  status ${inv.status}  Stripe ${inv.stripe?.invoice_id ?? '-'}`);
     for (const l of inv.lines as InvoiceLineView[]) {
       print(

@@ -5,22 +5,29 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../common/access';
 
 /**
- * The customer usage dashboard (contract §4, `GET /`): three static files read once at start.
- * The page signs in with a workspace API key and reads the public API from the browser, so it
- * can show nothing the key could not read anyway. The files stay in src/dashboard/web; the
- * compiled controller lives at different depths (src/ under jest, dist/, dist-bench/src/), so
- * the project root is found by walking up to it.
+ * The customer usage dashboard (contract §4, `GET /`): a page, its stylesheet and its script,
+ * read once at start. The page signs in with a workspace API key and reads the public API from
+ * the browser, so it can show nothing the key could not read anyway. The page and stylesheet
+ * stay in src/dashboard/web; the script is built from the TypeScript modules beside them into
+ * dist/web/dashboard.js (`npm run build`: scripts/build-dashboard.mjs). The compiled
+ * controller lives at different depths (src/ under jest, dist/, dist-bench/src/), so the
+ * project root is found by walking up to it.
  */
-function webFolder(): string {
+function projectRoot(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'src', 'dashboard', 'web');
-    if (existsSync(join(candidate, 'index.html'))) return candidate;
+    if (existsSync(join(dir, 'src', 'dashboard', 'web', 'index.html'))) return dir;
     if (dirname(dir) === dir)
       throw new Error(`dashboard files (src/dashboard/web) not found above ${__dirname}`);
   }
 }
-const WEB = webFolder();
-const read = (name: string) => readFileSync(join(WEB, name), 'utf8');
+const ROOT = projectRoot();
+const read = (name: string) => readFileSync(join(ROOT, 'src', 'dashboard', 'web', name), 'utf8');
+/** The bundled script; a clear error when the build that makes it did not run. */
+function builtScript(): string {
+  const path = join(ROOT, 'dist', 'web', 'dashboard.js');
+  if (!existsSync(path)) throw new Error(`the dashboard script is not built (${path}): run npm run build`);
+  return readFileSync(path, 'utf8');
+}
 /**
  * The chart library, served from the installed package (no CDN: the page's CSP allows this
  * origin only). uPlot draws on a canvas and sets sizes through element.style, which a CSP
@@ -38,7 +45,7 @@ const CSP =
 @Controller()
 export class DashboardController {
   private readonly page = read('index.html');
-  private readonly script = read('dashboard.js');
+  private readonly script = builtScript();
   private readonly style = read('dashboard.css');
   private readonly chartScript = vendor('uPlot.iife.min.js');
   private readonly chartStyle = vendor('uPlot.min.css');

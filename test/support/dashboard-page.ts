@@ -2,7 +2,8 @@ import { JSDOM, VirtualConsole } from 'jsdom';
 
 /**
  * The dashboard page (GET /) with its script run by jsdom against a real service: requests go
- * out through Node's fetch (jsdom has none). Script errors are pushed to `errors`.
+ * out through Node's fetch, with Node's Request, Response and Headers (jsdom has no fetch API;
+ * every browser has it). Script errors are pushed to `errors`.
  */
 export async function openDashboard(baseUrl: string, errors: string[]): Promise<JSDOM> {
   const page = await fetch(`${baseUrl}/`);
@@ -15,8 +16,13 @@ export async function openDashboard(baseUrl: string, errors: string[]): Promise<
     runScripts: 'dangerously',
     resources: 'usable',
     beforeParse(window) {
-      (window as unknown as { fetch: typeof fetch }).fetch = (input, init) =>
-        fetch(typeof input === 'string' ? new URL(input, `${baseUrl}/`) : input, init);
+      Object.assign(window, {
+        fetch: (input: string | Request, init?: RequestInit) =>
+          fetch(typeof input === 'string' ? new URL(input, `${baseUrl}/`) : input, init),
+        Request,
+        Response,
+        Headers,
+      });
     },
   });
   const { document } = dom.window;
