@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { UsageStore } from './usage-store';
 import { CatalogModule } from '../catalog/catalog.module';
 import { WorkspacesModule } from '../workspaces/workspaces.module';
 import { UsageConsumerService } from './usage-consumer.service';
@@ -15,6 +16,7 @@ import { UsageService } from './usage.service';
     UsageEventsRepository,
     UsageRollupsRepository,
     UsageRetirementsRepository,
+    UsageStore,
     UsageConsumerService,
     UsageService,
   ],

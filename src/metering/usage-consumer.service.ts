@@ -1,7 +1,7 @@
 import { Clock } from '../platform/clock';
+import { UsageStore } from './usage-store';
 import { IngestionConfig } from '../ingestion/ingestion.config';
 import { KafkaConfig } from '../platform/kafka/kafka.config';
-import { MeteringConfig } from './metering.config';
 import { Injectable, Logger } from '@nestjs/common';
 import { FaultInjection } from '../platform/fault-injection';
 import { Consumer, EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
@@ -13,11 +13,7 @@ import { KafkaClient } from '../platform/kafka/kafka-client';
 import { KafkaProducer } from '../platform/kafka/kafka-producer';
 import { runConsumer } from '../platform/kafka/run-consumer';
 import { MetricsService } from '../platform/metrics/metrics.service';
-import { UsageStoredSignal } from '../platform/usage-stored-signal';
 import { retryUntilDone } from '../platform/kafka/batch-retry';
-import { StoreCoalescer } from './store-coalescer';
-import { dedupeKey, StoredUsageEvent } from './usage-event-rows';
-import { UsageEventsRepository } from './usage-events.repository';
 import { DAY_MS } from '../common/time';
 import { monthNumber } from './price-split-hours';
 import {
@@ -30,13 +26,6 @@ import {
 
 export type { UsageDeadLetter } from './usage-record-decoder';
 import { UsageRetirementsRepository } from './usage-retirements.repository';
-
-/** A round after its lookup: the events to insert and their keys. */
-interface Prepared {
-  fresh: StoredUsageEvent[];
-  keys: string[];
-  startedAt: bigint;
-}
 
 /**
  * Reads usage.events.v1 and stores each event once in ClickHouse.
@@ -54,32 +43,19 @@ export class UsageConsumerService {
   private readonly logger = new Logger(UsageConsumerService.name);
   private consumer?: Consumer;
   private readonly window: TimeWindow;
-  private readonly coalescer: StoreCoalescer<StoredUsageEvent, Prepared>;
-  /** Keys of events of a round whose insert is in flight (a lookup cannot see them yet). */
-  private readonly writing = new Set<string>();
 
   constructor(
     private readonly events: IngestionConfig,
     private readonly kafkaConfig: KafkaConfig,
-    private readonly metering: MeteringConfig,
     private readonly client: KafkaClient,
     private readonly kafka: KafkaProducer,
     private readonly admin: KafkaAdmin,
-    private readonly usageEvents: UsageEventsRepository,
+    private readonly store: UsageStore,
     private readonly metrics: MetricsService,
-    private readonly usageStored: UsageStoredSignal,
     private readonly faults: FaultInjection,
     private readonly retirements: UsageRetirementsRepository,
     private readonly clock: Clock,
   ) {
-    this.coalescer = new StoreCoalescer(
-      (events) => this.prepare(events),
-      (prepared) => this.write(prepared),
-      {
-        minItems: metering.CONSUMER_MAX_BATCH_EVENTS,
-        lingerMs: metering.CONSUMER_INSERT_LINGER_MILLISECONDS,
-      },
-    );
     this.window = {
       maxFutureMs: events.EVENT_MAX_FUTURE_SECONDS * 1000,
       maxAgeMs: events.EVENT_MAX_AGE_DAYS * DAY_MS,
@@ -169,7 +145,7 @@ export class UsageConsumerService {
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat } = payload;
     if (batch.messages.length === 0) return;
-    const maxEvents = this.metering.CONSUMER_MAX_BATCH_EVENTS;
+    const maxEvents = this.store.maxEvents;
     // Large fetches are stored in slices of about maxEvents events, each committed on its own.
     for (let start = 0; start < batch.messages.length;) {
       const { slice, end } = this.decoder.decodeSlice(
@@ -187,7 +163,7 @@ export class UsageConsumerService {
       else this.skippedInvalid += deadLetters.length;
       await this.untilDone(payload, 're-routing', () => this.sendToTheirPartitions(misrouted, batch));
       const last = batch.messages[end - 1].offset;
-      const stored = this.untilDone(payload, 'storing', () => this.coalescer.submit(events));
+      const stored = this.untilDone(payload, 'storing', () => this.store.submit(events));
       stored.catch(() => undefined); // awaited in the chain below; abandoned on stop or rebalance
       const generation = this.generation;
       this.eventsInFlight += events.length;
@@ -256,48 +232,6 @@ export class UsageConsumerService {
     }
     await this.kafka.send(batch.topic, messages);
     this.metrics.consumerRerouted.inc(misrouted.length);
-  }
-
-  /**
-   * A round's first stage: the first copy of each key that is neither in ClickHouse nor in the
-   * round being inserted. Its keys are then taken (`writing`) until its own insert ends.
-   * Asked again on every attempt: an insert that timed out may still have landed.
-   */
-  private async prepare(events: StoredUsageEvent[]): Promise<Prepared> {
-    const startedAt = process.hrtime.bigint();
-    const firstCopies = new Map<string, StoredUsageEvent>();
-    for (const e of events) {
-      const key = dedupeKey(e);
-      if (!firstCopies.has(key) && !this.writing.has(key)) firstCopies.set(key, e);
-    }
-    const copies = events.length - firstCopies.size;
-    const candidates = [...firstCopies.values()];
-    const stored = await this.usageEvents.findStoredKeys(candidates);
-    const fresh: StoredUsageEvent[] = [];
-    const keys: string[] = [];
-    for (const [key, e] of firstCopies) {
-      if (stored.has(key) || this.writing.has(key)) continue;
-      fresh.push(e);
-      keys.push(key);
-    }
-    for (const key of keys) this.writing.add(key);
-    if (copies > 0) this.metrics.consumerDuplicates.inc({ where: 'batch' }, copies);
-    if (stored.size > 0) this.metrics.consumerDuplicates.inc({ where: 'stored' }, stored.size);
-    return { fresh, keys, startedAt };
-  }
-
-  /** A round's second stage: the insert (one at a time, in order; see StoreCoalescer). */
-  private async write({ fresh, keys, startedAt }: Prepared): Promise<void> {
-    try {
-      await this.usageEvents.insert(fresh);
-    } finally {
-      // Stored, or failed: either way the lookup decides again (a failed round is retried).
-      for (const key of keys) this.writing.delete(key);
-    }
-    this.usageStored.stored(new Set(fresh.map((e) => e.workspace_id)));
-    this.metrics.consumerStored.inc(fresh.length);
-    this.metrics.insertBatchSize.observe(fresh.length);
-    this.metrics.insertSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
   }
 
   private async sendDeadLetters(deadLetters: UsageDeadLetter[], topic: string): Promise<void> {
