@@ -1,5 +1,6 @@
 import { Money } from '../catalog/money';
 import { RatedCharge } from '../catalog/rating';
+import { charge as chargeOver } from './testing/fixtures';
 import { BillingPeriod } from './billing-period';
 import { PlanTerms } from '../catalog/price-catalog';
 import { OfferedGrant, planGrant } from './credit-grants';
@@ -17,26 +18,9 @@ const period = BillingPeriod.parse('2026-10')!;
 const team = { plan: 'team', base_fee: '250.00', monthly_credits: '100.00' };
 const starter = { plan: 'starter', base_fee: '0.00', monthly_credits: '30.00' };
 
-function charge(key: string, amount: string, quantityMs = 1000n): RatedCharge {
-  const kind = key.startsWith('gpu:') ? 'gpu' : (key as 'cpu' | 'memory');
-  return {
-    key,
-    kind,
-    gpu_type: kind === 'gpu' ? key.slice(4) : undefined,
-    quantity_ms: quantityMs,
-    amount: new Money(amount),
-    pieces: [
-      {
-        from_ms: period.startMs,
-        to_ms: period.endMs,
-        unit_price: '0.001',
-        quantity_ms: quantityMs,
-        amount: new Money(amount),
-      },
-    ],
-    breakdown: new Map(),
-  };
-}
+/** A charge of `amount` over the whole of October (testing/fixtures.ts). */
+const charge = (key: string, amount: string, quantityMs = 1000n): RatedCharge =>
+  chargeOver(period, key, amount, quantityMs);
 
 describe('BillingPeriod', () => {
   it('is a UTC calendar month, half-open', () => {

@@ -34,6 +34,17 @@ const RunCounts = Type.Object({
   push_failed: Count(),
 });
 
+/** A run's counts before its first step. */
+export const noRunCounts = (): Static<typeof RunCounts> => ({
+  invoices: 0,
+  drafted: 0,
+  finalized: 0,
+  already_finalized: 0,
+  pushed: 0,
+  already_pushed: 0,
+  push_failed: 0,
+});
+
 /** An invoice run's whole state after a step (invoice_run.updated). */
 export const PublishedRunState = Type.Object({
   id: Text(),

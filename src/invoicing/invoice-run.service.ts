@@ -5,7 +5,7 @@ import { ApiError } from '../common/api-error';
 import { Clock } from '../platform/clock';
 import { BillingPeriod } from './billing-period';
 import { InvoicePushing } from './invoice-pushing.service';
-import { InvoiceRunMode, InvoiceRunState } from './invoice-events';
+import { InvoiceRunMode, InvoiceRunState, noRunCounts } from './invoice-events';
 import { InvoiceRunLog } from './invoice-run-log.service';
 import { MonthEndInvoicing } from './month-end-invoicing.service';
 import { HEARTBEAT_MS, isFinalizable, refuseRun, thresholdBillable } from './run-window';
@@ -74,15 +74,7 @@ export class InvoiceRunService {
       updated_at: now.toISOString(),
       finished_at: null,
       version: 0,
-      counts: {
-        invoices: 0,
-        drafted: 0,
-        finalized: 0,
-        already_finalized: 0,
-        pushed: 0,
-        already_pushed: 0,
-        push_failed: 0,
-      },
+      counts: noRunCounts(),
       errors: [],
       pid: process.pid,
     };

@@ -1,5 +1,5 @@
 import { BillingPeriod } from './billing-period';
-import { InvoiceRunState } from './invoice-events';
+import { InvoiceRunState, noRunCounts } from './invoice-events';
 import { isFinalizable, refuseRun, runAsSeen, thresholdBillable } from './run-window';
 
 const run = (status: InvoiceRunState['status'], updatedAt: string): InvoiceRunState => ({
@@ -12,15 +12,7 @@ const run = (status: InvoiceRunState['status'], updatedAt: string): InvoiceRunSt
   updated_at: updatedAt,
   finished_at: null,
   version: 3,
-  counts: {
-    invoices: 0,
-    drafted: 0,
-    finalized: 0,
-    already_finalized: 0,
-    pushed: 0,
-    already_pushed: 0,
-    push_failed: 0,
-  },
+  counts: noRunCounts(),
   errors: [],
   pid: 1,
 });

@@ -138,6 +138,7 @@ export function renderChart(usage: Schemas['UsageResponse'], period: string, piv
   );
   const UPlot = window.uPlot;
   if (!draw || !UPlot) return;
+  // Bar heights only (uPlot draws Numbers); every figure a person reads stays the API's exact string.
   const value = (r: UsageRow) =>
     measure === 'amount' ? Number(cents(r.amount)) / 100 : Number(r.gpu_ms) / 1000;
   const running = days.map(() => 0);
